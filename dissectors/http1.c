@@ -1,0 +1,1100 @@
+/* http1.c - HTTP/1.x exchanges from one reassembled TCP connection: owns the
+ * libhtp connection parser, the bodies kept for SCEP candidates and the
+ * resynchronisation after gaps. Trusts nothing in the stream: libhtp parses
+ * the messages, our own scans (query, media type, resync) go through rd. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <htp/htp.h>
+
+#include "counters.h"
+#include "http1.h"
+#include "reader.h"
+
+/* libhtp's default hard limit (18000) would turn a long GET message= into a
+ * parse error, yet that is exactly the request IIS answers with 404.14 and we
+ * want to show it. This caps each line libhtp buffers. */
+#define HTTP1_MAX_LINE (256u * 1024u)
+/* Request bytes libhtp refuses for now (HTP_STREAM_DATA_OTHER, e.g. after a
+ * CONNECT until its response) are held here, at most this much. */
+#define HTTP1_MAX_PENDING (64u * 1024u)
+/* Longest message start the resync scanner must see: "HTTP/1.1 200 ". */
+#define RESYNC_HOLD 16
+#define ERROR_TEXT_MAX 200
+
+enum verdict { V_UNDECIDED = 0, V_KEEP, V_SKIP };
+
+struct body {
+	uint8_t *buf;
+	size_t len, alloc;
+	uint64_t wire;
+	int capped;
+};
+
+struct side_state {
+	int present, done;
+	uint64_t first_ts, last_ts, first_frame, last_frame;
+	struct body body;
+};
+
+/* Our state for one libhtp transaction; lives in the connection's list in
+ * creation order until libhtp's transaction is destroyed. */
+struct xstate {
+	struct xstate *next;
+	htp_tx_t *tx;
+	uint64_t seq;
+	enum verdict verdict;
+	int response_only;
+	int emitted;
+	int tx_done;          /* libhtp finished it: safe to htp_tx_destroy */
+	int damaged;
+	uint64_t gap_bytes;
+	int parse_error;
+	char *error_text;
+	struct side_state req, res;
+};
+
+struct dir_state {
+	/* the event whose bytes are being fed, and the last one fed */
+	uint64_t frame, ts, first_frame, first_ts;
+	int feeding, feed_at_event_start;
+	/* resync: skip bytes until something that starts a message */
+	int resync, at_line_start;
+	uint8_t hold[RESYNC_HOLD];
+	size_t hold_len;
+	/* bytes libhtp asked us to give again later (DATA_OTHER) */
+	uint8_t *pending;
+	size_t pending_len;
+};
+
+struct http1_conn {
+	size_t max_body;
+	struct counters *cnt;
+	uint64_t flow_id;
+	struct endpoint client, server;
+	http_exchange_cb cb;
+	void *cb_arg;
+	htp_cfg_t *hcfg;
+	htp_connp_t *connp;
+	struct xstate *head, *tail;
+	uint64_t next_seq;
+	struct dir_state dir[2];
+	int closed;           /* both directions closed for libhtp */
+	int tunnel;           /* CONNECT succeeded: the rest is not HTTP */
+	uint64_t gap_accepted;  /* gap bytes libhtp took during one feed */
+};
+
+static const char *const methods[] = {
+	"GET", "POST", "HEAD", "PUT", "OPTIONS", "DELETE", "CONNECT", "PATCH",
+	"TRACE",
+};
+
+static int lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static int is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Compares the next bytes of r with the n bytes of s: -1 differ, 0 r ended
+ * while they agreed, 1 all n agree. */
+static int rd_prefix(struct rd *r, const char *s, size_t n)
+{
+	uint8_t c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!rd_u8(r, &c))
+			return 0;
+		if (c != (uint8_t)s[i])
+			return -1;
+	}
+	return 1;
+}
+
+/* Match state of a candidate message start against the probe grammar:
+ * -1 cannot be one, 0 could still become one, 1 is one. */
+static int start_match(const uint8_t *p, size_t len, enum stream_dir dir)
+{
+	struct rd r;
+	uint8_t c;
+	size_t i, k;
+	int m, best = -1;
+
+	rd_init(&r, p, len);
+	if (dir == DIR_TO_CLIENT) {
+		/* "HTTP/1." DIGIT SP DIGIT DIGIT DIGIT */
+		if ((m = rd_prefix(&r, "HTTP/1.", 7)) != 1)
+			return m;
+		for (i = 0; i < 5; i++) {
+			if (!rd_u8(&r, &c))
+				return 0;
+			if (i == 1 ? c != ' ' : !is_digit(c))
+				return -1;
+		}
+		return 1;
+	}
+	for (k = 0; k < sizeof(methods) / sizeof(methods[0]); k++) {
+		rd_init(&r, p, len);
+		m = rd_prefix(&r, methods[k], strlen(methods[k]));
+		if (m == 1)
+			m = rd_prefix(&r, " ", 1);
+		if (m == 1)
+			return 1;
+		if (m == 0)
+			best = 0;
+	}
+	return best;
+}
+
+int http1_probe(const uint8_t *data, size_t len, enum stream_dir dir)
+{
+	return start_match(data, len, dir) == 1;
+}
+
+/* --- small helpers over libhtp types -------------------------------------- */
+
+static struct http1_conn *conn_of(htp_tx_t *tx)
+{
+	return htp_connp_get_user_data(tx->connp);
+}
+
+static const bstr *header_value(htp_table_t *t, const char *name)
+{
+	htp_header_t *h;
+
+	if (!t)
+		return NULL;
+	h = htp_table_get_c(t, name);
+	return h ? h->value : NULL;
+}
+
+/* Case-insensitive compare of the next bytes of r with s; advances on match. */
+static int rd_match_nocase(struct rd *r, const char *s)
+{
+	struct rd save = *r;
+	uint8_t c;
+
+	for (; *s; s++) {
+		if (!rd_u8(r, &c) || lower(c) != lower((uint8_t)*s)) {
+			*r = save;
+			r->err = RD_OK;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* SCEP always names its operation in the query (RFC 8894 section 4.1);
+ * a parameter boundary is required so "xoperation=" does not count. */
+static int query_has_operation(const bstr *q)
+{
+	struct rd r;
+	uint8_t c;
+	int at_start = 1;
+
+	if (!q)
+		return 0;
+	rd_init(&r, bstr_ptr(q), bstr_len(q));
+	while (rd_left(&r)) {
+		if (at_start && rd_match_nocase(&r, "operation="))
+			return 1;
+		if (!rd_u8(&r, &c))
+			break;
+		at_start = (c == '&' || c == ';');
+	}
+	return 0;
+}
+
+/* The media type of a Content-Type value, lower-cased into out. */
+static void media_type(const bstr *v, char *out, size_t outlen)
+{
+	struct rd r;
+	uint8_t c;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (!v || outlen == 0)
+		return;
+	rd_init(&r, bstr_ptr(v), bstr_len(v));
+	while (rd_u8(&r, &c) && (c == ' ' || c == '\t'))
+		;
+	if (r.err)
+		return;
+	do {
+		if (c == ';' || c == ' ' || c == '\t')
+			break;
+		if (n + 1 >= outlen)
+			break;
+		out[n++] = (char)lower(c);
+	} while (rd_u8(&r, &c));
+	out[n] = '\0';
+}
+
+static int is_x509_type(const char *mt)
+{
+	return strncmp(mt, "application/x-x509-", 19) == 0;
+}
+
+static int is_pki_request_type(const char *mt)
+{
+	return strcmp(mt, "application/x-pki-message") == 0 ||
+	       strcmp(mt, "application/pkcs7-mime") == 0 || is_x509_type(mt);
+}
+
+static int is_pki_response_type(const char *mt)
+{
+	return strcmp(mt, "application/x-pki-message") == 0 || is_x509_type(mt);
+}
+
+/* --- bodies --------------------------------------------------------------- */
+
+/* data NULL means len bytes lost to a gap: kept as zeros so offsets past the
+ * hole stay right; the exchange is flagged damaged by the caller. */
+static void body_append(struct http1_conn *c, struct body *b,
+			const uint8_t *data, size_t len)
+{
+	size_t room, take;
+
+	b->wire += len;
+	room = c->max_body > b->len ? c->max_body - b->len : 0;
+	take = len < room ? len : room;
+	if (take < len && !b->capped) {
+		b->capped = 1;
+		c->cnt->http_bodies_capped++;
+	}
+	if (take == 0)
+		return;
+	if (b->len + take > b->alloc) {
+		size_t na = b->alloc ? b->alloc : 1024;
+		uint8_t *nb;
+
+		while (na < b->len + take)
+			na = na > c->max_body / 2 ? c->max_body : na * 2;
+		nb = realloc(b->buf, na);
+		if (!nb) {
+			if (!b->capped) {
+				b->capped = 1;
+				c->cnt->http_bodies_capped++;
+			}
+			return;
+		}
+		b->buf = nb;
+		b->alloc = na;
+	}
+	if (data)
+		memcpy(b->buf + b->len, data, take);
+	else
+		memset(b->buf + b->len, 0, take);
+	b->len += take;
+}
+
+static void body_free(struct body *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+/* --- transaction state ---------------------------------------------------- */
+
+static void xstate_free(struct xstate *x)
+{
+	body_free(&x->req.body);
+	body_free(&x->res.body);
+	free(x->error_text);
+	free(x);
+}
+
+static struct xstate *xstate_get(htp_tx_t *tx)
+{
+	struct http1_conn *c = conn_of(tx);
+	struct xstate *x = htp_tx_get_user_data(tx);
+
+	if (x || !c)
+		return x;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->tx = tx;
+	x->seq = ++c->next_seq;
+	if (c->tail)
+		c->tail->next = x;
+	else
+		c->head = x;
+	c->tail = x;
+	htp_tx_set_user_data(tx, x);
+	return x;
+}
+
+static void set_error(struct xstate *x, const char *text)
+{
+	size_t n;
+
+	x->parse_error = 1;
+	if (x->error_text || !text)
+		return;
+	n = strnlen(text, ERROR_TEXT_MAX);
+	x->error_text = malloc(n + 1);
+	if (x->error_text) {
+		memcpy(x->error_text, text, n);
+		x->error_text[n] = '\0';
+	}
+}
+
+/* A side starts where libhtp's cursor is: at the very start of the event's
+ * bytes the event's first frame carried it, otherwise the event's frame. */
+static void side_start(struct http1_conn *c, struct side_state *s,
+		       enum stream_dir d)
+{
+	struct dir_state *ds = &c->dir[d];
+	size_t consumed = d == DIR_TO_SERVER ?
+		htp_connp_req_data_consumed(c->connp) :
+		htp_connp_res_data_consumed(c->connp);
+
+	s->present = 1;
+	if (ds->feeding && ds->feed_at_event_start && consumed == 0) {
+		s->first_frame = ds->first_frame;
+		s->first_ts = ds->first_ts;
+	} else {
+		s->first_frame = ds->frame;
+		s->first_ts = ds->ts;
+	}
+	s->last_frame = s->first_frame;
+	s->last_ts = s->first_ts;
+}
+
+static void side_end(struct http1_conn *c, struct side_state *s,
+		     enum stream_dir d)
+{
+	s->done = 1;
+	s->last_frame = c->dir[d].frame;
+	s->last_ts = c->dir[d].ts;
+	if (!s->present) {
+		s->present = 1;
+		s->first_frame = s->last_frame;
+		s->first_ts = s->last_ts;
+	}
+}
+
+/* --- emitting ------------------------------------------------------------- */
+
+struct strpool {
+	char *s[16];
+	size_t n;
+};
+
+static const char *pool_dup(struct strpool *p, const bstr *b)
+{
+	char *s;
+
+	if (!b || p->n >= sizeof(p->s) / sizeof(p->s[0]))
+		return NULL;
+	/* bstr_util_memdup_to_c escapes embedded NULs, so C strings stay whole */
+	s = bstr_util_memdup_to_c(bstr_ptr(b), bstr_len(b));
+	if (s)
+		p->s[p->n++] = s;
+	return s;
+}
+
+static void fill_side(struct http_side *o, const struct side_state *s)
+{
+	o->present = s->present;
+	o->first_ts_ns = s->first_ts;
+	o->last_ts_ns = s->last_ts;
+	o->first_frame = s->first_frame;
+	o->last_frame = s->last_frame;
+	o->body = s->body.len ? s->body.buf : NULL;
+	o->body_len = s->body.len;
+	o->body_wire_len = s->body.wire;
+	o->body_capped = s->body.capped;
+}
+
+static const char *flag_error(uint64_t flags)
+{
+	if (flags & HTP_REQUEST_INVALID)
+		return "invalid request line or headers";
+	if (flags & HTP_STATUS_LINE_INVALID)
+		return "invalid status line";
+	if (flags & HTP_REQUEST_INVALID_C_L)
+		return "invalid Content-Length";
+	if (flags & HTP_REQUEST_INVALID_T_E)
+		return "invalid Transfer-Encoding";
+	if (flags & HTP_FIELD_UNPARSEABLE)
+		return "unparseable header field";
+	if (flags & HTP_HEADERS_TOO_MANY)
+		return "too many headers";
+	return NULL;
+}
+
+/* Hands x to the callback (when it is a SCEP candidate) exactly once. */
+static void emit(struct http1_conn *c, struct xstate *x)
+{
+	struct http_exchange e;
+	struct strpool p;
+	htp_tx_t *tx = x->tx;
+	const char *ferr;
+	size_t i;
+
+	if (x->emitted)
+		return;
+	x->emitted = 1;
+	if (x->verdict != V_KEEP) {
+		c->cnt->http_skipped++;
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	memset(&p, 0, sizeof(p));
+	e.flow_id = c->flow_id;
+	e.seq = x->seq;
+	e.client = c->client;
+	e.server = c->server;
+	e.version = HTTP_V1;
+	if (tx && !x->response_only && x->req.present) {
+		const bstr *host = header_value(tx->request_headers, "host");
+
+		e.method = pool_dup(&p, tx->request_method);
+		e.uri = pool_dup(&p, tx->request_uri);
+		if (tx->parsed_uri_raw) {
+			e.path = pool_dup(&p, tx->parsed_uri_raw->path);
+			e.query = pool_dup(&p, tx->parsed_uri_raw->query);
+		}
+		e.host = pool_dup(&p, host ? host : tx->request_hostname);
+		e.req.content_type = pool_dup(&p,
+			header_value(tx->request_headers, "content-type"));
+		e.req.content_length = pool_dup(&p,
+			header_value(tx->request_headers, "content-length"));
+	}
+	if (tx && x->res.present) {
+		e.status = tx->response_status_number > 0 ?
+			tx->response_status_number : 0;
+		e.status_text = pool_dup(&p, tx->response_message);
+		e.server_header = pool_dup(&p,
+			header_value(tx->response_headers, "server"));
+		e.location = pool_dup(&p,
+			header_value(tx->response_headers, "location"));
+		e.connection = pool_dup(&p,
+			header_value(tx->response_headers, "connection"));
+		e.res.content_type = pool_dup(&p,
+			header_value(tx->response_headers, "content-type"));
+		e.res.content_length = pool_dup(&p,
+			header_value(tx->response_headers, "content-length"));
+		if (tx->response_status_number == HTP_STATUS_INVALID)
+			set_error(x, "invalid status code");
+	}
+	fill_side(&e.req, &x->req);
+	fill_side(&e.res, &x->res);
+	if (tx && (ferr = flag_error(tx->flags)) != NULL)
+		set_error(x, ferr);
+	if (x->parse_error)
+		c->cnt->http_parse_errors++;
+	e.damaged = x->damaged;
+	e.gap_bytes = x->gap_bytes;
+	e.parse_error = x->parse_error;
+	e.error_text = x->error_text;
+	c->cb(c->cb_arg, &e);
+	for (i = 0; i < p.n; i++)
+		free(p.s[i]);
+	/* the callback had its copy: the bodies are not needed any more */
+	body_free(&x->req.body);
+	body_free(&x->res.body);
+}
+
+/* Emits every exchange not yet handed out, in connection order. */
+static void emit_all(struct http1_conn *c)
+{
+	struct xstate *x;
+
+	for (x = c->head; x; x = x->next)
+		emit(c, x);
+}
+
+/* Destroys what libhtp and we are both done with; runs outside libhtp's
+ * callbacks, as htp_tx_destroy must (Suricata does the same). */
+static void reap(struct http1_conn *c)
+{
+	struct xstate **pp = &c->head, *x;
+
+	c->tail = NULL;
+	while ((x = *pp) != NULL) {
+		if (x->tx_done && x->emitted) {
+			*pp = x->next;
+			htp_tx_set_user_data(x->tx, NULL);
+			htp_tx_destroy(x->tx);
+			xstate_free(x);
+			continue;
+		}
+		c->tail = x;
+		pp = &x->next;
+	}
+}
+
+/* --- libhtp callbacks ----------------------------------------------------- */
+
+static int on_req_start(htp_tx_t *tx)
+{
+	struct xstate *x = xstate_get(tx);
+
+	if (x)
+		side_start(conn_of(tx), &x->req, DIR_TO_SERVER);
+	return HTP_OK;
+}
+
+static int on_req_line(htp_tx_t *tx)
+{
+	struct xstate *x = xstate_get(tx);
+
+	if (x && x->verdict == V_UNDECIDED && tx->parsed_uri_raw &&
+	    query_has_operation(tx->parsed_uri_raw->query))
+		x->verdict = V_KEEP;
+	return HTP_OK;
+}
+
+/* POST PKIOperation always carries operation= too, but a PKI body type is
+ * kept whatever the URL says (some proxies rewrite URLs). */
+static int on_req_headers(htp_tx_t *tx)
+{
+	struct xstate *x = xstate_get(tx);
+	char mt[64];
+
+	if (!x || x->verdict != V_UNDECIDED)
+		return HTP_OK;
+	media_type(header_value(tx->request_headers, "content-type"), mt, sizeof(mt));
+	if (is_pki_request_type(mt))
+		x->verdict = V_KEEP;
+	else {
+		x->verdict = V_SKIP;
+		body_free(&x->req.body);
+	}
+	return HTP_OK;
+}
+
+static void on_body(struct xstate *x, struct side_state *s,
+		    struct http1_conn *c, htp_tx_data_t *d)
+{
+	if (d->data == NULL && d->len > 0) {
+		/* libhtp's own gap path (identity bodies only) */
+		x->damaged = 1;
+		x->gap_bytes += d->len;
+		c->gap_accepted += d->len;
+	}
+	if (d->len == 0 || x->verdict == V_SKIP)
+		return;
+	body_append(c, &s->body, d->data, d->len);
+}
+
+static int on_req_body(htp_tx_data_t *d)
+{
+	struct xstate *x = xstate_get(d->tx);
+
+	if (x && !x->response_only)
+		on_body(x, &x->req, conn_of(d->tx), d);
+	return HTP_OK;
+}
+
+static int on_req_complete(htp_tx_t *tx)
+{
+	struct xstate *x = xstate_get(tx);
+
+	/* libhtp completes a made-up request for a response without one */
+	if (x && !x->response_only)
+		side_end(conn_of(tx), &x->req, DIR_TO_SERVER);
+	return HTP_OK;
+}
+
+static int on_res_start(htp_tx_t *tx)
+{
+	struct xstate *x = xstate_get(tx);
+
+	if (!x)
+		return HTP_OK;
+	/* libhtp makes a transaction with no request line for a response it
+	 * cannot match (capture started mid-connection) */
+	if (tx->request_line == NULL && !x->req.present)
+		x->response_only = 1;
+	side_start(conn_of(tx), &x->res, DIR_TO_CLIENT);
+	return HTP_OK;
+}
+
+static int on_res_headers(htp_tx_t *tx)
+{
+	struct xstate *x = xstate_get(tx);
+	char mt[64];
+
+	if (!x || !x->response_only || x->verdict != V_UNDECIDED)
+		return HTP_OK;
+	media_type(header_value(tx->response_headers, "content-type"), mt, sizeof(mt));
+	x->verdict = is_pki_response_type(mt) ? V_KEEP : V_SKIP;
+	return HTP_OK;
+}
+
+static int on_res_body(htp_tx_data_t *d)
+{
+	struct xstate *x = xstate_get(d->tx);
+
+	if (x)
+		on_body(x, &x->res, conn_of(d->tx), d);
+	return HTP_OK;
+}
+
+static int on_res_complete(htp_tx_t *tx)
+{
+	struct http1_conn *c = conn_of(tx);
+	struct xstate *x = xstate_get(tx);
+
+	if (!x)
+		return HTP_OK;
+	side_end(c, &x->res, DIR_TO_CLIENT);
+	/* no request will ever come for it: do not wait for libhtp's
+	 * transaction end, which needs the next request or the close */
+	if (x->response_only)
+		emit(c, x);
+	return HTP_OK;
+}
+
+static int on_tx_complete(htp_tx_t *tx)
+{
+	struct xstate *x = xstate_get(tx);
+
+	if (!x)
+		return HTP_OK;
+	emit(conn_of(tx), x);
+	x->tx_done = 1;
+	return HTP_OK;
+}
+
+/* libhtp 0.5.42 recovers from most malformations by itself (an invalid
+ * chunk length turns the rest into a body that runs to the close) and only
+ * says so in its log; the log entry names no transaction, so it goes to the
+ * one in progress in the direction being parsed. */
+static int on_log(htp_log_t *l)
+{
+	static const char *const benign[] = {
+		"Unable to match response to request",  /* response-only */
+		"Gaps are not allowed",                 /* handled in on_gap */
+		"parser is in HTP_STREAM_ERROR",        /* repeats the first */
+	};
+	struct http1_conn *c;
+	enum stream_dir d;
+	htp_tx_t *tx;
+	struct xstate *x;
+	size_t i;
+
+	if (!l || l->level != HTP_LOG_ERROR || !l->connp || !l->msg)
+		return HTP_OK;
+	for (i = 0; i < sizeof(benign) / sizeof(benign[0]); i++)
+		if (strstr(l->msg, benign[i]))
+			return HTP_OK;
+	c = htp_connp_get_user_data(l->connp);
+	if (!c)
+		return HTP_OK;
+	if (c->dir[DIR_TO_SERVER].feeding)
+		d = DIR_TO_SERVER;
+	else if (c->dir[DIR_TO_CLIENT].feeding)
+		d = DIR_TO_CLIENT;
+	else
+		d = (l->file && strstr(l->file, "request")) ? DIR_TO_SERVER : DIR_TO_CLIENT;
+	tx = d == DIR_TO_SERVER ? htp_connp_get_in_tx(l->connp) :
+				  htp_connp_get_out_tx(l->connp);
+	x = tx ? htp_tx_get_user_data(tx) : NULL;
+	if (x && !x->emitted)
+		set_error(x, l->msg);
+	return HTP_OK;
+}
+
+/* --- connection parser lifecycle ------------------------------------------ */
+
+static int parser_new(struct http1_conn *c)
+{
+	c->connp = htp_connp_create(c->hcfg);
+	if (!c->connp)
+		return -1;
+	/* libhtp only stores addresses; ours are in the exchange already */
+	htp_connp_open(c->connp, NULL, c->client.port, NULL, c->server.port, NULL);
+	htp_connp_set_user_data(c->connp, c);
+	return 0;
+}
+
+/* Emits and forgets everything in flight, then starts a fresh parser whose
+ * two directions wait for a message start. */
+static void parser_reset(struct http1_conn *c)
+{
+	struct xstate *x, *next;
+	int d;
+
+	emit_all(c);
+	if (c->connp)
+		htp_connp_destroy_all(c->connp);
+	c->connp = NULL;
+	for (x = c->head; x; x = next) {
+		next = x->next;
+		xstate_free(x);
+	}
+	c->head = c->tail = NULL;
+	for (d = 0; d < 2; d++) {
+		c->dir[d].resync = 1;
+		c->dir[d].at_line_start = 1;
+		c->dir[d].hold_len = 0;
+		c->dir[d].pending_len = 0;
+	}
+	if (parser_new(c) < 0)
+		c->closed = 1;
+}
+
+static htp_cfg_t *config_new(void)
+{
+	htp_cfg_t *cfg = htp_config_create();
+
+	if (!cfg)
+		return NULL;
+	htp_config_set_server_personality(cfg, HTP_SERVER_IIS_7_5);
+	htp_config_set_field_limits(cfg, HTTP1_MAX_LINE, HTTP1_MAX_LINE);
+	/* warnings would pile up in the connection's message list */
+	htp_config_set_log_level(cfg, HTP_LOG_ERROR);
+	htp_config_register_request_start(cfg, on_req_start);
+	htp_config_register_request_line(cfg, on_req_line);
+	htp_config_register_request_headers(cfg, on_req_headers);
+	htp_config_register_request_body_data(cfg, on_req_body);
+	htp_config_register_request_complete(cfg, on_req_complete);
+	htp_config_register_response_start(cfg, on_res_start);
+	htp_config_register_response_headers(cfg, on_res_headers);
+	htp_config_register_response_body_data(cfg, on_res_body);
+	htp_config_register_response_complete(cfg, on_res_complete);
+	htp_config_register_transaction_complete(cfg, on_tx_complete);
+	htp_config_register_log(cfg, on_log);
+	return cfg;
+}
+
+struct http1_conn *http1_open(const struct http1_config *cfg,
+			      struct counters *cnt, const struct flow *f,
+			      http_exchange_cb cb, void *cb_arg)
+{
+	struct http1_conn *c;
+
+	if (!cfg || !cnt || !f || !cb)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->max_body = cfg->max_body;
+	c->cnt = cnt;
+	c->flow_id = f->id;
+	c->client = f->client;
+	c->server = f->server;
+	c->cb = cb;
+	c->cb_arg = cb_arg;
+	c->hcfg = config_new();
+	if (!c->hcfg || parser_new(c) < 0) {
+		if (c->hcfg)
+			htp_config_destroy(c->hcfg);
+		free(c);
+		return NULL;
+	}
+	/* joined mid-connection: the first bytes may be mid-message */
+	if (!f->saw_syn) {
+		c->dir[0].resync = c->dir[1].resync = 1;
+		c->dir[0].at_line_start = c->dir[1].at_line_start = 1;
+	}
+	return c;
+}
+
+/* --- feeding -------------------------------------------------------------- */
+
+static htp_tx_t *tx_in_progress(struct http1_conn *c, enum stream_dir d)
+{
+	return d == DIR_TO_SERVER ? htp_connp_get_in_tx(c->connp) :
+				    htp_connp_get_out_tx(c->connp);
+}
+
+static int htp_feed(struct http1_conn *c, enum stream_dir d,
+		    const uint8_t *data, size_t len)
+{
+	return d == DIR_TO_SERVER ? htp_connp_req_data(c->connp, NULL, data, len) :
+				    htp_connp_res_data(c->connp, NULL, data, len);
+}
+
+/* libhtp gave up on the stream: mark what was in flight, start over. */
+static void stream_error(struct http1_conn *c, enum stream_dir d)
+{
+	htp_log_t *log = htp_connp_get_last_error(c->connp);
+	htp_tx_t *tx = tx_in_progress(c, d);
+	struct xstate *x = tx ? htp_tx_get_user_data(tx) : NULL;
+
+	if (x)
+		set_error(x, log && log->msg ? log->msg : "HTTP parse error");
+	else
+		c->cnt->http_parse_errors++;
+	parser_reset(c);
+}
+
+/* Holds bytes libhtp will take later. Returns -1 when it could not (the
+ * parser was reset). */
+static int pending_keep(struct http1_conn *c, struct dir_state *ds,
+			const uint8_t *p, size_t n)
+{
+	uint8_t *nb;
+
+	if (n > HTTP1_MAX_PENDING - ds->pending_len) {
+		/* libhtp would not take it and we will not hold more */
+		c->cnt->http_parse_errors++;
+		parser_reset(c);
+		return -1;
+	}
+	nb = realloc(ds->pending, ds->pending_len + n);
+	if (!nb) {
+		parser_reset(c);
+		return -1;
+	}
+	memcpy(nb + ds->pending_len, p, n);
+	ds->pending = nb;
+	ds->pending_len += n;
+	return 0;
+}
+
+static size_t consumed(struct http1_conn *c, enum stream_dir d)
+{
+	return d == DIR_TO_SERVER ? htp_connp_req_data_consumed(c->connp) :
+				    htp_connp_res_data_consumed(c->connp);
+}
+
+/* Feeds bytes to libhtp and deals with its answer. Returns how many bytes
+ * were dealt with: fewer than len only when the parser was reset, and the
+ * rest then belongs to the resync scanner. */
+static size_t feed(struct http1_conn *c, enum stream_dir d,
+		   const uint8_t *data, size_t len)
+{
+	struct dir_state *ds = &c->dir[d];
+	size_t used;
+
+	if (ds->pending_len)
+		return pending_keep(c, ds, data, len) < 0 ? 0 : len;
+	switch (htp_feed(c, d, data, len)) {
+	case HTP_STREAM_ERROR:
+		used = consumed(c, d);
+		stream_error(c, d);
+		return used < len ? used : len;
+	case HTP_STREAM_TUNNEL:
+		c->tunnel = 1;
+		return len;
+	case HTP_STREAM_DATA_OTHER:
+		used = consumed(c, d);
+		if (used < len && pending_keep(c, ds, data + used, len - used) < 0)
+			return used;
+		return len;
+	default:
+		return len;
+	}
+}
+
+/* Gives held-back bytes another try once the other direction moved. */
+static void retry_pending(struct http1_conn *c, enum stream_dir d)
+{
+	struct dir_state *ds = &c->dir[d];
+	uint8_t *p = ds->pending;
+	size_t n = ds->pending_len, used;
+
+	if (!n || c->closed || c->tunnel)
+		return;
+	ds->pending = NULL;
+	ds->pending_len = 0;
+	ds->feeding = 1;
+	ds->feed_at_event_start = 0;
+	used = feed(c, d, p, n);
+	if (used < n)
+		c->cnt->http_resync_bytes += n - used;
+	ds->feeding = 0;
+	free(p);
+}
+
+/* Skips bytes until a message start at a line start (or at the start of a
+ * segment, or right after a gap or a reset), then feeds from there. A start split across events is held
+ * in ds->hold until it is decided. */
+static void resync_scan(struct http1_conn *c, enum stream_dir d,
+			const uint8_t *data, size_t len)
+{
+	struct dir_state *ds = &c->dir[d];
+	struct rd r;
+	uint8_t b;
+	int m;
+
+	rd_init(&r, data, len);
+	while (ds->resync && !c->closed && !c->tunnel && rd_u8(&r, &b)) {
+		if (!ds->at_line_start && ds->hold_len == 0) {
+			ds->at_line_start = (b == '\n');
+			c->cnt->http_resync_bytes++;
+			continue;
+		}
+		ds->at_line_start = 0;
+		ds->hold[ds->hold_len++] = b;
+		m = start_match(ds->hold, ds->hold_len, d);
+		if (m == 0 && ds->hold_len < sizeof(ds->hold))
+			continue;
+		if (m == 1) {
+			uint8_t held[RESYNC_HOLD];
+			size_t n = ds->hold_len, used;
+
+			memcpy(held, ds->hold, n);
+			ds->hold_len = 0;
+			ds->resync = 0;
+			ds->feed_at_event_start = 0;
+			used = feed(c, d, held, n);
+			if (used < n) {
+				c->cnt->http_resync_bytes += n - used;
+				continue;
+			}
+			if (!rd_left(&r) || ds->resync || c->closed || c->tunnel)
+				continue;
+			used = feed(c, d, rd_ptr(&r), rd_left(&r));
+			rd_skip(&r, used);
+			continue;
+		}
+		c->cnt->http_resync_bytes += ds->hold_len;
+		ds->at_line_start = (b == '\n');
+		ds->hold_len = 0;
+	}
+}
+
+static void on_data(struct http1_conn *c, const struct stream_event *ev)
+{
+	struct dir_state *ds = &c->dir[ev->dir];
+	size_t used = 0;
+
+	ds->feeding = 1;
+	ds->feed_at_event_start = 1;
+	if (!ds->resync) {
+		used = feed(c, ev->dir, ev->data, ev->len);
+	} else if (ds->hold_len == 0) {
+		/* a new message usually starts a new segment, even when the
+		 * end of the lost one had no line end */
+		ds->at_line_start = 1;
+	}
+	if (used < ev->len)
+		resync_scan(c, ev->dir, ev->data + used, ev->len - used);
+	ds->feeding = 0;
+	retry_pending(c, ev->dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER);
+}
+
+/*
+ * Gaps. libhtp 0.5.42 takes a gap as data == NULL, len > 0, but only inside
+ * an identity body (Content-Length or until close): it passes the hole to
+ * the body callback as (NULL, len) and keeps its place. Anywhere else (line,
+ * headers, chunked body, between messages) it refuses with "Gaps are not
+ * allowed during this state" and its state no longer matches the stream.
+ * Suricata's generic app-layer gives up on a flow whose parser refuses gaps;
+ * we want the exchanges after the hole, so we do better than that:
+ * - accepted by libhtp: the exchange is marked damaged with the gap size,
+ *   its kept body has zeros in the hole, parsing goes on;
+ * - refused: every exchange whose side in that direction had not completed
+ *   is marked damaged (their bytes may be in the hole), all in flight are
+ *   emitted as they are, the parser is rebuilt, and both directions skip
+ *   bytes until a request line (METHOD SP) or a status line (HTTP/1.x NNN)
+ *   starts at a line start. A request whose response is in the hole is
+ *   thus emitted without one; a response after the hole whose request came
+ *   before it is emitted as response-only (method NULL).
+ */
+static void on_gap(struct http1_conn *c, const struct stream_event *ev)
+{
+	struct dir_state *ds = &c->dir[ev->dir];
+	struct xstate *x;
+	htp_tx_t *tx;
+	uint64_t rest;
+	int rc;
+
+	if (ds->resync) {
+		ds->hold_len = 0;
+		ds->at_line_start = 1;
+		return;
+	}
+	if (ds->pending_len) {
+		parser_reset(c);
+		return;
+	}
+	c->gap_accepted = 0;
+	tx = tx_in_progress(c, ev->dir);
+	rc = htp_feed(c, ev->dir, NULL, ev->len);
+	if (rc == HTP_STREAM_DATA && c->gap_accepted >= ev->len)
+		return;
+	rest = ev->len > c->gap_accepted ? ev->len - c->gap_accepted : 0;
+	x = tx ? htp_tx_get_user_data(tx) : NULL;
+	if (x && !x->emitted && c->gap_accepted == 0) {
+		x->damaged = 1;
+		x->gap_bytes += rest;
+	}
+	for (x = c->head; x; x = x->next) {
+		struct side_state *s = ev->dir == DIR_TO_SERVER ? &x->req : &x->res;
+
+		if (!x->emitted && !s->done)
+			x->damaged = 1;
+	}
+	parser_reset(c);
+}
+
+static void on_close(struct http1_conn *c, const struct stream_event *ev)
+{
+	if (ev->kind == STREAM_FIN && ev->dir == DIR_TO_SERVER) {
+		/* the client is done sending; responses may still come */
+		htp_connp_req_close(c->connp, NULL);
+		return;
+	}
+	/* server FIN or RST: nothing more can be answered, and a body that
+	 * runs until the close ends here */
+	htp_connp_close(c->connp, NULL);
+	emit_all(c);
+	c->closed = 1;
+}
+
+void http1_event(struct http1_conn *c, const struct stream_event *ev)
+{
+	struct dir_state *ds;
+
+	if (!c || !ev || c->closed || c->tunnel || ev->dir > DIR_TO_CLIENT)
+		return;
+	ds = &c->dir[ev->dir];
+	if (ev->kind == STREAM_DATA || ev->kind == STREAM_GAP) {
+		ds->frame = ev->frame;
+		ds->ts = ev->ts_ns;
+		ds->first_frame = ev->first_frame;
+		ds->first_ts = ev->first_ts_ns;
+	}
+	switch (ev->kind) {
+	case STREAM_DATA:
+		if (ev->data && ev->len)
+			on_data(c, ev);
+		break;
+	case STREAM_GAP:
+		if (ev->len)
+			on_gap(c, ev);
+		break;
+	case STREAM_FIN:
+	case STREAM_RST:
+		on_close(c, ev);
+		break;
+	}
+	if (c->connp)
+		reap(c);
+}
+
+void http1_close(struct http1_conn *c)
+{
+	struct xstate *x, *next;
+	int d;
+
+	if (!c)
+		return;
+	if (c->connp) {
+		if (!c->closed)
+			htp_connp_close(c->connp, NULL);
+		emit_all(c);
+		htp_connp_destroy_all(c->connp);
+	}
+	for (x = c->head; x; x = next) {
+		next = x->next;
+		xstate_free(x);
+	}
+	for (d = 0; d < 2; d++)
+		free(c->dir[d].pending);
+	htp_config_destroy(c->hcfg);
+	free(c);
+}

@@ -1,0 +1,108 @@
+/* http_query.c - query-string parameters and percent-decoding for the SCEP
+ * layer (operation=, message=). The query is raw wire text: it is read
+ * through struct rd and never trusted to be well-formed. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "reader.h"
+
+static int hex_val(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *http_percent_decode(const char *value, size_t len, int plus_is_space,
+			  size_t *out_len)
+{
+	struct rd r;
+	char *out, *o;
+	uint8_t c;
+
+	if (!value)
+		len = 0;
+	out = malloc(len + 1);
+	if (!out)
+		return NULL;
+	o = out;
+	rd_init(&r, value, len);
+	while (rd_u8(&r, &c)) {
+		if (c == '%') {
+			/* Peek two bytes; a bad escape is kept literally, as
+			 * IIS and most servers do. */
+			struct rd t = r;
+			uint8_t h, l;
+
+			if (rd_u8(&t, &h) && rd_u8(&t, &l) && hex_val(h) >= 0 && hex_val(l) >= 0) {
+				*o++ = (char)(hex_val(h) << 4 | hex_val(l));
+				r = t;
+				continue;
+			}
+		} else if (c == '+' && plus_is_space) {
+			c = ' ';
+		}
+		*o++ = (char)c;
+	}
+	*o = '\0';
+	if (out_len)
+		*out_len = (size_t)(o - out);
+	return out;
+}
+
+/* Compares the raw parameter name in r to name, ignoring case. */
+static int name_matches(struct rd r, const char *name)
+{
+	size_t n = strlen(name), i;
+	uint8_t c;
+
+	if (rd_left(&r) != n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!rd_u8(&r, &c) || tolower(c) != tolower((unsigned char)name[i]))
+			return 0;
+	}
+	return 1;
+}
+
+const char *http_query_param(const char *query, const char *name, size_t *len)
+{
+	struct rd q;
+
+	if (!query || !name)
+		return NULL;
+	rd_init(&q, query, strlen(query));
+	while (rd_left(&q) > 0) {
+		struct rd field, key, start = q;
+		size_t flen = 0, klen = 0;
+		uint8_t c;
+
+		/* one field: up to '&' (';' is not a separator for SCEP
+		 * servers, and base64 never contains either) */
+		while (rd_u8(&q, &c) && c != '&')
+			flen++;
+		rd_sub(&start, flen, &field);
+		key = field;
+		{
+			struct rd t = field;
+
+			while (rd_u8(&t, &c) && c != '=')
+				klen++;
+		}
+		rd_sub(&field, klen, &key);
+		if (name_matches(key, name)) {
+			/* skip the '=' if there is one */
+			rd_skip(&field, rd_left(&field) > 0 ? 1 : 0);
+			if (len)
+				*len = rd_left(&field);
+			return (const char *)rd_ptr(&field);
+		}
+	}
+	return NULL;
+}

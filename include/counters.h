@@ -1,0 +1,43 @@
+/* counters.h - everything dropped, capped or odd is counted here and shown
+ * in the summary; nothing is dropped silently. */
+#ifndef SCEPDUMP_COUNTERS_H
+#define SCEPDUMP_COUNTERS_H
+
+#include <stdint.h>
+
+/* X-macro so the sinks print every counter without a second list. */
+#define COUNTERS_LIST(X) \
+	X(packets)              \
+	X(bytes)                \
+	X(tcp_segments)         \
+	X(not_tcp)              \
+	X(truncated_packets)    \
+	X(malformed_packets)    \
+	X(unsupported_link)     \
+	X(ip_fragments)         \
+	X(ip_reassembled)       \
+	X(ip_frag_dropped)      \
+	X(flows)                \
+	X(flows_timed_out)      \
+	X(flows_capped)         \
+	X(tcp_retransmissions)  \
+	X(tcp_out_of_order)     \
+	X(tcp_overlaps_conflicting) \
+	X(tcp_gaps)             \
+	X(tcp_gap_bytes)        \
+	X(reasm_bytes_capped)   \
+	X(http_exchanges)       \
+	X(http_parse_errors)    \
+	X(http_bodies_capped)   \
+	X(http_skipped)         \
+	X(http_resync_bytes)    \
+	X(scep_exchanges)       \
+	X(scep_decode_errors)
+
+struct counters {
+#define COUNTER_FIELD(name) uint64_t name;
+	COUNTERS_LIST(COUNTER_FIELD)
+#undef COUNTER_FIELD
+};
+
+#endif

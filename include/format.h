@@ -1,0 +1,23 @@
+/* format.h - the one place for hex, time and size formatting shared by the
+ * sinks, so text and JSON say the same thing the same way. */
+#ifndef SCEPDUMP_FORMAT_H
+#define SCEPDUMP_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Upper-case hex of len bytes into out (2*len+1). */
+char *fmt_hex(const uint8_t *p, size_t len, char *out, size_t outlen);
+/* "2026-03-02 09:14:07.120" (UTC, ms) or, with iso=1, "2026-03-02T09:14:07.120456789Z". */
+char *fmt_time_ns(uint64_t ts_ns, int iso, char *out, size_t outlen);
+/* "2027-03-02" */
+char *fmt_date(time_t t, char *out, size_t outlen);
+/* "412 ms", "1.2 s", "3 min" */
+char *fmt_duration_ns(uint64_t d_ns, char *out, size_t outlen);
+/* "512 B", "3.1 kB", "1.4 MB" */
+char *fmt_size(uint64_t n, char *out, size_t outlen);
+/* "3F1C…9A2E" style shortening of long IDs: first 4 + "..." + last 4. */
+char *fmt_short_id(const char *id, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,57 @@
+/* http.h - one HTTP exchange (request + response) as the SCEP layer and the
+ * sinks see it, whichever HTTP version or TLS carried it. */
+#ifndef SCEPDUMP_HTTP_H
+#define SCEPDUMP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+enum http_version { HTTP_V1 = 1, HTTP_V2 = 2 };
+
+struct http_side {
+	int present;                /* this side was seen at all */
+	uint64_t first_ts_ns, last_ts_ns;
+	uint64_t first_frame, last_frame;
+	const uint8_t *body;        /* decoded (de-chunked) body, may be NULL */
+	size_t body_len;
+	uint64_t body_wire_len;     /* full length even when capped */
+	int body_capped;
+	const char *content_type;   /* NULL when absent */
+	const char *content_length;
+};
+
+struct http_exchange {
+	uint64_t flow_id;
+	uint64_t seq;               /* 1-based index within the connection */
+	struct endpoint client, server;
+	enum http_version version;
+	const char *host;
+	const char *method;
+	const char *uri;            /* as on the wire */
+	const char *path;
+	const char *query;          /* raw, not decoded; NULL when absent */
+	int status;                 /* 0 when no response */
+	const char *status_text;
+	const char *server_header, *location, *connection;
+	struct http_side req, res;
+	int damaged;                /* a TCP gap hit this exchange */
+	uint64_t gap_bytes;
+	int parse_error;
+	const char *error_text;     /* what went wrong parsing, if anything */
+};
+
+/* Called once per completed (or abandoned) exchange; borrowed for the call. */
+typedef void (*http_exchange_cb)(void *arg, const struct http_exchange *x);
+
+/* Percent-decodes value into a new NUL-terminated buffer. When plus_is_space
+ * is 0, '+' stays '+' (base64 in message= is sent unescaped by some
+ * clients, e.g. Cisco IOS). Returns NULL on allocation failure. */
+char *http_percent_decode(const char *value, size_t len, int plus_is_space,
+			  size_t *out_len);
+/* Finds parameter name in a raw query string; returns a pointer into query
+ * and sets *len, or NULL. Names compare case-insensitively. */
+const char *http_query_param(const char *query, const char *name, size_t *len);
+
+#endif

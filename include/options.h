@@ -1,0 +1,42 @@
+/* options.h - the command line, parsed once into one struct. */
+#ifndef SCEPDUMP_OPTIONS_H
+#define SCEPDUMP_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define OPT_MAX_FILES 64
+#define OPT_MAX_KEYS 64
+
+enum opt_mode { MODE_OFFLINE, MODE_LIVE, MODE_HELP, MODE_VERSION };
+
+struct sd_options {
+	enum opt_mode mode;
+	const char *files[OPT_MAX_FILES];
+	size_t n_files;
+	const char *keys[OPT_MAX_KEYS];
+	size_t n_keys;
+	const char *iface;
+	char *filter;               /* -f or trailing words, owned */
+	int snaplen;
+	const char *drop_user;
+	int json;
+	int verbose;
+	int quiet;
+	int check;
+	int show_secrets;
+	size_t max_body;
+	size_t max_flows;
+	size_t max_flow_buffer;
+	size_t max_total_buffer;
+	uint64_t idle_timeout_ns;
+};
+
+/* Parses argv into o. Returns 0, or -1 after printing one line to stderr
+ * naming the bad option (exit status 2). */
+int options_parse(struct sd_options *o, int argc, char **argv);
+void options_usage(FILE *out);
+void options_free(struct sd_options *o);
+
+#endif

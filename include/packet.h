@@ -1,0 +1,69 @@
+/* packet.h - a captured frame and the TCP segment the link/IP/TCP
+ * dissectors extract from it. Both borrow the capture buffer. */
+#ifndef SCEPDUMP_PACKET_H
+#define SCEPDUMP_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct counters;
+
+struct pkt {
+	uint64_t frame;       /* 1-based frame number across all inputs */
+	uint64_t ts_ns;       /* capture time, ns since the epoch */
+	int linktype;         /* DLT_* of the interface the frame came from */
+	const uint8_t *data;
+	uint32_t caplen;      /* bytes present */
+	uint32_t wirelen;     /* bytes on the wire */
+};
+
+struct endpoint {
+	uint8_t family;       /* 4 or 6 */
+	uint8_t addr[16];     /* IPv4 uses the first 4 bytes */
+	uint16_t port;
+};
+
+enum {
+	TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04,
+	TCP_PSH = 0x08, TCP_ACK = 0x10
+};
+
+struct tcp_seg {
+	struct endpoint src, dst;
+	uint32_t seq, ack;
+	uint8_t flags;
+	const uint8_t *payload;
+	uint32_t caplen;      /* payload bytes present in the capture */
+	uint32_t len;         /* payload bytes on the wire (>= caplen) */
+	uint64_t frame;
+	uint64_t ts_ns;
+};
+
+enum pkt_result {
+	PKT_TCP = 0,          /* seg filled in */
+	PKT_NOT_TCP = 1,      /* valid, but nothing for us (UDP, ARP...) */
+	PKT_FRAGMENT = 2,     /* held for IP reassembly */
+	PKT_TRUNCATED = -1,
+	PKT_MALFORMED = -2,
+	PKT_UNSUPPORTED_LINK = -3
+};
+
+struct ip_reasm;
+
+/* Walks link, IP and TCP headers of pkt. Returns a PKT_* value; on PKT_TCP
+ * seg borrows pkt's bytes (or ipr's buffer for a reassembled datagram). */
+int pkt_decode_tcp(const struct pkt *pkt, struct ip_reasm *ipr,
+		   struct counters *cnt, struct tcp_seg *seg);
+
+/* IPv4 fragment reassembly state (dissectors/ip.c). */
+struct ip_reasm *ip_reasm_new(size_t max_bytes);
+void ip_reasm_free(struct ip_reasm *ipr);
+
+/* "192.0.2.1:80" or "[2001:db8::1]:443"; buf at least ENDPOINT_STRLEN. */
+#define ENDPOINT_STRLEN 56
+const char *endpoint_str(const struct endpoint *ep, char *buf, size_t len);
+/* Address only, no port. */
+const char *endpoint_addr_str(const struct endpoint *ep, char *buf, size_t len);
+int endpoint_eq(const struct endpoint *a, const struct endpoint *b);
+
+#endif

@@ -1,0 +1,35 @@
+/* pipeline.h - the one run context and the hand-offs between stages:
+ * packet -> TCP segment -> flow/reassembly -> HTTP -> SCEP -> transactions. */
+#ifndef SCEPDUMP_PIPELINE_H
+#define SCEPDUMP_PIPELINE_H
+
+#include "counters.h"
+#include "http1.h"
+#include "options.h"
+#include "packet.h"
+
+struct flow_table;
+struct scep_keys;
+struct txn_table;
+
+struct sd_ctx {
+	struct sd_options opt;
+	struct counters cnt;
+	struct ip_reasm *ipr;
+	struct flow_table *flows;
+	struct http1_config http1;
+	struct scep_keys *keys;
+	struct txn_table *txns;
+	uint64_t first_ts_ns, last_ts_ns;
+	int input_errors;
+};
+
+/* Builds the stages from ctx->opt; prints one line and returns -1 when a
+ * key file cannot be used. */
+int pipeline_init(struct sd_ctx *ctx);
+void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p);
+/* End of input: flushes flows, closes open exchanges, settles verdicts. */
+void pipeline_finish(struct sd_ctx *ctx);
+void pipeline_free(struct sd_ctx *ctx);
+
+#endif

@@ -1,0 +1,72 @@
+/* reasm.h - one direction of a TCP connection turned into ordered bytes,
+ * explicit gaps and an end (FIN/RST). Internal to the flow module: only
+ * src/flow.c and the unit tests use it. Semantics: see the top of reasm.c. */
+#ifndef SCEPDUMP_REASM_H
+#define SCEPDUMP_REASM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+#include "stream.h"
+
+struct counters;
+struct reasm_chunk;
+
+/* Delivered bytes kept to tell a conflicting retransmission from an exact
+ * one; older delivered bytes are no longer compared. */
+#define REASM_HISTORY 256
+
+/* What every held chunk costs against the caps besides its bytes, so a
+ * flood of one-byte segments is bounded too. */
+#define REASM_CHUNK_COST 64
+
+struct reasm {
+	enum stream_dir dir;
+	int have_base;          /* next_seq is known (SYN or first data) */
+	int syn_seen;
+	int fin_seen;           /* fin_abs is known; FIN not yet delivered */
+	int ended;              /* FIN or RST delivered: nothing more */
+	uint32_t isn;           /* valid if syn_seen */
+	uint32_t next_seq;      /* sequence number of next_abs */
+	uint64_t next_abs;      /* offset of the next byte to deliver */
+	uint64_t fin_abs;       /* offset of the FIN */
+	uint64_t fin_frame, fin_ts_ns;
+	struct reasm_chunk *head, *tail;  /* held, sorted, non-overlapping */
+	size_t held;            /* charged against the caps */
+	uint64_t hist_from;     /* history is valid from this offset on */
+	uint8_t hist[REASM_HISTORY];
+};
+
+/* Shared by all reassemblers of a table: caps, counters and where events
+ * go. emit() gets events with dir set; data is borrowed for the call. */
+struct reasm_ctx {
+	struct counters *cnt;
+	size_t max_held;        /* per direction */
+	size_t max_total;       /* all directions of all flows */
+	size_t *total_held;
+	void (*emit)(void *arg, const struct stream_event *ev);
+	void *emit_arg;
+};
+
+void reasm_init(struct reasm *r, enum stream_dir dir);
+/* Takes the sequence space, payload, SYN and FIN of seg (RST and ACK are
+ * the caller's: see reasm_ack and reasm_reset). */
+void reasm_push_segment(struct reasm *r, const struct reasm_ctx *c,
+			const struct tcp_seg *seg);
+/* The peer acknowledged up to ack: held data beyond a hole the peer has
+ * already received is released with the hole as a gap. */
+void reasm_ack(struct reasm *r, const struct reasm_ctx *c, uint32_t ack,
+	       uint64_t frame, uint64_t ts_ns);
+/* Connection reset: held data out with gaps, then STREAM_RST (unless the
+ * direction already ended). */
+void reasm_reset(struct reasm *r, const struct reasm_ctx *c,
+		 uint64_t frame, uint64_t ts_ns);
+/* No more input: held data out with gaps, and a FIN already seen. */
+void reasm_flush(struct reasm *r, const struct reasm_ctx *c);
+/* Frees what is held (no events) and returns its charge to the total. */
+void reasm_release(struct reasm *r, const struct reasm_ctx *c);
+/* Serial-number distance b - a in (-2^31, 2^31]. */
+int64_t reasm_seq_diff(uint32_t a, uint32_t b);
+
+#endif

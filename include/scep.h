@@ -1,0 +1,212 @@
+/* scep.h - SCEP operations and pkiMessages decoded from HTTP exchanges
+ * (RFC 8894 and the drafts NDES and devices still speak). The decoder only
+ * fills these structs; sinks print them. Strings are owned by the struct
+ * and freed by scep_*_free. */
+#ifndef SCEPDUMP_SCEP_H
+#define SCEPDUMP_SCEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "http.h"
+
+enum scep_op {
+	SCEP_OP_NONE = 0,           /* not SCEP */
+	SCEP_OP_GETCACAPS,
+	SCEP_OP_GETCACERT,
+	SCEP_OP_GETNEXTCACERT,
+	SCEP_OP_PKIOPERATION,
+	SCEP_OP_OTHER               /* operation= with an unknown name */
+};
+
+enum scep_msg_type {
+	SCEP_MT_NONE = -1,
+	SCEP_MT_CERTREP = 3,
+	SCEP_MT_RENEWALREQ = 17,
+	SCEP_MT_UPDATEREQ = 18,
+	SCEP_MT_PKCSREQ = 19,
+	SCEP_MT_CERTPOLL = 20,      /* GetCertInitial */
+	SCEP_MT_GETCERT = 21,
+	SCEP_MT_GETCRL = 22
+};
+
+enum scep_pki_status {
+	SCEP_STATUS_NONE = -1,
+	SCEP_STATUS_SUCCESS = 0,
+	SCEP_STATUS_FAILURE = 2,
+	SCEP_STATUS_PENDING = 3
+};
+
+enum scep_fail_info {
+	SCEP_FAIL_NONE = -1,
+	SCEP_FAIL_BADALG = 0,
+	SCEP_FAIL_BADMESSAGECHECK = 1,
+	SCEP_FAIL_BADREQUEST = 2,
+	SCEP_FAIL_BADTIME = 3,
+	SCEP_FAIL_BADCERTID = 4
+};
+
+#define SCEP_NONCE_MAX 64
+#define SCEP_SHA1_HEX 41
+#define SCEP_SHA256_HEX 65
+
+struct scep_cert {
+	char *subject;              /* RFC 2253-ish one line */
+	char *issuer;
+	char *serial;               /* upper-case hex */
+	time_t not_before, not_after;
+	char *key_type;             /* "RSA", "EC", ... */
+	int key_bits;
+	unsigned key_usage;         /* X509v3 KU bits as OpenSSL reports them, 0 if absent */
+	int has_key_usage;
+	int is_ca;                  /* basicConstraints CA:TRUE */
+	int self_signed;
+	char sha1[SCEP_SHA1_HEX];
+	char sha256[SCEP_SHA256_HEX];
+	uint8_t *der;               /* the certificate itself */
+	size_t der_len;
+};
+
+struct scep_recipient {
+	char *issuer;               /* KeyTransRecipientInfo issuer */
+	char *serial;               /* and serial, upper-case hex */
+};
+
+struct scep_csr {
+	char *subject;
+	char *key_type;
+	int key_bits;
+	char *sans;                 /* "DNS:a, email:b" or NULL */
+	int has_challenge;
+	char *challenge;            /* secret: printed only with --show-secrets */
+};
+
+enum scep_decrypt_state {
+	SCEP_DECRYPT_NOT_TRIED = 0, /* no envelope, or no key given */
+	SCEP_DECRYPT_OK = 1,
+	SCEP_DECRYPT_FAILED = -1    /* key given but did not open it; see error */
+};
+
+/* A decoded pkiMessage. Absent values are NULL / -1 / 0 lengths. */
+struct scep_msg {
+	int decoded;                /* 1 when the SignedData parsed */
+	char *error;                /* why decoding stopped, NULL when fine */
+	int ber_indefinite;         /* BER with indefinite lengths (iOS) */
+	size_t der_len;
+
+	/* SignedData */
+	char *digest_alg;           /* "sha256" */
+	char *sig_alg;              /* "rsaEncryption" / "sha256WithRSAEncryption" */
+	struct scep_cert *signer;   /* certificate matching the signerInfo */
+	int signature_ok;           /* 1 verified, 0 bad, -1 not checked */
+
+	/* SCEP signed attributes */
+	int message_type;           /* enum scep_msg_type or the raw number */
+	char *transaction_id;
+	uint8_t sender_nonce[SCEP_NONCE_MAX];
+	size_t sender_nonce_len;
+	uint8_t recipient_nonce[SCEP_NONCE_MAX];
+	size_t recipient_nonce_len;
+	int pki_status;             /* enum scep_pki_status or raw */
+	int fail_info;              /* enum scep_fail_info or raw */
+	char *fail_info_text;
+	time_t signing_time;        /* 0 when absent */
+
+	/* pkcsPKIEnvelope (EnvelopedData) */
+	int enveloped;
+	struct scep_recipient *recipients;
+	size_t n_recipients;
+	char *key_enc_alg;          /* "rsaEncryption" */
+	char *content_enc_alg;      /* "aes-256-cbc", "des-cbc", ... */
+	int weak_cipher;            /* DES, 3DES, RC2 */
+	int decrypt_state;          /* enum scep_decrypt_state */
+	char *decrypt_error;
+
+	/* decrypted content */
+	struct scep_csr *csr;       /* PKCSReq / RenewalReq */
+	struct scep_cert *issued;   /* CertRep SUCCESS: the first non-CA cert */
+	struct scep_cert **rep_certs; /* CertRep SUCCESS: all certs */
+	size_t n_rep_certs;
+};
+
+/* One SCEP operation seen on the wire: the request, the response and what
+ * each carried. Owns everything it points to. */
+struct scep_event {
+	enum scep_op op;
+	char *op_name;              /* as sent */
+	/* copied from the exchange */
+	uint64_t flow_id, http_seq;
+	struct endpoint client, server;
+	int http_version;
+	char *host, *method, *path;
+	size_t uri_len;
+	int status;                 /* HTTP status, 0 if no response */
+	char *status_text;
+	char *res_content_type, *req_content_type, *location;
+	uint64_t req_first_ts_ns, req_last_ts_ns, res_first_ts_ns, res_last_ts_ns;
+	uint64_t req_first_frame, req_last_frame, res_first_frame, res_last_frame;
+	size_t req_body_len, res_body_len;
+	int damaged;
+	uint64_t gap_bytes;
+	int has_response;
+
+	/* request side */
+	char *message_param;        /* GET message= when not a pkiMessage (CA name) */
+	int request_encoding;       /* SCEP_ENC_* how the pkiMessage was carried */
+	int plus_as_space_damage;   /* base64 '+' became ' ' on the way */
+	struct scep_msg *request;   /* PKIOperation pkiMessage */
+
+	/* response side */
+	char **caps;                /* GetCACaps */
+	size_t n_caps;
+	struct scep_cert **ca_certs; /* GetCACert / GetNextCACert */
+	size_t n_ca_certs;
+	struct scep_msg *reply;     /* CertRep pkiMessage */
+	char *error_text;           /* first line of a non-SCEP response body */
+	char *problem;              /* why the response or request did not decode */
+};
+
+enum scep_encoding {
+	SCEP_ENC_NONE = 0,
+	SCEP_ENC_GET_BASE64,        /* GET ...&message=<percent-encoded base64> */
+	SCEP_ENC_POST_DER,          /* POST with a binary body */
+	SCEP_ENC_POST_BASE64        /* POST with base64 text */
+};
+
+/* Keys and certificates used to open envelopes (RA/CA keys for requests,
+ * client keys for CertReps). Opaque; OpenSSL objects inside. */
+struct scep_keys;
+
+struct scep_keys *scep_keys_new(void);
+/* Loads a PEM/DER private key (and any certificates) from path; on error
+ * returns -1 and writes a one-line reason into err. */
+int scep_keys_load(struct scep_keys *k, const char *path, char *err, size_t errlen);
+size_t scep_keys_count(const struct scep_keys *k);
+void scep_keys_free(struct scep_keys *k);
+
+/* Returns the operation named by the exchange's query (operation=), or
+ * SCEP_OP_NONE when the exchange is not SCEP. */
+enum scep_op scep_classify(const struct http_exchange *x);
+/* Builds the event for exchange x (x classified as SCEP). keys may be NULL. */
+struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
+					    const struct scep_keys *keys);
+void scep_event_free(struct scep_event *ev);
+
+/* pkiMessage decoding (dissectors/pkcs7.c). Never fails to return a struct
+ * when memory allows: on bad input, decoded=0 and error says why. */
+struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
+					 const struct scep_keys *keys);
+void scep_msg_free(struct scep_msg *m);
+/* Certificates from a GetCACert body (one DER cert or certs-only PKCS#7). */
+int scep_decode_ca_certs(const uint8_t *body, size_t len,
+			 struct scep_cert ***out, size_t *n, char **error);
+void scep_cert_free(struct scep_cert *c);
+
+const char *scep_op_name(enum scep_op op);
+const char *scep_msg_type_name(int mt);       /* "PKCSReq"; NULL if unknown */
+const char *scep_pki_status_name(int st);     /* "SUCCESS"; NULL if unknown */
+const char *scep_fail_info_name(int fi);      /* "badRequest"; NULL if unknown */
+const char *scep_fail_info_meaning(int fi);   /* one-line explanation */
+
+#endif

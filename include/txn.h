@@ -1,0 +1,63 @@
+/* txn.h - SCEP events grouped into enrollments by transactionID, with the
+ * checks a troubleshooter would do by hand and one verdict each. */
+#ifndef SCEPDUMP_TXN_H
+#define SCEPDUMP_TXN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+struct scep_cert;
+struct scep_event;
+
+enum txn_verdict {
+	VERDICT_NONE = 0,           /* endpoint-level events, no transaction */
+	VERDICT_ISSUED,
+	VERDICT_REJECTED,
+	VERDICT_PENDING,
+	VERDICT_HTTP_ERROR,
+	VERDICT_NO_RESPONSE,
+	VERDICT_INCOMPLETE,
+	VERDICT_UNDECODED,
+	VERDICT_DELIVERED
+};
+
+struct txn {
+	uint64_t seq;               /* 1-based, in order of first event */
+	char *transaction_id;       /* NULL for endpoint-level groups */
+	int reused_id;              /* same ID as an earlier, closed transaction */
+	struct endpoint client, server;
+	char *subject;              /* from the CSR, else the signer cert */
+	int first_msg_type;         /* PKCSReq, RenewalReq, ... or -1 */
+	enum txn_verdict verdict;
+	char *reason;               /* "badRequest", "HTTP 500", ... */
+	uint64_t first_ts_ns, last_ts_ns;
+	struct scep_event **events;
+	size_t n_events;
+	char **findings;
+	size_t n_findings;
+	int closed;
+};
+
+struct txn_table;
+
+struct txn_table *txn_table_new(void);
+/* Takes ownership of ev. */
+void txn_add_event(struct txn_table *t, struct scep_event *ev);
+/* End of input: open transactions get their final verdict, findings are
+ * computed, and the table is ordered by first event time. */
+void txn_finish(struct txn_table *t);
+size_t txn_count(const struct txn_table *t);
+const struct txn *txn_get(const struct txn_table *t, size_t i);
+void txn_table_free(struct txn_table *t);
+
+const char *txn_verdict_name(enum txn_verdict v);
+/* 1 when a CertRep's recipientNonce echoes its request's senderNonce, 0 when
+ * it does not, -1 when either is missing. */
+int txn_nonce_echoed(const struct scep_event *ev);
+/* The certificate with this issuer and serial among those the server's
+ * GetCACert returned within t, or NULL. */
+const struct scep_cert *txn_ca_cert(const struct txn *t, const char *issuer, const char *serial);
+
+#endif

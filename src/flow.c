@@ -1,0 +1,456 @@
+/* flow.c - the flow table: owns every flow, its two reassemblers and the
+ * link to the application layer's per-flow state. Trusts nothing in the
+ * segments: addresses, ports, flags and numbers are attacker-chosen.
+ *
+ * A flow is the 5-tuple in either direction (TCP only, so protocol is
+ * implied). The client is the sender of a SYN without ACK; a flow first
+ * seen by its SYN-ACK has the receiver as client; otherwise the sender of
+ * the first packet seen. When both directions have ended (FIN or RST),
+ * ops->close is called and the flow stays as a closed entry (no state, no
+ * events) until the idle timeout, so the late ACKs and retransmitted FINs
+ * that follow every close do not open a new flow. A SYN without ACK on a
+ * closed or half-closed flow, or one whose sequence number is far from what
+ * the flow expects, is a new connection on the same ports: the old flow is
+ * closed first. A SYN equal to the one seen is a retransmission.
+ *
+ * An RST is taken at face value, without checking it against the window:
+ * we report what the endpoints saw, and a capture cannot tell a blind reset
+ * from a real one anyway.
+ *
+ * Caps: max_flows counts live and closed entries; when full, the oldest
+ * closed entry goes, else the least recently used live flow is closed
+ * (gaps flushed) and flows_capped counts it. A limit of 0 flows means 1;
+ * an idle timeout of 0 means never.
+ *
+ * Order: ids are given in order of creation; flush closes flows by id, and
+ * expiry walks flows from least to most recently used, so no output depends
+ * on hash order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "counters.h"
+#include "flow.h"
+#include "reasm.h"
+
+/* A SYN this far from the expected sequence number is not a retransmission
+ * or a duplicate of this connection's: TCP windows stay well below it. */
+#define FLOW_REUSE_DISTANCE (1 << 24)
+#define FLOW_MIN_BUCKETS 64
+
+struct flow_entry {
+	struct flow pub;
+	struct flow_entry *hnext;               /* hash chain */
+	struct flow_entry *age_prev, *age_next; /* live LRU or closed FIFO */
+	struct flow_entry *id_prev, *id_next;   /* live flows by id */
+	uint32_t hash;
+	int closed;
+	void *app;
+	struct reasm dir[2];
+};
+
+struct flow_list {
+	struct flow_entry *head, *tail;
+};
+
+struct flow_table {
+	struct flow_limits lim;
+	struct counters *cnt;
+	struct counters own_cnt;        /* when the caller gives none */
+	struct flow_app_ops ops;
+	void *ops_arg;
+	struct flow_entry **buckets;
+	size_t nbuckets;
+	size_t nentries;                /* live + closed */
+	struct flow_list live;          /* least recently used first */
+	struct flow_list dead;          /* closed, oldest first */
+	struct flow_list byid;
+	uint64_t next_id;
+	size_t total_held;
+};
+
+struct emit_arg {
+	struct flow_table *ft;
+	struct flow_entry *e;
+};
+
+static size_t ep_addr_len(const struct endpoint *ep)
+{
+	return ep->family == 6 ? 16 : 4;
+}
+
+static int ep_cmp(const struct endpoint *a, const struct endpoint *b)
+{
+	int d;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	d = memcmp(a->addr, b->addr, ep_addr_len(a));
+	if (d)
+		return d;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return 0;
+}
+
+static uint32_t fnv1a(uint32_t h, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static uint32_t ep_hash(uint32_t h, const struct endpoint *ep)
+{
+	uint8_t port[2] = { (uint8_t)(ep->port >> 8), (uint8_t)ep->port };
+
+	h = fnv1a(h, &ep->family, 1);
+	h = fnv1a(h, ep->addr, ep_addr_len(ep));
+	return fnv1a(h, port, 2);
+}
+
+/* The same for both directions: the lower endpoint goes first. */
+static uint32_t tuple_hash(const struct endpoint *a, const struct endpoint *b)
+{
+	uint32_t h = 2166136261u;
+
+	if (ep_cmp(a, b) > 0) {
+		const struct endpoint *t = a;
+
+		a = b;
+		b = t;
+	}
+	return ep_hash(ep_hash(h, a), b);
+}
+
+static void list_append(struct flow_list *l, struct flow_entry *e, int byid)
+{
+	struct flow_entry **prev = byid ? &e->id_prev : &e->age_prev;
+	struct flow_entry **next = byid ? &e->id_next : &e->age_next;
+
+	*prev = l->tail;
+	*next = NULL;
+	if (l->tail) {
+		if (byid)
+			l->tail->id_next = e;
+		else
+			l->tail->age_next = e;
+	} else {
+		l->head = e;
+	}
+	l->tail = e;
+}
+
+static void list_unlink(struct flow_list *l, struct flow_entry *e, int byid)
+{
+	struct flow_entry *prev = byid ? e->id_prev : e->age_prev;
+	struct flow_entry *next = byid ? e->id_next : e->age_next;
+
+	if (prev) {
+		if (byid)
+			prev->id_next = next;
+		else
+			prev->age_next = next;
+	} else {
+		l->head = next;
+	}
+	if (next) {
+		if (byid)
+			next->id_prev = prev;
+		else
+			next->age_prev = prev;
+	} else {
+		l->tail = prev;
+	}
+}
+
+struct flow_table *flow_table_new(const struct flow_limits *lim,
+				  struct counters *cnt,
+				  const struct flow_app_ops *ops, void *ops_arg)
+{
+	struct flow_table *ft = calloc(1, sizeof(*ft));
+
+	if (!ft)
+		return NULL;
+	ft->lim = *lim;
+	if (!ft->lim.max_flows)
+		ft->lim.max_flows = 1;
+	ft->cnt = cnt ? cnt : &ft->own_cnt;
+	if (ops)
+		ft->ops = *ops;
+	ft->ops_arg = ops_arg;
+	ft->nbuckets = FLOW_MIN_BUCKETS;
+	ft->buckets = calloc(ft->nbuckets, sizeof(*ft->buckets));
+	if (!ft->buckets) {
+		free(ft);
+		return NULL;
+	}
+	ft->next_id = 1;
+	return ft;
+}
+
+static void on_reasm_event(void *arg, const struct stream_event *ev)
+{
+	struct emit_arg *a = arg;
+
+	if (a->ft->ops.event)
+		a->ft->ops.event(a->e->app, &a->e->pub, ev);
+}
+
+static struct reasm_ctx reasm_ctx_of(struct flow_table *ft, struct emit_arg *a)
+{
+	struct reasm_ctx c = {
+		.cnt = ft->cnt,
+		.max_held = ft->lim.max_flow_buffer,
+		.max_total = ft->lim.max_total_buffer,
+		.total_held = &ft->total_held,
+		.emit = on_reasm_event,
+		.emit_arg = a,
+	};
+
+	return c;
+}
+
+/* Doubling keeps chains short; if memory is short the table stays as it is
+ * (slower, still correct). */
+static void grow_buckets(struct flow_table *ft)
+{
+	size_t n = ft->nbuckets * 2, i;
+	struct flow_entry **nb;
+
+	if (ft->nentries <= ft->nbuckets || n < ft->nbuckets)
+		return;
+	nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return;
+	for (i = 0; i < ft->nbuckets; i++) {
+		struct flow_entry *e = ft->buckets[i], *next;
+
+		for (; e; e = next) {
+			next = e->hnext;
+			e->hnext = nb[e->hash & (n - 1)];
+			nb[e->hash & (n - 1)] = e;
+		}
+	}
+	free(ft->buckets);
+	ft->buckets = nb;
+	ft->nbuckets = n;
+}
+
+static void hash_unlink(struct flow_table *ft, struct flow_entry *e)
+{
+	struct flow_entry **pp = &ft->buckets[e->hash & (ft->nbuckets - 1)];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+}
+
+static struct flow_entry *lookup(struct flow_table *ft, const struct tcp_seg *seg,
+				 uint32_t h)
+{
+	struct flow_entry *e = ft->buckets[h & (ft->nbuckets - 1)];
+
+	for (; e; e = e->hnext) {
+		if (e->hash != h)
+			continue;
+		if ((endpoint_eq(&e->pub.client, &seg->src) &&
+		     endpoint_eq(&e->pub.server, &seg->dst)) ||
+		    (endpoint_eq(&e->pub.client, &seg->dst) &&
+		     endpoint_eq(&e->pub.server, &seg->src)))
+			return e;
+	}
+	return NULL;
+}
+
+/* Gives every held byte up (as gaps + data), then tells the application. */
+static void close_live(struct flow_table *ft, struct flow_entry *e)
+{
+	struct emit_arg a = { ft, e };
+	struct reasm_ctx c = reasm_ctx_of(ft, &a);
+
+	reasm_flush(&e->dir[DIR_TO_SERVER], &c);
+	reasm_flush(&e->dir[DIR_TO_CLIENT], &c);
+	reasm_release(&e->dir[DIR_TO_SERVER], &c);
+	reasm_release(&e->dir[DIR_TO_CLIENT], &c);
+	if (ft->ops.close)
+		ft->ops.close(e->app, &e->pub);
+	e->app = NULL;
+	e->closed = 1;
+	list_unlink(&ft->live, e, 0);
+	list_unlink(&ft->byid, e, 1);
+}
+
+static void destroy(struct flow_table *ft, struct flow_entry *e)
+{
+	if (!e->closed)
+		close_live(ft, e);
+	else
+		list_unlink(&ft->dead, e, 0);
+	hash_unlink(ft, e);
+	ft->nentries--;
+	free(e);
+}
+
+/* Both directions ended: the application is done, the entry lingers. */
+static void close_ended(struct flow_table *ft, struct flow_entry *e)
+{
+	close_live(ft, e);
+	list_append(&ft->dead, e, 0);
+}
+
+static int make_room(struct flow_table *ft)
+{
+	if (ft->nentries < ft->lim.max_flows)
+		return 0;
+	if (ft->dead.head) {
+		destroy(ft, ft->dead.head);
+		return 0;
+	}
+	if (ft->live.head) {
+		ft->cnt->flows_capped++;
+		destroy(ft, ft->live.head);
+		return 0;
+	}
+	return -1;
+}
+
+static struct flow_entry *create(struct flow_table *ft, const struct tcp_seg *seg,
+				 uint32_t h)
+{
+	struct flow_entry *e;
+	int synack = (seg->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK);
+
+	while (ft->nentries >= ft->lim.max_flows)
+		if (make_room(ft) < 0)
+			return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->pub.id = ft->next_id++;
+	e->pub.client = synack ? seg->dst : seg->src;
+	e->pub.server = synack ? seg->src : seg->dst;
+	e->pub.first_ts_ns = seg->ts_ns;
+	e->pub.first_frame = seg->frame;
+	e->hash = h;
+	reasm_init(&e->dir[DIR_TO_SERVER], DIR_TO_SERVER);
+	reasm_init(&e->dir[DIR_TO_CLIENT], DIR_TO_CLIENT);
+	e->hnext = ft->buckets[h & (ft->nbuckets - 1)];
+	ft->buckets[h & (ft->nbuckets - 1)] = e;
+	ft->nentries++;
+	list_append(&ft->live, e, 0);
+	list_append(&ft->byid, e, 1);
+	ft->cnt->flows++;
+	if (ft->ops.open)
+		e->app = ft->ops.open(ft->ops_arg, &e->pub);
+	grow_buckets(ft);
+	return e;
+}
+
+static int ended_or_fin(const struct reasm *r)
+{
+	return r->ended || r->fin_seen;
+}
+
+/* A SYN without ACK on an existing entry: same connection or a new one? */
+static int is_new_connection(const struct flow_entry *e, const struct reasm *r,
+			     const struct tcp_seg *seg)
+{
+	int64_t d;
+
+	if (e->closed)
+		return 1;
+	if (r->syn_seen && r->isn == seg->seq)
+		return 0;
+	if (ended_or_fin(&e->dir[0]) || ended_or_fin(&e->dir[1]))
+		return 1;
+	if (!r->have_base)
+		return 0;
+	d = reasm_seq_diff(r->next_seq, seg->seq + 1);
+	return d > FLOW_REUSE_DISTANCE || d < -FLOW_REUSE_DISTANCE;
+}
+
+int flow_table_input(struct flow_table *ft, const struct tcp_seg *seg)
+{
+	uint32_t h = tuple_hash(&seg->src, &seg->dst);
+	struct flow_entry *e = lookup(ft, seg, h);
+	int syn_only = (seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+	struct emit_arg a;
+	struct reasm_ctx c;
+	enum stream_dir d;
+
+	if (e && syn_only) {
+		d = endpoint_eq(&seg->src, &e->pub.client) ? DIR_TO_SERVER : DIR_TO_CLIENT;
+		if (is_new_connection(e, &e->dir[d], seg)) {
+			destroy(ft, e);
+			e = NULL;
+		}
+	}
+	if (e && e->closed)
+		return 0;
+	if (!e) {
+		e = create(ft, seg, h);
+		if (!e)
+			return -1;
+	}
+	e->pub.last_ts_ns = seg->ts_ns;
+	e->pub.last_frame = seg->frame;
+	if (seg->flags & TCP_SYN)
+		e->pub.saw_syn = 1;
+	list_unlink(&ft->live, e, 0);
+	list_append(&ft->live, e, 0);
+
+	a.ft = ft;
+	a.e = e;
+	c = reasm_ctx_of(ft, &a);
+	d = endpoint_eq(&seg->src, &e->pub.client) ? DIR_TO_SERVER : DIR_TO_CLIENT;
+	/* The ACK speaks of the other direction's past bytes: a hole it
+	 * reveals there comes before this segment's news. */
+	if ((seg->flags & (TCP_ACK | TCP_RST)) == TCP_ACK)
+		reasm_ack(&e->dir[!d], &c, seg->ack, seg->frame, seg->ts_ns);
+	reasm_push_segment(&e->dir[d], &c, seg);
+	if (seg->flags & TCP_RST) {
+		reasm_reset(&e->dir[d], &c, seg->frame, seg->ts_ns);
+		reasm_reset(&e->dir[!d], &c, seg->frame, seg->ts_ns);
+	}
+	if (e->dir[0].ended && e->dir[1].ended)
+		close_ended(ft, e);
+	return 0;
+}
+
+void flow_table_expire(struct flow_table *ft, uint64_t now_ns)
+{
+	uint64_t idle = ft->lim.idle_timeout_ns;
+	struct flow_entry *e;
+
+	if (!idle || now_ns < idle)
+		return;
+	while ((e = ft->live.head) && e->pub.last_ts_ns < now_ns - idle) {
+		ft->cnt->flows_timed_out++;
+		destroy(ft, e);
+	}
+	while ((e = ft->dead.head) && e->pub.last_ts_ns < now_ns - idle)
+		destroy(ft, e);
+}
+
+void flow_table_flush(struct flow_table *ft)
+{
+	while (ft->byid.head)
+		destroy(ft, ft->byid.head);
+	while (ft->dead.head)
+		destroy(ft, ft->dead.head);
+}
+
+void flow_table_free(struct flow_table *ft)
+{
+	if (!ft)
+		return;
+	flow_table_flush(ft);
+	free(ft->buckets);
+	free(ft);
+}

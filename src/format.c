@@ -1,0 +1,82 @@
+/* format.c - shared formatting of hex, times, durations and sizes; output
+ * never depends on the local clock or time zone (always UTC). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "format.h"
+
+char *fmt_hex(const uint8_t *p, size_t len, char *out, size_t outlen)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t i;
+
+	if (!outlen)
+		return out;
+	for (i = 0; i < len && 2 * i + 2 < outlen; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * i] = '\0';
+	return out;
+}
+
+char *fmt_time_ns(uint64_t ts_ns, int iso, char *out, size_t outlen)
+{
+	time_t secs = (time_t)(ts_ns / 1000000000ull);
+	unsigned long frac = (unsigned long)(ts_ns % 1000000000ull);
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&secs, &tm);
+	strftime(base, sizeof(base), iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
+	if (iso)
+		snprintf(out, outlen, "%s.%09luZ", base, frac);
+	else
+		snprintf(out, outlen, "%s.%03lu", base, frac / 1000000ul);
+	return out;
+}
+
+char *fmt_date(time_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, outlen, "%Y-%m-%d", &tm);
+	return out;
+}
+
+char *fmt_duration_ns(uint64_t d_ns, char *out, size_t outlen)
+{
+	if (d_ns < 1000000ull)
+		snprintf(out, outlen, "%llu us", (unsigned long long)(d_ns / 1000ull));
+	else if (d_ns < 10000000000ull)
+		snprintf(out, outlen, "%llu ms", (unsigned long long)(d_ns / 1000000ull));
+	else if (d_ns < 600000000000ull)
+		snprintf(out, outlen, "%.1f s", (double)d_ns / 1e9);
+	else
+		snprintf(out, outlen, "%llu min", (unsigned long long)(d_ns / 60000000000ull));
+	return out;
+}
+
+char *fmt_size(uint64_t n, char *out, size_t outlen)
+{
+	if (n < 1000)
+		snprintf(out, outlen, "%llu B", (unsigned long long)n);
+	else if (n < 1000000)
+		snprintf(out, outlen, "%.1f kB", (double)n / 1e3);
+	else
+		snprintf(out, outlen, "%.1f MB", (double)n / 1e6);
+	return out;
+}
+
+char *fmt_short_id(const char *id, char *out, size_t outlen)
+{
+	size_t len = strlen(id);
+
+	if (len <= 16)
+		snprintf(out, outlen, "%s", id);
+	else
+		snprintf(out, outlen, "%.6s...%s", id, id + len - 6);
+	return out;
+}

@@ -1,0 +1,143 @@
+/* main.c - scepdump's entry: parse options, read packets from the chosen
+ * source through the pipeline, print, and map the outcome to an exit code
+ * (0 fine, 1 --check found a transaction not ISSUED/DELIVERED, 2 errors). */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "capture.h"
+#include "options.h"
+#include "pipeline.h"
+#include "sink.h"
+#include "txn.h"
+
+/* The one piece of process-wide state: a signal handler cannot be handed
+ * a context, so it only raises this flag and the loop does the rest. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static struct capture *open_source(const struct sd_options *o, char *err, size_t errlen)
+{
+	if (o->mode == MODE_LIVE) {
+		struct capture_live_opts lo = {
+			.iface = o->iface,
+			.filter = o->filter,
+			.snaplen = o->snaplen,
+			.drop_user = o->drop_user,
+		};
+		return capture_open_live(&lo, err, errlen);
+	}
+	return capture_open_files(o->files, o->n_files, o->filter, err, errlen);
+}
+
+static void read_packets(struct sd_ctx *ctx, struct capture *cap)
+{
+	char err[512];
+	struct pkt p;
+	int rc;
+
+	while (!stop_requested) {
+		rc = capture_next(cap, &p, err, sizeof(err));
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			fprintf(stderr, "scepdump: %s\n", err);
+			ctx->input_errors++;
+			continue;
+		}
+		pipeline_packet(ctx, &p);
+	}
+}
+
+static void print_kernel_stats(const struct sd_ctx *ctx, struct capture *cap)
+{
+	uint64_t received, dropped;
+
+	if (ctx->opt.mode != MODE_LIVE || capture_stats(cap, &received, &dropped) < 0)
+		return;
+	fprintf(stderr, "%llu packets received by filter\n%llu packets dropped by kernel\n",
+		(unsigned long long)received, (unsigned long long)dropped);
+}
+
+static int exit_status(const struct sd_ctx *ctx)
+{
+	size_t i;
+
+	if (ctx->input_errors)
+		return 2;
+	if (!ctx->opt.check)
+		return 0;
+	for (i = 0; i < txn_count(ctx->txns); i++) {
+		const struct txn *t = txn_get(ctx->txns, i);
+
+		if (t->verdict != VERDICT_NONE && t->verdict != VERDICT_ISSUED &&
+		    t->verdict != VERDICT_DELIVERED)
+			return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sd_ctx ctx;
+	struct capture *cap;
+	char err[512];
+	int status;
+
+	memset(&ctx, 0, sizeof(ctx));
+	if (options_parse(&ctx.opt, argc, argv) < 0)
+		return 2;
+	if (ctx.opt.mode == MODE_HELP) {
+		options_usage(stdout);
+		return 0;
+	}
+	if (ctx.opt.mode == MODE_VERSION) {
+		puts(PACKAGE_STRING);
+		return 0;
+	}
+	if (pipeline_init(&ctx) < 0) {
+		pipeline_free(&ctx);
+		options_free(&ctx.opt);
+		return 2;
+	}
+	cap = open_source(&ctx.opt, err, sizeof(err));
+	if (!cap) {
+		fprintf(stderr, "scepdump: %s\n", err);
+		pipeline_free(&ctx);
+		options_free(&ctx.opt);
+		return 2;
+	}
+	install_signal_handlers();
+	capture_watch_flag(cap, &stop_requested);
+	read_packets(&ctx, cap);
+	pipeline_finish(&ctx);
+	if (ctx.opt.json)
+		sink_json_write(stdout, &ctx);
+	else
+		sink_text_write(stdout, &ctx);
+	fflush(stdout);
+	print_kernel_stats(&ctx, cap);
+	status = exit_status(&ctx);
+	capture_close(cap);
+	pipeline_free(&ctx);
+	options_free(&ctx.opt);
+	return status;
+}

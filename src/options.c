@@ -1,0 +1,217 @@
+/* options.c - the command line contract (see man/scepdump.1): parses argv
+ * once into struct sd_options; every bad option is one line on stderr. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+enum {
+	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
+	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
+	OPT_IDLE_TIMEOUT, OPT_KEY
+};
+
+static const struct option long_options[] = {
+	{ "read", required_argument, NULL, 'r' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "snaplen", required_argument, NULL, 's' },
+	{ "user", required_argument, NULL, 'Z' },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
+	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "max-flow-buffer", required_argument, NULL, OPT_MAX_FLOW_BUFFER },
+	{ "max-total-buffer", required_argument, NULL, OPT_MAX_TOTAL_BUFFER },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+void options_usage(FILE *out)
+{
+	fputs("Usage: scepdump [options] -r FILE [-r FILE ...]\n"
+	      "       scepdump [options] -i IFACE [BPF filter]\n"
+	      "\n"
+	      "Input:\n"
+	      "  -r, --read FILE          pcap or pcapng file, '-' for stdin; repeat to merge by time\n"
+	      "  -i, --interface IFACE    capture live on IFACE\n"
+	      "  -f, --filter FILTER      BPF filter (also: trailing arguments)\n"
+	      "  -s, --snaplen N          live capture snap length (default 262144)\n"
+	      "  -Z, --user USER          drop privileges to USER after opening the capture\n"
+	      "      --key FILE           private key (PEM/DER) to open SCEP envelopes; repeatable\n"
+	      "Output:\n"
+	      "      --json               JSON Lines instead of the text timeline\n"
+	      "  -v, --verbose            add certificates, attributes, algorithms, counters\n"
+	      "  -q, --quiet              print only the summary\n"
+	      "      --show-secrets       print challenge passwords (hidden by default)\n"
+	      "      --check              exit 1 when a transaction did not end ISSUED/DELIVERED\n"
+	      "Limits:\n"
+	      "      --max-body BYTES     HTTP body bytes kept per message (default 4194304)\n"
+	      "      --max-flows N        TCP flows tracked at once (default 65536)\n"
+	      "      --max-flow-buffer BYTES  out-of-order bytes held per direction (default 1048576)\n"
+	      "      --max-total-buffer BYTES out-of-order bytes held in all (default 268435456)\n"
+	      "      --idle-timeout SEC   close TCP flows idle this long (default 300)\n"
+	      "  -h, --help               this text\n"
+	      "  -V, --version            version\n"
+	      "\n"
+	      "Exit status: 0 success, 1 --check found a failed transaction, 2 usage or input error.\n",
+	      out);
+}
+
+static int parse_size(const char *name, const char *arg, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end != '\0' || arg[0] == '-' || v == 0) {
+		fprintf(stderr, "scepdump: --%s: '%s' is not a positive number\n", name, arg);
+		return -1;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+static int append_filter_words(struct sd_options *o, int argc, char **argv, int first)
+{
+	size_t len = 0;
+	int i;
+
+	if (first >= argc)
+		return 0;
+	if (o->filter) {
+		fprintf(stderr, "scepdump: give the BPF filter either with -f or as trailing arguments, not both\n");
+		return -1;
+	}
+	for (i = first; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	o->filter = calloc(1, len + 1);
+	if (!o->filter)
+		return -1;
+	for (i = first; i < argc; i++) {
+		if (i > first)
+			strcat(o->filter, " ");
+		strcat(o->filter, argv[i]);
+	}
+	return 0;
+}
+
+static void set_defaults(struct sd_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = MODE_OFFLINE;
+	o->snaplen = 262144;
+	o->max_body = 4u << 20;
+	o->max_flows = 65536;
+	o->max_flow_buffer = 1u << 20;
+	o->max_total_buffer = 256u << 20;
+	o->idle_timeout_ns = 300ull * 1000000000ull;
+}
+
+static int handle_option(struct sd_options *o, int c, const char *arg)
+{
+	size_t v;
+
+	switch (c) {
+	case 'r':
+		if (o->n_files == OPT_MAX_FILES) {
+			fprintf(stderr, "scepdump: -r: at most %d files\n", OPT_MAX_FILES);
+			return -1;
+		}
+		o->files[o->n_files++] = arg;
+		return 0;
+	case OPT_KEY:
+		if (o->n_keys == OPT_MAX_KEYS) {
+			fprintf(stderr, "scepdump: --key: at most %d keys\n", OPT_MAX_KEYS);
+			return -1;
+		}
+		o->keys[o->n_keys++] = arg;
+		return 0;
+	case 'i': o->iface = arg; return 0;
+	case 'f':
+		free(o->filter);
+		o->filter = strdup(arg);
+		return o->filter ? 0 : -1;
+	case 's':
+		if (parse_size("snaplen", arg, &v) < 0 || v > 262144) {
+			fprintf(stderr, "scepdump: -s: snaplen must be 1..262144\n");
+			return -1;
+		}
+		o->snaplen = (int)v;
+		return 0;
+	case 'Z': o->drop_user = arg; return 0;
+	case OPT_JSON: o->json = 1; return 0;
+	case 'v': o->verbose++; return 0;
+	case 'q': o->quiet = 1; return 0;
+	case OPT_CHECK: o->check = 1; return 0;
+	case OPT_SHOW_SECRETS: o->show_secrets = 1; return 0;
+	case OPT_MAX_BODY: return parse_size("max-body", arg, &o->max_body);
+	case OPT_MAX_FLOWS: return parse_size("max-flows", arg, &o->max_flows);
+	case OPT_MAX_FLOW_BUFFER: return parse_size("max-flow-buffer", arg, &o->max_flow_buffer);
+	case OPT_MAX_TOTAL_BUFFER: return parse_size("max-total-buffer", arg, &o->max_total_buffer);
+	case OPT_IDLE_TIMEOUT:
+		if (parse_size("idle-timeout", arg, &v) < 0)
+			return -1;
+		o->idle_timeout_ns = (uint64_t)v * 1000000000ull;
+		return 0;
+	case 'h': o->mode = MODE_HELP; return 0;
+	case 'V': o->mode = MODE_VERSION; return 0;
+	default:
+		return -1;
+	}
+}
+
+int options_parse(struct sd_options *o, int argc, char **argv)
+{
+	int c;
+
+	set_defaults(o);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+r:i:f:s:Z:vqhV", long_options, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			if (optopt && optopt < 256)
+				fprintf(stderr, "scepdump: option -%c %s; try 'scepdump --help'\n",
+					optopt, c == ':' || strchr("rifsZ", optopt) ? "needs an argument" : "is unknown");
+			else
+				fprintf(stderr, "scepdump: option '%s' is unknown or needs an argument; try 'scepdump --help'\n",
+					argv[optind - 1]);
+			return -1;
+		}
+		if (handle_option(o, c, optarg) < 0)
+			return -1;
+	}
+	if (o->mode == MODE_HELP || o->mode == MODE_VERSION)
+		return 0;
+	if (append_filter_words(o, argc, argv, optind) < 0)
+		return -1;
+	if (o->iface && o->n_files) {
+		fprintf(stderr, "scepdump: -i and -r cannot be used together\n");
+		return -1;
+	}
+	if (o->iface)
+		o->mode = MODE_LIVE;
+	else if (!o->n_files) {
+		fprintf(stderr, "scepdump: nothing to read: give -r FILE or -i IFACE; try 'scepdump --help'\n");
+		return -1;
+	}
+	if (o->json && o->quiet)
+		o->quiet = 0;
+	return 0;
+}
+
+void options_free(struct sd_options *o)
+{
+	free(o->filter);
+	o->filter = NULL;
+}

@@ -1,0 +1,169 @@
+/* pipeline.c - connects the stages: decoded TCP segments go to the flow
+ * table, each flow's bytes to the application protocol recognised from its
+ * content (never its port), HTTP exchanges that carry SCEP to the SCEP
+ * decoder, and SCEP events to the transaction table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+#include "http1.h"
+#include "pipeline.h"
+#include "scep.h"
+#include "txn.h"
+
+enum app_proto { APP_UNKNOWN, APP_HTTP1, APP_OTHER };
+
+/* Per-flow application state, created by flow_app_open. */
+struct app_conn {
+	struct sd_ctx *ctx;
+	enum app_proto proto;
+	struct http1_conn *h1;
+};
+
+static void on_http_exchange(void *arg, const struct http_exchange *x)
+{
+	struct sd_ctx *ctx = arg;
+	struct scep_event *ev;
+
+	ctx->cnt.http_exchanges++;
+	if (scep_classify(x) == SCEP_OP_NONE)
+		return;
+	ev = scep_event_from_exchange(x, ctx->keys);
+	if (!ev)
+		return;
+	ctx->cnt.scep_exchanges++;
+	if (ev->problem)
+		ctx->cnt.scep_decode_errors++;
+	txn_add_event(ctx->txns, ev);
+}
+
+static void *flow_app_open(void *arg, const struct flow *f)
+{
+	struct app_conn *a = calloc(1, sizeof(*a));
+
+	(void)f;
+	if (a)
+		a->ctx = arg;
+	return a;
+}
+
+/* The first bytes of either direction decide the protocol; a flow that
+ * starts with a gap stays undecided until data arrives. */
+static void app_detect(struct app_conn *a, const struct flow *f,
+		       const struct stream_event *ev)
+{
+	if (ev->kind != STREAM_DATA || !ev->len)
+		return;
+	if (http1_probe(ev->data, ev->len, ev->dir)) {
+		a->h1 = http1_open(&a->ctx->http1, &a->ctx->cnt, f, on_http_exchange, a->ctx);
+		a->proto = a->h1 ? APP_HTTP1 : APP_OTHER;
+	} else {
+		a->proto = APP_OTHER;
+	}
+}
+
+static void flow_app_event(void *app, const struct flow *f, const struct stream_event *ev)
+{
+	struct app_conn *a = app;
+
+	if (!a)
+		return;
+	if (a->proto == APP_UNKNOWN)
+		app_detect(a, f, ev);
+	if (a->proto == APP_HTTP1)
+		http1_event(a->h1, ev);
+}
+
+static void flow_app_close(void *app, const struct flow *f)
+{
+	struct app_conn *a = app;
+
+	(void)f;
+	if (!a)
+		return;
+	if (a->h1)
+		http1_close(a->h1);
+	free(a);
+}
+
+static const struct flow_app_ops app_ops = {
+	.open = flow_app_open,
+	.event = flow_app_event,
+	.close = flow_app_close,
+};
+
+static int load_keys(struct sd_ctx *ctx)
+{
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < ctx->opt.n_keys; i++) {
+		if (scep_keys_load(ctx->keys, ctx->opt.keys[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "scepdump: --key %s: %s\n", ctx->opt.keys[i], err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int pipeline_init(struct sd_ctx *ctx)
+{
+	struct flow_limits lim = {
+		.max_flows = ctx->opt.max_flows,
+		.max_flow_buffer = ctx->opt.max_flow_buffer,
+		.max_total_buffer = ctx->opt.max_total_buffer,
+		.idle_timeout_ns = ctx->opt.idle_timeout_ns,
+	};
+
+	ctx->http1.max_body = ctx->opt.max_body;
+	ctx->ipr = ip_reasm_new(ctx->opt.max_flow_buffer);
+	ctx->flows = flow_table_new(&lim, &ctx->cnt, &app_ops, ctx);
+	ctx->keys = scep_keys_new();
+	ctx->txns = txn_table_new();
+	if (!ctx->ipr || !ctx->flows || !ctx->keys || !ctx->txns) {
+		fprintf(stderr, "scepdump: out of memory setting up\n");
+		return -1;
+	}
+	return load_keys(ctx);
+}
+
+void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p)
+{
+	struct tcp_seg seg;
+
+	ctx->cnt.packets++;
+	ctx->cnt.bytes += p->wirelen;
+	if (!ctx->first_ts_ns || p->ts_ns < ctx->first_ts_ns)
+		ctx->first_ts_ns = p->ts_ns;
+	if (p->ts_ns > ctx->last_ts_ns)
+		ctx->last_ts_ns = p->ts_ns;
+	if (pkt_decode_tcp(p, ctx->ipr, &ctx->cnt, &seg) != PKT_TCP)
+		return;
+	flow_table_input(ctx->flows, &seg);
+	flow_table_expire(ctx->flows, p->ts_ns);
+}
+
+void pipeline_finish(struct sd_ctx *ctx)
+{
+	if (ctx->flows)
+		flow_table_flush(ctx->flows);
+	if (ctx->txns)
+		txn_finish(ctx->txns);
+}
+
+void pipeline_free(struct sd_ctx *ctx)
+{
+	if (ctx->flows)
+		flow_table_free(ctx->flows);
+	if (ctx->ipr)
+		ip_reasm_free(ctx->ipr);
+	if (ctx->txns)
+		txn_table_free(ctx->txns);
+	if (ctx->keys)
+		scep_keys_free(ctx->keys);
+	ctx->flows = NULL;
+	ctx->ipr = NULL;
+	ctx->txns = NULL;
+	ctx->keys = NULL;
+}

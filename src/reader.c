@@ -1,0 +1,88 @@
+/* reader.c - bounds-checked reads over untrusted bytes; see reader.h. */
+#include <string.h>
+
+#include "reader.h"
+
+void rd_init(struct rd *r, const void *p, size_t len)
+{
+	r->p = p;
+	r->len = p ? len : 0;
+	r->err = RD_OK;
+}
+
+size_t rd_left(const struct rd *r) { return r->len; }
+const uint8_t *rd_ptr(const struct rd *r) { return r->p; }
+void rd_invalid(struct rd *r) { if (r->err == RD_OK) r->err = RD_INVALID; }
+
+static int rd_need(struct rd *r, size_t n)
+{
+	if (n > r->len) {
+		if (r->err == RD_OK)
+			r->err = RD_TRUNCATED;
+		return 0;
+	}
+	return 1;
+}
+
+int rd_sub(struct rd *r, size_t n, struct rd *sub)
+{
+	if (!rd_need(r, n))
+		return 0;
+	if (sub)
+		rd_init(sub, r->p, n);
+	r->p += n;
+	r->len -= n;
+	return 1;
+}
+
+int rd_skip(struct rd *r, size_t n) { return rd_sub(r, n, NULL); }
+
+int rd_copy(struct rd *r, void *out, size_t n)
+{
+	if (!rd_need(r, n))
+		return 0;
+	memcpy(out, r->p, n);
+	return rd_skip(r, n);
+}
+
+int rd_u8(struct rd *r, uint8_t *v)
+{
+	if (!rd_need(r, 1))
+		return 0;
+	*v = r->p[0];
+	return rd_skip(r, 1);
+}
+
+int rd_be16(struct rd *r, uint16_t *v)
+{
+	if (!rd_need(r, 2))
+		return 0;
+	*v = (uint16_t)(r->p[0] << 8 | r->p[1]);
+	return rd_skip(r, 2);
+}
+
+int rd_le16(struct rd *r, uint16_t *v)
+{
+	if (!rd_need(r, 2))
+		return 0;
+	*v = (uint16_t)(r->p[1] << 8 | r->p[0]);
+	return rd_skip(r, 2);
+}
+
+int rd_be32(struct rd *r, uint32_t *v)
+{
+	if (!rd_need(r, 4))
+		return 0;
+	*v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 |
+	     (uint32_t)r->p[2] << 8 | r->p[3];
+	return rd_skip(r, 4);
+}
+
+int rd_le32(struct rd *r, uint32_t *v)
+{
+	if (!rd_need(r, 4))
+		return 0;
+	*v = (uint32_t)r->p[3] << 24 | (uint32_t)r->p[2] << 16 |
+	     (uint32_t)r->p[1] << 8 | r->p[0];
+	return rd_skip(r, 4);
+}

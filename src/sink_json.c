@@ -1,0 +1,288 @@
+/* sink_json.c - JSON Lines for scripts and regression checks: one
+ * "transaction" object per line in time order, then one "summary". Keys
+ * keep insertion order so the output is byte-stable (doc/json-schema.md). */
+#include <jansson.h>
+#include <stdio.h>
+
+#include "flow.h"
+#include "format.h"
+#include "pipeline.h"
+#include "scep.h"
+#include "sink.h"
+#include "txn.h"
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+static void set_int(json_t *o, const char *k, long long v)
+{
+	json_object_set_new(o, k, json_integer(v));
+}
+
+static void set_time(json_t *o, const char *k, uint64_t ts)
+{
+	char buf[48];
+
+	if (ts)
+		json_object_set_new(o, k, json_string(fmt_time_ns(ts, 1, buf, sizeof(buf))));
+}
+
+static void set_date(json_t *o, const char *k, time_t t)
+{
+	char buf[48];
+
+	if (t)
+		json_object_set_new(o, k, json_string(fmt_time_ns((uint64_t)t * 1000000000ull, 1, buf, sizeof(buf))));
+}
+
+static void set_endpoint(json_t *o, const char *k, const struct endpoint *ep)
+{
+	char buf[ENDPOINT_STRLEN];
+
+	json_object_set_new(o, k, json_string(endpoint_str(ep, buf, sizeof(buf))));
+}
+
+static void set_hex(json_t *o, const char *k, const uint8_t *p, size_t len)
+{
+	char hex[2 * SCEP_NONCE_MAX + 1];
+
+	if (len)
+		json_object_set_new(o, k, json_string(fmt_hex(p, len, hex, sizeof(hex))));
+}
+
+static json_t *cert_json(const struct scep_cert *c)
+{
+	json_t *o = json_object();
+
+	set_str(o, "subject", c->subject);
+	set_str(o, "issuer", c->issuer);
+	set_str(o, "serial", c->serial);
+	set_date(o, "not_before", c->not_before);
+	set_date(o, "not_after", c->not_after);
+	set_str(o, "key_type", c->key_type);
+	set_int(o, "key_bits", c->key_bits);
+	json_object_set_new(o, "is_ca", json_boolean(c->is_ca));
+	json_object_set_new(o, "self_signed", json_boolean(c->self_signed));
+	set_str(o, "sha1", c->sha1);
+	set_str(o, "sha256", c->sha256);
+	return o;
+}
+
+static json_t *csr_json(const struct sd_ctx *ctx, const struct scep_csr *c)
+{
+	json_t *o = json_object();
+
+	set_str(o, "subject", c->subject);
+	set_str(o, "key_type", c->key_type);
+	set_int(o, "key_bits", c->key_bits);
+	set_str(o, "san", c->sans);
+	json_object_set_new(o, "has_challenge", json_boolean(c->has_challenge));
+	if (ctx->opt.show_secrets)
+		set_str(o, "challenge", c->challenge);
+	return o;
+}
+
+static void set_name_or_number(json_t *o, const char *k, const char *name, int v)
+{
+	if (v < 0)
+		return;
+	if (name)
+		set_str(o, k, name);
+	else
+		set_int(o, k, v);
+}
+
+static void add_envelope(json_t *o, const struct scep_msg *m)
+{
+	json_t *env, *rcpts;
+	size_t i;
+
+	if (!m->enveloped)
+		return;
+	env = json_object();
+	set_str(env, "content_encryption", m->content_enc_alg);
+	set_str(env, "key_transport", m->key_enc_alg);
+	json_object_set_new(env, "weak_cipher", json_boolean(m->weak_cipher));
+	rcpts = json_array();
+	for (i = 0; i < m->n_recipients; i++) {
+		json_t *r = json_object();
+
+		set_str(r, "issuer", m->recipients[i].issuer);
+		set_str(r, "serial", m->recipients[i].serial);
+		json_array_append_new(rcpts, r);
+	}
+	json_object_set_new(env, "recipients", rcpts);
+	set_str(env, "decrypted", m->decrypt_state == SCEP_DECRYPT_OK ? "yes" :
+		m->decrypt_state == SCEP_DECRYPT_FAILED ? "failed" : "no");
+	set_str(env, "decrypt_error", m->decrypt_error);
+	json_object_set_new(o, "envelope", env);
+}
+
+static json_t *msg_json(const struct sd_ctx *ctx, const struct scep_msg *m)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "decoded", json_boolean(m->decoded));
+	set_str(o, "error", m->error);
+	if (!m->decoded)
+		return o;
+	set_name_or_number(o, "message_type", scep_msg_type_name(m->message_type), m->message_type);
+	set_str(o, "transaction_id", m->transaction_id);
+	set_hex(o, "sender_nonce", m->sender_nonce, m->sender_nonce_len);
+	set_hex(o, "recipient_nonce", m->recipient_nonce, m->recipient_nonce_len);
+	set_name_or_number(o, "pki_status", scep_pki_status_name(m->pki_status), m->pki_status);
+	set_name_or_number(o, "fail_info", scep_fail_info_name(m->fail_info), m->fail_info);
+	set_str(o, "fail_info_text", m->fail_info_text);
+	set_date(o, "signing_time", m->signing_time);
+	set_str(o, "digest_alg", m->digest_alg);
+	set_str(o, "signature_alg", m->sig_alg);
+	if (m->signature_ok >= 0)
+		json_object_set_new(o, "signature_ok", json_boolean(m->signature_ok));
+	json_object_set_new(o, "ber_indefinite", json_boolean(m->ber_indefinite));
+	if (m->signer)
+		json_object_set_new(o, "signer", cert_json(m->signer));
+	add_envelope(o, m);
+	if (m->csr)
+		json_object_set_new(o, "csr", csr_json(ctx, m->csr));
+	if (m->issued)
+		json_object_set_new(o, "issued", cert_json(m->issued));
+	return o;
+}
+
+static json_t *side_json(uint64_t f1, uint64_t f2, uint64_t t1, uint64_t t2)
+{
+	json_t *o = json_object();
+
+	set_int(o, "first_frame", (long long)f1);
+	set_int(o, "last_frame", (long long)f2);
+	set_time(o, "first_ts", t1);
+	set_time(o, "last_ts", t2);
+	return o;
+}
+
+static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
+{
+	json_t *o = json_object(), *req, *res;
+	size_t i;
+
+	set_str(o, "operation", scep_op_name(ev->op));
+	set_endpoint(o, "client", &ev->client);
+	set_endpoint(o, "server", &ev->server);
+	set_int(o, "flow", (long long)ev->flow_id);
+	set_str(o, "host", ev->host);
+	req = side_json(ev->req_first_frame, ev->req_last_frame, ev->req_first_ts_ns, ev->req_last_ts_ns);
+	set_str(req, "method", ev->method);
+	set_str(req, "path", ev->path);
+	set_int(req, "uri_length", (long long)ev->uri_len);
+	set_str(req, "content_type", ev->req_content_type);
+	set_int(req, "body_length", (long long)ev->req_body_len);
+	set_str(req, "message_param", ev->message_param);
+	if (ev->request)
+		json_object_set_new(req, "pki_message", msg_json(ctx, ev->request));
+	json_object_set_new(o, "request", req);
+	if (ev->has_response) {
+		res = side_json(ev->res_first_frame, ev->res_last_frame, ev->res_first_ts_ns, ev->res_last_ts_ns);
+		set_int(res, "status", ev->status);
+		set_str(res, "content_type", ev->res_content_type);
+		set_int(res, "body_length", (long long)ev->res_body_len);
+		set_str(res, "location", ev->location);
+		set_str(res, "error_text", ev->error_text);
+		if (ev->n_caps) {
+			json_t *caps = json_array();
+
+			for (i = 0; i < ev->n_caps; i++)
+				json_array_append_new(caps, json_string(ev->caps[i]));
+			json_object_set_new(res, "caps", caps);
+		}
+		if (ev->n_ca_certs) {
+			json_t *certs = json_array();
+
+			for (i = 0; i < ev->n_ca_certs; i++)
+				json_array_append_new(certs, cert_json(ev->ca_certs[i]));
+			json_object_set_new(res, "certificates", certs);
+		}
+		if (ev->reply)
+			json_object_set_new(res, "pki_message", msg_json(ctx, ev->reply));
+		json_object_set_new(o, "response", res);
+	} else {
+		json_object_set_new(o, "response", json_null());
+	}
+	if (ev->damaged) {
+		json_object_set_new(o, "damaged", json_true());
+		set_int(o, "gap_bytes", (long long)ev->gap_bytes);
+	}
+	set_str(o, "problem", ev->problem);
+	return o;
+}
+
+static json_t *txn_json(const struct sd_ctx *ctx, const struct txn *t)
+{
+	json_t *o = json_object(), *evs = json_array(), *fnd = json_array();
+	size_t i;
+
+	set_str(o, "type", t->transaction_id ? "transaction" : "endpoint");
+	if (t->transaction_id)
+		set_str(o, "transaction_id", t->transaction_id);
+	else
+		json_object_set_new(o, "transaction_id", json_null());
+	set_str(o, "verdict", t->verdict == VERDICT_NONE ? NULL : txn_verdict_name(t->verdict));
+	set_str(o, "reason", t->reason);
+	set_endpoint(o, "client", &t->client);
+	set_endpoint(o, "server", &t->server);
+	if (t->first_msg_type >= 0)
+		set_name_or_number(o, "message_type", scep_msg_type_name(t->first_msg_type), t->first_msg_type);
+	set_str(o, "subject", t->subject);
+	if (t->reused_id)
+		json_object_set_new(o, "reused_id", json_true());
+	set_time(o, "first_seen", t->first_ts_ns);
+	set_time(o, "last_seen", t->last_ts_ns);
+	set_int(o, "duration_us", (long long)((t->last_ts_ns - t->first_ts_ns) / 1000));
+	for (i = 0; i < t->n_events; i++)
+		json_array_append_new(evs, event_json(ctx, t->events[i]));
+	json_object_set_new(o, "events", evs);
+	for (i = 0; i < t->n_findings; i++)
+		json_array_append_new(fnd, json_string(t->findings[i]));
+	json_object_set_new(o, "findings", fnd);
+	return o;
+}
+
+static json_t *summary_json(const struct sd_ctx *ctx)
+{
+	json_t *o = json_object(), *v = json_object(), *c = json_object();
+	size_t i;
+
+	set_str(o, "type", "summary");
+	for (i = 0; i < txn_count(ctx->txns); i++) {
+		const struct txn *t = txn_get(ctx->txns, i);
+		const char *name = t->verdict == VERDICT_NONE ? "ENDPOINT_ONLY" : txn_verdict_name(t->verdict);
+		json_t *cur = json_object_get(v, name);
+
+		json_object_set_new(v, name, json_integer(cur ? json_integer_value(cur) + 1 : 1));
+	}
+	set_int(o, "transactions", (long long)txn_count(ctx->txns));
+	json_object_set_new(o, "verdicts", v);
+#define JSON_COUNTER(name) set_int(c, #name, (long long)ctx->cnt.name);
+	COUNTERS_LIST(JSON_COUNTER)
+#undef JSON_COUNTER
+	json_object_set_new(o, "counters", c);
+	return o;
+}
+
+static void emit(FILE *out, json_t *o)
+{
+	json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', out);
+	json_decref(o);
+}
+
+void sink_json_write(FILE *out, const struct sd_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < txn_count(ctx->txns); i++)
+		emit(out, txn_json(ctx, txn_get(ctx->txns, i)));
+	emit(out, summary_json(ctx));
+}

@@ -1,0 +1,378 @@
+/* sink_text.c - the human timeline: one block per transaction (header
+ * line, one line per request and per response, findings), then a summary.
+ * Reads the finished transaction table only; times are UTC. */
+#include <stdio.h>
+#include <string.h>
+
+#include "flow.h"
+#include "format.h"
+#include "pipeline.h"
+#include "scep.h"
+#include "sink.h"
+#include "txn.h"
+
+static const char *msg_type_label(int mt, char *buf, size_t len)
+{
+	const char *n = scep_msg_type_name(mt);
+
+	if (n)
+		return n;
+	snprintf(buf, len, "messageType %d", mt);
+	return buf;
+}
+
+/* The CN of a one-line subject ("CN=x,O=y"), escaped commas kept. */
+static const char *subject_cn(const char *subject, char *buf, size_t len)
+{
+	const char *cn = subject ? strstr(subject, "CN=") : NULL;
+	size_t i = 0;
+
+	if (!cn)
+		return subject ? subject : "?";
+	for (cn += 3; *cn && *cn != ',' && i + 1 < len; cn++) {
+		if (*cn == '\\' && cn[1])
+			cn++;
+		buf[i++] = *cn;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static void print_frames(FILE *out, uint64_t first, uint64_t last)
+{
+	char buf[48];
+
+	if (!first)
+		snprintf(buf, sizeof(buf), "#-");
+	else if (first == last || !last)
+		snprintf(buf, sizeof(buf), "#%llu", (unsigned long long)first);
+	else
+		snprintf(buf, sizeof(buf), "#%llu-%llu", (unsigned long long)first, (unsigned long long)last);
+	fprintf(out, "%-14s", buf);
+}
+
+static void print_line_start(FILE *out, const struct txn *t, uint64_t ts, uint64_t f1, uint64_t f2)
+{
+	char rel[32], d[32];
+
+	snprintf(rel, sizeof(rel), "+%s", ts >= t->first_ts_ns ? fmt_duration_ns(ts - t->first_ts_ns, d, sizeof(d)) : "?");
+	fprintf(out, "   %-10s ", rel);
+	print_frames(out, f1, f2);
+}
+
+static void print_http_error(FILE *out, const struct scep_event *ev)
+{
+	fprintf(out, "-> HTTP %d", ev->status);
+	if (ev->status_text && *ev->status_text)
+		fprintf(out, " %s", ev->status_text);
+	if (ev->location)
+		fprintf(out, "  Location: %s", ev->location);
+	if (ev->error_text)
+		fprintf(out, "  \"%s\"", ev->error_text);
+}
+
+static void print_caps(FILE *out, const struct scep_event *ev)
+{
+	size_t i;
+
+	for (i = 0; i < ev->n_caps; i++)
+		fprintf(out, "%s%s", i ? " " : "", ev->caps[i]);
+	if (!ev->n_caps)
+		fputs("(no capabilities)", out);
+}
+
+static void print_cert_brief(FILE *out, const struct scep_cert *c)
+{
+	char d[16], cn[128];
+
+	fprintf(out, "%s \"%s\" (to %s)", c->is_ca ? "CA" : "RA", subject_cn(c->subject, cn, sizeof(cn)),
+		fmt_date(c->not_after, d, sizeof(d)));
+}
+
+static void print_ca_certs(FILE *out, const struct scep_event *ev)
+{
+	size_t i;
+
+	fprintf(out, "%zu cert%s: ", ev->n_ca_certs, ev->n_ca_certs == 1 ? "" : "s");
+	for (i = 0; i < ev->n_ca_certs; i++) {
+		if (i)
+			fputs(", ", out);
+		print_cert_brief(out, ev->ca_certs[i]);
+	}
+}
+
+static void print_cert_detail(FILE *out, const char *label, const struct scep_cert *c)
+{
+	char nb[16], na[16];
+
+	fprintf(out, "      %s: %s\n", label, c->subject ? c->subject : "?");
+	fprintf(out, "        issuer %s, serial %s, %s %d, %s to %s%s\n",
+		c->issuer ? c->issuer : "?", c->serial ? c->serial : "?",
+		c->key_type ? c->key_type : "key", c->key_bits,
+		fmt_date(c->not_before, nb, sizeof(nb)), fmt_date(c->not_after, na, sizeof(na)),
+		c->self_signed ? ", self-signed" : "");
+	fprintf(out, "        sha256 %s\n", c->sha256);
+}
+
+/* Names the recipient by the GetCACert certificate it matches, so a
+ * request encrypted to the wrong certificate stands out. */
+static void print_envelope_brief(FILE *out, const struct txn *t, const struct scep_msg *m)
+{
+	const struct scep_cert *c;
+	char cn[128];
+	size_t i;
+
+	if (!m->enveloped)
+		return;
+	fprintf(out, "  %s", m->content_enc_alg ? m->content_enc_alg : "envelope");
+	if (m->weak_cipher)
+		fputs(" (weak)", out);
+	for (i = 0; i < m->n_recipients; i++) {
+		const struct scep_recipient *r = &m->recipients[i];
+
+		c = txn_ca_cert(t, r->issuer, r->serial);
+		if (c)
+			fprintf(out, "%s %s \"%s\"", i ? "," : " to", c->is_ca ? "CA" : "RA",
+				subject_cn(c->subject, cn, sizeof(cn)));
+		else
+			fprintf(out, "%s serial %s of \"%s\"", i ? "," : " to", r->serial ? r->serial : "?",
+				subject_cn(r->issuer, cn, sizeof(cn)));
+	}
+}
+
+static void print_request_detail(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
+				 const struct scep_msg *m)
+{
+	const struct scep_csr *csr = m->csr;
+
+	print_envelope_brief(out, t, m);
+	if (m->decrypt_state == SCEP_DECRYPT_FAILED)
+		fprintf(out, "  not decrypted: %s", m->decrypt_error ? m->decrypt_error : "?");
+	if (!csr)
+		return;
+	fprintf(out, "  CSR %s", csr->subject ? csr->subject : "?");
+	if (csr->sans)
+		fprintf(out, ", SAN %s", csr->sans);
+	fprintf(out, ", %s %d", csr->key_type ? csr->key_type : "key", csr->key_bits);
+	if (csr->has_challenge)
+		fprintf(out, ", challenge %s", ctx->opt.show_secrets && csr->challenge ? csr->challenge : "****");
+}
+
+static void print_reply_detail(FILE *out, const struct scep_event *ev, const struct scep_msg *m)
+{
+	const char *st = scep_pki_status_name(m->pki_status);
+	const char *fi = scep_fail_info_name(m->fail_info);
+	char d[16];
+	int echoed;
+
+	fprintf(out, "%s", st ? st : "pkiStatus ?");
+	if (m->pki_status == SCEP_STATUS_FAILURE)
+		fprintf(out, " %s", fi ? fi : "(no failInfo)");
+	if (m->fail_info_text)
+		fprintf(out, " \"%s\"", m->fail_info_text);
+	echoed = txn_nonce_echoed(ev);
+	if (echoed == 1)
+		fputs("  nonce echoed", out);
+	else if (echoed == 0)
+		fputs("  NONCE MISMATCH", out);
+	if (m->issued)
+		fprintf(out, "  issued serial %s, valid to %s", m->issued->serial ? m->issued->serial : "?",
+			fmt_date(m->issued->not_after, d, sizeof(d)));
+	else if (m->enveloped && m->decrypt_state != SCEP_DECRYPT_OK)
+		fputs("  (certificate in envelope; give --key to open it)", out);
+	if (m->decrypt_state == SCEP_DECRYPT_FAILED)
+		fprintf(out, "  not decrypted: %s", m->decrypt_error ? m->decrypt_error : "?");
+}
+
+static void print_msg_verbose(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m)
+{
+	char hex[2 * SCEP_NONCE_MAX + 1];
+
+	if (!m->decoded) {
+		fprintf(out, "      undecoded: %s\n", m->error ? m->error : "?");
+		return;
+	}
+	fprintf(out, "      signed with %s / %s, signature %s%s\n",
+		m->digest_alg ? m->digest_alg : "?", m->sig_alg ? m->sig_alg : "?",
+		m->signature_ok == 1 ? "verifies" : m->signature_ok == 0 ? "DOES NOT VERIFY" : "not checked",
+		m->ber_indefinite ? ", BER indefinite-length encoding" : "");
+	fprintf(out, "      transactionID %s\n", m->transaction_id ? m->transaction_id : "(none)");
+	if (m->sender_nonce_len)
+		fprintf(out, "      senderNonce %s\n", fmt_hex(m->sender_nonce, m->sender_nonce_len, hex, sizeof(hex)));
+	if (m->recipient_nonce_len)
+		fprintf(out, "      recipientNonce %s\n", fmt_hex(m->recipient_nonce, m->recipient_nonce_len, hex, sizeof(hex)));
+	if (m->signer)
+		print_cert_detail(out, "signer", m->signer);
+	if (m->enveloped) {
+		size_t i;
+
+		fprintf(out, "      envelope %s, key transport %s\n",
+			m->content_enc_alg ? m->content_enc_alg : "?", m->key_enc_alg ? m->key_enc_alg : "?");
+		for (i = 0; i < m->n_recipients; i++)
+			fprintf(out, "      recipient issuer %s, serial %s\n",
+				m->recipients[i].issuer ? m->recipients[i].issuer : "?",
+				m->recipients[i].serial ? m->recipients[i].serial : "?");
+	}
+	if (m->issued)
+		print_cert_detail(out, "issued", m->issued);
+	(void)ctx;
+}
+
+static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
+			       const struct scep_event *ev)
+{
+	char sz[32], mt[32];
+
+	print_line_start(out, t, ev->req_first_ts_ns, ev->req_first_frame, ev->req_last_frame);
+	fprintf(out, "%-14s %s", scep_op_name(ev->op), ev->method ? ev->method : "?");
+	if (ev->op == SCEP_OP_PKIOPERATION) {
+		fprintf(out, " %s", fmt_size(ev->method && !strcmp(ev->method, "GET") ? ev->uri_len : ev->req_body_len,
+					      sz, sizeof(sz)));
+		if (ev->request && ev->request->decoded) {
+			fprintf(out, "  %s", msg_type_label(ev->request->message_type, mt, sizeof(mt)));
+			print_request_detail(out, ctx, t, ev->request);
+		} else if (ev->request) {
+			fprintf(out, "  undecoded: %s", ev->request->error ? ev->request->error : "?");
+		} else if (ev->problem) {
+			fprintf(out, "  %s", ev->problem);
+		}
+	} else if (ev->message_param) {
+		fprintf(out, " message=%s", ev->message_param);
+	}
+	fputc('\n', out);
+	if (ctx->opt.verbose && ev->request)
+		print_msg_verbose(out, ctx, ev->request);
+}
+
+static void print_response_line(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
+				const struct scep_event *ev)
+{
+	print_line_start(out, t, ev->res_first_ts_ns, ev->res_first_frame, ev->res_last_frame);
+	fprintf(out, "%-14s %d  ", ev->op == SCEP_OP_PKIOPERATION ? "CertRep" : scep_op_name(ev->op), ev->status);
+	if (ev->status != 200)
+		print_http_error(out, ev);
+	else if (ev->op == SCEP_OP_GETCACAPS)
+		print_caps(out, ev);
+	else if (ev->n_ca_certs)
+		print_ca_certs(out, ev);
+	else if (ev->reply && ev->reply->decoded)
+		print_reply_detail(out, ev, ev->reply);
+	else if (ev->reply)
+		fprintf(out, "undecoded: %s", ev->reply->error ? ev->reply->error : "?");
+	else if (ev->problem)
+		fputs(ev->problem, out);
+	else if (ev->error_text)
+		fprintf(out, "\"%s\"", ev->error_text);
+	if (ev->damaged)
+		fprintf(out, "  [damaged: %llu bytes missing]", (unsigned long long)ev->gap_bytes);
+	fputc('\n', out);
+	if (ctx->opt.verbose && ev->reply)
+		print_msg_verbose(out, ctx, ev->reply);
+	if (ctx->opt.verbose) {
+		size_t i;
+
+		for (i = 0; i < ev->n_ca_certs; i++)
+			print_cert_detail(out, ev->ca_certs[i]->is_ca ? "CA" : "RA", ev->ca_certs[i]);
+	}
+}
+
+static void print_event(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
+			const struct scep_event *ev)
+{
+	print_request_line(out, ctx, t, ev);
+	if (ev->has_response)
+		print_response_line(out, ctx, t, ev);
+	else {
+		print_line_start(out, t, ev->req_last_ts_ns, 0, 0);
+		fputs("(no response)\n", out);
+	}
+}
+
+static void print_header(FILE *out, const struct txn *t)
+{
+	char ts[40], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], addr[ENDPOINT_STRLEN], mt[32], d[32];
+	const struct scep_event *first = t->n_events ? t->events[0] : NULL;
+
+	fprintf(out, "%s  ", fmt_time_ns(t->first_ts_ns, 0, ts, sizeof(ts)));
+	if (t->transaction_id)
+		fprintf(out, "%s  txn %s  ", t->first_msg_type >= 0 ? msg_type_label(t->first_msg_type, mt, sizeof(mt)) : "PKIOperation",
+			t->transaction_id);
+	else if (t->first_msg_type == -2)
+		fputs("endpoint  ", out);
+	else
+		fputs("PKIOperation  ", out);
+	fprintf(out, "%s -> %s", endpoint_str(&t->client, cli, sizeof(cli)), endpoint_str(&t->server, srv, sizeof(srv)));
+	if (first && first->host && strcmp(first->host, srv) &&
+	    strcmp(first->host, endpoint_addr_str(&t->server, addr, sizeof(addr))))
+		fprintf(out, " (%s)", first->host);
+	if (t->subject)
+		fprintf(out, "  %s", t->subject);
+	if (t->verdict != VERDICT_NONE)
+		fprintf(out, "  %s", txn_verdict_name(t->verdict));
+	if (t->reason)
+		fprintf(out, " %s", t->reason);
+	fprintf(out, "  %s\n", fmt_duration_ns(t->last_ts_ns - t->first_ts_ns, d, sizeof(d)));
+}
+
+static void print_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
+{
+	size_t i;
+
+	print_header(out, t);
+	for (i = 0; i < t->n_events; i++)
+		print_event(out, ctx, t, t->events[i]);
+	for (i = 0; i < t->n_findings; i++)
+		fprintf(out, "   finding: %s\n", t->findings[i]);
+}
+
+static void print_summary(FILE *out, const struct sd_ctx *ctx)
+{
+	size_t counts[VERDICT_DELIVERED + 1] = { 0 };
+	size_t i, n = 0, endpoint = 0;
+	int first = 1;
+
+	for (i = 0; i < txn_count(ctx->txns); i++) {
+		const struct txn *t = txn_get(ctx->txns, i);
+
+		if (t->verdict == VERDICT_NONE)
+			endpoint++;
+		else {
+			counts[t->verdict]++;
+			n++;
+		}
+	}
+	fprintf(out, "%zu transaction%s", n, n == 1 ? "" : "s");
+	for (i = VERDICT_ISSUED; i <= VERDICT_DELIVERED; i++) {
+		if (!counts[i])
+			continue;
+		fprintf(out, "%s %zu %s", first ? ":" : ",", counts[i], txn_verdict_name((enum txn_verdict)i));
+		first = 0;
+	}
+	if (endpoint)
+		fprintf(out, "; %zu endpoint-only group%s", endpoint, endpoint == 1 ? "" : "s");
+	fprintf(out, " | %llu packets, %llu flows, %llu SCEP exchanges, %llu capped\n",
+		(unsigned long long)ctx->cnt.packets, (unsigned long long)ctx->cnt.flows,
+		(unsigned long long)ctx->cnt.scep_exchanges,
+		(unsigned long long)(ctx->cnt.flows_capped + ctx->cnt.reasm_bytes_capped + ctx->cnt.http_bodies_capped));
+}
+
+static void print_counters(FILE *out, const struct counters *c)
+{
+	fputs("counters:", out);
+#define PRINT_COUNTER(name) fprintf(out, " " #name "=%llu", (unsigned long long)c->name);
+	COUNTERS_LIST(PRINT_COUNTER)
+#undef PRINT_COUNTER
+	fputc('\n', out);
+}
+
+void sink_text_write(FILE *out, const struct sd_ctx *ctx)
+{
+	size_t i;
+
+	if (!ctx->opt.quiet)
+		for (i = 0; i < txn_count(ctx->txns); i++)
+			print_txn(out, ctx, txn_get(ctx->txns, i));
+	print_summary(out, ctx);
+	if (ctx->opt.verbose)
+		print_counters(out, &ctx->cnt);
+}

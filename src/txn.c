@@ -1,0 +1,612 @@
+/* txn.c - the transaction table: which SCEP event belongs to which
+ * enrollment, what a troubleshooter would check by hand (nonces, IDs,
+ * recipient and signer certificates, polling) and the verdict. Input is
+ * decoded events; this module decides, the sinks print. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "format.h"
+#include "scep.h"
+#include "txn.h"
+
+/* GetCACaps/GetCACert made this long before a PKIOperation by the same
+ * client to the same server are taken as that enrollment's preparation. */
+#define PREP_WINDOW_NS (120ull * 1000000000ull)
+
+struct txn_table {
+	struct txn **txns;
+	size_t n;
+	/* GetCACaps/GetCACert not (yet) attached to an enrollment */
+	struct scep_event **loose;
+	size_t n_loose;
+};
+
+static int push_ptr(void ***arr, size_t *n, void *p)
+{
+	void **na = realloc(*arr, (*n + 1) * sizeof(**arr));
+
+	if (!na)
+		return -1;
+	na[(*n)++] = p;
+	*arr = na;
+	return 0;
+}
+
+static char *dup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static char *dup_str(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+struct txn_table *txn_table_new(void)
+{
+	return calloc(1, sizeof(struct txn_table));
+}
+
+static uint64_t event_start(const struct scep_event *ev)
+{
+	return ev->req_first_ts_ns ? ev->req_first_ts_ns : ev->res_first_ts_ns;
+}
+
+static uint64_t event_end(const struct scep_event *ev)
+{
+	uint64_t e = ev->res_last_ts_ns > ev->req_last_ts_ns ? ev->res_last_ts_ns : ev->req_last_ts_ns;
+
+	return e ? e : event_start(ev);
+}
+
+static void txn_add_finding(struct txn *t, char *finding)
+{
+	if (finding && push_ptr((void ***)&t->findings, &t->n_findings, finding) < 0)
+		free(finding);
+}
+
+static int txn_append(struct txn *t, struct scep_event *ev)
+{
+	if (push_ptr((void ***)&t->events, &t->n_events, ev) < 0)
+		return -1;
+	if (!t->first_ts_ns || event_start(ev) < t->first_ts_ns)
+		t->first_ts_ns = event_start(ev);
+	if (event_end(ev) > t->last_ts_ns)
+		t->last_ts_ns = event_end(ev);
+	return 0;
+}
+
+static struct txn *txn_new(struct txn_table *tt, const struct scep_event *ev, const char *tid)
+{
+	struct txn *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->transaction_id = dup_str(tid);
+	t->client = ev->client;
+	t->server = ev->server;
+	t->first_msg_type = -1;
+	if (push_ptr((void ***)&tt->txns, &tt->n, t) < 0) {
+		free(t->transaction_id);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static const char *event_tid(const struct scep_event *ev)
+{
+	if (ev->request && ev->request->transaction_id)
+		return ev->request->transaction_id;
+	if (ev->reply && ev->reply->transaction_id)
+		return ev->reply->transaction_id;
+	return NULL;
+}
+
+static int event_msg_type(const struct scep_event *ev)
+{
+	return ev->request && ev->request->decoded ? ev->request->message_type : -1;
+}
+
+static int is_enrollment_start(int mt)
+{
+	return mt == SCEP_MT_PKCSREQ || mt == SCEP_MT_RENEWALREQ || mt == SCEP_MT_UPDATEREQ;
+}
+
+/* The same enrollment is the same transactionID toward the same server.
+ * Only open transactions match: a request reusing the ID of a closed one
+ * is a retry or a replay and starts a new transaction. */
+static struct txn *find_open(struct txn_table *tt, const char *tid,
+			     const struct scep_event *ev, int *seen_closed)
+{
+	size_t i;
+
+	*seen_closed = 0;
+	for (i = tt->n; i-- > 0;) {
+		struct txn *t = tt->txns[i];
+
+		if (!t->transaction_id || strcmp(t->transaction_id, tid) ||
+		    !endpoint_eq(&t->server, &ev->server))
+			continue;
+		if (!t->closed)
+			return t;
+		*seen_closed = 1;
+	}
+	return NULL;
+}
+
+static int same_client_addr(const struct endpoint *a, const struct endpoint *b)
+{
+	return a->family == b->family &&
+	       !memcmp(a->addr, b->addr, a->family == 6 ? 16 : 4);
+}
+
+/* Claims the client's latest GetCACaps and GetCACert-kind exchanges that
+ * came shortly before this enrollment started. */
+static void attach_preparation(struct txn_table *tt, struct txn *t, const struct scep_event *ev)
+{
+	uint64_t start = event_start(ev);
+	int taken_caps = 0, taken_cert = 0;
+	size_t i, j;
+
+	for (i = tt->n_loose; i-- > 0;) {
+		struct scep_event *l = tt->loose[i];
+		int is_caps = l->op == SCEP_OP_GETCACAPS;
+		int is_cert = l->op == SCEP_OP_GETCACERT || l->op == SCEP_OP_GETNEXTCACERT;
+
+		if (!same_client_addr(&l->client, &ev->client) ||
+		    !endpoint_eq(&l->server, &ev->server) ||
+		    event_start(l) > start || start - event_start(l) > PREP_WINDOW_NS)
+			continue;
+		if ((is_caps && taken_caps) || (is_cert && taken_cert) || (!is_caps && !is_cert))
+			continue;
+		taken_caps |= is_caps;
+		taken_cert |= is_cert;
+		if (txn_append(t, l) < 0)
+			continue;
+		tt->loose[i] = NULL;
+	}
+	for (i = j = 0; i < tt->n_loose; i++)
+		if (tt->loose[i])
+			tt->loose[j++] = tt->loose[i];
+	tt->n_loose = j;
+}
+
+static int reply_is_final(const struct scep_event *ev)
+{
+	if (!ev->has_response)
+		return 0;
+	if (ev->status != 200)
+		return 1;
+	if (ev->reply && ev->reply->decoded)
+		return ev->reply->pki_status == SCEP_STATUS_SUCCESS ||
+		       ev->reply->pki_status == SCEP_STATUS_FAILURE;
+	return 0;
+}
+
+static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
+{
+	const char *tid = event_tid(ev);
+	int mt = event_msg_type(ev);
+	int seen_closed = 0;
+	struct txn *t = NULL;
+
+	if (tid)
+		t = find_open(tt, tid, ev, &seen_closed);
+	if (t && is_enrollment_start(mt) && t->first_msg_type != -1 &&
+	    !is_enrollment_start(t->first_msg_type))
+		t = NULL;
+	if (!t) {
+		t = txn_new(tt, ev, tid);
+		if (!t) {
+			scep_event_free(ev);
+			return;
+		}
+		t->reused_id = seen_closed;
+		t->first_msg_type = mt;
+		if (tid)
+			attach_preparation(tt, t, ev);
+	}
+	if (txn_append(t, ev) < 0) {
+		scep_event_free(ev);
+		return;
+	}
+	if (!t->subject && ev->request) {
+		if (ev->request->csr && ev->request->csr->subject)
+			t->subject = strdup(ev->request->csr->subject);
+		else if (ev->request->signer && ev->request->signer->subject &&
+			 mt != SCEP_MT_PKCSREQ)
+			t->subject = strdup(ev->request->signer->subject);
+	}
+	if (!tid || reply_is_final(ev))
+		t->closed = 1;
+}
+
+void txn_add_event(struct txn_table *tt, struct scep_event *ev)
+{
+	if (ev->op == SCEP_OP_PKIOPERATION) {
+		add_pki_operation(tt, ev);
+		return;
+	}
+	if (push_ptr((void ***)&tt->loose, &tt->n_loose, ev) < 0)
+		scep_event_free(ev);
+}
+
+/* Unclaimed preparation exchanges become endpoint-level groups, one per
+ * client address and server, so a lone GetCACaps or a 302 to a sign-in page
+ * still shows. */
+static void group_loose_events(struct txn_table *tt)
+{
+	size_t i, k;
+
+	for (i = 0; i < tt->n_loose; i++) {
+		struct scep_event *l = tt->loose[i];
+		struct txn *t = NULL;
+
+		for (k = 0; k < tt->n; k++) {
+			struct txn *c = tt->txns[k];
+
+			if (!c->transaction_id && c->first_msg_type == -2 &&
+			    same_client_addr(&c->client, &l->client) &&
+			    endpoint_eq(&c->server, &l->server)) {
+				t = c;
+				break;
+			}
+		}
+		if (!t) {
+			t = txn_new(tt, l, NULL);
+			if (!t) {
+				scep_event_free(l);
+				continue;
+			}
+			t->first_msg_type = -2; /* marks an endpoint-level group */
+			t->closed = 1;
+		}
+		if (txn_append(t, l) < 0)
+			scep_event_free(l);
+	}
+	free(tt->loose);
+	tt->loose = NULL;
+	tt->n_loose = 0;
+}
+
+static const struct scep_event *last_pki_operation(const struct txn *t)
+{
+	size_t i;
+
+	for (i = t->n_events; i-- > 0;)
+		if (t->events[i]->op == SCEP_OP_PKIOPERATION)
+			return t->events[i];
+	return NULL;
+}
+
+static char *http_error_reason(const struct scep_event *ev)
+{
+	if (ev->error_text)
+		return dup_printf("HTTP %d \"%s\"", ev->status, ev->error_text);
+	return dup_printf("HTTP %d", ev->status);
+}
+
+static void set_verdict(struct txn *t, enum txn_verdict v, char *reason)
+{
+	t->verdict = v;
+	free(t->reason);
+	t->reason = reason;
+}
+
+static void settle_reply_verdict(struct txn *t, const struct scep_msg *rep)
+{
+	const char *fi;
+
+	switch (rep->pki_status) {
+	case SCEP_STATUS_SUCCESS:
+		set_verdict(t, VERDICT_ISSUED, NULL);
+		break;
+	case SCEP_STATUS_FAILURE:
+		fi = scep_fail_info_name(rep->fail_info);
+		if (rep->fail_info_text)
+			set_verdict(t, VERDICT_REJECTED, dup_printf("%s: %s", fi ? fi : "failInfo absent", rep->fail_info_text));
+		else if (fi)
+			set_verdict(t, VERDICT_REJECTED, strdup(fi));
+		else if (rep->fail_info >= 0)
+			set_verdict(t, VERDICT_REJECTED, dup_printf("failInfo %d", rep->fail_info));
+		else
+			set_verdict(t, VERDICT_REJECTED, strdup("failInfo absent"));
+		break;
+	case SCEP_STATUS_PENDING:
+		set_verdict(t, VERDICT_PENDING, strdup("still pending at the end of the capture"));
+		break;
+	default:
+		set_verdict(t, VERDICT_UNDECODED, dup_printf("CertRep with pkiStatus %d", rep->pki_status));
+	}
+}
+
+static void settle_verdict(struct txn *t)
+{
+	const struct scep_event *ev = last_pki_operation(t);
+	size_t i;
+
+	if (!ev) {
+		/* endpoint-level group: an HTTP error anywhere is the news */
+		for (i = 0; i < t->n_events; i++)
+			if (t->events[i]->has_response && t->events[i]->status != 200) {
+				set_verdict(t, VERDICT_HTTP_ERROR, http_error_reason(t->events[i]));
+				return;
+			}
+		set_verdict(t, VERDICT_NONE, NULL);
+		return;
+	}
+	if (!ev->has_response) {
+		if (ev->damaged)
+			set_verdict(t, VERDICT_INCOMPLETE, dup_printf("request damaged by a %llu-byte capture gap, no response",
+								     (unsigned long long)ev->gap_bytes));
+		else
+			set_verdict(t, VERDICT_NO_RESPONSE, strdup("PKIOperation never answered"));
+		return;
+	}
+	if (ev->status != 200) {
+		set_verdict(t, VERDICT_HTTP_ERROR, http_error_reason(ev));
+		return;
+	}
+	if (ev->reply && ev->reply->decoded) {
+		settle_reply_verdict(t, ev->reply);
+		return;
+	}
+	if (ev->damaged) {
+		set_verdict(t, VERDICT_INCOMPLETE, dup_printf("response damaged by a %llu-byte capture gap",
+							     (unsigned long long)ev->gap_bytes));
+		return;
+	}
+	if (ev->reply && ev->reply->error)
+		set_verdict(t, VERDICT_UNDECODED, dup_printf("CertRep: %s", ev->reply->error));
+	else if (ev->problem)
+		set_verdict(t, VERDICT_UNDECODED, strdup(ev->problem));
+	else if (ev->error_text)
+		set_verdict(t, VERDICT_UNDECODED, dup_printf("HTTP 200 without a CertRep: \"%s\"", ev->error_text));
+	else
+		set_verdict(t, VERDICT_UNDECODED, strdup("HTTP 200 without a CertRep"));
+}
+
+int txn_nonce_echoed(const struct scep_event *ev)
+{
+	const struct scep_msg *rq = ev->request, *rp = ev->reply;
+
+	if (!rq || !rp || !rq->decoded || !rp->decoded ||
+	    !rq->sender_nonce_len || !rp->recipient_nonce_len)
+		return -1;
+	return rq->sender_nonce_len == rp->recipient_nonce_len &&
+	       !memcmp(rq->sender_nonce, rp->recipient_nonce, rq->sender_nonce_len);
+}
+
+static int cert_matches(const struct scep_cert *c, const char *issuer, const char *serial)
+{
+	return c->issuer && c->serial && issuer && serial &&
+	       !strcmp(c->issuer, issuer) && !strcasecmp(c->serial, serial);
+}
+
+/* Certificates the server's GetCACert returned within this transaction. */
+static const struct scep_cert *find_ca_cert(const struct txn *t, const char *issuer,
+					    const char *serial, int *saw_cacert)
+{
+	size_t i, k;
+
+	*saw_cacert = 0;
+	for (i = 0; i < t->n_events; i++) {
+		const struct scep_event *e = t->events[i];
+
+		if (e->op != SCEP_OP_GETCACERT && e->op != SCEP_OP_GETNEXTCACERT)
+			continue;
+		if (e->n_ca_certs)
+			*saw_cacert = 1;
+		for (k = 0; k < e->n_ca_certs; k++)
+			if (cert_matches(e->ca_certs[k], issuer, serial))
+				return e->ca_certs[k];
+	}
+	return NULL;
+}
+
+const struct scep_cert *txn_ca_cert(const struct txn *t, const char *issuer, const char *serial)
+{
+	int saw_cacert;
+
+	return find_ca_cert(t, issuer, serial, &saw_cacert);
+}
+
+static void check_recipients(struct txn *t, const struct scep_event *ev)
+{
+	const struct scep_msg *rq = ev->request;
+	const struct scep_cert *c;
+	int saw_cacert;
+	size_t r;
+
+	for (r = 0; r < rq->n_recipients; r++) {
+		const struct scep_recipient *rc = &rq->recipients[r];
+
+		c = find_ca_cert(t, rc->issuer, rc->serial, &saw_cacert);
+		if (!saw_cacert)
+			return;
+		if (!c) {
+			txn_add_finding(t, dup_printf("request encrypted to serial %s issued by %s, which is not a certificate GetCACert returned",
+						      rc->serial ? rc->serial : "?", rc->issuer ? rc->issuer : "?"));
+			continue;
+		}
+		if (c->not_after && (uint64_t)c->not_after * 1000000000ull < event_start(ev))
+			txn_add_finding(t, dup_printf("request encrypted to %s, expired at the time of the request", c->subject));
+	}
+}
+
+static void check_reply_signer(struct txn *t, const struct scep_event *ev)
+{
+	const struct scep_cert *s = ev->reply->signer;
+	int saw_cacert;
+
+	if (!s)
+		return;
+	if (!find_ca_cert(t, s->issuer, s->serial, &saw_cacert) && saw_cacert)
+		txn_add_finding(t, dup_printf("CertRep signed by %s, which is not a certificate GetCACert returned",
+					      s->subject ? s->subject : "an unknown certificate"));
+	if (ev->reply->signature_ok == 0)
+		txn_add_finding(t, strdup("CertRep signature does not verify against its signer certificate"));
+}
+
+static void check_exchange(struct txn *t, const struct scep_event *ev)
+{
+	const struct scep_msg *rq = ev->request, *rp = ev->reply;
+
+	if (rq && rq->decoded) {
+		check_recipients(t, ev);
+		if (rq->signature_ok == 0)
+			txn_add_finding(t, dup_printf("%s signature does not verify against its signer certificate",
+						      scep_msg_type_name(rq->message_type) ? scep_msg_type_name(rq->message_type) : "request"));
+	}
+	if (ev->plus_as_space_damage)
+		txn_add_finding(t, strdup("message= carried spaces where base64 had '+': the client did not percent-encode '+' and something form-decoded the URL"));
+	if (!rp || !rp->decoded)
+		return;
+	check_reply_signer(t, ev);
+	if (txn_nonce_echoed(ev) == 0)
+		txn_add_finding(t, strdup("CertRep recipientNonce is not the request's senderNonce"));
+	if (rq && rq->decoded && rq->transaction_id && rp->transaction_id &&
+	    strcmp(rq->transaction_id, rp->transaction_id))
+		txn_add_finding(t, dup_printf("CertRep transactionID %s differs from the request's", rp->transaction_id));
+}
+
+static void check_polling(struct txn *t)
+{
+	uint64_t first = 0, last = 0;
+	size_t i, polls = 0;
+	char d[32];
+
+	for (i = 0; i < t->n_events; i++) {
+		const struct scep_event *e = t->events[i];
+
+		if (e->op != SCEP_OP_PKIOPERATION || event_msg_type(e) != SCEP_MT_CERTPOLL)
+			continue;
+		if (!polls++)
+			first = event_start(e);
+		last = event_start(e);
+	}
+	if (polls)
+		txn_add_finding(t, dup_printf("client polled %zu time%s over %s", polls, polls == 1 ? "" : "s",
+					      fmt_duration_ns(last - first, d, sizeof(d))));
+}
+
+static void run_checks(struct txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_events; i++)
+		if (t->events[i]->op == SCEP_OP_PKIOPERATION)
+			check_exchange(t, t->events[i]);
+	check_polling(t);
+	if (t->reused_id)
+		txn_add_finding(t, strdup("transactionID reused from an earlier, finished transaction (client retry or replay)"));
+}
+
+static int cmp_event_time(const void *a, const void *b)
+{
+	const struct scep_event *x = *(struct scep_event *const *)a;
+	const struct scep_event *y = *(struct scep_event *const *)b;
+	uint64_t tx = event_start(x), ty = event_start(y);
+
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	if (x->flow_id != y->flow_id)
+		return x->flow_id < y->flow_id ? -1 : 1;
+	return x->http_seq < y->http_seq ? -1 : x->http_seq > y->http_seq;
+}
+
+static int cmp_txn_time(const void *a, const void *b)
+{
+	const struct txn *x = *(struct txn *const *)a;
+	const struct txn *y = *(struct txn *const *)b;
+
+	if (x->first_ts_ns != y->first_ts_ns)
+		return x->first_ts_ns < y->first_ts_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void txn_finish(struct txn_table *tt)
+{
+	size_t i;
+
+	group_loose_events(tt);
+	for (i = 0; i < tt->n; i++) {
+		struct txn *t = tt->txns[i];
+
+		t->seq = i + 1;
+		qsort(t->events, t->n_events, sizeof(*t->events), cmp_event_time);
+		settle_verdict(t);
+		run_checks(t);
+	}
+	qsort(tt->txns, tt->n, sizeof(*tt->txns), cmp_txn_time);
+	for (i = 0; i < tt->n; i++)
+		tt->txns[i]->seq = i + 1;
+}
+
+size_t txn_count(const struct txn_table *tt)
+{
+	return tt ? tt->n : 0;
+}
+
+const struct txn *txn_get(const struct txn_table *tt, size_t i)
+{
+	return i < tt->n ? tt->txns[i] : NULL;
+}
+
+static void txn_free(struct txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_events; i++)
+		scep_event_free(t->events[i]);
+	for (i = 0; i < t->n_findings; i++)
+		free(t->findings[i]);
+	free(t->events);
+	free(t->findings);
+	free(t->transaction_id);
+	free(t->subject);
+	free(t->reason);
+	free(t);
+}
+
+void txn_table_free(struct txn_table *tt)
+{
+	size_t i;
+
+	if (!tt)
+		return;
+	for (i = 0; i < tt->n; i++)
+		txn_free(tt->txns[i]);
+	for (i = 0; i < tt->n_loose; i++)
+		scep_event_free(tt->loose[i]);
+	free(tt->txns);
+	free(tt->loose);
+	free(tt);
+}
+
+const char *txn_verdict_name(enum txn_verdict v)
+{
+	switch (v) {
+	case VERDICT_NONE: return "-";
+	case VERDICT_ISSUED: return "ISSUED";
+	case VERDICT_REJECTED: return "REJECTED";
+	case VERDICT_PENDING: return "PENDING";
+	case VERDICT_HTTP_ERROR: return "HTTP_ERROR";
+	case VERDICT_NO_RESPONSE: return "NO_RESPONSE";
+	case VERDICT_INCOMPLETE: return "INCOMPLETE";
+	case VERDICT_UNDECODED: return "UNDECODED";
+	case VERDICT_DELIVERED: return "DELIVERED";
+	}
+	return "?";
+}

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Golden-output tests, tcpdump style: each line of TESTLIST names a test, a
+# capture and options; scepdump's text and JSON output must match
+# NAME.out and NAME.json byte for byte. Prints TAP. With --regen, rewrites
+# the expected files instead (review the change with 'git diff').
+#   SRCDIR    source tree root (default: two levels above this script)
+#   SCEPDUMP  the binary to test (default: $SRCDIR/src/scepdump)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+SRCDIR=${SRCDIR:-$(cd "$here/../.." && pwd)}
+SCEPDUMP=${SCEPDUMP:-$SRCDIR/src/scepdump}
+regen=0
+[ "${1:-}" = "--regen" ] && regen=1
+list="$SRCDIR/tests/golden/TESTLIST"
+gdir="$SRCDIR/tests/golden"
+TZ=UTC LC_ALL=C
+export TZ LC_ALL
+
+tests=$(grep -v '^[[:space:]]*#' "$list" | grep -c '[^[:space:]]')
+[ $regen -eq 1 ] || echo "1..$((tests * 2))"
+n=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# run NAME FORMAT-OPTION SUFFIX CAPTURE OPTIONS...: one TAP line
+run_one() {
+	name=$1; fmt=$2; suffix=$3; shift 3
+	n=$((n + 1))
+	# Captures and keys are named relative to the source tree.
+	(cd "$SRCDIR" && "$SCEPDUMP" $fmt "$@") >"$tmp/out" 2>"$tmp/err"
+	echo "exit $?" >>"$tmp/err"
+	cat "$tmp/err" >>"$tmp/out"
+	if [ $regen -eq 1 ]; then
+		cp "$tmp/out" "$gdir/$name.$suffix"
+		echo "regenerated $name.$suffix"
+		return
+	fi
+	if [ ! -f "$gdir/$name.$suffix" ]; then
+		echo "not ok $n - $name.$suffix (no expected file; run 'make golden')"
+		fail=$((fail + 1))
+	elif diff -u "$gdir/$name.$suffix" "$tmp/out" >"$tmp/diff"; then
+		echo "ok $n - $name.$suffix"
+	else
+		echo "not ok $n - $name.$suffix"
+		sed 's/^/# /' "$tmp/diff" | head -60
+		fail=$((fail + 1))
+	fi
+}
+
+grep -v '^[[:space:]]*#' "$list" | grep '[^[:space:]]' | while read -r name args; do
+	# shellcheck disable=SC2086  # options are words by design
+	run_one "$name" "" out $args
+	run_one "$name" "--json" json $args
+done

@@ -1,0 +1,485 @@
+/* test_capture.c - offline capture sources on real files: pcap micro/nano
+ * and pcapng, k-way merge by time, stdin, filters, and the error lines for
+ * truncated, unsupported and mixed-link inputs.
+ *
+ * The cap-*.pcap* fixtures in tests/unit/data come from one HTTP GET each,
+ * captured inside `unshare --net` (python3 -m http.server, curl):
+ *   tcpdump -i lo -s 0 -w cap-v4-eth.pcap 'tcp port 8080'        (127.0.0.1)
+ *   tcpdump -i any -y LINUX_SLL2 -w cap-v6-sll2.pcap 'tcp port 8081' (::1)
+ *   editcap -F nsecpcap cap-v4-eth.pcap cap-v4-eth-nsec.pcap
+ *   editcap -F pcapng cap-v4-eth.pcap cap-v4-eth.pcapng
+ *   editcap -r cap-v4-eth.pcap cap-v4-eth-odd.pcap 1 3 5 7 9 11
+ *   editcap cap-v4-eth.pcap cap-v4-eth-even.pcap 1 3 5 7 9 11
+ *   head -c 1275 cap-v4-eth.pcap > cap-v4-eth-truncated.pcap   (30 bytes short)
+ *   mergecap -F pcapng -w cap-mixed-link.pcapng cap-v4-eth.pcap cap-v6-sll2.pcap
+ *   editcap -T ieee-802-11 cap-v4-eth.pcap cap-wlan.pcapng
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <pcap/pcap.h>
+
+#include "capture.h"
+#include "packet.h"
+
+#define V4_PACKETS 12
+#define V6_PACKETS 12
+/* first packet of cap-v4-eth.pcap, 1795623736.302875 s */
+#define V4_FIRST_TS 1795623736302875000ull
+
+struct rec {
+	uint64_t frame, ts_ns;
+	int linktype;
+	uint32_t caplen, wirelen;
+	uint8_t data[128];
+};
+
+static const char *data_path(const char *name, char *buf, size_t len)
+{
+	const char *src = getenv("SRCDIR");
+
+	snprintf(buf, len, "%s/tests/unit/data/%s", src ? src : ".", name);
+	return buf;
+}
+
+static struct capture *open_names(const char *const *names, size_t n,
+				  const char *filter, char *err, size_t errlen)
+{
+	char paths[4][512];
+	const char *p[4];
+	size_t i;
+
+	assert_true(n <= 4);
+	for (i = 0; i < n; i++)
+		p[i] = strcmp(names[i], "-") ?
+			data_path(names[i], paths[i], sizeof(paths[i])) : "-";
+	return capture_open_files(p, n, filter, err, errlen);
+}
+
+/* Reads everything; returns the packet count, errors counted separately. */
+static size_t read_all(struct capture *c, struct rec *out, size_t max,
+		       int *nerr, char *lasterr, size_t errlen)
+{
+	struct pkt p;
+	char err[512];
+	size_t n = 0;
+	int rc;
+
+	*nerr = 0;
+	while ((rc = capture_next(c, &p, err, sizeof(err))) != 0) {
+		if (rc < 0) {
+			(*nerr)++;
+			snprintf(lasterr, errlen, "%s", err);
+			continue;
+		}
+		assert_int_equal(rc, 1);
+		assert_true(n < max);
+		out[n].frame = p.frame;
+		out[n].ts_ns = p.ts_ns;
+		out[n].linktype = p.linktype;
+		out[n].caplen = p.caplen;
+		out[n].wirelen = p.wirelen;
+		memset(out[n].data, 0, sizeof(out[n].data));
+		memcpy(out[n].data, p.data,
+		       p.caplen < sizeof(out[n].data) ? p.caplen : sizeof(out[n].data));
+		n++;
+	}
+	return n;
+}
+
+static size_t read_file(const char *name, const char *filter, struct rec *out,
+			size_t max)
+{
+	char err[512] = "", lasterr[512] = "";
+	struct capture *c = open_names(&name, 1, filter, err, sizeof(err));
+	size_t n;
+	int nerr;
+
+	if (!c)
+		fail_msg("open %s: %s", name, err);
+	n = read_all(c, out, max, &nerr, lasterr, sizeof(lasterr));
+	assert_int_equal(nerr, 0);
+	capture_close(c);
+	return n;
+}
+
+static void assert_same_records(const struct rec *a, const struct rec *b,
+				size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		assert_int_equal(a[i].frame, i + 1);
+		assert_int_equal(b[i].frame, i + 1);
+		assert_int_equal(a[i].ts_ns, b[i].ts_ns);
+		assert_int_equal(a[i].linktype, b[i].linktype);
+		assert_int_equal(a[i].caplen, b[i].caplen);
+		assert_int_equal(a[i].wirelen, b[i].wirelen);
+		assert_memory_equal(a[i].data, b[i].data, sizeof(a[i].data));
+	}
+}
+
+static void test_pcap_reads_and_decodes(void **state)
+{
+	struct rec r[32];
+	struct tcp_seg seg;
+	size_t n, i;
+
+	(void)state;
+	n = read_file("cap-v4-eth.pcap", NULL, r, 32);
+	assert_int_equal(n, V4_PACKETS);
+	assert_int_equal(r[0].ts_ns, V4_FIRST_TS);
+	assert_int_equal(r[1].ts_ns, V4_FIRST_TS + 10000);
+	assert_int_equal(r[0].caplen, 74);
+	for (i = 0; i < n; i++) {
+		struct pkt p = { .frame = r[i].frame, .linktype = r[i].linktype,
+				 .data = r[i].data, .caplen = r[i].caplen,
+				 .wirelen = r[i].wirelen };
+
+		assert_int_equal(r[i].linktype, DLT_EN10MB);
+		assert_int_equal(r[i].frame, i + 1);
+		assert_int_equal(pkt_decode_tcp(&p, NULL, NULL, &seg), PKT_TCP);
+		assert_int_equal(seg.src.family, 4);
+		assert_true(seg.src.port == 8080 || seg.dst.port == 8080);
+	}
+
+	n = read_file("cap-v6-sll2.pcap", NULL, r, 32);
+	assert_int_equal(n, V6_PACKETS);
+	for (i = 0; i < n; i++) {
+		struct pkt p = { .linktype = r[i].linktype, .data = r[i].data,
+				 .caplen = r[i].caplen, .wirelen = r[i].wirelen };
+
+		assert_int_equal(r[i].linktype, DLT_LINUX_SLL2);
+		assert_int_equal(pkt_decode_tcp(&p, NULL, NULL, &seg), PKT_TCP);
+		assert_int_equal(seg.src.family, 6);
+		assert_int_equal(seg.src.addr[15], 1);   /* ::1 */
+		assert_true(seg.src.port == 8081 || seg.dst.port == 8081);
+	}
+}
+
+static void test_micro_nano_pcapng_agree(void **state)
+{
+	struct rec us[32], ns[32], ng[32];
+
+	(void)state;
+	assert_int_equal(read_file("cap-v4-eth.pcap", NULL, us, 32), V4_PACKETS);
+	assert_int_equal(read_file("cap-v4-eth-nsec.pcap", NULL, ns, 32), V4_PACKETS);
+	assert_int_equal(read_file("cap-v4-eth.pcapng", NULL, ng, 32), V4_PACKETS);
+	assert_same_records(us, ns, V4_PACKETS);
+	assert_same_records(us, ng, V4_PACKETS);
+}
+
+static void test_merge_in_time_order(void **state)
+{
+	struct rec whole[32], merged[32], mixed[32];
+	static const char *const odd_even[] = {
+		"cap-v4-eth-odd.pcap", "cap-v4-eth-even.pcap"
+	};
+	static const char *const even_odd[] = {
+		"cap-v4-eth-even.pcap", "cap-v4-eth-odd.pcap"
+	};
+	static const char *const v4_v6[] = {
+		"cap-v6-sll2.pcap", "cap-v4-eth.pcap"
+	};
+	char err[512] = "", lasterr[512] = "";
+	struct capture *c;
+	size_t n, i, n4 = 0;
+	int nerr;
+
+	(void)state;
+	assert_int_equal(read_file("cap-v4-eth.pcap", NULL, whole, 32), V4_PACKETS);
+
+	c = open_names(odd_even, 2, NULL, err, sizeof(err));
+	assert_non_null(c);
+	n = read_all(c, merged, 32, &nerr, lasterr, sizeof(lasterr));
+	capture_close(c);
+	assert_int_equal(nerr, 0);
+	assert_int_equal(n, V4_PACKETS);
+	assert_same_records(whole, merged, V4_PACKETS);
+
+	c = open_names(even_odd, 2, NULL, err, sizeof(err));
+	assert_non_null(c);
+	n = read_all(c, merged, 32, &nerr, lasterr, sizeof(lasterr));
+	capture_close(c);
+	assert_int_equal(n, V4_PACKETS);
+	assert_same_records(whole, merged, V4_PACKETS);
+
+	/* two link types in one stream: each packet keeps its own */
+	c = open_names(v4_v6, 2, NULL, err, sizeof(err));
+	assert_non_null(c);
+	n = read_all(c, mixed, 32, &nerr, lasterr, sizeof(lasterr));
+	capture_close(c);
+	assert_int_equal(n, V4_PACKETS + V6_PACKETS);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(mixed[i].frame, i + 1);
+		if (i)
+			assert_true(mixed[i - 1].ts_ns <= mixed[i].ts_ns);
+		n4 += mixed[i].linktype == DLT_EN10MB;
+	}
+	assert_int_equal(n4, V4_PACKETS);
+	/* the IPv4 exchange happened first */
+	assert_int_equal(mixed[0].linktype, DLT_EN10MB);
+	assert_int_equal(mixed[n - 1].linktype, DLT_LINUX_SLL2);
+}
+
+/* Writes a nanosecond raw-IP pcap whose packets are one marker byte
+ * followed by the packet's index; returns the path in buf. */
+static void write_marked(char *buf, size_t len, uint8_t marker,
+			 const uint64_t *ts, size_t n)
+{
+	pcap_t *dead = pcap_open_dead_with_tstamp_precision(DLT_RAW, 65535,
+		PCAP_TSTAMP_PRECISION_NANO);
+	pcap_dumper_t *d;
+	int fd;
+	size_t i;
+
+	snprintf(buf, len, "/tmp/test_capture_XXXXXX");
+	fd = mkstemp(buf);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_non_null(dead);
+	d = pcap_dump_open(dead, buf);
+	assert_non_null(d);
+	for (i = 0; i < n; i++) {
+		uint8_t data[2] = { marker, (uint8_t)i };
+		struct pcap_pkthdr h = { .caplen = 2, .len = 2 };
+
+		h.ts.tv_sec = (time_t)(ts[i] / 1000000000u);
+		h.ts.tv_usec = (suseconds_t)(ts[i] % 1000000000u);
+		pcap_dump((u_char *)d, &h, data);
+	}
+	pcap_dump_close(d);
+	pcap_close(dead);
+}
+
+static void test_merge_ties_keep_input_order(void **state)
+{
+	/* equal stamps across and within inputs, 1 ns apart elsewhere */
+	static const uint64_t ts_a[] = { 5, 7, 7, 9 };
+	static const uint64_t ts_b[] = { 4, 7, 8, 8 };
+	static const char *const expect[] = {
+		"B0", "A0", "A1", "A2", "B1", "B2", "B3", "A3"
+	};
+	struct rec r[16];
+	char pa[64], pb[64], err[512] = "", lasterr[512] = "";
+	const char *paths[2];
+	struct capture *c;
+	size_t n, i;
+	int nerr;
+
+	(void)state;
+	write_marked(pa, sizeof(pa), 'A', ts_a, 4);
+	write_marked(pb, sizeof(pb), 'B', ts_b, 4);
+	paths[0] = pa;
+	paths[1] = pb;
+	c = capture_open_files(paths, 2, NULL, err, sizeof(err));
+	assert_non_null(c);
+	n = read_all(c, r, 16, &nerr, lasterr, sizeof(lasterr));
+	capture_close(c);
+	unlink(pa);
+	unlink(pb);
+	assert_int_equal(nerr, 0);
+	assert_int_equal(n, 8);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(r[i].data[0], expect[i][0]);
+		assert_int_equal(r[i].data[1], expect[i][1] - '0');
+		assert_int_equal(r[i].frame, i + 1);
+		assert_int_equal(r[i].linktype, DLT_RAW);
+	}
+	assert_int_equal(r[0].ts_ns, 4);
+	assert_int_equal(r[7].ts_ns, 9);
+}
+
+static void test_stdin_pipe(void **state)
+{
+	struct rec whole[32], piped[32];
+	static const char *const dash[] = { "-" };
+	static const char *const dash_twice[] = { "-", "-" };
+	char path[512], err[512] = "", lasterr[512] = "";
+	struct capture *c;
+	int fds[2], nerr, status;
+	pid_t pid;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(read_file("cap-v4-eth.pcap", NULL, whole, 32), V4_PACKETS);
+	assert_null(open_names(dash_twice, 2, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "only once"));
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		FILE *f = fopen(data_path("cap-v4-eth.pcap", path, sizeof(path)), "rb");
+		char buf[4096];
+		size_t k;
+
+		close(fds[0]);
+		while (f && (k = fread(buf, 1, sizeof(buf), f)) > 0)
+			if (write(fds[1], buf, k) != (ssize_t)k)
+				_exit(1);
+		_exit(f ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+	close(fds[0]);
+	c = open_names(dash, 1, NULL, err, sizeof(err));
+	if (!c)
+		fail_msg("stdin: %s", err);
+	n = read_all(c, piped, 32, &nerr, lasterr, sizeof(lasterr));
+	capture_close(c);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(nerr, 0);
+	assert_int_equal(n, V4_PACKETS);
+	assert_same_records(whole, piped, V4_PACKETS);
+}
+
+static void test_filter(void **state)
+{
+	struct rec r[32];
+	static const char *const one[] = { "cap-v4-eth.pcap" };
+	char err[512] = "";
+
+	(void)state;
+	/* SYN and SYN-ACK only */
+	assert_int_equal(read_file("cap-v4-eth.pcap", "tcp[tcpflags] & tcp-syn != 0",
+				   r, 32), 2);
+	assert_int_equal(r[0].frame, 1);
+	assert_int_equal(r[1].frame, 2);
+	assert_int_equal(r[1].ts_ns, V4_FIRST_TS + 10000);
+	assert_int_equal(read_file("cap-v6-sll2.pcap", "ip6 and tcp port 8081", r, 32),
+			 V6_PACKETS);
+	assert_int_equal(read_file("cap-v6-sll2.pcap", "ip", r, 32), 0);
+
+	assert_null(open_names(one, 1, "tcp port", err, sizeof(err)));
+	assert_non_null(strstr(err, "cap-v4-eth.pcap: bad filter \"tcp port\": "));
+}
+
+static void test_truncated_file(void **state)
+{
+	struct rec r[32];
+	static const char *const trunc[] = { "cap-v4-eth-truncated.pcap" };
+	static const char *const trunc_and_odd[] = {
+		"cap-v4-eth-truncated.pcap", "cap-v6-sll2.pcap"
+	};
+	char err[512] = "", lasterr[512] = "";
+	struct capture *c;
+	size_t n;
+	int nerr;
+
+	(void)state;
+	c = open_names(trunc, 1, NULL, err, sizeof(err));
+	assert_non_null(c);
+	n = read_all(c, r, 32, &nerr, lasterr, sizeof(lasterr));
+	capture_close(c);
+	assert_int_equal(n, V4_PACKETS - 1);
+	assert_int_equal(nerr, 1);
+	assert_non_null(strstr(lasterr, "/cap-v4-eth-truncated.pcap: truncated dump file"));
+	assert_non_null(strstr(lasterr, "(packet 12 at byte 1223); processed 11 packets"));
+
+	/* the broken input is reported once and the other one carries on */
+	c = open_names(trunc_and_odd, 2, NULL, err, sizeof(err));
+	assert_non_null(c);
+	n = read_all(c, r, 32, &nerr, lasterr, sizeof(lasterr));
+	capture_close(c);
+	assert_int_equal(nerr, 1);
+	assert_int_equal(n, V4_PACKETS - 1 + V6_PACKETS);
+	assert_int_equal(r[n - 1].frame, n);
+	assert_int_equal(r[n - 1].linktype, DLT_LINUX_SLL2);
+}
+
+static void test_open_errors(void **state)
+{
+	static const char *const missing[] = { "cap-v4-eth.pcap", "no-such.pcap" };
+	static const char *const wlan[] = { "cap-wlan.pcapng" };
+	static const char *const text[] = { "getcacaps.txt" };
+	char err[512] = "";
+	uint64_t a, b;
+	struct capture *c;
+
+	(void)state;
+	assert_null(open_names(missing, 2, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "/no-such.pcap: No such file or directory"));
+	/* the name appears once, not "x: x: ..." */
+	assert_null(strstr(strstr(err, "no-such.pcap") + 1, "no-such.pcap"));
+
+	assert_null(open_names(wlan, 1, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "/cap-wlan.pcapng: unsupported link type "
+			       "DLT_IEEE802_11 (105)"));
+
+	assert_null(open_names(text, 1, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "/getcacaps.txt: unknown file format"));
+
+	assert_null(capture_open_files(NULL, 0, NULL, err, sizeof(err)));
+
+	/* offline: no kernel counters; a break ends the stream */
+	c = open_names(missing, 1, NULL, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(capture_stats(c, &a, &b), -1);
+	capture_break(c);
+	{
+		struct pkt p;
+
+		assert_int_equal(capture_next(c, &p, err, sizeof(err)), 0);
+	}
+	capture_close(c);
+}
+
+static void test_mixed_link_pcapng(void **state)
+{
+	struct rec r[64];
+	static const char *const mixed[] = { "cap-mixed-link.pcapng" };
+	char err[512] = "", lasterr[512] = "";
+	struct capture *c;
+	size_t n;
+	int nerr;
+
+	(void)state;
+	/* libpcap 1.10 opens it (first interface is Ethernet) and fails on
+	 * the second interface block: the message must say what is wrong. */
+	c = open_names(mixed, 1, NULL, err, sizeof(err));
+	assert_non_null(c);
+	n = read_all(c, r, 64, &nerr, lasterr, sizeof(lasterr));
+	capture_close(c);
+	assert_int_equal(nerr, 1);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(lasterr, "different link types"));
+	assert_non_null(strstr(lasterr, "cap-mixed-link.pcapng: "));
+}
+
+static void test_live_bad_interface(void **state)
+{
+	struct capture_live_opts o = { .iface = "nosuchif0", .snaplen = 0 };
+	char err[512] = "";
+
+	(void)state;
+	assert_null(capture_open_live(&o, err, sizeof(err)));
+	assert_int_equal(strncmp(err, "nosuchif0: ", 11), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pcap_reads_and_decodes),
+		cmocka_unit_test(test_micro_nano_pcapng_agree),
+		cmocka_unit_test(test_merge_in_time_order),
+		cmocka_unit_test(test_merge_ties_keep_input_order),
+		cmocka_unit_test(test_stdin_pipe),
+		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_truncated_file),
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_mixed_link_pcapng),
+		cmocka_unit_test(test_live_bad_interface),
+	};
+
+	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
+}

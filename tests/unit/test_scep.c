@@ -1,0 +1,658 @@
+/* test_scep.c - SCEP events from HTTP exchanges: operation, how the
+ * pkiMessage travelled (GET message= in its damaged forms, POST DER/base64),
+ * GetCACaps/GetCACert responses and error pages; percent-decoding and query
+ * parameters (http_query.c). Messages are the recorded micromdm ones. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "http.h"
+#include "scep.h"
+
+#define TXID_OK "w0jpNA4EPQlTeN+KtR6UBrgcSs8="
+#define CLIENT_SUBJECT "CN=scepdump-client,OU=MDM,O=scepdump test,C=US"
+
+static char *data_path(const char *name)
+{
+	const char *src = getenv("SRCDIR");
+	static const char sub[] = "/tests/unit/data/";
+	size_t n;
+	char *p;
+
+	if (!src)
+		src = ".";
+	n = strlen(src) + sizeof(sub) + strlen(name);
+	p = malloc(n);
+	assert_non_null(p);
+	snprintf(p, n, "%s%s%s", src, sub, name);
+	return p;
+}
+
+static uint8_t *load(const char *name, size_t *len)
+{
+	char *path = data_path(name);
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	long n;
+
+	if (!f)
+		fail_msg("cannot open %s (is SRCDIR set?)", path);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = 0;
+	fclose(f);
+	free(path);
+	*len = (size_t)n;
+	return buf;
+}
+
+static struct scep_keys *test_keys(void)
+{
+	struct scep_keys *k = scep_keys_new();
+	const char *names[] = { "ca.key", "client.key" };
+	char err[256];
+	size_t i;
+
+	assert_non_null(k);
+	for (i = 0; i < 2; i++) {
+		char *p = data_path(names[i]);
+
+		if (scep_keys_load(k, p, err, sizeof(err)) < 0)
+			fail_msg("%s", err);
+		free(p);
+	}
+	return k;
+}
+
+static char *b64(const uint8_t *p, size_t n)
+{
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+
+	assert_non_null(out);
+	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
+/* Percent-encodes everything but the unreserved set; with raw_b64 the
+ * base64 characters '+', '/', '=' go through as they are (Cisco IOS). */
+static char *pct(const char *s, int raw_b64)
+{
+	char *out = malloc(strlen(s) * 3 + 1), *o = out;
+
+	assert_non_null(out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' ||
+		    (raw_b64 && (c == '+' || c == '/' || c == '=')))
+			*o++ = (char)c;
+		else
+			o += sprintf(o, "%%%02X", c);
+	}
+	*o = 0;
+	return out;
+}
+
+static void exchange_init(struct http_exchange *x, const char *method, const char *query)
+{
+	memset(x, 0, sizeof(*x));
+	x->flow_id = 7;
+	x->seq = 3;
+	x->version = HTTP_V1;
+	x->host = "scep.example";
+	x->method = method;
+	x->path = "/scep";
+	x->uri = "/scep?...";
+	x->query = query;
+	x->req.present = 1;
+	x->req.first_frame = 10;
+	x->req.last_frame = 12;
+}
+
+static void respond(struct http_exchange *x, int status, const char *ctype, const void *body, size_t len)
+{
+	x->status = status;
+	x->status_text = status == 200 ? "OK" : "Error";
+	x->res.present = 1;
+	x->res.content_type = ctype;
+	x->res.body = body;
+	x->res.body_len = len;
+	x->res.body_wire_len = len;
+	x->res.first_frame = 14;
+	x->res.last_frame = 15;
+}
+
+/* ---- http_query.c ---- */
+
+static void test_percent_decode(void **state)
+{
+	static const char in[] = "a%2Bb+c%2f%zz%4";
+	size_t n = 0;
+	char *s;
+
+	(void)state;
+	s = http_percent_decode(in, strlen(in), 0, &n);
+	assert_string_equal(s, "a+b+c/%zz%4");
+	assert_int_equal(n, strlen("a+b+c/%zz%4"));
+	free(s);
+	s = http_percent_decode(in, strlen(in), 1, &n);
+	assert_string_equal(s, "a+b c/%zz%4");
+	free(s);
+	s = http_percent_decode("x%00y", 5, 0, &n);
+	assert_int_equal(n, 3);
+	assert_memory_equal(s, "x\0y", 3);
+	free(s);
+	/* only len bytes are read */
+	s = http_percent_decode("abc%41", 4, 0, &n);
+	assert_string_equal(s, "abc%");
+	free(s);
+}
+
+static void test_query_param(void **state)
+{
+	const char *q = "Operation=PKIOperation&message=abc%2B+/=&empty&x=";
+	size_t n = 99;
+	const char *v;
+
+	(void)state;
+	v = http_query_param(q, "operation", &n);
+	assert_non_null(v);
+	assert_int_equal(n, 12);
+	assert_memory_equal(v, "PKIOperation", 12);
+	v = http_query_param(q, "MESSAGE", &n);
+	assert_int_equal(n, strlen("abc%2B+/="));
+	assert_memory_equal(v, "abc%2B+/=", n);
+	v = http_query_param(q, "empty", &n);
+	assert_non_null(v);
+	assert_int_equal(n, 0);
+	v = http_query_param(q, "x", &n);
+	assert_non_null(v);
+	assert_int_equal(n, 0);
+	assert_null(http_query_param(q, "mess", &n));
+	assert_null(http_query_param(q, "operationx", &n));
+	v = http_query_param("operationx=1&operation=GetCACert", "operation", &n);
+	assert_memory_equal(v, "GetCACert", n);
+	assert_null(http_query_param("", "operation", &n));
+	assert_null(http_query_param(NULL, "operation", &n));
+}
+
+/* ---- classification and names ---- */
+
+static void test_classify(void **state)
+{
+	struct http_exchange x;
+
+	(void)state;
+	exchange_init(&x, "GET", "operation=getcacaps&message=CA");
+	assert_int_equal(scep_classify(&x), SCEP_OP_GETCACAPS);
+	exchange_init(&x, "GET", "operation=GetCACert");
+	assert_int_equal(scep_classify(&x), SCEP_OP_GETCACERT);
+	exchange_init(&x, "GET", "operation=GETNEXTCACERT");
+	assert_int_equal(scep_classify(&x), SCEP_OP_GETNEXTCACERT);
+	exchange_init(&x, "POST", "operation=PKIOperation");
+	assert_int_equal(scep_classify(&x), SCEP_OP_PKIOPERATION);
+	exchange_init(&x, "GET", "operation=PKI%4Fperation");
+	assert_int_equal(scep_classify(&x), SCEP_OP_PKIOPERATION);
+	exchange_init(&x, "GET", "operation=GetCRL");
+	assert_int_equal(scep_classify(&x), SCEP_OP_OTHER);
+	exchange_init(&x, "GET", "q=search");
+	assert_int_equal(scep_classify(&x), SCEP_OP_NONE);
+	exchange_init(&x, "GET", NULL);
+	assert_int_equal(scep_classify(&x), SCEP_OP_NONE);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(scep_op_name(SCEP_OP_PKIOPERATION), "PKIOperation");
+	assert_string_equal(scep_msg_type_name(19), "PKCSReq");
+	assert_string_equal(scep_msg_type_name(3), "CertRep");
+	assert_string_equal(scep_msg_type_name(20), "CertPoll");
+	assert_null(scep_msg_type_name(99));
+	assert_string_equal(scep_pki_status_name(3), "PENDING");
+	assert_null(scep_pki_status_name(1));
+	assert_string_equal(scep_fail_info_name(1), "badMessageCheck");
+	assert_null(scep_fail_info_name(5));
+	assert_non_null(strstr(scep_fail_info_meaning(2), "challenge"));
+	assert_string_equal(scep_fail_info_meaning(42), "unknown failInfo value");
+}
+
+/* ---- PKIOperation ---- */
+
+static struct scep_event *get_pkioperation(const char *message, const struct scep_keys *k,
+					   char **query_out)
+{
+	static const char prefix[] = "operation=PKIOperation&message=";
+	char *query = malloc(sizeof(prefix) + strlen(message));
+	struct http_exchange x;
+	struct scep_event *ev;
+
+	assert_non_null(query);
+	strcpy(query, prefix);
+	strcat(query, message);
+	exchange_init(&x, "GET", query);
+	ev = scep_event_from_exchange(&x, k);
+	assert_non_null(ev);
+	*query_out = query;
+	return ev;
+}
+
+static void assert_pkcsreq(const struct scep_event *ev)
+{
+	assert_null(ev->problem);
+	assert_non_null(ev->request);
+	assert_int_equal(ev->request->decoded, 1);
+	assert_int_equal(ev->request->message_type, SCEP_MT_PKCSREQ);
+	assert_string_equal(ev->request->transaction_id, TXID_OK);
+	assert_int_equal(ev->request->decrypt_state, SCEP_DECRYPT_OK);
+	assert_string_equal(ev->request->csr->subject, CLIENT_SUBJECT);
+}
+
+static void test_get_pkioperation_variants(void **state)
+{
+	struct scep_keys *k = test_keys();
+	size_t len, i;
+	uint8_t *der = load("pkcsreq.der", &len);
+	char *text = b64(der, len), *enc, *query;
+	struct scep_event *ev;
+
+	(void)state;
+	assert_non_null(strchr(text, '+'));   /* the cases below mean something */
+	assert_non_null(strchr(text, '/'));
+
+	/* properly percent-encoded */
+	enc = pct(text, 0);
+	ev = get_pkioperation(enc, k, &query);
+	assert_int_equal(ev->op, SCEP_OP_PKIOPERATION);
+	assert_string_equal(ev->op_name, "PKIOperation");
+	assert_int_equal(ev->request_encoding, SCEP_ENC_GET_BASE64);
+	assert_int_equal(ev->plus_as_space_damage, 0);
+	assert_pkcsreq(ev);
+	assert_int_equal(ev->has_response, 0);
+	assert_int_equal(ev->flow_id, 7);
+	assert_int_equal(ev->http_seq, 3);
+	assert_string_equal(ev->method, "GET");
+	assert_string_equal(ev->host, "scep.example");
+	scep_event_free(ev);
+	free(query);
+	free(enc);
+
+	/* raw base64, '+' '/' '=' unescaped: '+' must stay '+' */
+	enc = pct(text, 1);
+	ev = get_pkioperation(enc, k, &query);
+	assert_int_equal(ev->plus_as_space_damage, 0);
+	assert_pkcsreq(ev);
+	scep_event_free(ev);
+	free(query);
+	free(enc);
+
+	/* '+' turned into a space by a form-decoding hop (re-encoded as %20) */
+	enc = pct(text, 0);
+	{
+		char *fixed = malloc(strlen(enc) + 1), *o = fixed;
+		const char *s = enc;
+
+		assert_non_null(fixed);
+		while (*s) {
+			if (!strncmp(s, "%2B", 3)) {
+				memcpy(o, "%20", 3);
+				o += 3;
+				s += 3;
+			} else {
+				*o++ = *s++;
+			}
+		}
+		*o = 0;
+		ev = get_pkioperation(fixed, k, &query);
+		free(fixed);
+	}
+	assert_int_equal(ev->plus_as_space_damage, 1);
+	assert_pkcsreq(ev);
+	scep_event_free(ev);
+	free(query);
+	free(enc);
+
+	/* URL-safe alphabet, no padding */
+	{
+		char *u = strdup(text);
+
+		for (i = 0; u[i]; i++) {
+			if (u[i] == '+')
+				u[i] = '-';
+			else if (u[i] == '/')
+				u[i] = '_';
+			else if (u[i] == '=')
+				u[i] = 0;
+		}
+		assert_null(strchr(u, '='));
+		ev = get_pkioperation(u, k, &query);
+		assert_pkcsreq(ev);
+		scep_event_free(ev);
+		free(query);
+		free(u);
+	}
+
+	/* line breaks every 64 characters (PEM style, CRLF) */
+	{
+		size_t tl = strlen(text);
+		char *lines = malloc(tl + tl / 64 * 2 + 3), *o = lines;
+
+		assert_non_null(lines);
+		for (i = 0; i < tl; i++) {
+			if (i && i % 64 == 0) {
+				*o++ = '\r';
+				*o++ = '\n';
+			}
+			*o++ = text[i];
+		}
+		*o = 0;
+		enc = pct(lines, 0);
+		ev = get_pkioperation(enc, k, &query);
+		assert_pkcsreq(ev);
+		scep_event_free(ev);
+		free(query);
+		free(enc);
+		free(lines);
+	}
+
+	/* not base64 at all */
+	ev = get_pkioperation("%3Chtml%3E", k, &query);
+	assert_null(ev->request);
+	assert_string_equal(ev->problem, "message= is not base64: byte 0x3c at offset 0 is not base64");
+	scep_event_free(ev);
+	free(query);
+
+	free(text);
+	free(der);
+	scep_keys_free(k);
+}
+
+static void test_missing_padding_lengths(void **state)
+{
+	/* 1 and 2 byte tails: "MA" and "MAE" decode without '=' */
+	char *query;
+	struct scep_event *ev;
+
+	(void)state;
+	ev = get_pkioperation("MAM", NULL, &query);  /* 30 03: a truncated SEQUENCE */
+	assert_non_null(ev->request);
+	assert_int_equal(ev->request->der_len, 2);
+	assert_int_equal(ev->request->decoded, 0);
+	assert_non_null(ev->problem);
+	assert_non_null(strstr(ev->problem, "request: not a CMS ContentInfo"));
+	scep_event_free(ev);
+	free(query);
+	ev = get_pkioperation("MAMCAQU", NULL, &query); /* 30 03 02 01 05 */
+	assert_int_equal(ev->request->der_len, 5);
+	scep_event_free(ev);
+	free(query);
+	ev = get_pkioperation("MAMCA", NULL, &query);   /* 5 chars: one is stray */
+	assert_null(ev->request);
+	assert_string_equal(ev->problem, "message= is not base64: base64 text has a stray final character (5 characters)");
+	scep_event_free(ev);
+	free(query);
+}
+
+static void test_post_der_and_reply(void **state)
+{
+	struct scep_keys *k = test_keys();
+	size_t rlen, plen;
+	uint8_t *req = load("pkcsreq.der", &rlen);
+	uint8_t *rep = load("certrep-success.der", &plen);
+	struct http_exchange x;
+	struct scep_event *ev;
+
+	(void)state;
+	exchange_init(&x, "POST", "operation=PKIOperation");
+	x.req.body = req;
+	x.req.body_len = rlen;
+	x.req.body_wire_len = rlen;
+	x.req.content_type = "application/octet-stream";
+	respond(&x, 200, "application/x-pki-message", rep, plen);
+	ev = scep_event_from_exchange(&x, k);
+	assert_int_equal(ev->request_encoding, SCEP_ENC_POST_DER);
+	assert_pkcsreq(ev);
+	assert_string_equal(ev->req_content_type, "application/octet-stream");
+	assert_string_equal(ev->res_content_type, "application/x-pki-message");
+	assert_int_equal(ev->req_body_len, rlen);
+	assert_int_equal(ev->res_body_len, plen);
+	assert_int_equal(ev->has_response, 1);
+	assert_int_equal(ev->status, 200);
+	assert_non_null(ev->reply);
+	assert_int_equal(ev->reply->pki_status, SCEP_STATUS_SUCCESS);
+	assert_memory_equal(ev->reply->recipient_nonce, ev->request->sender_nonce, 16);
+	assert_string_equal(ev->reply->issued->subject, CLIENT_SUBJECT);
+	assert_string_equal(ev->reply->issued->serial, "02");
+	assert_null(ev->error_text);
+	scep_event_free(ev);
+	free(req);
+	free(rep);
+	scep_keys_free(k);
+}
+
+static void test_post_base64(void **state)
+{
+	struct scep_keys *k = test_keys();
+	size_t len, i, tl;
+	uint8_t *der = load("pkcsreq.der", &len);
+	char *text = b64(der, len), *body, *o;
+	struct http_exchange x;
+	struct scep_event *ev;
+
+	(void)state;
+	tl = strlen(text);
+	body = malloc(tl + tl / 76 * 2 + 3);
+	assert_non_null(body);
+	for (i = 0, o = body; i < tl; i++) {
+		if (i && i % 76 == 0) {
+			*o++ = '\r';
+			*o++ = '\n';
+		}
+		*o++ = text[i];
+	}
+	*o++ = '\r';
+	*o++ = '\n';
+	exchange_init(&x, "POST", "operation=PKIOperation");
+	x.req.body = (const uint8_t *)body;
+	x.req.body_len = (size_t)(o - body);
+	ev = scep_event_from_exchange(&x, k);
+	assert_int_equal(ev->request_encoding, SCEP_ENC_POST_BASE64);
+	assert_pkcsreq(ev);
+	scep_event_free(ev);
+
+	/* the same wrapped in PEM armour */
+	{
+		size_t bl = (size_t)(o - body);
+		char *pem = malloc(bl + 64), *q = pem;
+
+		assert_non_null(pem);
+		q += sprintf(q, "-----BEGIN PKCS7-----\n");
+		memcpy(q, body, bl);
+		q += bl;
+		q += sprintf(q, "-----END PKCS7-----\n");
+		x.req.body = (const uint8_t *)pem;
+		x.req.body_len = (size_t)(q - pem);
+		ev = scep_event_from_exchange(&x, k);
+		assert_int_equal(ev->request_encoding, SCEP_ENC_POST_BASE64);
+		assert_pkcsreq(ev);
+		scep_event_free(ev);
+		free(pem);
+	}
+
+	/* binary junk that is neither */
+	x.req.body = (const uint8_t *)"\x01\x02\x03";
+	x.req.body_len = 3;
+	ev = scep_event_from_exchange(&x, k);
+	assert_null(ev->request);
+	assert_string_equal(ev->problem, "PKIOperation body is neither DER nor base64 (starts with 0x01)");
+	scep_event_free(ev);
+	free(body);
+	free(text);
+	free(der);
+	scep_keys_free(k);
+}
+
+/* ---- GetCACaps / GetCACert ---- */
+
+static void test_caps(void **state)
+{
+	static const char body[] = "POSTPKIOperation\r\nSHA-256\r\n\r\n  AES \r\nFooBar-Extension\r\n";
+	size_t len;
+	uint8_t *real = load("getcacaps.txt", &len);
+	struct http_exchange x;
+	struct scep_event *ev;
+
+	(void)state;
+	exchange_init(&x, "GET", "operation=GetCACaps&message=MyCA");
+	respond(&x, 200, "text/plain", body, strlen(body));
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_int_equal(ev->op, SCEP_OP_GETCACAPS);
+	assert_string_equal(ev->message_param, "MyCA");
+	assert_null(ev->problem);
+	assert_int_equal(ev->n_caps, 4);
+	assert_string_equal(ev->caps[0], "POSTPKIOperation");
+	assert_string_equal(ev->caps[1], "SHA-256");
+	assert_string_equal(ev->caps[2], "AES");
+	assert_string_equal(ev->caps[3], "FooBar-Extension");
+	scep_event_free(ev);
+
+	/* micromdm's answer: LF, no final newline */
+	respond(&x, 200, "text/plain", real, len);
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_int_equal(ev->n_caps, 7);
+	assert_string_equal(ev->caps[0], "Renewal");
+	assert_string_equal(ev->caps[5], "SCEPStandard");
+	assert_string_equal(ev->caps[6], "POSTPKIOperation");
+	scep_event_free(ev);
+	free(real);
+
+	/* a sign-in page answered with 200 (App Proxy pre-authentication) */
+	{
+		static const char html[] = "<!DOCTYPE html>\n<html><head>\n<title>Sign in to your account</title>"
+					   "</head><body>x</body></html>";
+
+		respond(&x, 200, "text/html; charset=utf-8", html, strlen(html));
+		ev = scep_event_from_exchange(&x, NULL);
+		assert_int_equal(ev->n_caps, 0);
+		assert_string_equal(ev->error_text, "Sign in to your account");
+		assert_string_equal(ev->problem, "GetCACaps answered with HTML, not capabilities");
+		scep_event_free(ev);
+	}
+}
+
+static void test_cacert_label_lies(void **state)
+{
+	size_t len, p7len;
+	uint8_t *der = load("getcacert.der", &len);
+	uint8_t *p7 = load("ca-ra.p7b", &p7len);
+	struct http_exchange x;
+	struct scep_event *ev;
+
+	(void)state;
+	/* one DER certificate labelled as a CA/RA PKCS#7 */
+	exchange_init(&x, "GET", "operation=GetCACert&message=0");
+	respond(&x, 200, "application/x-x509-ca-ra-cert", der, len);
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_int_equal(ev->op, SCEP_OP_GETCACERT);
+	assert_string_equal(ev->message_param, "0");
+	assert_null(ev->problem);
+	assert_int_equal(ev->n_ca_certs, 1);
+	assert_string_equal(ev->ca_certs[0]->subject, "CN=scepdump Test CA,O=scepdump test,C=US");
+	scep_event_free(ev);
+
+	/* and a PKCS#7 labelled as one certificate */
+	respond(&x, 200, "application/x-x509-ca-cert", p7, p7len);
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_null(ev->problem);
+	assert_int_equal(ev->n_ca_certs, 2);
+	scep_event_free(ev);
+	free(der);
+	free(p7);
+}
+
+/* ---- error pages ---- */
+
+static void test_error_text(void **state)
+{
+	static const char iis[] =
+		"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\">\r\n<html>\r\n<head>\r\n"
+		"<TITLE>IIS 10.0 Detailed Error - 404.14 - Not Found</TITLE>\r\n</head><body>...</body></html>";
+	static const char notitle[] = "<html>\n<body>\n\n<h1>Service   Unavailable</h1>\n<p>later</p></body></html>";
+	static const char plain[] = "\r\n\r\n  failed to decode\tPKCS7 \x01\x7f message\nsecond line\n";
+	char longline[400];
+	struct http_exchange x;
+	struct scep_event *ev;
+
+	(void)state;
+	exchange_init(&x, "GET", "operation=PKIOperation&message=MAMCAQU");
+	respond(&x, 404, "text/html", iis, strlen(iis));
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_string_equal(ev->error_text, "IIS 10.0 Detailed Error - 404.14 - Not Found");
+	assert_null(ev->reply);
+	assert_int_equal(ev->status, 404);
+	scep_event_free(ev);
+
+	respond(&x, 503, NULL, notitle, strlen(notitle));
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_string_equal(ev->error_text, "Service Unavailable");
+	scep_event_free(ev);
+
+	respond(&x, 500, "text/plain", plain, strlen(plain));
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_string_equal(ev->error_text, "failed to decode PKCS7 message");
+	scep_event_free(ev);
+
+	memset(longline, 'a', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = 0;
+	respond(&x, 500, "text/plain", longline, strlen(longline));
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_int_equal(strlen(ev->error_text), 120);
+	scep_event_free(ev);
+
+	/* binary error bodies give no text */
+	respond(&x, 500, "application/octet-stream", "\x30\x00\x01\x02", 4);
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_null(ev->error_text);
+	scep_event_free(ev);
+
+	/* a redirect without a body */
+	x.location = "https://login.example/authorize?x=1";
+	respond(&x, 302, NULL, NULL, 0);
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_string_equal(ev->location, "https://login.example/authorize?x=1");
+	assert_null(ev->error_text);
+	assert_int_equal(ev->status, 302);
+	scep_event_free(ev);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_percent_decode),
+		cmocka_unit_test(test_query_param),
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_get_pkioperation_variants),
+		cmocka_unit_test(test_missing_padding_lengths),
+		cmocka_unit_test(test_post_der_and_reply),
+		cmocka_unit_test(test_post_base64),
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_cacert_label_lies),
+		cmocka_unit_test(test_error_text),
+	};
+
+	return cmocka_run_group_tests_name("scep", tests, NULL, NULL);
+}

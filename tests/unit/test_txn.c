@@ -1,0 +1,233 @@
+/* test_txn.c - the transaction table: grouping by transactionID, attaching
+ * preparation exchanges, verdicts and findings, on hand-built events. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "scep.h"
+#include "txn.h"
+
+#define SEC 1000000000ull
+
+static struct endpoint ep(uint8_t last, uint16_t port)
+{
+	struct endpoint e = { .family = 4, .addr = { 10, 0, 0, last }, .port = port };
+
+	return e;
+}
+
+static struct scep_event *event(enum scep_op op, uint64_t t, int status)
+{
+	struct scep_event *ev = calloc(1, sizeof(*ev));
+
+	ev->op = op;
+	ev->client = ep(7, (uint16_t)(40000 + t));
+	ev->server = ep(1, 80);
+	ev->method = strdup("POST");
+	ev->req_first_ts_ns = ev->req_last_ts_ns = t * SEC;
+	ev->req_first_frame = ev->req_last_frame = t * 10;
+	if (status) {
+		ev->has_response = 1;
+		ev->status = status;
+		ev->res_first_ts_ns = ev->res_last_ts_ns = t * SEC + SEC / 2;
+		ev->res_first_frame = ev->res_last_frame = t * 10 + 1;
+	}
+	return ev;
+}
+
+static struct scep_msg *msg(int mt, const char *tid, uint8_t nonce)
+{
+	struct scep_msg *m = calloc(1, sizeof(*m));
+
+	m->decoded = 1;
+	m->message_type = mt;
+	m->transaction_id = tid ? strdup(tid) : NULL;
+	m->pki_status = SCEP_STATUS_NONE;
+	m->fail_info = SCEP_FAIL_NONE;
+	m->signature_ok = -1;
+	m->sender_nonce_len = 16;
+	memset(m->sender_nonce, nonce, 16);
+	return m;
+}
+
+static struct scep_event *pki(uint64_t t, int mt, const char *tid, int status, int pki_status,
+			      int fail_info, uint8_t echo)
+{
+	struct scep_event *ev = event(SCEP_OP_PKIOPERATION, t, status);
+
+	ev->request = msg(mt, tid, (uint8_t)t);
+	if (status == 200 && pki_status != SCEP_STATUS_NONE) {
+		ev->reply = msg(SCEP_MT_CERTREP, tid, 0xee);
+		ev->reply->pki_status = pki_status;
+		ev->reply->fail_info = fail_info;
+		ev->reply->recipient_nonce_len = 16;
+		memset(ev->reply->recipient_nonce, echo, 16);
+	}
+	return ev;
+}
+
+static struct txn_table *finish(struct txn_table *t)
+{
+	txn_finish(t);
+	return t;
+}
+
+static int has_finding(const struct txn *t, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_findings; i++)
+		if (strstr(t->findings[i], needle))
+			return 1;
+	return 0;
+}
+
+static void test_issued_with_preparation(void **state)
+{
+	struct txn_table *tt = txn_table_new();
+	const struct txn *t;
+
+	(void)state;
+	txn_add_event(tt, event(SCEP_OP_GETCACAPS, 1, 200));
+	txn_add_event(tt, event(SCEP_OP_GETCACERT, 2, 200));
+	txn_add_event(tt, pki(3, SCEP_MT_PKCSREQ, "ABC", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 3));
+	finish(tt);
+	assert_int_equal(txn_count(tt), 1);
+	t = txn_get(tt, 0);
+	assert_string_equal(t->transaction_id, "ABC");
+	assert_int_equal(t->verdict, VERDICT_ISSUED);
+	assert_int_equal(t->n_events, 3);
+	assert_int_equal(t->events[0]->op, SCEP_OP_GETCACAPS);
+	assert_int_equal(t->events[2]->op, SCEP_OP_PKIOPERATION);
+	assert_int_equal(t->n_findings, 0);
+	assert_int_equal(txn_nonce_echoed(t->events[2]), 1);
+	txn_table_free(tt);
+}
+
+static void test_rejected_with_failinfo_and_nonce_mismatch(void **state)
+{
+	struct txn_table *tt = txn_table_new();
+	const struct txn *t;
+
+	(void)state;
+	txn_add_event(tt, pki(5, SCEP_MT_PKCSREQ, "T1", 200, SCEP_STATUS_FAILURE, SCEP_FAIL_BADREQUEST, 0x99));
+	finish(tt);
+	t = txn_get(tt, 0);
+	assert_int_equal(t->verdict, VERDICT_REJECTED);
+	assert_string_equal(t->reason, "badRequest");
+	assert_true(has_finding(t, "recipientNonce"));
+	txn_table_free(tt);
+}
+
+static void test_pending_then_poll_then_issued(void **state)
+{
+	struct txn_table *tt = txn_table_new();
+	const struct txn *t;
+
+	(void)state;
+	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "P", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 1));
+	txn_add_event(tt, pki(61, SCEP_MT_CERTPOLL, "P", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 61));
+	txn_add_event(tt, pki(121, SCEP_MT_CERTPOLL, "P", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 121));
+	finish(tt);
+	assert_int_equal(txn_count(tt), 1);
+	t = txn_get(tt, 0);
+	assert_int_equal(t->n_events, 3);
+	assert_int_equal(t->verdict, VERDICT_ISSUED);
+	assert_true(has_finding(t, "polled 2 times over 60.0 s"));
+	txn_table_free(tt);
+}
+
+static void test_still_pending_at_end(void **state)
+{
+	struct txn_table *tt = txn_table_new();
+
+	(void)state;
+	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "Q", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 1));
+	finish(tt);
+	assert_int_equal(txn_get(tt, 0)->verdict, VERDICT_PENDING);
+	txn_table_free(tt);
+}
+
+static void test_reused_id_after_close_opens_new(void **state)
+{
+	struct txn_table *tt = txn_table_new();
+
+	(void)state;
+	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "R", 200, SCEP_STATUS_FAILURE, SCEP_FAIL_BADREQUEST, 1));
+	txn_add_event(tt, pki(9, SCEP_MT_PKCSREQ, "R", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 9));
+	finish(tt);
+	assert_int_equal(txn_count(tt), 2);
+	assert_int_equal(txn_get(tt, 0)->verdict, VERDICT_REJECTED);
+	assert_int_equal(txn_get(tt, 0)->reused_id, 0);
+	assert_int_equal(txn_get(tt, 1)->verdict, VERDICT_ISSUED);
+	assert_int_equal(txn_get(tt, 1)->reused_id, 1);
+	assert_true(has_finding(txn_get(tt, 1), "reused"));
+	txn_table_free(tt);
+}
+
+static void test_http_error_and_no_response(void **state)
+{
+	struct txn_table *tt = txn_table_new();
+	struct scep_event *e500 = pki(1, SCEP_MT_PKCSREQ, "H", 500, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0);
+	struct scep_event *none = pki(2, SCEP_MT_PKCSREQ, "N", 0, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0);
+
+	(void)state;
+	e500->error_text = strdup("Internal Server Error");
+	txn_add_event(tt, e500);
+	txn_add_event(tt, none);
+	finish(tt);
+	assert_int_equal(txn_get(tt, 0)->verdict, VERDICT_HTTP_ERROR);
+	assert_string_equal(txn_get(tt, 0)->reason, "HTTP 500 \"Internal Server Error\"");
+	assert_int_equal(txn_get(tt, 1)->verdict, VERDICT_NO_RESPONSE);
+	txn_table_free(tt);
+}
+
+static void test_lone_getcacaps_is_endpoint_group(void **state)
+{
+	struct txn_table *tt = txn_table_new();
+	struct scep_event *redirect = event(SCEP_OP_GETCACERT, 2, 302);
+
+	(void)state;
+	txn_add_event(tt, event(SCEP_OP_GETCACAPS, 1, 200));
+	txn_add_event(tt, redirect);
+	finish(tt);
+	assert_int_equal(txn_count(tt), 1);
+	assert_null(txn_get(tt, 0)->transaction_id);
+	assert_int_equal(txn_get(tt, 0)->n_events, 2);
+	assert_int_equal(txn_get(tt, 0)->verdict, VERDICT_HTTP_ERROR);
+	txn_table_free(tt);
+}
+
+static void test_order_is_by_time_not_arrival(void **state)
+{
+	struct txn_table *tt = txn_table_new();
+
+	(void)state;
+	txn_add_event(tt, pki(9, SCEP_MT_PKCSREQ, "LATE", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 9));
+	txn_add_event(tt, pki(3, SCEP_MT_PKCSREQ, "EARLY", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 3));
+	finish(tt);
+	assert_string_equal(txn_get(tt, 0)->transaction_id, "EARLY");
+	assert_int_equal(txn_get(tt, 0)->seq, 1);
+	assert_string_equal(txn_get(tt, 1)->transaction_id, "LATE");
+	txn_table_free(tt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_issued_with_preparation),
+		cmocka_unit_test(test_rejected_with_failinfo_and_nonce_mismatch),
+		cmocka_unit_test(test_pending_then_poll_then_issued),
+		cmocka_unit_test(test_still_pending_at_end),
+		cmocka_unit_test(test_reused_id_after_close_opens_new),
+		cmocka_unit_test(test_http_error_and_no_response),
+		cmocka_unit_test(test_lone_getcacaps_is_endpoint_group),
+		cmocka_unit_test(test_order_is_by_time_not_arrival),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
