@@ -3,7 +3,6 @@
 #ifndef SCEPDUMP_CAPTURE_H
 #define SCEPDUMP_CAPTURE_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,9 +31,6 @@ struct capture *capture_open_live(const struct capture_live_opts *o,
 int capture_next(struct capture *c, struct pkt *pkt, char *err, size_t errlen);
 /* Makes capture_next return 0 soon; safe from a signal handler. */
 void capture_break(struct capture *c);
-/* capture_next also returns 0 once *flag is non-zero (a signal handler's
- * flag: the handler cannot be handed the capture). */
-void capture_watch_flag(struct capture *c, const volatile sig_atomic_t *flag);
 /* Kernel counters for live captures; returns -1 when not available. */
 int capture_stats(struct capture *c, uint64_t *received, uint64_t *dropped);
 void capture_close(struct capture *c);

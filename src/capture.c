@@ -41,7 +41,6 @@ struct cap_input {
 struct capture {
 	int live;
 	volatile sig_atomic_t stop;
-	const volatile sig_atomic_t *stop_flag; /* owner's signal flag */
 	struct cap_input *in;
 	size_t n;
 	uint64_t frame;
@@ -303,7 +302,7 @@ static int next_live(struct capture *c, struct pkt *pkt, char *err,
 
 	if (in->done)
 		return 0;
-	while (!c->stop && !(c->stop_flag && *c->stop_flag)) {
+	while (!c->stop) {
 		rc = pcap_next_ex(in->p, &h, &data);
 		if (rc == 0)
 			continue;   /* timeout: look at stop again */
@@ -334,11 +333,6 @@ int capture_next(struct capture *c, struct pkt *pkt, char *err, size_t errlen)
 		return 0;
 	return c->live ? next_live(c, pkt, err, errlen)
 		       : next_offline(c, pkt, err, errlen);
-}
-
-void capture_watch_flag(struct capture *c, const volatile sig_atomic_t *flag)
-{
-	c->stop_flag = flag;
 }
 
 void capture_break(struct capture *c)

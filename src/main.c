@@ -14,13 +14,18 @@
 #include "txn.h"
 
 /* The one piece of process-wide state: a signal handler cannot be handed
- * a context, so it only raises this flag and the loop does the rest. */
+ * a context. It raises the flag (seen between packets) and breaks libpcap's
+ * blocking read, which on Linux only pcap_breakloop can interrupt (the same
+ * arrangement as tcpdump's). */
 static volatile sig_atomic_t stop_requested;
+static struct capture *signal_capture;
 
 static void on_stop_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+	if (signal_capture)
+		capture_break(signal_capture);
 }
 
 static void install_signal_handlers(void)
@@ -125,8 +130,8 @@ int main(int argc, char **argv)
 		options_free(&ctx.opt);
 		return 2;
 	}
+	signal_capture = cap;
 	install_signal_handlers();
-	capture_watch_flag(cap, &stop_requested);
 	read_packets(&ctx, cap);
 	pipeline_finish(&ctx);
 	if (ctx.opt.json)
@@ -136,6 +141,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	print_kernel_stats(&ctx, cap);
 	status = exit_status(&ctx);
+	signal_capture = NULL;
 	capture_close(cap);
 	pipeline_free(&ctx);
 	options_free(&ctx.opt);

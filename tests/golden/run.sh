@@ -23,9 +23,11 @@ fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# run NAME FORMAT-OPTION SUFFIX CAPTURE OPTIONS...: one TAP line
+# run_one NAME FORMAT-OPTION SUFFIX "OPTIONS": one TAP line. OPTIONS are
+# split like a shell command line, so a quoted BPF filter stays one word.
 run_one() {
-	name=$1; fmt=$2; suffix=$3; shift 3
+	name=$1; fmt=$2; suffix=$3
+	eval "set -- $4"
 	n=$((n + 1))
 	# Captures and keys are named relative to the source tree.
 	(cd "$SRCDIR" && "$SCEPDUMP" $fmt "$@") >"$tmp/out" 2>"$tmp/err"
@@ -49,7 +51,6 @@ run_one() {
 }
 
 grep -v '^[[:space:]]*#' "$list" | grep '[^[:space:]]' | while read -r name args; do
-	# shellcheck disable=SC2086  # options are words by design
-	run_one "$name" "" out $args
-	run_one "$name" "--json" json $args
+	run_one "$name" "" out "$args"
+	run_one "$name" "--json" json "$args"
 done
