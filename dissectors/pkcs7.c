@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "reader.h"
+#include "strutil.h"
 #include "scep.h"
 
 #define KEYS_MAX 64           /* --key files; more is a usage error */
@@ -52,45 +53,7 @@ static const char LEGACY_MISSING[] = "DES needs OpenSSL's legacy provider (ossl-
 
 /* ---- small helpers ---- */
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
 
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
-/* Wire strings end up in a terminal: anything outside printable ASCII is
- * written as \xHH so a hostile attribute cannot forge output lines. */
-static char *dup_printable(const uint8_t *p, size_t n, size_t max)
-{
-	struct rd r;
-	char *out, *o;
-	uint8_t c;
-
-	if (n > max)
-		n = max;
-	out = malloc(n * 4 + 1);
-	if (!out)
-		return NULL;
-	o = out;
-	rd_init(&r, p, n);
-	while (rd_u8(&r, &c)) {
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			*o++ = (char)c;
-		} else {
-			snprintf(o, 5, "\\x%02x", c);
-			o += 4;
-		}
-	}
-	*o = '\0';
-	return out;
-}
 
 static void set_error(char **slot, char *msg)
 {
@@ -308,8 +271,8 @@ static char *asn1_reason(const char *what)
 		}
 	}
 	if (field)
-		return xasprintf("%s: ASN.1 error (%s; %s)", what, reason ? reason : "?", field);
-	return xasprintf("%s: ASN.1 error (%s)", what, reason ? reason : "unknown");
+		return str_printf("%s: ASN.1 error (%s; %s)", what, reason ? reason : "?", field);
+	return str_printf("%s: ASN.1 error (%s)", what, reason ? reason : "unknown");
 }
 
 /* "not a CMS ContentInfo: truncated at byte 1200: ..." or OpenSSL's reason. */
@@ -336,7 +299,7 @@ static char *parse_error(const char *what, const uint8_t *p, size_t len)
 		}
 	}
 	if (asn1_walk(&r, ASN1_DEPTH_MAX, 0, &loc) < 0)
-		return xasprintf("%s: %s", what, loc.why);
+		return str_printf("%s: %s", what, loc.why);
 	return asn1_reason(what);
 }
 
@@ -516,7 +479,7 @@ static char *csr_sans(X509_REQ *req)
 	if (b) {
 		len = BIO_get_mem_data(b, &data);
 		if (len > 0)
-			s = dup_printable((const uint8_t *)data, (size_t)len, 1024);
+			s = str_printable((const uint8_t *)data, (size_t)len, 1024);
 		BIO_free(b);
 	}
 	return s;
@@ -554,7 +517,7 @@ static struct scep_csr *csr_from_der(const uint8_t *p, size_t len, char **error)
 
 		c->has_challenge = 1;
 		if (s)
-			c->challenge = dup_printable(ASN1_STRING_get0_data(s),
+			c->challenge = str_printable(ASN1_STRING_get0_data(s),
 						     (size_t)ASN1_STRING_length(s), ATTR_STR_MAX);
 	}
 	X509_REQ_free(req);
@@ -777,8 +740,8 @@ static void read_number_attr(struct scep_msg *m, const ASN1_STRING *s, int *slot
 
 	if (attr_number(s, slot) == 0)
 		return;
-	shown = s ? dup_printable(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s), 32) : NULL;
-	set_error(&m->error, xasprintf("%s attribute \"%s\" is not a decimal number", name,
+	shown = s ? str_printable(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s), 32) : NULL;
+	set_error(&m->error, str_printf("%s attribute \"%s\" is not a decimal number", name,
 				       shown ? shown : "(not a string)"));
 	free(shown);
 }
@@ -813,13 +776,13 @@ static void read_signed_attrs(struct scep_msg *m, CMS_SignerInfo *si)
 			break;
 		case SCEP_ATTR_TRANSACTION_ID:
 			if (s && !m->transaction_id)
-				m->transaction_id = dup_printable(ASN1_STRING_get0_data(s),
+				m->transaction_id = str_printable(ASN1_STRING_get0_data(s),
 								  (size_t)ASN1_STRING_length(s), ATTR_STR_MAX);
 			break;
 		default:
 			if (oid_is(o, OID_FAIL_INFO_TEXT, sizeof(OID_FAIL_INFO_TEXT))) {
 				if (s && !m->fail_info_text)
-					m->fail_info_text = dup_printable(ASN1_STRING_get0_data(s),
+					m->fail_info_text = str_printable(ASN1_STRING_get0_data(s),
 									  (size_t)ASN1_STRING_length(s),
 									  ATTR_STR_MAX);
 			} else if (OBJ_obj2nid(o) == NID_pkcs9_signingTime && t &&
@@ -912,7 +875,7 @@ static void read_recipients(struct scep_msg *m, CMS_ContentInfo *env)
 
 				hex_lower(ASN1_STRING_get0_data(keyid), kl > 64 ? 64 : kl, hex, sizeof(hex));
 				rc->issuer = strdup("(subjectKeyIdentifier)");
-				rc->serial = xasprintf("keyid:%s", hex);
+				rc->serial = str_printf("keyid:%s", hex);
 			}
 		}
 		if (!m->key_enc_alg && CMS_RecipientInfo_ktri_get0_algs(ri, NULL, NULL, &palg) == 1 && palg)
@@ -960,7 +923,7 @@ static int try_decrypt(struct scep_msg *m, CMS_ContentInfo *env, const struct sc
 			}
 			BIO_free(out);
 			set_error(&m->decrypt_error,
-				  xasprintf("the key opened the key transport but the content did not decrypt (%s)",
+				  str_printf("the key opened the key transport but the content did not decrypt (%s)",
 					    ossl_reason()));
 			ERR_clear_error();
 		}
@@ -969,7 +932,7 @@ static int try_decrypt(struct scep_msg *m, CMS_ContentInfo *env, const struct sc
 		set_error(&m->decrypt_error, strdup("no key-transport recipient to decrypt"));
 	else
 		set_error(&m->decrypt_error,
-			  xasprintf("none of the %zu loaded key%s opens the envelope (it is for %s serial %s)",
+			  str_printf("none of the %zu loaded key%s opens the envelope (it is for %s serial %s)",
 				    keys->n_pkeys, keys->n_pkeys == 1 ? "" : "s",
 				    m->n_recipients && m->recipients[0].issuer ? m->recipients[0].issuer : "?",
 				    m->n_recipients && m->recipients[0].serial ? m->recipients[0].serial : "?"));
@@ -1022,7 +985,7 @@ static void decode_plaintext(struct scep_msg *m, const uint8_t *p, size_t len, O
 		sk_X509_pop_free(sk, X509_free);
 		CMS_ContentInfo_free(certs);
 		if (dropped)
-			set_error(&m->error, xasprintf("CertRep holds more than %d certificates; %zu not kept",
+			set_error(&m->error, str_printf("CertRep holds more than %d certificates; %zu not kept",
 						       CERTS_MAX, dropped));
 		if (!m->n_rep_certs && m->pki_status == SCEP_STATUS_SUCCESS)
 			set_error(&m->error, strdup("CertRep SUCCESS envelope holds no certificate"));
@@ -1052,7 +1015,7 @@ static void decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
 	if (OBJ_obj2nid(CMS_get0_type(env)) != NID_pkcs7_enveloped) {
 		char *t = obj_name(CMS_get0_type(env));
 
-		set_error(&m->error, xasprintf("pkcsPKIEnvelope is %s, not envelopedData", t ? t : "?"));
+		set_error(&m->error, str_printf("pkcsPKIEnvelope is %s, not envelopedData", t ? t : "?"));
 		free(t);
 		CMS_ContentInfo_free(env);
 		return;
@@ -1162,7 +1125,7 @@ struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 		goto out;
 	}
 	if (tag != 0x30) {
-		m->error = xasprintf("not a CMS ContentInfo: starts with 0x%02x, not a SEQUENCE (0x30)", tag);
+		m->error = str_printf("not a CMS ContentInfo: starts with 0x%02x, not a SEQUENCE (0x30)", tag);
 		goto out;
 	}
 	/* iOS sends BER with indefinite lengths; DER-only servers reject it */
@@ -1176,7 +1139,7 @@ struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
 		char *t = obj_name(CMS_get0_type(cms));
 
-		m->error = xasprintf("ContentInfo is %s, not signedData", t ? t : "?");
+		m->error = str_printf("ContentInfo is %s, not signedData", t ? t : "?");
 		free(t);
 		CMS_ContentInfo_free(cms);
 		goto out;
@@ -1280,7 +1243,7 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
 		BIO_free(b);
 	} else {
 		if (error)
-			*error = xasprintf("GetCACert body is neither a certificate nor a PKCS#7 "
+			*error = str_printf("GetCACert body is neither a certificate nor a PKCS#7 "
 					   "(starts with 0x%02x)", tag);
 		goto out;
 	}
@@ -1290,7 +1253,7 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
 		goto out;
 	}
 	if (dropped && error)
-		*error = xasprintf("more than %d certificates; %zu not kept", CERTS_MAX, dropped);
+		*error = str_printf("more than %d certificates; %zu not kept", CERTS_MAX, dropped);
 	ret = 0;
 out:
 	ERR_pop_to_mark();

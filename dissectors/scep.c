@@ -13,6 +13,7 @@
 
 #include "http.h"
 #include "reader.h"
+#include "strutil.h"
 #include "scep.h"
 
 #define CAPS_MAX 64           /* GetCACaps lines kept */
@@ -92,38 +93,7 @@ const char *scep_fail_info_meaning(int fi)
 
 /* ---- small helpers ---- */
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
 
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
-/* Printable ASCII only, others as '?': these strings reach a terminal. */
-static char *dup_printable(const uint8_t *p, size_t n, size_t max)
-{
-	struct rd r;
-	char *out;
-	size_t i = 0;
-	uint8_t c;
-
-	if (n > max)
-		n = max;
-	out = malloc(n + 1);
-	if (!out)
-		return NULL;
-	rd_init(&r, p, n);
-	while (rd_u8(&r, &c))
-		out[i++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	out[i] = '\0';
-	return out;
-}
 
 static void set_problem(struct scep_event *ev, char *msg)
 {
@@ -251,19 +221,19 @@ static int b64_decode(const uint8_t *in, size_t len, uint8_t **out, size_t *outl
 		else if (c == '_')
 			c = '/';
 		if (!b64_char(c)) {
-			*why = xasprintf("byte 0x%02x at offset %zu is not base64", c, pos - 1);
+			*why = str_printf("byte 0x%02x at offset %zu is not base64", c, pos - 1);
 			free(clean);
 			return -1;
 		}
 		if (seen_eq) {
-			*why = xasprintf("'=' padding in the middle of the base64 text (offset %zu)", pos - 1);
+			*why = str_printf("'=' padding in the middle of the base64 text (offset %zu)", pos - 1);
 			free(clean);
 			return -1;
 		}
 		clean[n++] = c;
 	}
 	if (n % 4 == 1) {
-		*why = xasprintf("base64 text has a stray final character (%zu characters)", n);
+		*why = str_printf("base64 text has a stray final character (%zu characters)", n);
 		free(clean);
 		return -1;
 	}
@@ -466,10 +436,10 @@ static void parse_caps(struct scep_event *ev, const uint8_t *p, size_t len)
 		}
 	}
 	if (lines > CAPS_MAX)
-		set_problem(ev, xasprintf("GetCACaps: %zu capabilities, only the first %d kept",
+		set_problem(ev, str_printf("GetCACaps: %zu capabilities, only the first %d kept",
 					  lines, CAPS_MAX));
 	else if (too_long)
-		set_problem(ev, xasprintf("GetCACaps: %zu capabilities longer than %d characters cut",
+		set_problem(ev, str_printf("GetCACaps: %zu capabilities longer than %d characters cut",
 					  too_long, CAP_LEN_MAX));
 }
 
@@ -487,7 +457,7 @@ static void decode_request(struct scep_event *ev, const struct http_exchange *x,
 	if (x->query)
 		mv = http_query_param(x->query, "message", &mlen);
 	if (x->req.body_capped && blen > 0) {
-		set_problem(ev, xasprintf("request body capped at %zu of %llu bytes; pkiMessage not decoded",
+		set_problem(ev, str_printf("request body capped at %zu of %llu bytes; pkiMessage not decoded",
 					  blen, (unsigned long long)x->req.body_wire_len));
 		return;
 	}
@@ -502,13 +472,13 @@ static void decode_request(struct scep_event *ev, const struct http_exchange *x,
 			return;
 		}
 		if (!looks_base64(body, blen)) {
-			set_problem(ev, xasprintf("PKIOperation body is neither DER nor base64 (starts with 0x%02x)",
+			set_problem(ev, str_printf("PKIOperation body is neither DER nor base64 (starts with 0x%02x)",
 						  c0));
 			return;
 		}
 		ev->request_encoding = SCEP_ENC_POST_BASE64;
 		if (b64_decode(body, blen, &der, &dlen, &why) < 0) {
-			set_problem(ev, xasprintf("PKIOperation body: %s", why ? why : "bad base64"));
+			set_problem(ev, str_printf("PKIOperation body: %s", why ? why : "bad base64"));
 			free(why);
 			return;
 		}
@@ -536,7 +506,7 @@ static void decode_request(struct scep_event *ev, const struct http_exchange *x,
 			}
 		}
 		if (b64_decode((const uint8_t *)text, tlen, &der, &dlen, &why) < 0) {
-			set_problem(ev, xasprintf("message= is not base64: %s", why ? why : "?"));
+			set_problem(ev, str_printf("message= is not base64: %s", why ? why : "?"));
 			free(why);
 			free(text);
 			return;
@@ -564,12 +534,12 @@ static void decode_response(struct scep_event *ev, const struct http_exchange *x
 		return;
 	}
 	if (x->res.body_capped && blen > 0) {
-		set_problem(ev, xasprintf("response body capped at %zu of %llu bytes; not decoded",
+		set_problem(ev, str_printf("response body capped at %zu of %llu bytes; not decoded",
 					  blen, (unsigned long long)x->res.body_wire_len));
 		return;
 	}
 	if (!first_byte(body, blen, &c0)) {
-		set_problem(ev, xasprintf("%s answered 200 with an empty body", scep_op_name(ev->op)));
+		set_problem(ev, str_printf("%s answered 200 with an empty body", scep_op_name(ev->op)));
 		return;
 	}
 	switch (ev->op) {
@@ -584,7 +554,7 @@ static void decode_response(struct scep_event *ev, const struct http_exchange *x
 			if (b64_decode(body, blen, &der, &dlen, &why) == 0)
 				ev->reply = scep_decode_pki_message(der, dlen, keys);
 			else
-				set_problem(ev, xasprintf("CertRep body: %s", why ? why : "bad base64"));
+				set_problem(ev, str_printf("CertRep body: %s", why ? why : "bad base64"));
 			free(why);
 			free(der);
 		} else {
@@ -595,7 +565,7 @@ static void decode_response(struct scep_event *ev, const struct http_exchange *x
 	case SCEP_OP_GETCACAPS:
 		if (!looks_text(body, blen) || is_html(body, blen, ct)) {
 			ev->error_text = error_text(body, blen, ct);
-			set_problem(ev, xasprintf("GetCACaps answered with %s, not capabilities",
+			set_problem(ev, str_printf("GetCACaps answered with %s, not capabilities",
 						  is_html(body, blen, ct) ? "HTML" : "binary data"));
 			break;
 		}
@@ -607,7 +577,7 @@ static void decode_response(struct scep_event *ev, const struct http_exchange *x
 
 		if (c0 != 0x30 && c0 != '-') {
 			ev->error_text = error_text(body, blen, ct);
-			set_problem(ev, xasprintf("%s answered 200 without certificates", scep_op_name(ev->op)));
+			set_problem(ev, str_printf("%s answered 200 without certificates", scep_op_name(ev->op)));
 			break;
 		}
 		if (scep_decode_ca_certs(body, blen, &ev->ca_certs, &ev->n_ca_certs, &why) < 0)
@@ -652,7 +622,7 @@ void scep_event_free(struct scep_event *ev)
 
 static char *copy_str(const char *s)
 {
-	return s ? dup_printable((const uint8_t *)s, strlen(s), 4096) : NULL;
+	return s ? str_printable((const uint8_t *)s, strlen(s), 4096) : NULL;
 }
 
 struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
@@ -672,7 +642,7 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 		char *name = http_percent_decode(v, vlen, 1, NULL);
 
 		if (name) {
-			ev->op_name = dup_printable((const uint8_t *)name, strlen(name), 64);
+			ev->op_name = str_printable((const uint8_t *)name, strlen(name), 64);
 			free(name);
 		}
 	}
@@ -712,14 +682,14 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 		char *name = http_percent_decode(v, vlen, 1, NULL);
 
 		if (name) {
-			ev->message_param = dup_printable((const uint8_t *)name, strlen(name), PARAM_SHOW_MAX);
+			ev->message_param = str_printable((const uint8_t *)name, strlen(name), PARAM_SHOW_MAX);
 			free(name);
 		}
 	}
 	decode_response(ev, x, keys);
 	if (ev->request && !ev->request->decoded && ev->request->error)
-		set_problem(ev, xasprintf("request: %s", ev->request->error));
+		set_problem(ev, str_printf("request: %s", ev->request->error));
 	if (ev->reply && !ev->reply->decoded && ev->reply->error)
-		set_problem(ev, xasprintf("reply: %s", ev->reply->error));
+		set_problem(ev, str_printf("reply: %s", ev->reply->error));
 	return ev;
 }

@@ -10,6 +10,7 @@
 
 #include "format.h"
 #include "scep.h"
+#include "strutil.h"
 #include "txn.h"
 
 /* GetCACaps/GetCACert made this long before a PKIOperation by the same
@@ -35,17 +36,6 @@ static int push_ptr(void ***arr, size_t *n, void *p)
 	return 0;
 }
 
-static char *dup_printf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 static char *dup_str(const char *s)
 {
@@ -293,8 +283,8 @@ static const struct scep_event *last_pki_operation(const struct txn *t)
 static char *http_error_reason(const struct scep_event *ev)
 {
 	if (ev->error_text)
-		return dup_printf("HTTP %d \"%s\"", ev->status, ev->error_text);
-	return dup_printf("HTTP %d", ev->status);
+		return str_printf("HTTP %d \"%s\"", ev->status, ev->error_text);
+	return str_printf("HTTP %d", ev->status);
 }
 
 static void set_verdict(struct txn *t, enum txn_verdict v, char *reason)
@@ -315,11 +305,11 @@ static void settle_reply_verdict(struct txn *t, const struct scep_msg *rep)
 	case SCEP_STATUS_FAILURE:
 		fi = scep_fail_info_name(rep->fail_info);
 		if (rep->fail_info_text)
-			set_verdict(t, VERDICT_REJECTED, dup_printf("%s: %s", fi ? fi : "failInfo absent", rep->fail_info_text));
+			set_verdict(t, VERDICT_REJECTED, str_printf("%s: %s", fi ? fi : "failInfo absent", rep->fail_info_text));
 		else if (fi)
 			set_verdict(t, VERDICT_REJECTED, strdup(fi));
 		else if (rep->fail_info >= 0)
-			set_verdict(t, VERDICT_REJECTED, dup_printf("failInfo %d", rep->fail_info));
+			set_verdict(t, VERDICT_REJECTED, str_printf("failInfo %d", rep->fail_info));
 		else
 			set_verdict(t, VERDICT_REJECTED, strdup("failInfo absent"));
 		break;
@@ -327,7 +317,7 @@ static void settle_reply_verdict(struct txn *t, const struct scep_msg *rep)
 		set_verdict(t, VERDICT_PENDING, strdup("still pending at the end of the capture"));
 		break;
 	default:
-		set_verdict(t, VERDICT_UNDECODED, dup_printf("CertRep with pkiStatus %d", rep->pki_status));
+		set_verdict(t, VERDICT_UNDECODED, str_printf("CertRep with pkiStatus %d", rep->pki_status));
 	}
 }
 
@@ -348,7 +338,7 @@ static void settle_verdict(struct txn *t)
 	}
 	if (!ev->has_response) {
 		if (ev->damaged)
-			set_verdict(t, VERDICT_INCOMPLETE, dup_printf("request damaged by a %llu-byte capture gap, no response",
+			set_verdict(t, VERDICT_INCOMPLETE, str_printf("request damaged by a %llu-byte capture gap, no response",
 								     (unsigned long long)ev->gap_bytes));
 		else
 			set_verdict(t, VERDICT_NO_RESPONSE, strdup("PKIOperation never answered"));
@@ -363,16 +353,16 @@ static void settle_verdict(struct txn *t)
 		return;
 	}
 	if (ev->damaged) {
-		set_verdict(t, VERDICT_INCOMPLETE, dup_printf("response damaged by a %llu-byte capture gap",
+		set_verdict(t, VERDICT_INCOMPLETE, str_printf("response damaged by a %llu-byte capture gap",
 							     (unsigned long long)ev->gap_bytes));
 		return;
 	}
 	if (ev->reply && ev->reply->error)
-		set_verdict(t, VERDICT_UNDECODED, dup_printf("CertRep: %s", ev->reply->error));
+		set_verdict(t, VERDICT_UNDECODED, str_printf("CertRep: %s", ev->reply->error));
 	else if (ev->problem)
 		set_verdict(t, VERDICT_UNDECODED, strdup(ev->problem));
 	else if (ev->error_text)
-		set_verdict(t, VERDICT_UNDECODED, dup_printf("HTTP 200 without a CertRep: \"%s\"", ev->error_text));
+		set_verdict(t, VERDICT_UNDECODED, str_printf("HTTP 200 without a CertRep: \"%s\"", ev->error_text));
 	else
 		set_verdict(t, VERDICT_UNDECODED, strdup("HTTP 200 without a CertRep"));
 }
@@ -436,12 +426,12 @@ static void check_recipients(struct txn *t, const struct scep_event *ev)
 		if (!saw_cacert)
 			return;
 		if (!c) {
-			txn_add_finding(t, dup_printf("request encrypted to serial %s issued by %s, which is not a certificate GetCACert returned",
+			txn_add_finding(t, str_printf("request encrypted to serial %s issued by %s, which is not a certificate GetCACert returned",
 						      rc->serial ? rc->serial : "?", rc->issuer ? rc->issuer : "?"));
 			continue;
 		}
 		if (c->not_after && (uint64_t)c->not_after * 1000000000ull < event_start(ev))
-			txn_add_finding(t, dup_printf("request encrypted to %s, expired at the time of the request", c->subject));
+			txn_add_finding(t, str_printf("request encrypted to %s, expired at the time of the request", c->subject));
 	}
 }
 
@@ -453,7 +443,7 @@ static void check_reply_signer(struct txn *t, const struct scep_event *ev)
 	if (!s)
 		return;
 	if (!find_ca_cert(t, s->issuer, s->serial, &saw_cacert) && saw_cacert)
-		txn_add_finding(t, dup_printf("CertRep signed by %s, which is not a certificate GetCACert returned",
+		txn_add_finding(t, str_printf("CertRep signed by %s, which is not a certificate GetCACert returned",
 					      s->subject ? s->subject : "an unknown certificate"));
 	if (ev->reply->signature_ok == 0)
 		txn_add_finding(t, strdup("CertRep signature does not verify against its signer certificate"));
@@ -466,7 +456,7 @@ static void check_exchange(struct txn *t, const struct scep_event *ev)
 	if (rq && rq->decoded) {
 		check_recipients(t, ev);
 		if (rq->signature_ok == 0)
-			txn_add_finding(t, dup_printf("%s signature does not verify against its signer certificate",
+			txn_add_finding(t, str_printf("%s signature does not verify against its signer certificate",
 						      scep_msg_type_name(rq->message_type) ? scep_msg_type_name(rq->message_type) : "request"));
 	}
 	if (ev->plus_as_space_damage)
@@ -478,7 +468,7 @@ static void check_exchange(struct txn *t, const struct scep_event *ev)
 		txn_add_finding(t, strdup("CertRep recipientNonce is not the request's senderNonce"));
 	if (rq && rq->decoded && rq->transaction_id && rp->transaction_id &&
 	    strcmp(rq->transaction_id, rp->transaction_id))
-		txn_add_finding(t, dup_printf("CertRep transactionID %s differs from the request's", rp->transaction_id));
+		txn_add_finding(t, str_printf("CertRep transactionID %s differs from the request's", rp->transaction_id));
 }
 
 static void check_polling(struct txn *t)
@@ -497,7 +487,7 @@ static void check_polling(struct txn *t)
 		last = event_start(e);
 	}
 	if (polls)
-		txn_add_finding(t, dup_printf("client polled %zu time%s over %s", polls, polls == 1 ? "" : "s",
+		txn_add_finding(t, str_printf("client polled %zu time%s over %s", polls, polls == 1 ? "" : "s",
 					      fmt_duration_ns(last - first, d, sizeof(d))));
 }
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "scep.h"
+#include "testutil.h"
 
 /* Values scepclient/scepserver logged while the fixtures were recorded. */
 #define TXID_OK "w0jpNA4EPQlTeN+KtR6UBrgcSs8="
@@ -19,44 +20,6 @@
 #define CA_SHA256 "e6b0d6621a13b27c061e6a2dabb65c74032c6c99ca69e9c02d1bd6e6c1a377b0"
 #define CLIENT_SUBJECT "CN=scepdump-client,OU=MDM,O=scepdump test,C=US"
 
-static char *data_path(const char *name)
-{
-	const char *src = getenv("SRCDIR");
-	static const char sub[] = "/tests/unit/data/";
-	size_t n;
-	char *p;
-
-	if (!src)
-		src = ".";
-	n = strlen(src) + sizeof(sub) + strlen(name);
-	p = malloc(n);
-	assert_non_null(p);
-	snprintf(p, n, "%s%s%s", src, sub, name);
-	return p;
-}
-
-static uint8_t *load(const char *name, size_t *len)
-{
-	char *path = data_path(name);
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	if (!f)
-		fail_msg("cannot open %s (is SRCDIR set?)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	buf = malloc((size_t)n);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	free(path);
-	*len = (size_t)n;
-	return buf;
-}
-
 static struct scep_keys *keys_with(const char *k1, const char *k2)
 {
 	struct scep_keys *k = scep_keys_new();
@@ -64,12 +27,12 @@ static struct scep_keys *keys_with(const char *k1, const char *k2)
 	char *p;
 
 	assert_non_null(k);
-	p = data_path(k1);
+	p = test_data_path(k1);
 	if (scep_keys_load(k, p, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	free(p);
 	if (k2) {
-		p = data_path(k2);
+		p = test_data_path(k2);
 		if (scep_keys_load(k, p, err, sizeof(err)) < 0)
 			fail_msg("%s", err);
 		free(p);
@@ -80,7 +43,7 @@ static struct scep_keys *keys_with(const char *k1, const char *k2)
 static struct scep_msg *decode_file(const char *name, const struct scep_keys *k)
 {
 	size_t len;
-	uint8_t *der = load(name, &len);
+	uint8_t *der = test_load(name, &len);
 	struct scep_msg *m = scep_decode_pki_message(der, len, k);
 
 	assert_non_null(m);
@@ -257,7 +220,7 @@ static void test_ber_indefinite(void **state)
 static void test_tampered_signature(void **state)
 {
 	size_t len;
-	uint8_t *der = load("certrep-failure.der", &len);
+	uint8_t *der = test_load("certrep-failure.der", &len);
 	struct scep_msg *m;
 
 	(void)state;
@@ -306,7 +269,7 @@ static void test_garbage(void **state)
 static void truncate_all(const char *name, const struct scep_keys *k)
 {
 	size_t len, i;
-	uint8_t *der = load(name, &len);
+	uint8_t *der = test_load(name, &len);
 
 	for (i = 0; i < len; i++) {
 		uint8_t *cut = malloc(i ? i : 1);
@@ -342,7 +305,7 @@ static void test_bitflips(void **state)
 {
 	struct scep_keys *k = keys_with("ca.key", NULL);
 	size_t len, i, undecoded = 0;
-	uint8_t *der = load("pkcsreq.der", &len);
+	uint8_t *der = test_load("pkcsreq.der", &len);
 
 	(void)state;
 	for (i = 0; i < len; i += 3) {
@@ -393,7 +356,7 @@ static void test_legacy_provider_missing(void **state)
 static void test_ca_certs_single_der(void **state)
 {
 	size_t len, n = 0;
-	uint8_t *body = load("getcacert.der", &len);
+	uint8_t *body = test_load("getcacert.der", &len);
 	struct scep_cert **certs = NULL;
 	char *err = NULL;
 
@@ -421,7 +384,7 @@ static void test_ca_certs_single_der(void **state)
 static void test_ca_certs_pkcs7(void **state)
 {
 	size_t len, n = 0;
-	uint8_t *body = load("ca-ra.p7b", &len);
+	uint8_t *body = test_load("ca-ra.p7b", &len);
 	struct scep_cert **certs = NULL;
 	char *err = NULL;
 
@@ -470,17 +433,17 @@ static void test_keys_load_errors(void **state)
 	assert_int_equal(scep_keys_load(k, "/nonexistent/key.pem", err, sizeof(err)), -1);
 	assert_string_equal(err, "/nonexistent/key.pem: cannot open key file");
 	/* a certificate is not a key */
-	p = data_path("ca.pem");
+	p = test_data_path("ca.pem");
 	assert_int_equal(scep_keys_load(k, p, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "no private key found"));
 	free(p);
 	/* a passphrase-protected key is refused without prompting */
-	p = data_path("client-enc.key");
+	p = test_data_path("client-enc.key");
 	assert_int_equal(scep_keys_load(k, p, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "the private key is encrypted"));
 	free(p);
 	assert_int_equal(scep_keys_count(k), 0);
-	p = data_path("client.key");
+	p = test_data_path("client.key");
 	assert_int_equal(scep_keys_load(k, p, err, sizeof(err)), 0);
 	free(p);
 	assert_int_equal(scep_keys_count(k), 1);

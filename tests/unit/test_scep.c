@@ -15,48 +15,10 @@
 
 #include "http.h"
 #include "scep.h"
+#include "testutil.h"
 
 #define TXID_OK "w0jpNA4EPQlTeN+KtR6UBrgcSs8="
 #define CLIENT_SUBJECT "CN=scepdump-client,OU=MDM,O=scepdump test,C=US"
-
-static char *data_path(const char *name)
-{
-	const char *src = getenv("SRCDIR");
-	static const char sub[] = "/tests/unit/data/";
-	size_t n;
-	char *p;
-
-	if (!src)
-		src = ".";
-	n = strlen(src) + sizeof(sub) + strlen(name);
-	p = malloc(n);
-	assert_non_null(p);
-	snprintf(p, n, "%s%s%s", src, sub, name);
-	return p;
-}
-
-static uint8_t *load(const char *name, size_t *len)
-{
-	char *path = data_path(name);
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	if (!f)
-		fail_msg("cannot open %s (is SRCDIR set?)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = 0;
-	fclose(f);
-	free(path);
-	*len = (size_t)n;
-	return buf;
-}
 
 static struct scep_keys *test_keys(void)
 {
@@ -67,7 +29,7 @@ static struct scep_keys *test_keys(void)
 
 	assert_non_null(k);
 	for (i = 0; i < 2; i++) {
-		char *p = data_path(names[i]);
+		char *p = test_data_path(names[i]);
 
 		if (scep_keys_load(k, p, err, sizeof(err)) < 0)
 			fail_msg("%s", err);
@@ -265,7 +227,7 @@ static void test_get_pkioperation_variants(void **state)
 {
 	struct scep_keys *k = test_keys();
 	size_t len, i;
-	uint8_t *der = load("pkcsreq.der", &len);
+	uint8_t *der = test_load("pkcsreq.der", &len);
 	char *text = b64(der, len), *enc, *query;
 	struct scep_event *ev;
 
@@ -410,8 +372,8 @@ static void test_post_der_and_reply(void **state)
 {
 	struct scep_keys *k = test_keys();
 	size_t rlen, plen;
-	uint8_t *req = load("pkcsreq.der", &rlen);
-	uint8_t *rep = load("certrep-success.der", &plen);
+	uint8_t *req = test_load("pkcsreq.der", &rlen);
+	uint8_t *rep = test_load("certrep-success.der", &plen);
 	struct http_exchange x;
 	struct scep_event *ev;
 
@@ -447,7 +409,7 @@ static void test_post_base64(void **state)
 {
 	struct scep_keys *k = test_keys();
 	size_t len, i, tl;
-	uint8_t *der = load("pkcsreq.der", &len);
+	uint8_t *der = test_load("pkcsreq.der", &len);
 	char *text = b64(der, len), *body, *o;
 	struct http_exchange x;
 	struct scep_event *ev;
@@ -511,7 +473,7 @@ static void test_caps(void **state)
 {
 	static const char body[] = "POSTPKIOperation\r\nSHA-256\r\n\r\n  AES \r\nFooBar-Extension\r\n";
 	size_t len;
-	uint8_t *real = load("getcacaps.txt", &len);
+	uint8_t *real = test_load("getcacaps.txt", &len);
 	struct http_exchange x;
 	struct scep_event *ev;
 
@@ -556,8 +518,8 @@ static void test_caps(void **state)
 static void test_cacert_label_lies(void **state)
 {
 	size_t len, p7len;
-	uint8_t *der = load("getcacert.der", &len);
-	uint8_t *p7 = load("ca-ra.p7b", &p7len);
+	uint8_t *der = test_load("getcacert.der", &len);
+	uint8_t *p7 = test_load("ca-ra.p7b", &p7len);
 	struct http_exchange x;
 	struct scep_event *ev;
 

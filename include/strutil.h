@@ -1,0 +1,16 @@
+/* strutil.h - the one copy of the string helpers every layer needs:
+ * formatted allocation and making wire bytes safe to print. */
+#ifndef SCEPDUMP_STRUTIL_H
+#define SCEPDUMP_STRUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Returns a new string, or NULL when memory runs out. */
+char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Copies at most max bytes of untrusted text; bytes outside printable
+ * ASCII (and backslash) become \xHH so wire data cannot forge output
+ * lines or terminal escapes. */
+char *str_printable(const uint8_t *p, size_t n, size_t max);
+
+#endif

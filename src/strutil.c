@@ -1,0 +1,44 @@
+/* strutil.c - formatted allocation and printable copies of wire text. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "reader.h"
+#include "strutil.h"
+
+char *str_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+char *str_printable(const uint8_t *p, size_t n, size_t max)
+{
+	struct rd r;
+	char *out, *o;
+	uint8_t c;
+
+	if (n > max)
+		n = max;
+	out = malloc(n * 4 + 1);
+	if (!out)
+		return NULL;
+	o = out;
+	rd_init(&r, p, n);
+	while (rd_u8(&r, &c)) {
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			*o++ = (char)c;
+		} else {
+			snprintf(o, 5, "\\x%02x", c);
+			o += 4;
+		}
+	}
+	*o = '\0';
+	return out;
+}
