@@ -296,6 +296,21 @@ static void set_addrs(struct tcp_seg *seg, uint8_t family,
 	memcpy(seg->dst.addr, dst, alen);
 }
 
+/* The TCP checksum covers a pseudo-header: both addresses, the protocol
+ * and the TCP length (RFC 9293 section 3.1, RFC 8200 section 8.1). */
+static uint32_t pseudo_header_sum(const uint8_t *src, const uint8_t *dst,
+				  size_t alen, uint32_t tcp_len)
+{
+	struct rd a;
+	uint32_t sum;
+
+	rd_init(&a, src, alen);
+	sum = inet_sum(0, &a);
+	rd_init(&a, dst, alen);
+	sum = inet_sum(sum, &a);
+	return sum + IP_PROTO_TCP + (tcp_len >> 16) + (tcp_len & 0xffff);
+}
+
 static int ipv4_decode(struct rd *r, struct ip_reasm *ipr,
 		       struct counters *cnt, uint64_t now_ns,
 		       struct tcp_seg *seg)
@@ -304,8 +319,8 @@ static int ipv4_decode(struct rd *r, struct ip_reasm *ipr,
 	uint16_t total, id, frag;
 	uint8_t src[4], dst[4];
 	size_t hl;
-	uint32_t wire, off;
-	struct rd payload;
+	uint32_t wire, off, pseudo;
+	struct rd payload, at_hdr = *r, hdr;
 
 	if (!rd_u8(r, &vihl))
 		return PKT_TRUNCATED;
@@ -317,6 +332,8 @@ static int ipv4_decode(struct rd *r, struct ip_reasm *ipr,
 	    !rd_skip(r, 2) || !rd_copy(r, src, 4) || !rd_copy(r, dst, 4) ||
 	    !rd_skip(r, hl - 20))  /* options: nothing in them concerns us */
 		return PKT_TRUNCATED;
+	rd_sub(&at_hdr, hl, &hdr);
+	seg->ip_checksum = inet_fold(inet_sum(0, &hdr)) == 0xffff ? CHECKSUM_OK : CHECKSUM_BAD;
 	/* Captured on the sending host with segmentation offload, the
 	 * kernel leaves total length 0: the frame is the datagram. */
 	if (total == 0)
@@ -349,7 +366,8 @@ static int ipv4_decode(struct rd *r, struct ip_reasm *ipr,
 	}
 	if (proto != IP_PROTO_TCP)
 		return PKT_NOT_TCP;
-	return tcp_decode(&payload, wire, seg);
+	pseudo = pseudo_header_sum(src, dst, 4, wire);
+	return tcp_decode(&payload, wire, pseudo, seg);
 }
 
 static int ipv6_decode(struct rd *r, struct ip_reasm *ipr,
@@ -382,7 +400,8 @@ static int ipv6_decode(struct rd *r, struct ip_reasm *ipr,
 
 		switch (nh) {
 		case IP_PROTO_TCP:
-			return tcp_decode(&payload, wire, seg);
+			return tcp_decode(&payload, wire,
+					  pseudo_header_sum(src, dst, 16, wire), seg);
 		case IP_PROTO_HOPOPTS:
 		case IP_PROTO_ROUTING:
 		case IP_PROTO_DSTOPTS:

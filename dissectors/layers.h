@@ -25,9 +25,18 @@ int link_supported(int linktype);
 int link_decode(int linktype, struct rd *r, enum link_next *next);
 
 /* Parses a TCP header and its payload. r holds the bytes present of the
- * IP payload, wire_len its length according to the IP header. Returns
+ * IP payload, wire_len its length according to the IP header, pseudo_sum
+ * the IP pseudo-header's part of the checksum (inet_sum of it). Returns
  * PKT_TCP with seg's TCP fields filled (addresses are the caller's), or a
- * PKT_* error. */
-int tcp_decode(struct rd *r, uint32_t wire_len, struct tcp_seg *seg);
+ * PKT_* error. The checksum is checked when the whole segment is present
+ * and only recorded in seg->tcp_checksum: offloaded captures are full of
+ * wrong ones, so nothing is dropped for it. */
+int tcp_decode(struct rd *r, uint32_t wire_len, uint32_t pseudo_sum,
+	       struct tcp_seg *seg);
+
+/* Adds the bytes of r (not consumed) to a ones' complement sum (RFC 1071). */
+uint32_t inet_sum(uint32_t sum, const struct rd *r);
+/* Folds a sum to 16 bits; a correct checksummed block folds to 0xffff. */
+uint16_t inet_fold(uint32_t sum);
 
 #endif

@@ -5,7 +5,28 @@
 
 #define TCP_MIN_HDR 20
 
-int tcp_decode(struct rd *r, uint32_t wire_len, struct tcp_seg *seg)
+uint32_t inet_sum(uint32_t sum, const struct rd *r)
+{
+	struct rd c = *r;
+	uint16_t w;
+	uint8_t b;
+
+	while (rd_be16(&c, &w))
+		sum += w;
+	if (rd_u8(&c, &b))
+		sum += (uint32_t)b << 8;
+	return sum;
+}
+
+uint16_t inet_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+int tcp_decode(struct rd *r, uint32_t wire_len, uint32_t pseudo_sum,
+	       struct tcp_seg *seg)
 {
 	uint16_t sport, dport;
 	uint32_t seq, ack;
@@ -16,6 +37,9 @@ int tcp_decode(struct rd *r, uint32_t wire_len, struct tcp_seg *seg)
 	 * bytes we have cannot be trusted to be TCP at all. */
 	if (wire_len < TCP_MIN_HDR)
 		return PKT_MALFORMED;
+	if (rd_left(r) == wire_len)
+		seg->tcp_checksum = inet_fold(inet_sum(pseudo_sum, r)) == 0xffff ?
+				    CHECKSUM_OK : CHECKSUM_BAD;
 	if (!rd_be16(r, &sport) || !rd_be16(r, &dport) ||
 	    !rd_be32(r, &seq) || !rd_be32(r, &ack) ||
 	    !rd_u8(r, &off) || !rd_u8(r, &flags) ||

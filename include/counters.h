@@ -17,6 +17,8 @@
 	X(ip_fragments)         \
 	X(ip_reassembled)       \
 	X(ip_frag_dropped)      \
+	X(ip_checksum_bad)      \
+	X(tcp_checksum_bad)     \
 	X(flows)                \
 	X(flows_timed_out)      \
 	X(flows_capped)         \

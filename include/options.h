@@ -26,6 +26,7 @@ struct sd_options {
 	int quiet;
 	int check;
 	int show_secrets;
+	int checksums;              /* report bad IPv4/TCP checksums */
 	size_t max_body;
 	size_t max_flows;
 	size_t max_flow_buffer;

@@ -28,6 +28,8 @@ enum {
 	TCP_PSH = 0x08, TCP_ACK = 0x10
 };
 
+enum checksum_state { CHECKSUM_UNCHECKED = 0, CHECKSUM_OK, CHECKSUM_BAD };
+
 struct tcp_seg {
 	struct endpoint src, dst;
 	uint32_t seq, ack;
@@ -37,6 +39,9 @@ struct tcp_seg {
 	uint32_t len;         /* payload bytes on the wire (>= caplen) */
 	uint64_t frame;
 	uint64_t ts_ns;
+	/* Verified always, acted on never: offloaded captures carry wrong
+	 * checksums; --checksums only reports them. */
+	enum checksum_state ip_checksum, tcp_checksum;
 };
 
 enum pkt_result {

@@ -11,7 +11,7 @@
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
-	OPT_IDLE_TIMEOUT, OPT_KEY
+	OPT_IDLE_TIMEOUT, OPT_KEY, OPT_CHECKSUMS
 };
 
 static const struct option long_options[] = {
@@ -26,6 +26,7 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
+	{ "checksums", no_argument, NULL, OPT_CHECKSUMS },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "max-flow-buffer", required_argument, NULL, OPT_MAX_FLOW_BUFFER },
@@ -48,6 +49,8 @@ void options_usage(FILE *out)
 	      "  -s, --snaplen N          live capture snap length (default 262144)\n"
 	      "  -Z, --user USER          drop privileges to USER after opening the capture\n"
 	      "      --key FILE           private key (PEM/DER) to open SCEP envelopes; repeatable\n"
+	      "      --checksums          verify IPv4 and TCP checksums and report bad ones\n"
+	      "                           (off by default: offloaded captures carry wrong ones)\n"
 	      "Output:\n"
 	      "      --json               JSON Lines instead of the text timeline\n"
 	      "  -v, --verbose            add certificates, attributes, algorithms, counters\n"
@@ -155,6 +158,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case 'q': o->quiet = 1; return 0;
 	case OPT_CHECK: o->check = 1; return 0;
 	case OPT_SHOW_SECRETS: o->show_secrets = 1; return 0;
+	case OPT_CHECKSUMS: o->checksums = 1; return 0;
 	case OPT_MAX_BODY: return parse_size("max-body", arg, &o->max_body);
 	case OPT_MAX_FLOWS: return parse_size("max-flows", arg, &o->max_flows);
 	case OPT_MAX_FLOW_BUFFER: return parse_size("max-flow-buffer", arg, &o->max_flow_buffer);

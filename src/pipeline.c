@@ -140,6 +140,10 @@ void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p)
 		ctx->last_ts_ns = p->ts_ns;
 	if (pkt_decode_tcp(p, ctx->ipr, &ctx->cnt, &seg) != PKT_TCP)
 		return;
+	if (ctx->opt.checksums) {
+		ctx->cnt.ip_checksum_bad += seg.ip_checksum == CHECKSUM_BAD;
+		ctx->cnt.tcp_checksum_bad += seg.tcp_checksum == CHECKSUM_BAD;
+	}
 	flow_table_input(ctx->flows, &seg);
 	flow_table_expire(ctx->flows, p->ts_ns);
 }

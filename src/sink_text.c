@@ -354,6 +354,9 @@ static void print_summary(FILE *out, const struct sd_ctx *ctx)
 		(unsigned long long)ctx->cnt.packets, (unsigned long long)ctx->cnt.flows,
 		(unsigned long long)ctx->cnt.scep_exchanges,
 		(unsigned long long)(ctx->cnt.flows_capped + ctx->cnt.reasm_bytes_capped + ctx->cnt.http_bodies_capped));
+	if (ctx->opt.checksums)
+		fprintf(out, "checksums: %llu bad IPv4 header, %llu bad TCP (verified with --checksums; offloading makes them wrong on the capturing host)\n",
+			(unsigned long long)ctx->cnt.ip_checksum_bad, (unsigned long long)ctx->cnt.tcp_checksum_bad);
 }
 
 static void print_counters(FILE *out, const struct counters *c)

@@ -492,6 +492,59 @@ static void test_ipv6_fragments(void **state)
 	ip_reasm_free(ipr);
 }
 
+/* A SYN from captures/scepclient-post-enroll.pcap (raw IPv4), whose
+ * checksums Wireshark reports as correct. */
+static const uint8_t real_syn[] = {
+	0x45, 0x00, 0x00, 0x3c, 0x2e, 0xcc, 0x40, 0x00, 0x40, 0x06, 0x0d, 0xee,
+	0x7f, 0x00, 0x00, 0x01, 0x7f, 0x00, 0x00, 0x01, 0x8d, 0xe2, 0x1f, 0x41,
+	0x61, 0x52, 0xac, 0x49, 0x00, 0x00, 0x00, 0x00, 0xa0, 0x02, 0xfa, 0xf0,
+	0x73, 0xa0, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a,
+	0x36, 0x92, 0xea, 0x17, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x0a,
+};
+
+static int decode_raw(const uint8_t *b, size_t n, struct tcp_seg *seg)
+{
+	struct pkt p = { .frame = 1, .linktype = DLT_RAW, .data = b,
+			 .caplen = (uint32_t)n, .wirelen = (uint32_t)n };
+
+	return pkt_decode_tcp(&p, NULL, NULL, seg);
+}
+
+static void test_checksums_recorded_never_dropped(void **state)
+{
+	uint8_t b[sizeof(real_syn)];
+	struct tcp_seg seg;
+
+	(void)state;
+	assert_int_equal(decode_raw(real_syn, sizeof(real_syn), &seg), PKT_TCP);
+	assert_int_equal(seg.ip_checksum, CHECKSUM_OK);
+	assert_int_equal(seg.tcp_checksum, CHECKSUM_OK);
+
+	memcpy(b, real_syn, sizeof(b));
+	b[sizeof(b) - 1] ^= 0x40;          /* a TCP option byte */
+	assert_int_equal(decode_raw(b, sizeof(b), &seg), PKT_TCP);
+	assert_int_equal(seg.ip_checksum, CHECKSUM_OK);
+	assert_int_equal(seg.tcp_checksum, CHECKSUM_BAD);
+
+	memcpy(b, real_syn, sizeof(b));
+	b[8] = 0x3f;                        /* TTL: IP header only */
+	assert_int_equal(decode_raw(b, sizeof(b), &seg), PKT_TCP);
+	assert_int_equal(seg.ip_checksum, CHECKSUM_BAD);
+	assert_int_equal(seg.tcp_checksum, CHECKSUM_OK);
+
+	/* IPv4 total length says 4 bytes more than captured (a snap-length
+	 * cut inside the payload): the TCP checksum cannot be checked */
+	memcpy(b, real_syn, sizeof(b));
+	b[3] = 0x40;
+	b[10] = 0x0d;
+	b[11] = 0xea;                       /* IP checksum for the new length */
+	assert_int_equal(decode_raw(b, sizeof(b), &seg), PKT_TCP);
+	assert_int_equal(seg.ip_checksum, CHECKSUM_OK);
+	assert_int_equal(seg.tcp_checksum, CHECKSUM_UNCHECKED);
+	assert_int_equal(seg.len, 4);
+	assert_int_equal(seg.caplen, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_ipv4_fragments_cap_and_timeout),
 		cmocka_unit_test(test_ipv6_extension_headers),
 		cmocka_unit_test(test_ipv6_fragments),
+		cmocka_unit_test(test_checksums_recorded_never_dropped),
 	};
 
 	return cmocka_run_group_tests_name("ip", tests, NULL, NULL);
