@@ -6,8 +6,14 @@
 #include <stdio.h>
 
 struct sd_ctx;
+struct txn;
 
+/* The whole report at the end of input; transactions already streamed are
+ * not printed again. */
 void sink_text_write(FILE *out, const struct sd_ctx *ctx);
 void sink_json_write(FILE *out, const struct sd_ctx *ctx);
+/* One transaction now (live capture prints each as it settles). */
+void sink_text_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t);
+void sink_json_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t);
 
 #endif

@@ -38,11 +38,18 @@ struct txn {
 	char **findings;
 	size_t n_findings;
 	int closed;
+	int settled;                /* verdict and findings computed */
+	int streamed;               /* handed to the close callback already */
 };
+
+/* Called once per transaction as soon as its final CertRep (or HTTP error)
+ * settles it, so live capture shows enrollments as they end. */
+typedef void (*txn_closed_cb)(void *arg, const struct txn *t);
 
 struct txn_table;
 
 struct txn_table *txn_table_new(void);
+void txn_table_on_close(struct txn_table *t, txn_closed_cb cb, void *arg);
 /* Takes ownership of ev. */
 void txn_add_event(struct txn_table *t, struct scep_event *ev);
 /* End of input: open transactions get their final verdict, findings are

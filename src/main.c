@@ -39,6 +39,18 @@ static void install_signal_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* Live capture: print each enrollment as soon as it settles. */
+static void stream_txn(void *arg, const struct txn *t)
+{
+	const struct sd_ctx *ctx = arg;
+
+	if (ctx->opt.json)
+		sink_json_txn(stdout, ctx, t);
+	else if (!ctx->opt.quiet)
+		sink_text_txn(stdout, ctx, t);
+	fflush(stdout);
+}
+
 static struct capture *open_source(const struct sd_options *o, char *err, size_t errlen)
 {
 	if (o->mode == MODE_LIVE) {
@@ -130,6 +142,8 @@ int main(int argc, char **argv)
 		options_free(&ctx.opt);
 		return 2;
 	}
+	if (ctx.opt.mode == MODE_LIVE)
+		txn_table_on_close(ctx.txns, stream_txn, &ctx);
 	signal_capture = cap;
 	install_signal_handlers();
 	read_packets(&ctx, cap);

@@ -283,6 +283,12 @@ void sink_json_write(FILE *out, const struct sd_ctx *ctx)
 	size_t i;
 
 	for (i = 0; i < txn_count(ctx->txns); i++)
-		emit(out, txn_json(ctx, txn_get(ctx->txns, i)));
+		if (!txn_get(ctx->txns, i)->streamed)
+			emit(out, txn_json(ctx, txn_get(ctx->txns, i)));
 	emit(out, summary_json(ctx));
+}
+
+void sink_json_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
+{
+	emit(out, txn_json(ctx, t));
 }

@@ -178,10 +178,10 @@ static void print_reply_detail(FILE *out, const struct scep_event *ev, const str
 	if (m->issued)
 		fprintf(out, "  issued serial %s, valid to %s", m->issued->serial ? m->issued->serial : "?",
 			fmt_date(m->issued->not_after, d, sizeof(d)));
+	else if (m->decrypt_state == SCEP_DECRYPT_FAILED)
+		fprintf(out, "  not decrypted: %s", m->decrypt_error ? m->decrypt_error : "?");
 	else if (m->enveloped && m->decrypt_state != SCEP_DECRYPT_OK)
 		fputs("  (certificate in envelope; give --key to open it)", out);
-	if (m->decrypt_state == SCEP_DECRYPT_FAILED)
-		fprintf(out, "  not decrypted: %s", m->decrypt_error ? m->decrypt_error : "?");
 }
 
 static void print_msg_verbose(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m)
@@ -314,7 +314,7 @@ static void print_header(FILE *out, const struct txn *t)
 	fprintf(out, "  %s\n", fmt_duration_ns(t->last_ts_ns - t->first_ts_ns, d, sizeof(d)));
 }
 
-static void print_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
+void sink_text_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
 {
 	size_t i;
 
@@ -374,7 +374,8 @@ void sink_text_write(FILE *out, const struct sd_ctx *ctx)
 
 	if (!ctx->opt.quiet)
 		for (i = 0; i < txn_count(ctx->txns); i++)
-			print_txn(out, ctx, txn_get(ctx->txns, i));
+			if (!txn_get(ctx->txns, i)->streamed)
+				sink_text_txn(out, ctx, txn_get(ctx->txns, i));
 	print_summary(out, ctx);
 	if (ctx->opt.verbose)
 		print_counters(out, &ctx->cnt);

@@ -23,6 +23,8 @@ struct txn_table {
 	/* GetCACaps/GetCACert not (yet) attached to an enrollment */
 	struct scep_event **loose;
 	size_t n_loose;
+	txn_closed_cb on_close;
+	void *on_close_arg;
 };
 
 static int push_ptr(void ***arr, size_t *n, void *p)
@@ -45,6 +47,12 @@ static char *dup_str(const char *s)
 struct txn_table *txn_table_new(void)
 {
 	return calloc(1, sizeof(struct txn_table));
+}
+
+void txn_table_on_close(struct txn_table *tt, txn_closed_cb cb, void *arg)
+{
+	tt->on_close = cb;
+	tt->on_close_arg = arg;
 }
 
 static uint64_t event_start(const struct scep_event *ev)
@@ -184,6 +192,8 @@ static int reply_is_final(const struct scep_event *ev)
 	return 0;
 }
 
+static void settle(struct txn *t);
+
 static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 {
 	const char *tid = event_tid(ev);
@@ -220,6 +230,11 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 	}
 	if (!tid || reply_is_final(ev))
 		t->closed = 1;
+	if (t->closed && tt->on_close) {
+		settle(t);
+		t->streamed = 1;
+		tt->on_close(tt->on_close_arg, t);
+	}
 }
 
 void txn_add_event(struct txn_table *tt, struct scep_event *ev)
@@ -526,19 +541,24 @@ static int cmp_txn_time(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Orders the events, then decides the verdict and runs the checks, once. */
+static void settle(struct txn *t)
+{
+	if (t->settled)
+		return;
+	qsort(t->events, t->n_events, sizeof(*t->events), cmp_event_time);
+	settle_verdict(t);
+	run_checks(t);
+	t->settled = 1;
+}
+
 void txn_finish(struct txn_table *tt)
 {
 	size_t i;
 
 	group_loose_events(tt);
-	for (i = 0; i < tt->n; i++) {
-		struct txn *t = tt->txns[i];
-
-		t->seq = i + 1;
-		qsort(t->events, t->n_events, sizeof(*t->events), cmp_event_time);
-		settle_verdict(t);
-		run_checks(t);
-	}
+	for (i = 0; i < tt->n; i++)
+		settle(tt->txns[i]);
 	qsort(tt->txns, tt->n, sizeof(*tt->txns), cmp_txn_time);
 	for (i = 0; i < tt->n; i++)
 		tt->txns[i]->seq = i + 1;
