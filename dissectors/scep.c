@@ -606,6 +606,8 @@ void scep_event_free(struct scep_event *ev)
 	free(ev->res_content_type);
 	free(ev->req_content_type);
 	free(ev->location);
+	free(ev->server_header);
+	free(ev->connection);
 	free(ev->message_param);
 	scep_msg_free(ev->request);
 	for (i = 0; i < ev->n_caps; i++)
@@ -660,6 +662,8 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 	ev->res_content_type = copy_str(x->res.content_type);
 	ev->req_content_type = copy_str(x->req.content_type);
 	ev->location = copy_str(x->location);
+	ev->server_header = copy_str(x->server_header);
+	ev->connection = copy_str(x->connection);
 	ev->req_first_ts_ns = x->req.first_ts_ns;
 	ev->req_last_ts_ns = x->req.last_ts_ns;
 	ev->res_first_ts_ns = x->res.first_ts_ns;

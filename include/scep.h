@@ -144,6 +144,7 @@ struct scep_event {
 	int status;                 /* HTTP status, 0 if no response */
 	char *status_text;
 	char *res_content_type, *req_content_type, *location;
+	char *server_header, *connection; /* response Server:, Connection: */
 	uint64_t req_first_ts_ns, req_last_ts_ns, res_first_ts_ns, res_last_ts_ns;
 	uint64_t req_first_frame, req_last_frame, res_first_frame, res_last_frame;
 	size_t req_body_len, res_body_len;

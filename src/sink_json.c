@@ -189,6 +189,8 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 		set_str(res, "content_type", ev->res_content_type);
 		set_int(res, "body_length", (long long)ev->res_body_len);
 		set_str(res, "location", ev->location);
+		set_str(res, "server", ev->server_header);
+		set_str(res, "connection", ev->connection);
 		set_str(res, "error_text", ev->error_text);
 		if (ev->n_caps) {
 			json_t *caps = json_array();
