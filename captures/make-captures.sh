@@ -17,6 +17,14 @@
 #
 # Peers: micromdm scepserver is the only server; the clients are micromdm
 # scepclient, certmonger (scep-submit helper), strongSwan `pki --scep` and curl.
+#
+# At the end, make-derived.sh derives captures/derived/* (reordered,
+# duplicated, tagged, SLL2, truncated, ... variants) from the new captures.
+#
+#   sudo captures/make-captures.sh --only sll2
+# makes ONLY scepclient-any-sll2.pcap (one scepclient enrollment captured with
+# `tcpdump -i any`, linktype LINUX_SLL2), re-using the existing keys/ca.*;
+# every other capture, key and log is left untouched.
 set -euo pipefail
 
 CAPDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,6 +45,15 @@ fi
 log() { printf '[make-captures %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+ONLY=""
+case "${1:-}" in
+    "") ;;
+    --only)
+        [[ "${2:-}" == sll2 ]] || die "usage: make-captures.sh [--only sll2]"
+        ONLY=sll2 ;;
+    *) die "usage: make-captures.sh [--only sll2]" ;;
+esac
+
 # --- fixed, deterministic-ish settings -------------------------------------
 CAPASS='scepdump-capass'          # password of the depot's encrypted CA key
 CHALLENGE='scepdump-challenge'    # the challenge every scepserver enforces
@@ -56,6 +73,7 @@ PORT_IPV6=8009         # ipv6-enroll.pcap
 PORT_PCAPNG=8010       # enroll.pcapng
 PORT_SC_RENEWAL=8011   # scepclient-renewal.pcap
 PORT_RENEW_REJ=8012    # renewal-rejected.pcap
+PORT_SLL2=8013         # scepclient-any-sll2.pcap (tcpdump -i any)
 
 # ---------------------------------------------------------------------------
 # 1. namespace network setup: loopback only, real 1500-byte frames
@@ -108,6 +126,9 @@ mount --bind "$WORK/openssl-legacy.cnf" /etc/ssl/openssl.cnf
 KEYS="$CAPDIR/keys"
 LOGS="$CAPDIR/logs"
 mkdir -p "$KEYS" "$LOGS"
+if [[ $ONLY == sll2 ]]; then
+    [[ -f "$KEYS/ca.pem" && -f "$KEYS/ca.key" ]] || die "--only sll2 needs the existing keys/ca.pem and keys/ca.key"
+else
 rm -f "$CAPDIR"/*.pcap "$CAPDIR"/*.pcapng "$KEYS"/* "$LOGS"/*
 
 cat > "$WORK/ca.cnf" <<'EOF'
@@ -130,6 +151,7 @@ openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 3650 \
     -set_serial 1 -config "$WORK/ca.cnf" \
     -keyout "$KEYS/ca.key" -out "$KEYS/ca.pem" 2>/dev/null
 openssl pkey -in "$KEYS/ca.key" -out "$KEYS/ca.key.tmp" && mv "$KEYS/ca.key.tmp" "$KEYS/ca.key"
+fi
 
 # micromdm depot template: legacy (traditional) encrypted PEM key, serial 02
 mkdir -p "$WORK/depot-template"
@@ -173,12 +195,26 @@ stop_server() {
 CAP_PID=""
 CAP_TMP=""
 CAP_OUT=""
+CAP_FMT=""
 start_capture() {   # start_capture OUTFILE PORT [pcapng]
     CAP_OUT=$1
     CAP_TMP="$WORK/$(basename "$1")"
     local port=$2 fmt=${3:-pcap}
+    CAP_FMT=$fmt
     : > "$WORK/capture.err"
-    if [[ $fmt == pcapng ]]; then
+    if [[ $fmt == any ]]; then
+        # the Linux "any" device: tcpdump 4.99/libpcap 1.10 write LINUX_SLL2
+        tcpdump -Z root -i any -s 0 -w "$CAP_TMP" "tcp port $port" \
+            2> "$WORK/capture.err" &
+        CAP_PID=$!
+        PIDS+=("$CAP_PID")
+        for _ in $(seq 100); do
+            grep -q "listening on" "$WORK/capture.err" && break
+            sleep 0.1
+        done
+        grep -q "listening on" "$WORK/capture.err" || die "tcpdump did not start: $(cat "$WORK/capture.err")"
+        grep -q "LINUX_SLL2" "$WORK/capture.err" || die "tcpdump -i any did not use LINUX_SLL2: $(cat "$WORK/capture.err")"
+    elif [[ $fmt == pcapng ]]; then
         # dumpcap writes pcapng natively (SHB/IDB with interface metadata)
         dumpcap -q -i lo -s 0 -f "tcp port $port" -w "$CAP_TMP" \
             --capture-comment "scepdump real-peer SCEP capture (make-captures.sh)" \
@@ -210,6 +246,9 @@ stop_capture() {
     if [[ $CAP_OUT == *.pcapng ]]; then
         # kept exactly as dumpcap wrote it (partial loopback TCP checksums)
         cp "$CAP_TMP" "$CAP_OUT"
+    elif [[ $CAP_FMT == any ]]; then
+        # tcprewrite has no LINUX_SLL2 plugin: same checksum fix, by pcaptool.py
+        python3 "$CAPDIR/pcaptool.py" fixcsum "$CAP_TMP" "$CAP_OUT" >/dev/null
     else
         # lo's tx-checksum-ip-generic is [fixed] on on this kernel, so the
         # kernel leaves TCP checksums partial; recompute the IP/TCP checksum
@@ -268,6 +307,31 @@ ss_enroll() {   # ss_enroll LOG URL NEWKEY DN OUTCERT [extra pki args]
 depot_cert() {   # depot_cert NAME CN
     ls -1 "$WORK/$1/depot/$2".*.pem 2>/dev/null | sort -t. -k2,2n | tail -1
 }
+
+# --- scepclient-any-sll2.pcap (tcpdump -i any: LINUX_SLL2) ------------------
+# Not one of the CAPS below (not in README.md's facts); described in
+# derived/README.md.  Also made alone by `make-captures.sh --only sll2`.
+capture_sll2() {
+    local N=scepclient-any-sll2 rc=0
+    log "$N"
+    rm -f "$LOGS/$N".* "$KEYS/$N".*
+    start_server $N $PORT_SLL2
+    start_capture "$CAPDIR/$N.pcap" $PORT_SLL2 any
+    scepclient_enroll "$WORK/$N/client" "$LOGS/$N.client.log" \
+        "http://127.0.0.1:$PORT_SLL2/scep" "$KEYS/$N.key" "$N" "$CHALLENGE" || rc=$?
+    stop_capture
+    stop_server
+    [[ $rc -eq 0 ]] || die "$N: scepclient failed (see logs/$N.client.log)"
+    cp "$WORK/$N/client/client.pem" "$KEYS/$N.cert.pem"
+    chmod 644 "$KEYS/$N.key" "$KEYS/$N.cert.pem"
+    [[ $(capinfos -E "$CAPDIR/$N.pcap") == *"Linux cooked-mode capture v2"* ]] \
+        || die "$N.pcap is not LINUX_SLL2"
+}
+if [[ $ONLY == sll2 ]]; then
+    capture_sll2
+    log "done (--only sll2)"
+    exit 0
+fi
 
 # ===========================================================================
 # 3. the captures
@@ -492,6 +556,8 @@ stop_server
 [[ $rc -eq 0 ]] || die "$N: scepclient failed"
 cp "$WORK/$N/client/client.pem" "$KEYS/$N.cert.pem"
 
+capture_sll2
+
 chmod 644 "$KEYS"/*.key   # throw-away test keys, readable like the rest
 chmod 644 "$KEYS"/*.pem
 
@@ -512,3 +578,8 @@ done
 
 bash "$CAPDIR/readme.sh" "$WORK/facts.md" "$LOGS" > "$CAPDIR/README.md"
 log "done: $(ls "$CAPDIR"/*.pcap "$CAPDIR"/*.pcapng | wc -l) captures in $CAPDIR"
+
+# ===========================================================================
+# 5. derived captures (captures/derived/, from the captures above)
+# ===========================================================================
+bash "$CAPDIR/make-derived.sh"

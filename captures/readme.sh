@@ -348,6 +348,16 @@ EOF
 
 cat <<'EOF'
 
+## Derived captures (`derived/`) and the real LINUX_SLL2 capture
+
+`make-captures.sh` ends by running `make-derived.sh`, which derives test files from the captures
+above without re-capturing anything (reordered, duplicated and dropped TCP segments, snaplen 200,
+non-standard port, 802.1Q / QinQ tags, LINUX_SLL2, a two-interface pcapng, `concurrent-20` split in
+two files and shuffled, a truncated file, a garbage file, a response-only capture); see
+[`derived/README.md`](derived/README.md). `scepclient-any-sll2.pcap` (port 8013) is a real
+`tcpdump -i any` capture (linktype LINUX_SLL2) of one more scepclient enrollment, also made alone by
+`make-captures.sh --only sll2`; it is described there too, not below.
+
 ## Behaviour of the real peers worth knowing (all visible in these captures)
 
 - micromdm CertRep: always SHA-1 digest with `sha1WithRSAEncryption` as SignerInfo.signatureAlgorithm

@@ -33,6 +33,8 @@ struct body {
 
 struct side_state {
 	int present, done;
+	int damaged;          /* a gap hit this side */
+	uint64_t gap_bytes;
 	uint64_t first_ts, last_ts, first_frame, last_frame;
 	struct body body;
 };
@@ -58,6 +60,11 @@ struct dir_state {
 	/* the event whose bytes are being fed, and the last one fed */
 	uint64_t frame, ts, first_frame, first_ts;
 	int feeding, feed_at_event_start;
+	/* Frames and times of every event that fed the side in progress:
+	 * reordered segments make the completing packet neither the latest
+	 * nor the highest-numbered, and the timeline wants both ends. */
+	int span_on;
+	uint64_t span_min_frame, span_max_frame, span_min_ts, span_max_ts;
 	/* resync: skip bytes until something that starts a message */
 	int resync, at_line_start;
 	uint8_t hold[RESYNC_HOLD];
@@ -364,18 +371,45 @@ static void side_start(struct http1_conn *c, struct side_state *s,
 	}
 	s->last_frame = s->first_frame;
 	s->last_ts = s->first_ts;
+	ds->span_on = 1;
+	ds->span_min_frame = ds->span_max_frame = s->first_frame;
+	ds->span_min_ts = ds->span_max_ts = s->first_ts;
+}
+
+static void span_widen(struct dir_state *ds, uint64_t frame, uint64_t ts)
+{
+	if (!ds->span_on || !frame)
+		return;
+	if (frame < ds->span_min_frame)
+		ds->span_min_frame = frame;
+	if (frame > ds->span_max_frame)
+		ds->span_max_frame = frame;
+	if (ts < ds->span_min_ts)
+		ds->span_min_ts = ts;
+	if (ts > ds->span_max_ts)
+		ds->span_max_ts = ts;
 }
 
 static void side_end(struct http1_conn *c, struct side_state *s,
 		     enum stream_dir d)
 {
+	struct dir_state *ds = &c->dir[d];
+
 	s->done = 1;
-	s->last_frame = c->dir[d].frame;
-	s->last_ts = c->dir[d].ts;
+	s->last_frame = ds->frame;
+	s->last_ts = ds->ts;
 	if (!s->present) {
 		s->present = 1;
 		s->first_frame = s->last_frame;
 		s->first_ts = s->last_ts;
+	}
+	if (ds->span_on) {
+		span_widen(ds, s->last_frame, s->last_ts);
+		s->first_frame = ds->span_min_frame;
+		s->last_frame = ds->span_max_frame;
+		s->first_ts = ds->span_min_ts;
+		s->last_ts = ds->span_max_ts;
+		ds->span_on = 0;
 	}
 }
 
@@ -404,6 +438,8 @@ static void fill_side(struct http_side *o, const struct side_state *s)
 	o->present = s->present;
 	o->first_ts_ns = s->first_ts;
 	o->last_ts_ns = s->last_ts;
+	o->damaged = s->damaged;
+	o->gap_bytes = s->gap_bytes;
 	o->first_frame = s->first_frame;
 	o->last_frame = s->last_frame;
 	o->body = s->body.len ? s->body.buf : NULL;
@@ -578,6 +614,8 @@ static void on_body(struct xstate *x, struct side_state *s,
 		/* libhtp's own gap path (identity bodies only) */
 		x->damaged = 1;
 		x->gap_bytes += d->len;
+		s->damaged = 1;
+		s->gap_bytes += d->len;
 		c->gap_accepted += d->len;
 	}
 	if (d->len == 0 || x->verdict == V_SKIP)
@@ -1019,14 +1057,18 @@ static void on_gap(struct http1_conn *c, const struct stream_event *ev)
 	rest = ev->len > c->gap_accepted ? ev->len - c->gap_accepted : 0;
 	x = tx ? htp_tx_get_user_data(tx) : NULL;
 	if (x && !x->emitted && c->gap_accepted == 0) {
+		struct side_state *s = ev->dir == DIR_TO_SERVER ? &x->req : &x->res;
+
 		x->damaged = 1;
 		x->gap_bytes += rest;
+		s->damaged = 1;
+		s->gap_bytes += rest;
 	}
 	for (x = c->head; x; x = x->next) {
 		struct side_state *s = ev->dir == DIR_TO_SERVER ? &x->req : &x->res;
 
 		if (!x->emitted && !s->done)
-			x->damaged = 1;
+			x->damaged = s->damaged = 1;
 	}
 	parser_reset(c);
 }
@@ -1057,6 +1099,8 @@ void http1_event(struct http1_conn *c, const struct stream_event *ev)
 		ds->ts = ev->ts_ns;
 		ds->first_frame = ev->first_frame;
 		ds->first_ts = ev->first_ts_ns;
+		span_widen(ds, ev->first_frame, ev->first_ts_ns);
+		span_widen(ds, ev->frame, ev->ts_ns);
 	}
 	switch (ev->kind) {
 	case STREAM_DATA:

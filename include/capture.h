@@ -17,8 +17,13 @@ struct capture_live_opts {
 	const char *drop_user;      /* -Z */
 };
 
-/* Opens every file (paths[i] == "-" is stdin). On failure returns NULL and
- * writes one line naming the file and the reason into err. */
+/* Opens every file (paths[i] == "-" is stdin); the first four bytes choose
+ * the reader: pcapng goes to our block walker (interfaces of any mix of
+ * link types, Decryption Secrets Blocks kept), classic pcap to libpcap.
+ * filter (BPF, may be NULL) applies to both, compiled per link type for
+ * pcapng. On failure returns NULL and writes one line naming the file and
+ * the reason into err: no such file, unknown format, a bad filter, or only
+ * unsupported link types. */
 struct capture *capture_open_files(const char *const *paths, size_t n,
 				   const char *filter, char *err, size_t errlen);
 struct capture *capture_open_live(const struct capture_live_opts *o,
@@ -26,9 +31,22 @@ struct capture *capture_open_live(const struct capture_live_opts *o,
 
 /* Next packet in timestamp order across all inputs. Returns 1 with pkt
  * filled (borrowed until the next call), 0 at the end of all inputs, -1 on
- * a read error: err says which file, which packet, what; the caller may
- * call again, the failed input is then skipped. */
+ * a read error: err says which file, which packet (pcapng: which block at
+ * which byte), what; the caller may call again, the failed input is then
+ * skipped. A pcapng interface whose link type the dissectors cannot walk
+ * also gives -1, once per link type and input, at its first packet; that
+ * input goes on, and its packets of that type are still returned (so the
+ * pipeline counts them as unsupported_link). */
 int capture_next(struct capture *c, struct pkt *pkt, char *err, size_t errlen);
+/* TLS key log text ("CLIENT_RANDOM ..." lines) from the pcapng Decryption
+ * Secrets Blocks read so far, all inputs in the order read, NUL-terminated;
+ * NULL with *len 0 when there is none. Valid until the next capture_next.
+ * At most 16 MiB is kept. */
+const uint8_t *capture_tls_keylog(struct capture *c, size_t *len);
+/* Secrets not kept: key log bytes over the cap (a block is kept whole or
+ * not at all) and Decryption Secrets Blocks of other secrets types. */
+void capture_secrets_dropped(const struct capture *c, uint64_t *keylog_bytes,
+			     uint64_t *other_blocks);
 /* Makes capture_next return 0 soon; safe from a signal handler. */
 void capture_break(struct capture *c);
 /* Kernel counters for live captures; returns -1 when not available. */

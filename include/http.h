@@ -18,6 +18,8 @@ struct http_side {
 	size_t body_len;
 	uint64_t body_wire_len;     /* full length even when capped */
 	int body_capped;
+	int damaged;                /* a TCP gap hit this side */
+	uint64_t gap_bytes;         /* bytes known missing from it */
 	const char *content_type;   /* NULL when absent */
 	const char *content_length;
 };

@@ -1,6 +1,7 @@
-/* capture.c - packet sources through libpcap: offline files merged in
- * timestamp order (one pending packet copied per input), or one live
- * interface. Trusts libpcap to frame records; the bytes are the dissectors'. */
+/* capture.c - packet sources: offline files merged in timestamp order (one
+ * pending packet per input; classic pcap through libpcap, pcapng through our
+ * walker in pcapng.c), or one live interface. Trusts libpcap and the walker
+ * to frame records; the bytes themselves are the dissectors'. */
 #include <errno.h>
 #include <grp.h>
 #include <pcap/pcap.h>
@@ -9,9 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture.h"
+#include "pcapng.h"
+#include "reader.h"
 #include "../dissectors/layers.h"
 
 /* The largest snap length libpcap itself uses (MAXIMUM_SNAPLEN); a file
@@ -23,19 +27,46 @@
  * where pcap_breakloop cannot interrupt a blocking read. */
 #define CAPTURE_LIVE_TIMEOUT_MS 250
 #define CAPTURE_DEFAULT_FILTER "tcp"
+/* TLS key log text kept from pcapng Decryption Secrets Blocks, all inputs
+ * together; a real key log is a few hundred bytes per TLS session. */
+#define CAPTURE_KEYLOG_MAX (16u * 1024 * 1024)
+/* Distinct link types one pcapng input may use; each holds a compiled
+ * filter. Real files have one or two. */
+#define CAPTURE_MAX_LINKTYPES 16
+
+/* What a pcapng input knows about one link type it has met. */
+struct cap_linktype {
+	int dlt;
+	int filter_state;        /* 0 no filter, 1 prog compiled, -1 cannot apply */
+	struct bpf_program prog;
+	int warned;              /* unsupported link type already reported */
+};
 
 struct cap_input {
-	pcap_t *p;
+	pcap_t *p;               /* classic pcap, or live */
+	struct pcapng *ng;       /* pcapng */
+	FILE *f;                 /* the file under ng; ours to close */
 	char *name;
-	int linktype;
-	int nano;                /* timestamps in ns (else us) */
-	uint8_t *buf;            /* copy of the pending packet */
+	int linktype;            /* classic and live: the one link type */
+	int nano;                /* classic and live: stamps in ns (else us) */
+	uint8_t *buf;            /* classic: copy of the pending packet */
 	size_t bufcap;
-	struct pcap_pkthdr hdr;
-	int pending;             /* hdr/buf hold the next packet */
+	/* the pending packet; data is buf, or the walker's block buffer,
+	 * which stays put until this input is read again */
+	const uint8_t *data;
+	uint64_t ts_ns;
+	int pend_linktype;
+	uint32_t caplen, wirelen;
+	int pending;             /* the fields above hold the next packet */
 	int need_read;           /* pending was handed out, read the next */
 	int done;
 	uint64_t count;          /* packets read from this input */
+	struct cap_linktype lts[CAPTURE_MAX_LINKTYPES];
+	size_t nlts;
+	int lts_full_warned;
+	int opening;             /* first read happens inside capture_open_files */
+	int filter_failed;       /* the filter did not compile for a link type */
+	char *deferred;          /* error met while opening, told at the first read */
 };
 
 struct capture {
@@ -44,14 +75,29 @@ struct capture {
 	struct cap_input *in;
 	size_t n;
 	uint64_t frame;
+	char *filter;            /* offline BPF text, compiled per pcapng link type */
+	uint8_t *keylog;         /* TLS key log text from all inputs, NUL-ended */
+	size_t keylog_len, keylog_cap;
+	int keylog_open_line;    /* last text kept does not end in a newline */
+	uint64_t keylog_capped;  /* secrets bytes not kept: over the cap */
+	uint64_t secrets_other;  /* Decryption Secrets Blocks of other types */
 };
 
 static void input_close(struct cap_input *in)
 {
+	size_t i;
+
 	if (in->p)
 		pcap_close(in->p);
+	pcapng_free(in->ng);
+	if (in->f)
+		fclose(in->f);
+	for (i = 0; i < in->nlts; i++)
+		if (in->lts[i].filter_state == 1)
+			pcap_freecode(&in->lts[i].prog);
 	free(in->buf);
 	free(in->name);
+	free(in->deferred);
 	memset(in, 0, sizeof(*in));
 }
 
@@ -64,7 +110,22 @@ void capture_close(struct capture *c)
 	for (i = 0; i < c->n; i++)
 		input_close(&c->in[i]);
 	free(c->in);
+	free(c->filter);
+	free(c->keylog);
 	free(c);
+}
+
+const uint8_t *capture_tls_keylog(struct capture *c, size_t *len)
+{
+	*len = c->keylog_len;
+	return c->keylog_len ? c->keylog : NULL;
+}
+
+void capture_secrets_dropped(const struct capture *c, uint64_t *keylog_bytes,
+			     uint64_t *other_blocks)
+{
+	*keylog_bytes = c->keylog_capped;
+	*other_blocks = c->secrets_other;
 }
 
 static const char *display_name(const char *path)
@@ -74,20 +135,41 @@ static const char *display_name(const char *path)
 
 /* Refuses link types the dissectors cannot walk, so the user learns at
  * once rather than from a summary of unsupported_link counts. */
-static int check_linktype(struct cap_input *in, char *err, size_t errlen)
+static void linktype_name(int dlt, char *buf, size_t len)
 {
-	const char *dname;
+	const char *dname = pcap_datalink_val_to_name(dlt);
 
-	if (link_supported(in->linktype))
-		return 0;
-	dname = pcap_datalink_val_to_name(in->linktype);
 	if (dname)
-		snprintf(err, errlen, "%s: unsupported link type DLT_%s (%d)",
-			 in->name, dname, in->linktype);
+		snprintf(buf, len, "DLT_%s (%d)", dname, dlt);
 	else
-		snprintf(err, errlen, "%s: unsupported link type %d",
-			 in->name, in->linktype);
+		snprintf(buf, len, "%d", dlt);
+}
+
+static int check_linktype(const char *name, int dlt, char *err, size_t errlen)
+{
+	char lname[96];
+
+	if (link_supported(dlt))
+		return 0;
+	linktype_name(dlt, lname, sizeof(lname));
+	snprintf(err, errlen, "%s: unsupported link type %s", name, lname);
 	return -1;
+}
+
+/* pcapng stores LINKTYPE_* values; libpcap hands out DLT_* ones, which
+ * differ for the few types BSDs numbered differently. The same mapping as
+ * libpcap's linktype_to_dlt(), so a packet has the same link type whichever
+ * reader framed it. */
+static int linktype_to_dlt(int lt)
+{
+	switch (lt) {
+	case 100: return DLT_ATM_RFC1483;
+	case 101: return DLT_RAW;
+	case 102: return DLT_SLIP_BSDOS;
+	case 103: return DLT_PPP_BSDOS;
+	case 106: return DLT_ATM_CLIP;
+	default:  return lt;
+	}
 }
 
 static int set_filter(struct cap_input *in, const char *filter,
@@ -110,35 +192,138 @@ static int set_filter(struct cap_input *in, const char *filter,
 	return 0;
 }
 
-static int open_one_file(struct cap_input *in, const char *path,
-			 const char *filter, char *err, size_t errlen)
-{
-	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	size_t plen = strlen(path);
-	int snap;
+/* A FILE that first replays the bytes we peeked at and then reads on from
+ * the stream under it: standard input and pipes cannot seek back, and
+ * libpcap and the pcapng walker both want the file from its first byte. */
+struct peek_cookie {
+	FILE *under;
+	int own_under;           /* fclose it with us (not stdin) */
+	struct rd head;          /* peeked bytes not yet replayed */
+	uint8_t headbuf[4];
+	uint64_t pos;            /* bytes handed out, for ftell */
+};
 
-	in->name = strdup(display_name(path));
-	if (!in->name) {
-		snprintf(err, errlen, "%s: out of memory", path);
+static ssize_t peek_read(void *ck, char *buf, size_t size)
+{
+	struct peek_cookie *pc = ck;
+	size_t n = rd_left(&pc->head) < size ? rd_left(&pc->head) : size;
+
+	if (n > 0) {
+		rd_copy(&pc->head, buf, n);
+	} else {
+		n = fread(buf, 1, size, pc->under);
+		if (n == 0 && ferror(pc->under))
+			return -1;
+	}
+	pc->pos += n;
+	return (ssize_t)n;
+}
+
+/* Only "where are we" (ftell, which libpcap uses for error offsets). */
+static int peek_seek(void *ck, off64_t *off, int whence)
+{
+	struct peek_cookie *pc = ck;
+
+	if (whence != SEEK_CUR || *off != 0) {
+		errno = ESPIPE;
 		return -1;
 	}
-	if (!strcmp(path, "-"))
-		in->p = pcap_fopen_offline_with_tstamp_precision(stdin,
-			PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	*off = (off64_t)pc->pos;
+	return 0;
+}
+
+static int peek_close(void *ck)
+{
+	struct peek_cookie *pc = ck;
+	int rc = 0;
+
+	if (pc->own_under)
+		rc = fclose(pc->under);
+	free(pc);
+	return rc;
+}
+
+static FILE *peek_wrap(FILE *under, int own_under, const uint8_t *head,
+		       size_t nhead)
+{
+	static const cookie_io_functions_t fns = {
+		.read = peek_read, .seek = peek_seek, .close = peek_close
+	};
+	struct peek_cookie *pc = calloc(1, sizeof(*pc));
+	FILE *f;
+
+	if (!pc)
+		return NULL;
+	pc->under = under;
+	pc->own_under = own_under;
+	memcpy(pc->headbuf, head, nhead);
+	rd_init(&pc->head, pc->headbuf, nhead);
+	f = fopencookie(pc, "rb", fns);
+	if (!f)
+		free(pc);
+	return f;
+}
+
+/* Opens path ('-' is stdin) positioned at its first byte and tells
+ * whether it starts like a pcapng file. */
+static FILE *open_peeked(const char *path, const char *name, int *is_pcapng,
+			 char *err, size_t errlen)
+{
+	uint8_t head[4];
+	uint32_t magic = 0;
+	struct stat st;
+	struct rd d;
+	FILE *under, *f;
+	int is_stdin = !strcmp(path, "-"), seekable;
+	size_t got;
+
+	under = is_stdin ? stdin : fopen(path, "rb");
+	if (!under) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	seekable = !is_stdin && fstat(fileno(under), &st) == 0 &&
+		   S_ISREG(st.st_mode);
+	got = fread(head, 1, sizeof(head), under);
+	if (got < sizeof(head) && ferror(under)) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		if (!is_stdin)
+			fclose(under);
+		return NULL;
+	}
+	rd_init(&d, head, got);
+	if (rd_be32(&d, &magic))
+		*is_pcapng = magic == PCAPNG_MAGIC;
 	else
-		in->p = pcap_open_offline_with_tstamp_precision(path,
-			PCAP_TSTAMP_PRECISION_NANO, ebuf);
+		*is_pcapng = 0;
+	if (seekable && fseek(under, 0, SEEK_SET) == 0)
+		return under;
+	f = peek_wrap(under, !is_stdin, head, got);
+	if (!f) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		if (!is_stdin)
+			fclose(under);
+	}
+	return f;
+}
+
+static int open_pcap(struct cap_input *in, FILE *f, const char *filter,
+		     char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	int snap;
+
+	/* On success pcap_close closes f; on failure it stays ours. */
+	in->p = pcap_fopen_offline_with_tstamp_precision(f,
+		PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!in->p) {
-		/* libpcap already names the file when fopen fails. */
-		if (!strncmp(ebuf, path, plen) && ebuf[plen] == ':')
-			snprintf(err, errlen, "%s", ebuf);
-		else
-			snprintf(err, errlen, "%s: %s", in->name, ebuf);
+		fclose(f);
+		snprintf(err, errlen, "%s: %s", in->name, ebuf);
 		return -1;
 	}
 	in->nano = pcap_get_tstamp_precision(in->p) == PCAP_TSTAMP_PRECISION_NANO;
 	in->linktype = pcap_datalink(in->p);
-	if (check_linktype(in, err, errlen) < 0)
+	if (check_linktype(in->name, in->linktype, err, errlen) < 0)
 		return -1;
 	if (filter && set_filter(in, filter, PCAP_NETMASK_UNKNOWN, err, errlen) < 0)
 		return -1;
@@ -152,6 +337,73 @@ static int open_one_file(struct cap_input *in, const char *path,
 	}
 	in->need_read = 1;
 	return 0;
+}
+
+static int input_read(struct capture *c, struct cap_input *in, char *err,
+		      size_t errlen);
+
+static int any_iface_supported(const struct pcapng *ng)
+{
+	size_t i;
+
+	for (i = 0; i < pcapng_iface_count(ng); i++)
+		if (link_supported(linktype_to_dlt(pcapng_iface_linktype(ng, i))))
+			return 1;
+	return 0;
+}
+
+/* Reads up to the first packet now, so that a file whose interfaces are
+ * all of unsupported link types, or a filter that cannot compile for the
+ * first packet's link type, is refused at open as for classic pcap. Other
+ * errors met on the way wait for the first capture_next, as they would
+ * there. */
+static int open_pcapng(struct capture *c, struct cap_input *in, FILE *f,
+		       char *err, size_t errlen)
+{
+	char why[512];
+
+	in->f = f;
+	in->ng = pcapng_new(f);
+	if (!in->ng) {
+		snprintf(err, errlen, "%s: out of memory", in->name);
+		return -1;
+	}
+	in->need_read = 1;
+	in->opening = 1;
+	if (input_read(c, in, why, sizeof(why)) < 0) {
+		if (in->filter_failed) {
+			snprintf(err, errlen, "%s", why);
+			return -1;
+		}
+		in->deferred = strdup(why);
+		if (!in->deferred) {
+			snprintf(err, errlen, "%s: out of memory", in->name);
+			return -1;
+		}
+	}
+	in->opening = 0;
+	if (in->pending && !link_supported(in->pend_linktype) &&
+	    !any_iface_supported(in->ng))
+		return check_linktype(in->name, in->pend_linktype, err, errlen);
+	return 0;
+}
+
+static int open_one_file(struct capture *c, struct cap_input *in,
+			 const char *path, char *err, size_t errlen)
+{
+	int is_pcapng;
+	FILE *f;
+
+	in->name = strdup(display_name(path));
+	if (!in->name) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	f = open_peeked(path, in->name, &is_pcapng, err, errlen);
+	if (!f)
+		return -1;
+	return is_pcapng ? open_pcapng(c, in, f, err, errlen)
+			 : open_pcap(in, f, c->filter, err, errlen);
 }
 
 struct capture *capture_open_files(const char *const *paths, size_t n,
@@ -173,14 +425,16 @@ struct capture *capture_open_files(const char *const *paths, size_t n,
 	c = calloc(1, sizeof(*c));
 	if (c)
 		c->in = calloc(n, sizeof(*c->in));
-	if (!c || !c->in) {
-		free(c);
+	if (c && c->in && filter)
+		c->filter = strdup(filter);
+	if (!c || !c->in || (filter && !c->filter)) {
+		capture_close(c);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	c->n = n;
 	for (i = 0; i < n; i++) {
-		if (open_one_file(&c->in[i], paths[i], filter, err, errlen) < 0) {
+		if (open_one_file(c, &c->in[i], paths[i], err, errlen) < 0) {
 			capture_close(c);
 			return NULL;
 		}
@@ -196,20 +450,10 @@ static uint64_t hdr_ts_ns(const struct pcap_pkthdr *h, int nano)
 	return sec * 1000000000ull + (nano ? frac : frac * 1000ull);
 }
 
-/* libpcap 1.10 cannot read a pcapng whose interfaces differ in link type;
- * its message does not say that this is the limitation being hit. */
-static const char *mixed_link_hint(const char *msg)
-{
-	if (strstr(msg, "different from the type of the first interface"))
-		return "; pcapng files with interfaces of different link types"
-		       " are not supported yet";
-	return "";
-}
-
-/* Reads the next record of in into its own buffer: libpcap's is only
- * valid until the next call on that handle, and the merge holds one
- * packet per input across calls. */
-static int input_read(struct cap_input *in, char *err, size_t errlen)
+/* Reads the next record of a classic pcap input into its own buffer:
+ * libpcap's is only valid until the next call on that handle, and the
+ * merge holds one packet per input across calls. */
+static int read_pcap(struct cap_input *in, char *err, size_t errlen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -217,14 +461,15 @@ static int input_read(struct cap_input *in, char *err, size_t errlen)
 	long pos = f ? ftell(f) : -1;
 	int rc;
 
-	in->need_read = 0;
-	in->pending = 0;
 	rc = pcap_next_ex(in->p, &h, &data);
 	if (rc == 1) {
-		in->hdr = *h;
-		if (in->hdr.caplen > in->bufcap)
-			in->hdr.caplen = (bpf_u_int32)in->bufcap;
-		memcpy(in->buf, data, in->hdr.caplen);
+		in->caplen = h->caplen > in->bufcap ? (uint32_t)in->bufcap
+						    : h->caplen;
+		memcpy(in->buf, data, in->caplen);
+		in->data = in->buf;
+		in->wirelen = h->len;
+		in->ts_ns = hdr_ts_ns(h, in->nano);
+		in->pend_linktype = in->linktype;
 		in->count++;
 		in->pending = 1;
 		return 0;
@@ -232,63 +477,258 @@ static int input_read(struct cap_input *in, char *err, size_t errlen)
 	in->done = 1;
 	if (rc == PCAP_ERROR_BREAK)
 		return 0;   /* end of file */
-	{
-		const char *msg = pcap_geterr(in->p);
-
-		if (pos >= 0)
-			snprintf(err, errlen,
-				 "%s: %s (packet %llu at byte %ld); processed %llu packets%s",
-				 in->name, msg, (unsigned long long)in->count + 1,
-				 pos, (unsigned long long)in->count,
-				 mixed_link_hint(msg));
-		else
-			snprintf(err, errlen,
-				 "%s: %s (packet %llu); processed %llu packets%s",
-				 in->name, msg, (unsigned long long)in->count + 1,
-				 (unsigned long long)in->count,
-				 mixed_link_hint(msg));
-	}
+	if (pos >= 0)
+		snprintf(err, errlen,
+			 "%s: %s (packet %llu at byte %ld); processed %llu packets",
+			 in->name, pcap_geterr(in->p),
+			 (unsigned long long)in->count + 1, pos,
+			 (unsigned long long)in->count);
+	else
+		snprintf(err, errlen,
+			 "%s: %s (packet %llu); processed %llu packets",
+			 in->name, pcap_geterr(in->p),
+			 (unsigned long long)in->count + 1,
+			 (unsigned long long)in->count);
 	return -1;
+}
+
+/* Keeps TLS key log text (for decryption later in the pipeline); other
+ * secrets types and what does not fit under the cap are counted. A block
+ * is kept whole or not at all: half a key log line is worse than none. */
+static void keep_secrets(struct capture *c, const struct pcapng_event *ev)
+{
+	size_t sep, need;
+
+	if (ev->secrets_type != PCAPNG_SECRETS_TLS_KEYLOG) {
+		c->secrets_other++;
+		return;
+	}
+	if (!ev->data || ev->secrets_len == 0) {
+		c->keylog_capped += ev->secrets_len;
+		return;
+	}
+	/* Writers need not end a block with a newline; lines of the next
+	 * block must not run on from it. */
+	sep = c->keylog_open_line ? 1 : 0;
+	if (ev->secrets_len + sep > CAPTURE_KEYLOG_MAX - c->keylog_len) {
+		c->keylog_capped += ev->secrets_len;
+		return;
+	}
+	need = c->keylog_len + sep + ev->secrets_len + 1;
+	if (need > c->keylog_cap) {
+		size_t cap = c->keylog_cap ? c->keylog_cap : 4096;
+		uint8_t *p;
+
+		while (cap < need)
+			cap *= 2;
+		if (cap > CAPTURE_KEYLOG_MAX + 1)
+			cap = CAPTURE_KEYLOG_MAX + 1;
+		p = realloc(c->keylog, cap);
+		if (!p) {
+			c->keylog_capped += ev->secrets_len;
+			return;
+		}
+		c->keylog = p;
+		c->keylog_cap = cap;
+	}
+	if (sep)
+		c->keylog[c->keylog_len++] = '\n';
+	memcpy(c->keylog + c->keylog_len, ev->data, ev->secrets_len);
+	c->keylog_len += ev->secrets_len;
+	c->keylog[c->keylog_len] = '\0';
+	{
+		struct rd d;
+		uint8_t last = 0;
+
+		rd_init(&d, ev->data, ev->secrets_len);
+		rd_skip(&d, ev->secrets_len - 1);
+		rd_u8(&d, &last);
+		c->keylog_open_line = last != '\n';
+	}
+}
+
+static struct cap_linktype *find_linktype(struct cap_input *in, int dlt)
+{
+	size_t i;
+
+	for (i = 0; i < in->nlts; i++)
+		if (in->lts[i].dlt == dlt)
+			return &in->lts[i];
+	if (in->nlts == CAPTURE_MAX_LINKTYPES)
+		return NULL;
+	memset(&in->lts[in->nlts], 0, sizeof(in->lts[0]));
+	in->lts[in->nlts].dlt = dlt;
+	return &in->lts[in->nlts++];
+}
+
+/* libpcap's filters are compiled for one link type; a pcapng input gets one
+ * program per link type it uses, made the first time it meets it. */
+static int compile_for(struct capture *c, struct cap_input *in,
+		       struct cap_linktype *lt, char *err, size_t errlen)
+{
+	pcap_t *dead = pcap_open_dead(lt->dlt, CAPTURE_MAX_SNAPLEN);
+	char lname[96];
+
+	if (dead && pcap_compile(dead, &lt->prog, c->filter, 1,
+				 PCAP_NETMASK_UNKNOWN) == 0) {
+		pcap_close(dead);
+		lt->filter_state = 1;
+		return 0;
+	}
+	lt->filter_state = -1;
+	in->filter_failed = 1;
+	linktype_name(lt->dlt, lname, sizeof(lname));
+	if (in->opening)
+		snprintf(err, errlen, "%s: bad filter \"%s\": %s", in->name,
+			 c->filter, dead ? pcap_geterr(dead) : "out of memory");
+	else
+		snprintf(err, errlen, "%s: bad filter \"%s\" for link type %s: %s; "
+			 "packets of that link type are skipped", in->name,
+			 c->filter, lname, dead ? pcap_geterr(dead) : "out of memory");
+	if (dead)
+		pcap_close(dead);
+	return -1;
+}
+
+/* Next packet of a pcapng input that passes the filter. Secrets blocks on
+ * the way are kept. A packet whose link type we cannot decode is still
+ * delivered (the pipeline counts it as unsupported_link), with one error
+ * line per link type per input the first time: returned as -1 with the
+ * packet pending, so the caller prints it and the next call hands the
+ * packet on. */
+static int read_pcapng(struct capture *c, struct cap_input *in, char *err,
+		       size_t errlen)
+{
+	struct pcapng_event ev;
+	struct cap_linktype *lt;
+	char why[400], lname[96];
+	int rc;
+
+	for (;;) {
+		rc = pcapng_next(in->ng, &ev, why, sizeof(why));
+		if (rc == 0) {
+			in->done = 1;
+			return 0;
+		}
+		if (rc < 0) {
+			in->done = 1;
+			snprintf(err, errlen, "%s: %s; processed %llu packets",
+				 in->name, why, (unsigned long long)in->count);
+			return -1;
+		}
+		if (ev.kind == PCAPNG_SECRETS) {
+			keep_secrets(c, &ev);
+			continue;
+		}
+		ev.linktype = linktype_to_dlt(ev.linktype);
+		/* libpcap's rule: a record longer than the interface's snap
+		 * length (or our maximum) is cut there. */
+		if (ev.snaplen > 0 && ev.caplen > ev.snaplen)
+			ev.caplen = ev.snaplen;
+		if (ev.caplen > CAPTURE_MAX_SNAPLEN)
+			ev.caplen = CAPTURE_MAX_SNAPLEN;
+		lt = find_linktype(in, ev.linktype);
+		if (!lt) {
+			if (in->lts_full_warned)
+				continue;
+			in->lts_full_warned = 1;
+			snprintf(err, errlen, "%s: block %llu at byte %llu: more "
+				 "than %d link types in one file; packets of the "
+				 "others are skipped", in->name,
+				 (unsigned long long)ev.block,
+				 (unsigned long long)ev.offset,
+				 CAPTURE_MAX_LINKTYPES);
+			return -1;
+		}
+		if (c->filter && lt->filter_state == 0 &&
+		    compile_for(c, in, lt, err, errlen) < 0)
+			return -1;
+		if (lt->filter_state < 0)
+			continue;
+		if (lt->filter_state == 1) {
+			struct pcap_pkthdr h = { .caplen = ev.caplen,
+						 .len = ev.wirelen };
+
+			if (!pcap_offline_filter(&lt->prog, &h, ev.data))
+				continue;
+		}
+		in->data = ev.data;
+		in->caplen = ev.caplen;
+		in->wirelen = ev.wirelen;
+		in->ts_ns = ev.ts_ns;
+		in->pend_linktype = ev.linktype;
+		in->count++;
+		in->pending = 1;
+		if (!link_supported(ev.linktype) && !lt->warned) {
+			lt->warned = 1;
+			linktype_name(ev.linktype, lname, sizeof(lname));
+			snprintf(err, errlen, "%s: block %llu at byte %llu: "
+				 "interface %u has unsupported link type %s; its "
+				 "packets are counted as unsupported, not decoded",
+				 in->name, (unsigned long long)ev.block,
+				 (unsigned long long)ev.offset, ev.ifid, lname);
+			return -1;
+		}
+		return 0;
+	}
+}
+
+/* A failed read either ends the input (done) or, for a warning, leaves it
+ * with a pending packet or still to be read; both come back as -1 with
+ * err filled, and next_offline gives one such line per call. */
+static int input_read(struct capture *c, struct cap_input *in, char *err,
+		      size_t errlen)
+{
+	in->need_read = 0;
+	in->pending = 0;
+	if (in->ng) {
+		int rc = read_pcapng(c, in, err, errlen);
+
+		/* a skipped link type's filter failure: read on next time */
+		if (rc < 0 && !in->done && !in->pending)
+			in->need_read = 1;
+		return rc;
+	}
+	return read_pcap(in, err, errlen);
 }
 
 static int next_offline(struct capture *c, struct pkt *pkt, char *err,
 			size_t errlen)
 {
 	struct cap_input *best = NULL;
-	uint64_t best_ts = 0;
 	size_t i;
 
 	for (i = 0; i < c->n; i++) {
 		struct cap_input *in = &c->in[i];
 
 		/* One error per call: the caller prints it and calls again. */
-		if (!in->done && in->need_read && input_read(in, err, errlen) < 0)
+		if (in->deferred) {
+			snprintf(err, errlen, "%s", in->deferred);
+			free(in->deferred);
+			in->deferred = NULL;
+			return -1;
+		}
+		if (!in->done && in->need_read && input_read(c, in, err, errlen) < 0)
 			return -1;
 	}
 	/* Strictly smaller wins, so ties go to the earlier input and each
 	 * input's own order is kept: the merge is stable. */
 	for (i = 0; i < c->n; i++) {
 		struct cap_input *in = &c->in[i];
-		uint64_t ts;
 
-		if (!in->pending)
-			continue;
-		ts = hdr_ts_ns(&in->hdr, in->nano);
-		if (!best || ts < best_ts) {
+		if (in->pending && (!best || in->ts_ns < best->ts_ns))
 			best = in;
-			best_ts = ts;
-		}
 	}
 	if (!best)
 		return 0;
 	best->pending = 0;
 	best->need_read = 1;
 	pkt->frame = ++c->frame;
-	pkt->ts_ns = best_ts;
-	pkt->linktype = best->linktype;
-	pkt->data = best->buf;
-	pkt->caplen = best->hdr.caplen;
-	pkt->wirelen = best->hdr.len;
+	pkt->ts_ns = best->ts_ns;
+	pkt->linktype = best->pend_linktype;
+	pkt->data = best->data;
+	pkt->caplen = best->caplen;
+	pkt->wirelen = best->wirelen;
 	return 1;
 }
 
@@ -441,7 +881,7 @@ struct capture *capture_open_live(const struct capture_live_opts *o,
 	}
 	in->nano = pcap_get_tstamp_precision(in->p) == PCAP_TSTAMP_PRECISION_NANO;
 	in->linktype = pcap_datalink(in->p);
-	if (check_linktype(in, err, errlen) < 0)
+	if (check_linktype(in->name, in->linktype, err, errlen) < 0)
 		goto fail;
 	if (pcap_lookupnet(o->iface, &net, &mask, ebuf) < 0)
 		mask = PCAP_NETMASK_UNKNOWN;

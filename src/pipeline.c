@@ -19,6 +19,11 @@ struct app_conn {
 	struct sd_ctx *ctx;
 	enum app_proto proto;
 	struct http1_conn *h1;
+	/* The flow table names the sender of the first packet "client" when
+	 * it saw no SYN; when that packet is a response, content says the
+	 * roles are the other way round and the layers above get this view. */
+	int swapped;
+	struct flow view;
 };
 
 static void on_http_exchange(void *arg, const struct http_exchange *x)
@@ -53,26 +58,40 @@ static void *flow_app_open(void *arg, const struct flow *f)
 static void app_detect(struct app_conn *a, const struct flow *f,
 		       const struct stream_event *ev)
 {
+	enum stream_dir other = ev->dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
+
 	if (ev->kind != STREAM_DATA || !ev->len)
 		return;
-	if (http1_probe(ev->data, ev->len, ev->dir)) {
-		a->h1 = http1_open(&a->ctx->http1, &a->ctx->cnt, f, on_http_exchange, a->ctx);
-		a->proto = a->h1 ? APP_HTTP1 : APP_OTHER;
-	} else {
+	a->view = *f;
+	if (!f->saw_syn && http1_probe(ev->data, ev->len, other)) {
+		a->swapped = 1;
+		a->view.client = f->server;
+		a->view.server = f->client;
+	} else if (!http1_probe(ev->data, ev->len, ev->dir)) {
 		a->proto = APP_OTHER;
+		return;
 	}
+	a->h1 = http1_open(&a->ctx->http1, &a->ctx->cnt, &a->view, on_http_exchange, a->ctx);
+	a->proto = a->h1 ? APP_HTTP1 : APP_OTHER;
 }
 
 static void flow_app_event(void *app, const struct flow *f, const struct stream_event *ev)
 {
 	struct app_conn *a = app;
+	struct stream_event flipped;
 
 	if (!a)
 		return;
 	if (a->proto == APP_UNKNOWN)
 		app_detect(a, f, ev);
-	if (a->proto == APP_HTTP1)
-		http1_event(a->h1, ev);
+	if (a->proto != APP_HTTP1)
+		return;
+	if (a->swapped) {
+		flipped = *ev;
+		flipped.dir = ev->dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
+		ev = &flipped;
+	}
+	http1_event(a->h1, ev);
 }
 
 static void flow_app_close(void *app, const struct flow *f)

@@ -3,6 +3,7 @@
  * recipient and signer certificates, polling) and the verdict. Input is
  * decoded events; this module decides, the sinks print. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,30 +150,56 @@ static int same_client_addr(const struct endpoint *a, const struct endpoint *b)
 	       !memcmp(a->addr, b->addr, a->family == 6 ? 16 : 4);
 }
 
-/* Claims the client's latest GetCACaps and GetCACert-kind exchanges that
- * came shortly before this enrollment started. */
+enum prep_kind { PREP_NONE = -1, PREP_CAPS, PREP_CERT };
+
+static enum prep_kind prep_kind_of(const struct scep_event *l)
+{
+	if (l->op == SCEP_OP_GETCACAPS)
+		return PREP_CAPS;
+	if (l->op == SCEP_OP_GETCACERT || l->op == SCEP_OP_GETNEXTCACERT)
+		return PREP_CERT;
+	return PREP_NONE;
+}
+
+/* Whether candidate a is a better preparation for ev than b: one made on
+ * the enrollment's own connection first, then the latest. Decided on
+ * capture times, never on the order exchanges completed, so reordered
+ * packets give the same transactions. */
+static int better_prep(const struct scep_event *a, const struct scep_event *b,
+		       const struct scep_event *ev)
+{
+	int a_same = a->flow_id == ev->flow_id, b_same = b->flow_id == ev->flow_id;
+
+	if (a_same != b_same)
+		return a_same;
+	if (event_start(a) != event_start(b))
+		return event_start(a) > event_start(b);
+	return a->flow_id > b->flow_id;
+}
+
+/* Claims, for each kind (GetCACaps, GetCACert), the client's exchange that
+ * best matches this enrollment among those shortly before it. */
 static void attach_preparation(struct txn_table *tt, struct txn *t, const struct scep_event *ev)
 {
 	uint64_t start = event_start(ev);
-	int taken_caps = 0, taken_cert = 0;
-	size_t i, j;
+	size_t best[2] = { SIZE_MAX, SIZE_MAX };
+	size_t i, j, k;
 
-	for (i = tt->n_loose; i-- > 0;) {
+	for (i = 0; i < tt->n_loose; i++) {
 		struct scep_event *l = tt->loose[i];
-		int is_caps = l->op == SCEP_OP_GETCACAPS;
-		int is_cert = l->op == SCEP_OP_GETCACERT || l->op == SCEP_OP_GETNEXTCACERT;
+		enum prep_kind kind = prep_kind_of(l);
 
-		if (!same_client_addr(&l->client, &ev->client) ||
+		if (kind == PREP_NONE || !same_client_addr(&l->client, &ev->client) ||
 		    !endpoint_eq(&l->server, &ev->server) ||
 		    event_start(l) > start || start - event_start(l) > PREP_WINDOW_NS)
 			continue;
-		if ((is_caps && taken_caps) || (is_cert && taken_cert) || (!is_caps && !is_cert))
+		if (best[kind] == SIZE_MAX || better_prep(l, tt->loose[best[kind]], ev))
+			best[kind] = i;
+	}
+	for (k = 0; k < 2; k++) {
+		if (best[k] == SIZE_MAX || txn_append(t, tt->loose[best[k]]) < 0)
 			continue;
-		taken_caps |= is_caps;
-		taken_cert |= is_cert;
-		if (txn_append(t, l) < 0)
-			continue;
-		tt->loose[i] = NULL;
+		tt->loose[best[k]] = NULL;
 	}
 	for (i = j = 0; i < tt->n_loose; i++)
 		if (tt->loose[i])
@@ -546,7 +573,8 @@ static void settle(struct txn *t)
 {
 	if (t->settled)
 		return;
-	qsort(t->events, t->n_events, sizeof(*t->events), cmp_event_time);
+	if (t->n_events)
+		qsort(t->events, t->n_events, sizeof(*t->events), cmp_event_time);
 	settle_verdict(t);
 	run_checks(t);
 	t->settled = 1;
@@ -559,7 +587,8 @@ void txn_finish(struct txn_table *tt)
 	group_loose_events(tt);
 	for (i = 0; i < tt->n; i++)
 		settle(tt->txns[i]);
-	qsort(tt->txns, tt->n, sizeof(*tt->txns), cmp_txn_time);
+	if (tt->n)
+		qsort(tt->txns, tt->n, sizeof(*tt->txns), cmp_txn_time);
 	for (i = 0; i < tt->n; i++)
 		tt->txns[i]->seq = i + 1;
 }
