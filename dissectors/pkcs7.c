@@ -1,7 +1,9 @@
 /* pkcs7.c - pkiMessages (CMS SignedData around an EnvelopedData), GetCACert
  * certificates, CSRs and struct scep_keys, the keys that open envelopes.
- * Trusts none of its input: DER/BER is parsed by OpenSSL only, and the few
- * bytes we look at ourselves are read through struct rd. */
+ * Trusts none of its input: DER/BER is parsed by OpenSSL only (a damaged
+ * message is walked with OpenSSL's ASN1_get_object, its whole parts handed
+ * to OpenSSL's d2i), and the few bytes we look at ourselves are read
+ * through struct rd. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/cms.h>
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -28,6 +31,10 @@
 #define CERTS_MAX 64          /* certificates kept from one message */
 #define ASN1_DEPTH_MAX 32     /* nesting budget of the error locator */
 #define ATTR_STR_MAX 256      /* printable copy of one signed attribute */
+#define ATTRS_MAX 32          /* signed attributes listed by name=value */
+#define ATTR_HEX_MAX 64       /* bytes of an attribute value shown as hex */
+#define NAMES_MAX 512         /* "digitalSignature, keyEncipherment" lists */
+#define SALVAGE_MAX (1u << 20) /* bytes of a BER envelope gathered from chunks */
 
 /* SCEP attribute OIDs as DER content octets. Comparing encodings instead
  * of OBJ_create()-ing NIDs keeps OpenSSL's global object table untouched
@@ -184,6 +191,82 @@ static const char *key_type_name(const EVP_PKEY *pk)
 	}
 }
 
+/* keyUsage bits in RFC 5280 section 4.2.1.3 order (bit 0 first). */
+static const char *const KU_NAMES[] = {
+	"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment",
+	"keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"
+};
+
+/* Growable ", "-separated list with a cap; a list that hit the cap ends in
+ * "..." so the cut shows. */
+struct name_list {
+	char buf[NAMES_MAX];
+	size_t n;
+	int cut;
+};
+
+static void names_add(struct name_list *l, const char *name)
+{
+	int w;
+
+	if (l->cut || !name)
+		return;
+	w = snprintf(l->buf + l->n, sizeof(l->buf) - l->n, "%s%s", l->n ? ", " : "", name);
+	if (w < 0 || (size_t)w >= sizeof(l->buf) - l->n - 4) {
+		l->buf[l->n] = '\0';
+		snprintf(l->buf + l->n, sizeof(l->buf) - l->n, "%s...", l->n ? ", " : "");
+		l->cut = 1;
+		return;
+	}
+	l->n += (size_t)w;
+}
+
+static char *names_take(const struct name_list *l)
+{
+	return l->n || l->cut ? strdup(l->buf) : NULL;
+}
+
+static char *key_usage_names(const ASN1_BIT_STRING *ku)
+{
+	struct name_list l = { .n = 0 };
+	size_t i;
+
+	if (!ku)
+		return NULL;
+	for (i = 0; i < sizeof(KU_NAMES) / sizeof(KU_NAMES[0]); i++) {
+		if (ASN1_BIT_STRING_get_bit(ku, (int)i))
+			names_add(&l, KU_NAMES[i]);
+	}
+	/* an empty keyUsage is legal DER and says "no usage": show that */
+	return l.n ? names_take(&l) : strdup("(none)");
+}
+
+/* OpenSSL's short name ("clientAuth") when it has one, else dotted text. */
+static void obj_short(const ASN1_OBJECT *o, char *buf, size_t len)
+{
+	int nid = OBJ_obj2nid(o);
+
+	if (nid != NID_undef && OBJ_nid2sn(nid))
+		snprintf(buf, len, "%s", OBJ_nid2sn(nid));
+	else if (OBJ_obj2txt(buf, (int)len, o, 1) <= 0)
+		snprintf(buf, len, "?");
+}
+
+static char *eku_names(const EXTENDED_KEY_USAGE *eku)
+{
+	struct name_list l = { .n = 0 };
+	char one[128];
+	int i;
+
+	if (!eku)
+		return NULL;
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+		obj_short(sk_ASN1_OBJECT_value(eku, i), one, sizeof(one));
+		names_add(&l, one);
+	}
+	return l.n ? names_take(&l) : strdup("(none)");
+}
+
 /* ---- ASN.1 error locator ---- */
 
 struct asn1_loc {
@@ -336,7 +419,21 @@ void scep_cert_free(struct scep_cert *c)
 	free(c->serial);
 	free(c->key_type);
 	free(c->der);
+	free(c->key_usage_names);
+	free(c->ext_key_usage);
+	free(c->role);
 	free(c);
+}
+
+int scep_cert_validity(const struct scep_cert *c, time_t at)
+{
+	if (!c)
+		return 0;
+	if (at < c->not_before)
+		return -1;
+	if (at > c->not_after)
+		return 1;
+	return 0;
 }
 
 static struct scep_cert *cert_from_x509(X509 *x)
@@ -365,6 +462,18 @@ static struct scep_cert *cert_from_x509(X509 *x)
 	if (flags & EXFLAG_KUSAGE) {
 		c->has_key_usage = 1;
 		c->key_usage = X509_get_key_usage(x);
+	}
+	if (flags & EXFLAG_KUSAGE) {
+		ASN1_BIT_STRING *ku = X509_get_ext_d2i(x, NID_key_usage, NULL, NULL);
+
+		c->key_usage_names = key_usage_names(ku);
+		ASN1_BIT_STRING_free(ku);
+	}
+	if (flags & EXFLAG_XKUSAGE) {
+		EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+
+		c->ext_key_usage = eku_names(eku);
+		EXTENDED_KEY_USAGE_free(eku);
 	}
 	c->is_ca = (flags & EXFLAG_BCONS) && (flags & EXFLAG_CA);
 	c->self_signed = X509_self_signed(x, 0) == 1;
@@ -424,6 +533,9 @@ static void csr_free(struct scep_csr *c)
 	free(c->subject);
 	free(c->key_type);
 	free(c->sans);
+	free(c->extensions);
+	free(c->key_usage);
+	free(c->ext_key_usage);
 	if (c->challenge)
 		OPENSSL_cleanse(c->challenge, strlen(c->challenge));
 	free(c->challenge);
@@ -449,9 +561,34 @@ static const ASN1_STRING *type_string(const ASN1_TYPE *t)
 	}
 }
 
-static char *csr_sans(X509_REQ *req)
+/* The extensionRequest attribute: which extensions the client asks for, and
+ * the keyUsage / extendedKeyUsage values (what NDES templates check). */
+static void csr_extensions(struct scep_csr *c, const STACK_OF(X509_EXTENSION) *exts)
 {
-	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+	struct name_list l = { .n = 0 };
+	char one[128];
+	int i;
+
+	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
+
+		obj_short(X509_EXTENSION_get_object(e), one, sizeof(one));
+		names_add(&l, one);
+	}
+	c->extensions = names_take(&l);
+	{
+		ASN1_BIT_STRING *ku = X509V3_get_d2i(exts, NID_key_usage, NULL, NULL);
+		EXTENDED_KEY_USAGE *eku = X509V3_get_d2i(exts, NID_ext_key_usage, NULL, NULL);
+
+		c->key_usage = key_usage_names(ku);
+		c->ext_key_usage = eku_names(eku);
+		ASN1_BIT_STRING_free(ku);
+		EXTENDED_KEY_USAGE_free(eku);
+	}
+}
+
+static char *csr_sans(const STACK_OF(X509_EXTENSION) *exts)
+{
 	GENERAL_NAMES *gens;
 	STACK_OF(CONF_VALUE) *vals;
 	BIO *b;
@@ -462,7 +599,6 @@ static char *csr_sans(X509_REQ *req)
 	if (!exts)
 		return NULL;
 	gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	if (!gens)
 		return NULL;
 	vals = i2v_GENERAL_NAMES(NULL, gens, NULL);
@@ -509,7 +645,15 @@ static struct scep_csr *csr_from_der(const uint8_t *p, size_t len, char **error)
 		c->key_type = strdup(key_type_name(pk));
 		c->key_bits = EVP_PKEY_get_bits(pk);
 	}
-	c->sans = csr_sans(req);
+	{
+		STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+
+		if (exts) {
+			c->sans = csr_sans(exts);
+			csr_extensions(c, exts);
+			sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+		}
+	}
 	idx = X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword, -1);
 	if (idx >= 0) {
 		X509_ATTRIBUTE *a = X509_REQ_get_attr(req, idx);
@@ -590,8 +734,59 @@ static int keys_add(struct scep_keys *k, EVP_PKEY *pk, const char *path, char *e
 	return 0;
 }
 
+/* What the passphrase callback was given and whether OpenSSL asked: a key
+ * that needed a passphrase and still did not load had the wrong one. */
+struct pass_ctx {
+	const char *pass;
+	int asked;
+};
+
+/* Never prompts on the terminal (a capture tool in a pipeline must not
+ * block on /dev/tty): only the --key-pass text, if any, is offered. */
+static int pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	struct pass_ctx *pc = u;
+	size_t n;
+
+	(void)rwflag;
+	pc->asked = 1;
+	if (!pc->pass || size <= 0)
+		return -1;
+	n = strlen(pc->pass);
+	if (n > (size_t)size)
+		return -1;
+	memcpy(buf, pc->pass, n);
+	return (int)n;
+}
+
+/* DER: plain PKCS#8 / PKCS#1 / SEC1, or encrypted PKCS#8, through the
+ * decoders of the keys' library context. */
+static EVP_PKEY *der_key(struct scep_keys *k, BIO *b, struct pass_ctx *pc)
+{
+	EVP_PKEY *pk = NULL;
+	OSSL_DECODER_CTX *dctx;
+
+	dctx = OSSL_DECODER_CTX_new_for_pkey(&pk, "DER", NULL, NULL, EVP_PKEY_KEYPAIR, k->libctx, NULL);
+	if (!dctx)
+		return NULL;
+	OSSL_DECODER_CTX_set_pem_password_cb(dctx, pass_cb, pc);
+	if (!OSSL_DECODER_from_bio(dctx, b)) {
+		EVP_PKEY_free(pk);
+		pk = NULL;
+	}
+	OSSL_DECODER_CTX_free(dctx);
+	return pk;
+}
+
 int scep_keys_load(struct scep_keys *k, const char *path, char *err, size_t errlen)
 {
+	return scep_keys_load_pass(k, path, NULL, err, errlen);
+}
+
+int scep_keys_load_pass(struct scep_keys *k, const char *path, const char *pass,
+			char *err, size_t errlen)
+{
+	struct pass_ctx pc = { .pass = pass, .asked = 0 };
 	BIO *b;
 	EVP_PKEY *pk;
 	int found = 0, encrypted = 0;
@@ -610,29 +805,35 @@ int scep_keys_load(struct scep_keys *k, const char *path, char *err, size_t errl
 	/* PEM first: a file may hold several keys and certificates; the
 	 * certificates are skipped (PEM_read_bio_PrivateKey passes over
 	 * blocks it cannot use). */
-	while ((pk = PEM_read_bio_PrivateKey_ex(b, NULL, no_passphrase, NULL, k->libctx, NULL)) != NULL) {
+	while ((pk = PEM_read_bio_PrivateKey_ex(b, NULL, pass_cb, &pc, k->libctx, NULL)) != NULL) {
 		if (keys_add(k, pk, path, err, errlen) < 0)
 			goto fail;
 		found++;
 	}
-	if (ossl_reason_is(ERR_LIB_PEM, PEM_R_BAD_PASSWORD_READ) ||
+	if (pc.asked || ossl_reason_is(ERR_LIB_PEM, PEM_R_BAD_PASSWORD_READ) ||
 	    ossl_reason_is(ERR_LIB_PEM, PEM_R_PROBLEMS_GETTING_PASSWORD))
 		encrypted = 1;
-	if (!found && !encrypted) {
-		if (BIO_reset(b) == 0 &&
-		    (pk = d2i_PrivateKey_ex_bio(b, NULL, k->libctx, NULL)) != NULL) {
+	if (!found && !encrypted && BIO_reset(b) == 0) {
+		pc.asked = 0;
+		if ((pk = der_key(k, b, &pc)) != NULL) {
 			if (keys_add(k, pk, path, err, errlen) < 0)
 				goto fail;
 			found++;
+		} else if (pc.asked) {
+			encrypted = 1;
 		}
 	}
 	ERR_pop_to_mark();
 	BIO_free(b);
 	if (found)
 		return 0;
-	if (encrypted)
-		snprintf(err, errlen, "%s: the private key is encrypted; write a clear copy with "
-			 "'openssl pkey -in %s -out KEY.pem' and give that", path, path);
+	if (encrypted && pass)
+		snprintf(err, errlen, "%s: wrong passphrase: the private key is encrypted and the one "
+			 "given does not open it", path);
+	else if (encrypted)
+		snprintf(err, errlen, "%s: the private key is encrypted; give its passphrase with "
+			 "--key-pass, or write a clear copy with 'openssl pkey -in %s -out KEY.pem'",
+			 path, path);
 	else
 		snprintf(err, errlen, "%s: no private key found (PEM or DER, RSA/EC)", path);
 	return -1;
@@ -651,6 +852,7 @@ void scep_msg_free(struct scep_msg *m)
 	if (!m)
 		return;
 	free(m->error);
+	free(m->content_type);
 	free(m->digest_alg);
 	free(m->sig_alg);
 	scep_cert_free(m->signer);
@@ -668,6 +870,12 @@ void scep_msg_free(struct scep_msg *m)
 	for (i = 0; i < m->n_rep_certs; i++)
 		scep_cert_free(m->rep_certs[i]);
 	free(m->rep_certs);
+	free(m->req_issuer);
+	free(m->req_subject);
+	free(m->req_serial);
+	for (i = 0; i < m->n_signed_attrs; i++)
+		free(m->signed_attrs[i]);
+	free(m->signed_attrs);
 	/* issued points into rep_certs */
 	free(m);
 }
@@ -746,53 +954,210 @@ static void read_number_attr(struct scep_msg *m, const ASN1_STRING *s, int *slot
 	free(shown);
 }
 
+/* Lower-case hex of at most ATTR_HEX_MAX bytes, "..." when cut. */
+static char *hex_capped(const unsigned char *p, size_t n)
+{
+	char buf[2 * ATTR_HEX_MAX + 4];
+	size_t shown = n > ATTR_HEX_MAX ? ATTR_HEX_MAX : n;
+
+	hex_lower(p, (unsigned)shown, buf, sizeof(buf));
+	if (shown < n)
+		strcat(buf, "...");
+	return strdup(buf);
+}
+
+static char *time_iso(const ASN1_TIME *t)
+{
+	struct tm tm;
+	char buf[32];
+
+	if (!ASN1_TIME_to_tm(t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return NULL;
+	return strdup(buf);
+}
+
+/* The DER of any value, as hex: what an attribute we cannot name shows. */
+static char *type_der_hex(const ASN1_TYPE *t)
+{
+	unsigned char *der = NULL;
+	int n = i2d_ASN1_TYPE(t, &der);
+	char *s;
+
+	if (n <= 0)
+		return strdup("?");
+	s = hex_capped(der, (size_t)n);
+	OPENSSL_free(der);
+	return s;
+}
+
+static char *attr_value(const ASN1_TYPE *t)
+{
+	const ASN1_STRING *s;
+
+	if (!t)
+		return strdup("(no value)");
+	switch (ASN1_TYPE_get(t)) {
+	case V_ASN1_OBJECT: {
+		char buf[128];
+
+		obj_short(t->value.object, buf, sizeof(buf));
+		return strdup(buf);
+	}
+	case V_ASN1_UTCTIME:
+	case V_ASN1_GENERALIZEDTIME: {
+		char *iso = time_iso(t->value.utctime);
+
+		return iso ? iso : type_der_hex(t);
+	}
+	case V_ASN1_OCTET_STRING:
+		s = t->value.octet_string;
+		return hex_capped(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+	case V_ASN1_INTEGER: {
+		char *h = integer_hex(t->value.integer);
+		char *v = h ? str_printf("0x%s", h) : NULL;
+
+		free(h);
+		return v ? v : type_der_hex(t);
+	}
+	default:
+		s = type_string(t);
+		if (s)
+			return str_printable(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s),
+					     ATTR_STR_MAX);
+		return type_der_hex(t);
+	}
+}
+
+static const char *scep_attr_name(int idx)
+{
+	switch (idx) {
+	case SCEP_ATTR_MESSAGE_TYPE: return "messageType";
+	case SCEP_ATTR_PKI_STATUS: return "pkiStatus";
+	case SCEP_ATTR_FAIL_INFO: return "failInfo";
+	case SCEP_ATTR_SENDER_NONCE: return "senderNonce";
+	case SCEP_ATTR_RECIPIENT_NONCE: return "recipientNonce";
+	case SCEP_ATTR_TRANSACTION_ID: return "transactionID";
+	default: return NULL;
+	}
+}
+
+/* "name=value" for msg->signed_attrs. An OID nobody names shows the DER of
+ * its value, since we cannot know its type's meaning. */
+static char *attr_entry(const ASN1_OBJECT *o, const X509_ATTRIBUTE *a)
+{
+	int idx = scep_attr_index(o), nid = OBJ_obj2nid(o), i, n = X509_ATTRIBUTE_count(a);
+	const char *name = scep_attr_name(idx);
+	char dotted[128], *out = NULL;
+	int named = 1;
+
+	if (!name && oid_is(o, OID_FAIL_INFO_TEXT, sizeof(OID_FAIL_INFO_TEXT)))
+		name = "failInfoText";
+	if (!name && nid != NID_undef)
+		name = OBJ_nid2sn(nid);
+	if (!name) {
+		if (OBJ_obj2txt(dotted, sizeof(dotted), o, 1) <= 0)
+			snprintf(dotted, sizeof(dotted), "?");
+		name = dotted;
+		named = 0;
+	}
+	if (n <= 0)
+		return str_printf("%s=(no value)", name);
+	/* several values (legal for an Attribute, never seen in SCEP) are
+	 * joined with "; " */
+	for (i = 0; i < n && i < 4; i++) {
+		const ASN1_TYPE *t = X509_ATTRIBUTE_get0_type((X509_ATTRIBUTE *)a, i);
+		char *v = named ? attr_value(t) : type_der_hex(t);
+		char *joined = str_printf("%s%s%s", out ? out : "", out ? "; " : "", v ? v : "?");
+
+		free(v);
+		free(out);
+		out = joined;
+		if (!out)
+			return NULL;
+	}
+	{
+		char *e = str_printf("%s=%s%s", name, out, n > 4 ? "; ..." : "");
+
+		free(out);
+		return e;
+	}
+}
+
+static void attrs_list_add(struct scep_msg *m, char *entry)
+{
+	char **grown;
+
+	if (!entry)
+		return;
+	grown = realloc(m->signed_attrs, (m->n_signed_attrs + 1) * sizeof(*grown));
+	if (!grown) {
+		free(entry);
+		return;
+	}
+	m->signed_attrs = grown;
+	m->signed_attrs[m->n_signed_attrs++] = entry;
+}
+
+/* One signed attribute: the SCEP ones fill their fields, every one is
+ * listed. *listed counts entries so the list stays under ATTRS_MAX with a
+ * last entry saying how many were left out. */
+static void read_attr(struct scep_msg *m, X509_ATTRIBUTE *a, int total, int *listed)
+{
+	ASN1_OBJECT *o = a ? X509_ATTRIBUTE_get0_object(a) : NULL;
+	ASN1_TYPE *t = a ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
+	const ASN1_STRING *s = type_string(t);
+
+	if (!o)
+		return;
+	if (*listed < ATTRS_MAX - 1 || (total > 0 && total <= ATTRS_MAX))
+		attrs_list_add(m, attr_entry(o, a));
+	else if (*listed == ATTRS_MAX - 1 && total > ATTRS_MAX)
+		attrs_list_add(m, str_printf("(%d more attributes not listed)", total - (ATTRS_MAX - 1)));
+	else if (*listed == ATTRS_MAX - 1)
+		attrs_list_add(m, strdup("(more attributes not listed)"));
+	(*listed)++;
+	switch (scep_attr_index(o)) {
+	case SCEP_ATTR_MESSAGE_TYPE:
+		read_number_attr(m, s, &m->message_type, "messageType");
+		break;
+	case SCEP_ATTR_PKI_STATUS:
+		read_number_attr(m, s, &m->pki_status, "pkiStatus");
+		break;
+	case SCEP_ATTR_FAIL_INFO:
+		read_number_attr(m, s, &m->fail_info, "failInfo");
+		break;
+	case SCEP_ATTR_SENDER_NONCE:
+		attr_nonce(s, m->sender_nonce, &m->sender_nonce_len);
+		break;
+	case SCEP_ATTR_RECIPIENT_NONCE:
+		attr_nonce(s, m->recipient_nonce, &m->recipient_nonce_len);
+		break;
+	case SCEP_ATTR_TRANSACTION_ID:
+		if (s && !m->transaction_id)
+			m->transaction_id = str_printable(ASN1_STRING_get0_data(s),
+							  (size_t)ASN1_STRING_length(s), ATTR_STR_MAX);
+		break;
+	default:
+		if (oid_is(o, OID_FAIL_INFO_TEXT, sizeof(OID_FAIL_INFO_TEXT))) {
+			if (s && !m->fail_info_text)
+				m->fail_info_text = str_printable(ASN1_STRING_get0_data(s),
+								  (size_t)ASN1_STRING_length(s),
+								  ATTR_STR_MAX);
+		} else if (OBJ_obj2nid(o) == NID_pkcs9_signingTime && t &&
+			   (ASN1_TYPE_get(t) == V_ASN1_UTCTIME ||
+			    ASN1_TYPE_get(t) == V_ASN1_GENERALIZEDTIME)) {
+			m->signing_time = asn1_time_epoch(t->value.utctime);
+		}
+		break;
+	}
+}
+
 static void read_signed_attrs(struct scep_msg *m, CMS_SignerInfo *si)
 {
-	int i, n = CMS_signed_get_attr_count(si);
+	int i, n = CMS_signed_get_attr_count(si), listed = 0;
 
-	for (i = 0; i < n; i++) {
-		X509_ATTRIBUTE *a = CMS_signed_get_attr(si, i);
-		ASN1_OBJECT *o = a ? X509_ATTRIBUTE_get0_object(a) : NULL;
-		ASN1_TYPE *t = a ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
-		const ASN1_STRING *s = type_string(t);
-
-		if (!o)
-			continue;
-		switch (scep_attr_index(o)) {
-		case SCEP_ATTR_MESSAGE_TYPE:
-			read_number_attr(m, s, &m->message_type, "messageType");
-			break;
-		case SCEP_ATTR_PKI_STATUS:
-			read_number_attr(m, s, &m->pki_status, "pkiStatus");
-			break;
-		case SCEP_ATTR_FAIL_INFO:
-			read_number_attr(m, s, &m->fail_info, "failInfo");
-			break;
-		case SCEP_ATTR_SENDER_NONCE:
-			attr_nonce(s, m->sender_nonce, &m->sender_nonce_len);
-			break;
-		case SCEP_ATTR_RECIPIENT_NONCE:
-			attr_nonce(s, m->recipient_nonce, &m->recipient_nonce_len);
-			break;
-		case SCEP_ATTR_TRANSACTION_ID:
-			if (s && !m->transaction_id)
-				m->transaction_id = str_printable(ASN1_STRING_get0_data(s),
-								  (size_t)ASN1_STRING_length(s), ATTR_STR_MAX);
-			break;
-		default:
-			if (oid_is(o, OID_FAIL_INFO_TEXT, sizeof(OID_FAIL_INFO_TEXT))) {
-				if (s && !m->fail_info_text)
-					m->fail_info_text = str_printable(ASN1_STRING_get0_data(s),
-									  (size_t)ASN1_STRING_length(s),
-									  ATTR_STR_MAX);
-			} else if (OBJ_obj2nid(o) == NID_pkcs9_signingTime && t &&
-				   (ASN1_TYPE_get(t) == V_ASN1_UTCTIME ||
-				    ASN1_TYPE_get(t) == V_ASN1_GENERALIZEDTIME)) {
-				m->signing_time = asn1_time_epoch(t->value.utctime);
-			}
-			break;
-		}
-	}
+	for (i = 0; i < n; i++)
+		read_attr(m, CMS_signed_get_attr(si, i), n, &listed);
 }
 
 static int cipher_is_weak(int nid)
@@ -883,6 +1248,26 @@ static void read_recipients(struct scep_msg *m, CMS_ContentInfo *env)
 	}
 }
 
+/* "ISSUER serial SERIAL; ISSUER2 serial SERIAL2": which certificates a key
+ * should have belonged to. Malloc'ed. */
+static char *recipients_text(const struct scep_msg *m)
+{
+	char *out = NULL;
+	size_t i;
+
+	for (i = 0; i < m->n_recipients && i < 8; i++) {
+		char *next = str_printf("%s%s%s serial %s", out ? out : "", out ? "; " : "",
+					m->recipients[i].issuer ? m->recipients[i].issuer : "?",
+					m->recipients[i].serial ? m->recipients[i].serial : "?");
+
+		free(out);
+		out = next;
+		if (!out)
+			return NULL;
+	}
+	return out ? out : strdup("no recipient with an issuer and serial");
+}
+
 /* Opens env with each loaded key in turn. 0 and *plain set on success. */
 static int try_decrypt(struct scep_msg *m, CMS_ContentInfo *env, const struct scep_keys *keys,
 		       BIO **plain)
@@ -930,12 +1315,14 @@ static int try_decrypt(struct scep_msg *m, CMS_ContentInfo *env, const struct sc
 	}
 	if (!tried)
 		set_error(&m->decrypt_error, strdup("no key-transport recipient to decrypt"));
-	else
+	else {
+		char *who = recipients_text(m);
+
 		set_error(&m->decrypt_error,
-			  str_printf("none of the %zu loaded key%s opens the envelope (it is for %s serial %s)",
-				    keys->n_pkeys, keys->n_pkeys == 1 ? "" : "s",
-				    m->n_recipients && m->recipients[0].issuer ? m->recipients[0].issuer : "?",
-				    m->n_recipients && m->recipients[0].serial ? m->recipients[0].serial : "?"));
+			  str_printf("none of the %zu loaded key%s opens the envelope (it is for %s)",
+				    keys->n_pkeys, keys->n_pkeys == 1 ? "" : "s", who ? who : "?"));
+		free(who);
+	}
 	return -1;
 }
 
@@ -960,6 +1347,54 @@ static void pick_issued(struct scep_msg *m)
 	}
 	if (m->n_rep_certs)
 		m->issued = m->rep_certs[0];
+}
+
+/* GetCert / GetCRL (RFC 8894 3.3.3, 3.3.4): IssuerAndSerialNumber, which
+ * OpenSSL has a template for. */
+static void issuer_and_serial(struct scep_msg *m, const uint8_t *p, size_t len)
+{
+	const unsigned char *q = p;
+	PKCS7_ISSUER_AND_SERIAL *ias;
+
+	if (len > LONG_MAX || !(ias = d2i_PKCS7_ISSUER_AND_SERIAL(NULL, &q, (long)len))) {
+		set_error(&m->error, parse_error("decrypted content is not an IssuerAndSerialNumber", p, len));
+		return;
+	}
+	m->req_issuer = name_str(ias->issuer);
+	m->req_serial = integer_hex(ias->serial);
+	PKCS7_ISSUER_AND_SERIAL_free(ias);
+}
+
+/* CertPoll (RFC 8894 3.3.2): IssuerAndSubject ::= SEQUENCE { issuer Name,
+ * subject Name }. OpenSSL has no template for it: the SEQUENCE header is
+ * read with ASN1_get_object and each Name with d2i_X509_NAME, both held to
+ * the SEQUENCE's bytes. */
+static void issuer_and_subject(struct scep_msg *m, const uint8_t *p, size_t len)
+{
+	const unsigned char *q = p, *end;
+	long plen = 0;
+	int tag = 0, cls = 0, ret;
+	X509_NAME *issuer = NULL, *subject = NULL;
+
+	if (len > LONG_MAX)
+		return;
+	ret = ASN1_get_object(&q, &plen, &tag, &cls, (long)len);
+	if ((ret & 0x80) || !(ret & V_ASN1_CONSTRUCTED) || tag != V_ASN1_SEQUENCE || cls != 0 ||
+	    (ret & 1)) {
+		set_error(&m->error, parse_error("decrypted content is not an IssuerAndSubject", p, len));
+		return;
+	}
+	end = q + plen;
+	issuer = d2i_X509_NAME(NULL, &q, end - q);
+	if (issuer && q < end)
+		subject = d2i_X509_NAME(NULL, &q, end - q);
+	if (!issuer || !subject)
+		set_error(&m->error, str_printf("decrypted IssuerAndSubject: %s does not parse (%s)",
+					       issuer ? "subject" : "issuer", ossl_reason()));
+	m->req_issuer = name_str(issuer);
+	m->req_subject = name_str(subject);
+	X509_NAME_free(issuer);
+	X509_NAME_free(subject);
 }
 
 static void decode_plaintext(struct scep_msg *m, const uint8_t *p, size_t len, OSSL_LIB_CTX *libctx)
@@ -992,9 +1427,14 @@ static void decode_plaintext(struct scep_msg *m, const uint8_t *p, size_t len, O
 		pick_issued(m);
 		break;
 	}
+	case SCEP_MT_CERTPOLL:
+		issuer_and_subject(m, p, len);
+		break;
+	case SCEP_MT_GETCERT:
+	case SCEP_MT_GETCRL:
+		issuer_and_serial(m, p, len);
+		break;
 	default:
-		/* CertPoll / GetCert / GetCRL carry IssuerAndSubject or
-		 * IssuerAndSerialNumber: nothing the timeline shows yet */
 		break;
 	}
 	ERR_clear_error();
@@ -1103,6 +1543,747 @@ static void decode_signed(struct scep_msg *m, CMS_ContentInfo *cms, const struct
 				(size_t)ASN1_STRING_length(*content), keys);
 }
 
+/* ---- damaged input: decode as far as it goes ----
+ *
+ * When d2i_CMS_ContentInfo refuses a message (a device log cut it in the
+ * middle, a proxy mangled a byte), the TLV headers are walked with
+ * ASN1_get_object along the pkiMessage grammar, descending into elements
+ * even when they are cut short, and every element that is whole is handed
+ * to OpenSSL's own d2i (certificates, IssuerAndSerialNumber, attributes,
+ * algorithm identifiers). In SignedData the pkcsPKIEnvelope (and so its
+ * recipient) comes before certificates and signerInfos, so a message cut
+ * in its signature still tells whom it was encrypted to. */
+
+struct salvage {
+	const uint8_t *base;      /* offsets in messages are counted from here */
+	const uint8_t *end;       /* end of the input */
+	int in_copy;              /* walking joined BER chunks: offsets are not the input's */
+	const char *where;        /* part of the grammar being read */
+	int stopped;
+	size_t stop_off;
+	const char *stop_where;
+	char stop_why[112];
+	struct scep_msg *m;
+	STACK_OF(X509) *certs;
+	PKCS7_ISSUER_AND_SERIAL *sid;
+	int attrs_listed;
+};
+
+struct tlv {
+	const uint8_t *hdr;       /* the element's first byte */
+	size_t hl;                /* header length */
+	int tag, cls, cons, indef;
+	int cut;                  /* content shorter than its length says */
+	struct rd body;           /* the content, or what is there of it */
+	size_t whole_len;         /* header + content when whole, else 0 */
+};
+
+static size_t salv_off(const struct salvage *s, const uint8_t *p)
+{
+	return (size_t)(p - s->base);
+}
+
+/* The first reason wins: it is the innermost, as the walk records on its
+ * way out. Walks over joined chunks record nothing: the walk over the
+ * chunks themselves finds the same place in input offsets. */
+static void salv_stop(struct salvage *s, size_t off, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->stopped || s->in_copy)
+		return;
+	s->stopped = 1;
+	s->stop_off = off;
+	s->stop_where = s->where;
+	va_start(ap, fmt);
+	vsnprintf(s->stop_why, sizeof(s->stop_why), fmt, ap);
+	va_end(ap);
+}
+
+static void salv_trunc(struct salvage *s)
+{
+	salv_stop(s, salv_off(s, s->end), "truncated");
+}
+
+/* Reads the next element's header from r. Returns 1 with *t filled, 0 at
+ * the end of r or when the header is unreadable (stop recorded). Definite
+ * elements are consumed from r (all of r when cut); for indefinite ones
+ * t->body is the rest of r and tlv_close() moves r past the end. */
+static int tlv_get(struct salvage *s, struct rd *r, struct tlv *t)
+{
+	const unsigned char *hdr = rd_ptr(r), *q = hdr;
+	long plen = 0, avail;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (rd_left(r) == 0)
+		return 0;
+	avail = rd_left(r) > LONG_MAX ? LONG_MAX : (long)rd_left(r);
+	ret = ASN1_get_object(&q, &plen, &t->tag, &t->cls, avail);
+	t->hdr = hdr;
+	t->hl = (size_t)(q - hdr);
+	if ((ret & 0x80) && t->hl == 0) {
+		/* a header cut by the end of the input, or bytes that are not one */
+		if (hdr + rd_left(r) == s->end && rd_left(r) < 8)
+			salv_trunc(s);
+		else
+			salv_stop(s, salv_off(s, hdr), "bad ASN.1 header");
+		return 0;
+	}
+	t->cons = (ret & V_ASN1_CONSTRUCTED) != 0;
+	t->indef = ret & 1;
+	rd_skip(r, t->hl);
+	if (t->indef) {
+		t->body = *r;
+		return 1;
+	}
+	if ((ret & 0x80) || plen < 0 || (size_t)plen > rd_left(r)) {
+		t->cut = 1;
+		rd_sub(r, rd_left(r), &t->body);
+		return 1;
+	}
+	rd_sub(r, (size_t)plen, &t->body);
+	t->whole_len = t->hl + (size_t)plen;
+	return 1;
+}
+
+static int at_eoc(const struct rd *r)
+{
+	struct rd peek = *r;
+	uint8_t a = 1, b = 1;
+
+	return rd_u8(&peek, &a) && rd_u8(&peek, &b) && a == 0 && b == 0;
+}
+
+/* The next element inside parent; 0 at the end of its content (the end of
+ * its bytes, or the end-of-contents of an indefinite one, which is left
+ * for tlv_close). A parent cut short records the truncation. */
+static int tlv_child(struct salvage *s, struct tlv *parent, struct tlv *c)
+{
+	if (parent->indef && at_eoc(&parent->body))
+		return 0;
+	if (tlv_get(s, &parent->body, c))
+		return 1;
+	if (rd_left(&parent->body) == 0 && (parent->cut || parent->indef))
+		salv_trunc(s);
+	return 0;
+}
+
+static int tlv_is(const struct tlv *t, int cls, int cons, int tag)
+{
+	return t->cls == cls && t->cons == cons && t->tag == tag;
+}
+
+static int salv_skip(struct salvage *s, struct rd *r, int depth);
+
+/* Done with t, read from r: an indefinite t has the rest of its content
+ * skipped up to its end-of-contents and r moved past it; a cut one records
+ * the truncation here, where the grammar position is known. */
+static int tlv_close(struct salvage *s, struct rd *r, struct tlv *t, int depth)
+{
+	if (t->cut) {
+		salv_trunc(s);
+		return -1;
+	}
+	if (!t->indef)
+		return 0;
+	while (!at_eoc(&t->body)) {
+		if (rd_left(&t->body) == 0) {
+			salv_trunc(s);
+			return -1;
+		}
+		if (salv_skip(s, &t->body, depth - 1) < 0)
+			return -1;
+	}
+	rd_skip(&t->body, 2);
+	*r = t->body;
+	return 0;
+}
+
+/* Skips one element, whatever it is; depth-limited for nested BER. */
+static int salv_skip(struct salvage *s, struct rd *r, int depth)
+{
+	struct tlv t;
+
+	if (depth <= 0) {
+		salv_stop(s, salv_off(s, rd_ptr(r)), "nested deeper than %d", ASN1_DEPTH_MAX);
+		return -1;
+	}
+	if (!tlv_get(s, r, &t))
+		return -1;
+	return tlv_close(s, r, &t, depth);
+}
+
+/* The next element of parent, which must be (cls, cons, tag). */
+static int tlv_expect(struct salvage *s, struct tlv *parent, struct tlv *t, int cls, int cons,
+		      int tag, const char *what)
+{
+	if (!tlv_child(s, parent, t)) {
+		salv_stop(s, salv_off(s, rd_ptr(&parent->body)), "%s missing", what);
+		return 0;
+	}
+	if (!tlv_is(t, cls, cons, tag)) {
+		salv_stop(s, salv_off(s, t->hdr), "expected %s, found tag 0x%02x", what, t->hdr[0]);
+		return 0;
+	}
+	return 1;
+}
+
+/* An element handed to OpenSSL must be whole. */
+static int tlv_whole(struct salvage *s, const struct tlv *t)
+{
+	if (t->whole_len && t->whole_len <= LONG_MAX)
+		return 1;
+	if (t->cut)
+		salv_trunc(s);
+	return 0;
+}
+
+static X509_ALGOR *tlv_algor(struct salvage *s, const struct tlv *t)
+{
+	const unsigned char *q = t->hdr;
+
+	if (!tlv_whole(s, t))
+		return NULL;
+	return d2i_X509_ALGOR(NULL, &q, (long)t->whole_len);
+}
+
+static char *algor_name(X509_ALGOR *a)
+{
+	char *n = a ? obj_name(a->algorithm) : NULL;
+
+	X509_ALGOR_free(a);
+	return n;
+}
+
+static int tlv_oid_nid(struct salvage *s, const struct tlv *t, char **name)
+{
+	const unsigned char *q = t->hdr;
+	ASN1_OBJECT *o;
+	int nid;
+
+	if (!tlv_whole(s, t))
+		return -1;
+	o = d2i_ASN1_OBJECT(NULL, &q, (long)t->whole_len);
+	if (!o) {
+		salv_stop(s, salv_off(s, t->hdr), "object identifier does not parse");
+		return -1;
+	}
+	nid = OBJ_obj2nid(o);
+	if (name)
+		*name = obj_name(o);
+	ASN1_OBJECT_free(o);
+	return nid;
+}
+
+static void add_recipient(struct scep_msg *m, const PKCS7_ISSUER_AND_SERIAL *ias)
+{
+	struct scep_recipient *grown;
+
+	if (m->n_recipients >= CERTS_MAX)
+		return;
+	grown = realloc(m->recipients, (m->n_recipients + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	m->recipients = grown;
+	grown[m->n_recipients].issuer = name_str(ias->issuer);
+	grown[m->n_recipients].serial = integer_hex(ias->serial);
+	m->n_recipients++;
+}
+
+/* KeyTransRecipientInfo ::= SEQUENCE { version, rid, keyEncryptionAlgorithm,
+ * encryptedKey } (RFC 5652 6.2.1) */
+static void salv_ktri(struct salvage *s, struct tlv *ri)
+{
+	struct tlv t;
+
+	if (!tlv_expect(s, ri, &t, V_ASN1_UNIVERSAL, 0, V_ASN1_INTEGER, "KeyTransRecipientInfo version") ||
+	    !tlv_child(s, ri, &t))
+		return;
+	if (tlv_is(&t, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE)) {
+		const unsigned char *q = t.hdr;
+		PKCS7_ISSUER_AND_SERIAL *ias;
+
+		if (!tlv_whole(s, &t))
+			return;
+		ias = d2i_PKCS7_ISSUER_AND_SERIAL(NULL, &q, (long)t.whole_len);
+		if (!ias) {
+			salv_stop(s, salv_off(s, t.hdr), "recipient issuerAndSerialNumber does not parse");
+			return;
+		}
+		add_recipient(s->m, ias);
+		PKCS7_ISSUER_AND_SERIAL_free(ias);
+	} else if (tlv_close(s, &ri->body, &t, ASN1_DEPTH_MAX) < 0) {
+		return;     /* [0] subjectKeyIdentifier: not what SCEP sends */
+	}
+	if (!tlv_expect(s, ri, &t, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE, "keyEncryptionAlgorithm"))
+		return;
+	if (!s->m->key_enc_alg)
+		s->m->key_enc_alg = algor_name(tlv_algor(s, &t));
+}
+
+/* encryptedContentInfo ::= SEQUENCE { contentType,
+ * contentEncryptionAlgorithm, encryptedContent [0] IMPLICIT OPTIONAL } */
+static void salv_eci(struct salvage *s, struct tlv *eci)
+{
+	struct tlv a;
+
+	if (!tlv_expect(s, eci, &a, V_ASN1_UNIVERSAL, 0, V_ASN1_OBJECT, "encrypted contentType") ||
+	    !tlv_whole(s, &a) ||
+	    !tlv_expect(s, eci, &a, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE, "contentEncryptionAlgorithm"))
+		return;
+	if (!s->m->content_enc_alg) {
+		X509_ALGOR *alg = tlv_algor(s, &a);
+
+		if (alg) {
+			s->m->weak_cipher = cipher_is_weak(OBJ_obj2nid(alg->algorithm));
+			s->m->content_enc_alg = algor_name(alg);
+		}
+	}
+	s->where = "encryptedContent";
+	/* the ciphertext: all that is left to check is that it ends */
+	while (!s->stopped && tlv_child(s, eci, &a) && tlv_close(s, &eci->body, &a, ASN1_DEPTH_MAX) == 0)
+		;
+}
+
+/* pkcsPKIEnvelope: ContentInfo { envelopedData, [0] EnvelopedData {
+ * version, originatorInfo [0] OPTIONAL, recipientInfos SET,
+ * encryptedContentInfo } } */
+static void salv_envelope(struct salvage *s, struct rd *r)
+{
+	const char *outer = s->where;
+	struct tlv ci, oid, x0, ed, t, ri;
+	const int depth = ASN1_DEPTH_MAX;
+
+	s->where = "pkcsPKIEnvelope";
+	if (!tlv_get(s, r, &ci))
+		goto out;
+	if (!tlv_is(&ci, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE)) {
+		salv_stop(s, salv_off(s, ci.hdr), "envelope is not a SEQUENCE");
+		goto out;
+	}
+	if (!tlv_expect(s, &ci, &oid, V_ASN1_UNIVERSAL, 0, V_ASN1_OBJECT, "envelope contentType"))
+		goto out;
+	switch (tlv_oid_nid(s, &oid, NULL)) {
+	case NID_pkcs7_enveloped:
+		s->m->enveloped = 1;
+		break;
+	case -1:
+		goto out;
+	default:
+		salv_stop(s, salv_off(s, oid.hdr), "pkcsPKIEnvelope is not envelopedData");
+		goto out;
+	}
+	if (!tlv_expect(s, &ci, &x0, V_ASN1_CONTEXT_SPECIFIC, 1, 0, "envelope content [0]") ||
+	    !tlv_expect(s, &x0, &ed, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE, "EnvelopedData") ||
+	    !tlv_expect(s, &ed, &t, V_ASN1_UNIVERSAL, 0, V_ASN1_INTEGER, "EnvelopedData version") ||
+	    !tlv_child(s, &ed, &t))
+		goto out;
+	if (tlv_is(&t, V_ASN1_CONTEXT_SPECIFIC, 1, 0)) {      /* originatorInfo */
+		if (tlv_close(s, &ed.body, &t, depth) < 0 || !tlv_child(s, &ed, &t))
+			goto out;
+	}
+	if (!tlv_is(&t, V_ASN1_UNIVERSAL, 1, V_ASN1_SET)) {
+		salv_stop(s, salv_off(s, t.hdr), "expected recipientInfos, found tag 0x%02x", t.hdr[0]);
+		goto out;
+	}
+	s->where = "recipientInfos";
+	while (!s->stopped && tlv_child(s, &t, &ri)) {
+		if (tlv_is(&ri, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
+			salv_ktri(s, &ri);
+		/* other RecipientInfo kinds are skipped */
+		if (s->stopped || tlv_close(s, &t.body, &ri, depth) < 0)
+			goto out;
+	}
+	if (s->stopped || tlv_close(s, &ed.body, &t, depth) < 0)
+		goto out;
+	s->where = "encryptedContentInfo";
+	if (!tlv_expect(s, &ed, &t, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE, "encryptedContentInfo"))
+		goto out;
+	salv_eci(s, &t);
+	s->where = "pkcsPKIEnvelope";
+	if (!s->stopped && tlv_close(s, &ed.body, &t, depth) == 0 &&
+	    tlv_close(s, &x0.body, &ed, depth) == 0 && tlv_close(s, &ci.body, &x0, depth) == 0)
+		tlv_close(s, r, &ci, depth);
+out:
+	s->where = outer;
+}
+
+/* SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0]
+ * IMPLICIT OPTIONAL, signatureAlgorithm, signature, ... } */
+static void salv_signer_info(struct salvage *s, struct tlv *si)
+{
+	struct tlv t, a;
+
+	if (!tlv_expect(s, si, &t, V_ASN1_UNIVERSAL, 0, V_ASN1_INTEGER, "SignerInfo version") ||
+	    !tlv_child(s, si, &t))
+		return;
+	if (tlv_is(&t, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE)) {
+		const unsigned char *q = t.hdr;
+
+		if (!tlv_whole(s, &t))
+			return;
+		s->sid = d2i_PKCS7_ISSUER_AND_SERIAL(NULL, &q, (long)t.whole_len);
+	} else if (tlv_close(s, &si->body, &t, ASN1_DEPTH_MAX) < 0) {
+		return;
+	}
+	if (!tlv_expect(s, si, &t, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE, "digestAlgorithm"))
+		return;
+	{
+		char *d = algor_name(tlv_algor(s, &t));
+
+		if (d) {
+			free(s->m->digest_alg);
+			s->m->digest_alg = d;
+		}
+	}
+	if (!tlv_child(s, si, &t))
+		return;
+	if (tlv_is(&t, V_ASN1_CONTEXT_SPECIFIC, 1, 0)) {
+		s->where = "signedAttrs";
+		while (!s->stopped && tlv_child(s, &t, &a)) {
+			const unsigned char *q = a.hdr;
+			X509_ATTRIBUTE *attr;
+
+			if (!tlv_whole(s, &a))
+				break;
+			attr = d2i_X509_ATTRIBUTE(NULL, &q, (long)a.whole_len);
+			if (!attr) {
+				salv_stop(s, salv_off(s, a.hdr), "signed attribute does not parse");
+				break;
+			}
+			read_attr(s->m, attr, 0, &s->attrs_listed);
+			X509_ATTRIBUTE_free(attr);
+		}
+		if (s->stopped || tlv_close(s, &si->body, &t, ASN1_DEPTH_MAX) < 0)
+			return;
+		s->where = "signerInfos";
+		if (!tlv_child(s, si, &t))
+			return;
+	}
+	if (!tlv_is(&t, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
+		return;
+	s->m->sig_alg = algor_name(tlv_algor(s, &t));
+	s->where = "signature";
+	if (!s->stopped && tlv_child(s, si, &t))
+		tlv_close(s, &si->body, &t, ASN1_DEPTH_MAX);
+}
+
+/* Envelope bytes found in encapContentInfo. Whole ones are opened after
+ * the walk, once messageType (which comes later, in signerInfos) says what
+ * the plaintext is. */
+struct salv_env {
+	const uint8_t *p;
+	size_t len;
+	uint8_t *copy;            /* BER chunks joined, when the eContent was constructed */
+	int whole;
+};
+
+static void salv_envelope_copy(struct salvage *s, const uint8_t *p, size_t len)
+{
+	const uint8_t *sb = s->base, *se = s->end;
+	int was = s->in_copy;
+	struct rd er;
+
+	s->in_copy = 1;
+	s->base = p;
+	s->end = p + len;
+	rd_init(&er, p, len);
+	salv_envelope(s, &er);
+	s->in_copy = was;
+	s->base = sb;
+	s->end = se;
+}
+
+/* encapContentInfo ::= SEQUENCE { eContentType, eContent [0] EXPLICIT
+ * OCTET STRING OPTIONAL }; iOS sends the OCTET STRING constructed, in
+ * chunks, which are joined (up to SALVAGE_MAX) before the envelope is read. */
+static void salv_encap(struct salvage *s, struct tlv *eci, struct salv_env *env)
+{
+	struct tlv t, x0, os, chunk;
+	size_t have = 0;
+	int whole = 1;
+
+	if (!tlv_expect(s, eci, &t, V_ASN1_UNIVERSAL, 0, V_ASN1_OBJECT, "eContentType"))
+		return;
+	if (!tlv_child(s, eci, &x0))
+		return;                 /* no content: a FAILURE or PENDING CertRep */
+	if (!tlv_is(&x0, V_ASN1_CONTEXT_SPECIFIC, 1, 0)) {
+		salv_stop(s, salv_off(s, x0.hdr), "expected eContent [0], found tag 0x%02x", x0.hdr[0]);
+		return;
+	}
+	if (!tlv_child(s, &x0, &os))
+		return;
+	if (os.cls != V_ASN1_UNIVERSAL || os.tag != V_ASN1_OCTET_STRING) {
+		salv_stop(s, salv_off(s, os.hdr), "expected eContent OCTET STRING, found tag 0x%02x", os.hdr[0]);
+		return;
+	}
+	s->where = "pkcsPKIEnvelope";
+	if (!os.cons) {
+		env->p = rd_ptr(&os.body);
+		env->len = rd_left(&os.body);
+		env->whole = !os.cut;
+		if (os.cut) {
+			salv_envelope(s, &os.body);     /* the cut is inside: say where */
+			salv_trunc(s);
+			return;
+		}
+	} else {
+		env->copy = malloc(SALVAGE_MAX);
+		if (!env->copy)
+			return;
+		while (tlv_child(s, &os, &chunk)) {
+			size_t n = rd_left(&chunk.body);
+
+			if (chunk.cons || chunk.tag != V_ASN1_OCTET_STRING) {
+				salv_stop(s, salv_off(s, chunk.hdr), "eContent chunk is not an OCTET STRING");
+				whole = 0;
+				break;
+			}
+			if (n > SALVAGE_MAX - have) {
+				salv_stop(s, salv_off(s, chunk.hdr), "eContent longer than %u bytes", SALVAGE_MAX);
+				whole = 0;
+				break;
+			}
+			memcpy(env->copy + have, rd_ptr(&chunk.body), n);
+			have += n;
+			if (chunk.cut) {
+				whole = 0;
+				break;
+			}
+		}
+		env->p = env->copy;
+		env->len = have;
+		if (!whole || s->stopped || tlv_close(s, &x0.body, &os, ASN1_DEPTH_MAX) < 0)
+			whole = 0;
+		env->whole = whole;
+		if (!whole) {
+			salv_envelope_copy(s, env->copy, have);
+			salv_trunc(s);
+			return;
+		}
+	}
+	s->where = "encapContentInfo";
+	if (!s->stopped)
+		tlv_close(s, &eci->body, &x0, ASN1_DEPTH_MAX);
+}
+
+static void salv_signed_data(struct salvage *s, struct tlv *sd, struct salv_env *env)
+{
+	struct tlv t, a;
+
+	s->where = "signedData";
+	if (!tlv_expect(s, sd, &t, V_ASN1_UNIVERSAL, 0, V_ASN1_INTEGER, "SignedData version"))
+		return;
+	s->where = "digestAlgorithms";
+	if (!tlv_expect(s, sd, &t, V_ASN1_UNIVERSAL, 1, V_ASN1_SET, "digestAlgorithms"))
+		return;
+	if (tlv_child(s, &t, &a) && tlv_is(&a, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
+		s->m->digest_alg = algor_name(tlv_algor(s, &a));
+	if (s->stopped || tlv_close(s, &sd->body, &t, ASN1_DEPTH_MAX) < 0)
+		return;
+	s->where = "encapContentInfo";
+	if (!tlv_expect(s, sd, &t, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE, "encapContentInfo"))
+		return;
+	salv_encap(s, &t, env);
+	if (s->stopped || tlv_close(s, &sd->body, &t, ASN1_DEPTH_MAX) < 0)
+		return;
+	while (!s->stopped && tlv_child(s, sd, &t)) {
+		if (tlv_is(&t, V_ASN1_CONTEXT_SPECIFIC, 1, 0)) {
+			s->where = "certificates";
+			while (!s->stopped && tlv_child(s, &t, &a)) {
+				const unsigned char *q = a.hdr;
+				X509 *x;
+
+				if (!tlv_whole(s, &a))
+					break;
+				if (!tlv_is(&a, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
+					continue;       /* other certificate formats */
+				x = d2i_X509(NULL, &q, (long)a.whole_len);
+				if (!x) {
+					salv_stop(s, salv_off(s, a.hdr), "certificate does not parse");
+					break;
+				}
+				if (!s->certs)
+					s->certs = sk_X509_new_null();
+				if (!s->certs || sk_X509_num(s->certs) >= CERTS_MAX || !sk_X509_push(s->certs, x))
+					X509_free(x);
+			}
+		} else if (tlv_is(&t, V_ASN1_UNIVERSAL, 1, V_ASN1_SET)) {
+			s->where = "signerInfos";
+			if (tlv_child(s, &t, &a) && tlv_is(&a, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE)) {
+				salv_signer_info(s, &a);
+				s->where = "signerInfos";
+				if (!s->stopped)
+					tlv_close(s, &t.body, &a, ASN1_DEPTH_MAX);
+			}
+		} else {
+			s->where = "crls";
+		}
+		if (!s->stopped)
+			tlv_close(s, &sd->body, &t, ASN1_DEPTH_MAX);
+	}
+}
+
+/* The certificate the signerInfo names, else the only one carried. */
+static X509 *salv_signer_cert(const struct salvage *s)
+{
+	int i, n = s->certs ? sk_X509_num(s->certs) : 0;
+
+	for (i = 0; s->sid && i < n; i++) {
+		X509 *x = sk_X509_value(s->certs, i);
+
+		if (X509_NAME_cmp(X509_get_issuer_name(x), s->sid->issuer) == 0 &&
+		    ASN1_INTEGER_cmp(X509_get0_serialNumber(x), s->sid->serial) == 0)
+			return x;
+	}
+	return n == 1 ? sk_X509_value(s->certs, 0) : NULL;
+}
+
+static void decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
+			    const struct scep_keys *keys);
+
+/* The whole envelope of a damaged message: OpenSSL opens it (and decrypts
+ * it with the keys) when it parses, else it is walked as well. */
+static void salv_open_envelope(struct salvage *s, const struct salv_env *env,
+			       const struct scep_keys *keys)
+{
+	CMS_ContentInfo *probe;
+	int was = s->stopped;
+
+	if (!env->p || !env->whole)
+		return;
+	probe = cms_parse(env->p, env->len, keys ? keys->libctx : NULL);
+	if (probe) {
+		CMS_ContentInfo_free(probe);
+		decode_envelope(s->m, env->p, env->len, keys);
+		return;
+	}
+	if (s->m->n_recipients)
+		return;
+	if (env->copy) {
+		salv_envelope_copy(s, env->p, env->len);
+	} else {
+		struct rd er;
+
+		rd_init(&er, env->p, env->len);
+		s->stopped = 0;
+		salv_envelope(s, &er);
+		s->stopped |= was;
+	}
+}
+
+/* What the walk got, for the error text: "contentType, signer, recipient". */
+static void salv_recovered(const struct scep_msg *m, struct name_list *got)
+{
+	if (m->content_type)
+		names_add(got, "contentType");
+	if (m->signer)
+		names_add(got, "signer");
+	if (m->n_recipients)
+		names_add(got, m->n_recipients > 1 ? "recipients" : "recipient");
+	if (m->content_enc_alg)
+		names_add(got, "contentEncryption");
+	if (m->message_type != SCEP_MT_NONE)
+		names_add(got, "messageType");
+	if (m->pki_status != SCEP_STATUS_NONE)
+		names_add(got, "pkiStatus");
+	if (m->fail_info != SCEP_FAIL_NONE)
+		names_add(got, "failInfo");
+	if (m->transaction_id)
+		names_add(got, "transactionID");
+	if (m->sender_nonce_len)
+		names_add(got, "senderNonce");
+	if (m->recipient_nonce_len)
+		names_add(got, "recipientNonce");
+	if (m->csr)
+		names_add(got, "CSR");
+	if (m->n_rep_certs)
+		names_add(got, "issued certificate");
+}
+
+/* Fills what it can of m from a message d2i refused. Returns the error
+ * text, or NULL when nothing at all came out (the caller keeps its own
+ * reason then). */
+static char *salvage_message(struct scep_msg *m, const uint8_t *der, size_t len,
+			     const struct scep_keys *keys)
+{
+	struct salvage s = { .base = der, .end = der + len, .m = m, .where = "ContentInfo" };
+	struct salv_env env = { .p = NULL };
+	struct name_list got = { .n = 0 };
+	struct tlv ci, oid, x0, sd;
+	struct rd r;
+	size_t total = 0;
+	char *inner, *msg, *full;
+	X509 *sx;
+	int nid;
+
+	rd_init(&r, der, len);
+	if (!tlv_get(&s, &r, &ci) || !tlv_is(&ci, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
+		goto done;
+	if (!ci.indef) {
+		/* what the header says the whole message measures */
+		total = ci.hl + (ci.cut ? 0 : rd_left(&ci.body));
+		if (ci.cut) {
+			const unsigned char *q = der;
+			long plen = 0;
+			int tag, cls;
+
+			ASN1_get_object(&q, &plen, &tag, &cls, (long)len);
+			total = (size_t)(q - der) + (size_t)plen;
+		}
+	}
+	if (!tlv_expect(&s, &ci, &oid, V_ASN1_UNIVERSAL, 0, V_ASN1_OBJECT, "contentType"))
+		goto done;
+	nid = tlv_oid_nid(&s, &oid, &m->content_type);
+	if (nid < 0)
+		goto done;
+	if (nid != NID_pkcs7_signed) {
+		salv_stop(&s, salv_off(&s, oid.hdr), "ContentInfo is %s, not signedData",
+			  m->content_type ? m->content_type : "?");
+		goto done;
+	}
+	if (!tlv_expect(&s, &ci, &x0, V_ASN1_CONTEXT_SPECIFIC, 1, 0, "content [0]") ||
+	    !tlv_expect(&s, &x0, &sd, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE, "SignedData"))
+		goto done;
+	salv_signed_data(&s, &sd, &env);
+	s.where = "signedData";
+	if (!s.stopped && tlv_close(&s, &x0.body, &sd, ASN1_DEPTH_MAX) == 0 &&
+	    tlv_close(&s, &ci.body, &x0, ASN1_DEPTH_MAX) == 0)
+		tlv_close(&s, &r, &ci, ASN1_DEPTH_MAX);
+done:
+	sx = salv_signer_cert(&s);
+	if (sx)
+		m->signer = cert_from_x509(sx);
+	sk_X509_pop_free(s.certs, X509_free);
+	PKCS7_ISSUER_AND_SERIAL_free(s.sid);
+	salv_open_envelope(&s, &env, keys);
+	free(env.copy);
+	ERR_clear_error();
+	/* errors of what the envelope held (a CSR that does not parse) */
+	inner = m->error;
+	m->error = NULL;
+	salv_recovered(m, &got);
+	m->partial = got.n > 0;
+	if (!m->partial) {
+		free(inner);
+		return NULL;
+	}
+	if (s.stopped && strcmp(s.stop_why, "truncated") == 0 && total > len)
+		msg = str_printf("truncated at byte %zu of %zu (inside %s)", s.stop_off, total, s.stop_where);
+	else if (s.stopped && strcmp(s.stop_why, "truncated") == 0)
+		msg = str_printf("truncated at byte %zu (inside %s)", s.stop_off, s.stop_where);
+	else if (s.stopped)
+		msg = str_printf("damaged at byte %zu (inside %s): %s", s.stop_off, s.stop_where, s.stop_why);
+	else
+		msg = parse_error("damaged", der, len);
+	full = str_printf("%s: recovered %s%s%s", msg ? msg : "damaged", got.buf,
+			  inner ? "; " : "", inner ? inner : "");
+	free(msg);
+	free(inner);
+	return full;
+}
+
 struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 					 const struct scep_keys *keys)
 {
@@ -1133,9 +2314,16 @@ struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 		m->ber_indefinite = 1;
 	cms = cms_parse(der, len, keys ? keys->libctx : NULL);
 	if (!cms) {
-		m->error = parse_error("not a CMS ContentInfo", der, len);
+		char *why = parse_error("not a CMS ContentInfo", der, len);
+
+		m->error = salvage_message(m, der, len, keys);
+		if (m->error)
+			free(why);
+		else
+			m->error = why;
 		goto out;
 	}
+	m->content_type = obj_name(CMS_get0_type(cms));
 	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
 		char *t = obj_name(CMS_get0_type(cms));
 
@@ -1167,6 +2355,48 @@ static int starts_with(const uint8_t *p, size_t len, const char *lit)
 			return 0;
 	}
 	return 1;
+}
+
+/* 1 when c issued another certificate of the set. */
+static int issued_another(struct scep_cert **arr, size_t n, const struct scep_cert *c)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (arr[i] != c && c->subject && arr[i]->issuer && !arr[i]->self_signed &&
+		    strcmp(arr[i]->issuer, c->subject) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Which certificate a client should encrypt to and which signs CertReps.
+ * NDES answers the CA plus two RA certificates: "CEP Encryption"
+ * (keyEncipherment) and "Exchange Enrollment Agent (Offline request)"
+ * (digitalSignature); a client that encrypts to the wrong one fails. */
+static void assign_roles(struct scep_cert **arr, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct scep_cert *c = arr[i];
+		const unsigned enc = KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT;
+		const char *role;
+
+		if (c->is_ca || (c->self_signed && issued_another(arr, n, c)))
+			role = "CA";
+		else if (!c->has_key_usage)
+			role = "RA";
+		else if ((c->key_usage & enc) && !(c->key_usage & KU_DIGITAL_SIGNATURE))
+			role = "RA-encryption";
+		else if ((c->key_usage & KU_DIGITAL_SIGNATURE) && !(c->key_usage & enc))
+			role = "RA-signing";
+		else if (c->key_usage & enc)
+			role = "RA";            /* one RA certificate for both jobs */
+		else
+			role = "other";
+		c->role = strdup(role);
+	}
 }
 
 int scep_decode_ca_certs(const uint8_t *body, size_t len,
@@ -1258,6 +2488,7 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
 out:
 	ERR_pop_to_mark();
 	if (ret == 0) {
+		assign_roles(arr, cnt);
 		*out = arr;
 		*n = cnt;
 	} else {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -150,6 +151,31 @@ static enum scep_op op_from_name(const char *s)
 	return SCEP_OP_OTHER;
 }
 
+/* A response whose request the capture missed (it started mid-connection)
+ * still says by its media type which operation it answers. */
+static enum scep_op op_from_response_type(const char *ct)
+{
+	static const struct { const char *type; enum scep_op op; } types[] = {
+		{ "application/x-pki-message", SCEP_OP_PKIOPERATION },
+		{ "application/x-x509-ca-cert", SCEP_OP_GETCACERT },
+		{ "application/x-x509-ca-ra-cert", SCEP_OP_GETCACERT },
+		{ "application/x-x509-next-ca-cert", SCEP_OP_GETNEXTCACERT },
+	};
+	size_t i, n;
+
+	if (!ct)
+		return SCEP_OP_NONE;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		n = strlen(types[i].type);
+		if (!strncasecmp(ct, types[i].type, n) &&
+		    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '))
+			return types[i].op;
+	}
+	return SCEP_OP_NONE;
+}
+
 enum scep_op scep_classify(const struct http_exchange *x)
 {
 	const char *v;
@@ -157,11 +183,11 @@ enum scep_op scep_classify(const struct http_exchange *x)
 	char *name;
 	enum scep_op op;
 
-	if (!x || !x->query)
+	if (!x)
 		return SCEP_OP_NONE;
-	v = http_query_param(x->query, "operation", &vlen);
+	v = x->query ? http_query_param(x->query, "operation", &vlen) : NULL;
 	if (!v)
-		return SCEP_OP_NONE;
+		return x->req.present ? SCEP_OP_NONE : op_from_response_type(x->res.content_type);
 	name = http_percent_decode(v, vlen, 1, NULL);
 	if (!name)
 		return SCEP_OP_NONE;
@@ -677,7 +703,12 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 	ev->res_body_len = x->res.body_wire_len > x->res.body_len ? (size_t)x->res.body_wire_len : x->res.body_len;
 	ev->damaged = x->damaged;
 	ev->gap_bytes = x->gap_bytes;
+	ev->req_gap_bytes = x->req.damaged ? x->req.gap_bytes : 0;
+	ev->res_gap_bytes = x->res.damaged ? x->res.gap_bytes : 0;
+	ev->req_damaged = x->req.damaged;
+	ev->res_damaged = x->res.damaged;
 	ev->has_response = x->res.present;
+	ev->request_missing = !x->req.present;
 
 	if (ev->op == SCEP_OP_PKIOPERATION) {
 		decode_request(ev, x, keys);
@@ -696,4 +727,159 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 	if (ev->reply && !ev->reply->decoded && ev->reply->error)
 		set_problem(ev, str_printf("reply: %s", ev->reply->error));
 	return ev;
+}
+
+/* ---- one message as a user pastes it (scepdump decode) ---- */
+
+/* A message that could not be found in the text: decoded=0, error set. */
+static struct scep_msg *undecodable(const struct scep_keys *keys, char *why)
+{
+	struct scep_msg *m = scep_decode_pki_message(NULL, 0, keys);
+
+	if (!m) {
+		free(why);
+		return NULL;
+	}
+	if (why) {
+		free(m->error);
+		m->error = why;
+	}
+	return m;
+}
+
+static int is_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/* Ends a message= value in a log line or URL: the next parameter, white
+ * space, or the quote/bracket a log put around the URL. None of these is
+ * in base64 or its percent-encoding. */
+static int ends_param(uint8_t c)
+{
+	return c == '&' || is_space(c) || c == '"' || c == '\'' || c == '<' || c == '>' ||
+	       c == ')' || c == ']' || c == ';' || c == ',';
+}
+
+/* A byte no text holds, in the first 64: DER always has one there (the
+ * long-form length of the outer SEQUENCE, the OID's 0x86 0xf7). */
+static int has_binary(const uint8_t *p, size_t len)
+{
+	struct rd r;
+	uint8_t c;
+	size_t i = 0;
+
+	rd_init(&r, p, len);
+	while (i++ < 64 && rd_u8(&r, &c)) {
+		if (c >= 0x7f || (c < 0x20 && !is_space(c)))
+			return 1;
+	}
+	return 0;
+}
+
+static struct scep_msg *decode_b64_text(const uint8_t *p, size_t len, const struct scep_keys *keys,
+					const char *form)
+{
+	uint8_t *der = NULL;
+	size_t dlen = 0;
+	char *why = NULL;
+	struct scep_msg *m;
+
+	if (b64_decode(p, len, &der, &dlen, &why) < 0) {
+		char *e = str_printf("%s: %s", form, why ? why : "does not decode");
+
+		free(why);
+		return undecodable(keys, e);
+	}
+	m = scep_decode_pki_message(der, dlen, keys);
+	free(der);
+	return m;
+}
+
+struct scep_msg *scep_decode_text(const uint8_t *in, size_t len, const struct scep_keys *keys,
+				  char **how)
+{
+	struct rd r, t;
+	uint8_t c0 = 0, c1 = 0;
+	const char *form;
+	struct scep_msg *m;
+
+	if (how)
+		*how = NULL;
+	rd_init(&r, in, in ? len : 0);
+	/* binary first: a DER message may well contain the bytes "message=";
+	 * but a log line may start with '0' (0x30) too */
+	t = r;
+	if (rd_u8(&t, &c0) && c0 == 0x30 && has_binary(in, len)) {
+		form = rd_u8(&t, &c1) && c1 == 0x80 ? "BER" : "DER";
+		m = scep_decode_pki_message(in, len, keys);
+		goto out;
+	}
+	while (rd_left(&r) > 0 && is_space(*rd_ptr(&r)))
+		rd_skip(&r, 1);
+	t = r;
+	if (rd_find_ci(&t, "message=")) {
+		struct rd v = t;
+		size_t n = 0, tlen = 0;
+		uint8_t c;
+		char *text;
+
+		while (rd_u8(&t, &c) && !ends_param(c))
+			n++;
+		form = "URL message=";
+		if (n == 0) {
+			m = undecodable(keys, strdup("message= is empty"));
+			goto out;
+		}
+		/* '+' stays '+': log lines hold the URL as the client sent it */
+		text = http_percent_decode((const char *)rd_ptr(&v), n, 0, &tlen);
+		if (!text) {
+			m = NULL;
+			goto out;
+		}
+		m = decode_b64_text((const uint8_t *)text, tlen, keys, "message=");
+		free(text);
+		goto out;
+	}
+	t = r;
+	if (rd_find_ci(&t, "-----BEGIN")) {
+		form = "PEM";
+		/* from the armour on: text before it (a log prefix) is dropped */
+		m = decode_b64_text(rd_ptr(&t) - 10, rd_left(&t) + 10, keys, "PEM");
+		goto out;
+	}
+	t = r;
+	if (rd_find_ci(&t, "%2B") || (t = r, rd_find_ci(&t, "%2F")) || (t = r, rd_find_ci(&t, "%3D"))) {
+		size_t tlen = 0;
+		char *text = http_percent_decode((const char *)rd_ptr(&r), rd_left(&r), 0, &tlen);
+
+		form = "percent-encoded base64";
+		if (!text) {
+			m = NULL;
+			goto out;
+		}
+		m = decode_b64_text((const uint8_t *)text, tlen, keys, "percent-encoded base64");
+		free(text);
+		goto out;
+	}
+	if (looks_base64(rd_ptr(&r), rd_left(&r))) {
+		form = "base64";
+		m = decode_b64_text(rd_ptr(&r), rd_left(&r), keys, "base64");
+		goto out;
+	}
+	form = "unrecognised";
+	if (len == 0)
+		m = undecodable(keys, strdup("empty input"));
+	else
+		m = undecodable(keys, str_printf("not a pkiMessage: neither DER (starts with 0x%02x, not 0x30), "
+						"PEM, base64 nor text with message=", c0));
+out:
+	if (how && m) {
+		*how = strdup(form);
+		if (!*how) {
+			scep_msg_free(m);
+			return NULL;
+		}
+	}
+	return m;
 }

@@ -9,7 +9,7 @@
 #define OPT_MAX_FILES 64
 #define OPT_MAX_KEYS 64
 
-enum opt_mode { MODE_OFFLINE, MODE_LIVE, MODE_HELP, MODE_VERSION };
+enum opt_mode { MODE_OFFLINE, MODE_LIVE, MODE_DECODE, MODE_HELP, MODE_VERSION };
 
 struct sd_options {
 	enum opt_mode mode;
@@ -17,6 +17,8 @@ struct sd_options {
 	size_t n_files;
 	const char *keys[OPT_MAX_KEYS];
 	size_t n_keys;
+	const char *key_pass;       /* passphrase for encrypted --key files */
+	const char *decode_input;   /* decode: FILE or "-" */
 	const char *iface;
 	char *filter;               /* -f or trailing words, owned */
 	int snaplen;

@@ -66,7 +66,24 @@ struct scep_cert {
 	char sha256[SCEP_SHA256_HEX];
 	uint8_t *der;               /* the certificate itself */
 	size_t der_len;
+	/* X509v3 keyUsage as names, "digitalSignature, keyEncipherment";
+	 * NULL when the certificate has no keyUsage extension */
+	char *key_usage_names;
+	/* extendedKeyUsage as names ("clientAuth, serverAuth"), unknown
+	 * purposes as dotted OIDs; NULL when absent */
+	char *ext_key_usage;
+	/* Role in a GetCACert answer, set by scep_decode_ca_certs (NULL for
+	 * certificates from anywhere else): "CA" (basicConstraints CA:TRUE,
+	 * or the self-signed issuer of the others), "RA-encryption"
+	 * (keyEncipherment/dataEncipherment, not CA), "RA-signing"
+	 * (digitalSignature without encipherment, not CA), "RA" (not CA and
+	 * no keyUsage to tell), "other" (e.g. a leaf signed by nobody here) */
+	char *role;
 };
+
+/* Validity of c at time at (the capture time, not the local clock):
+ * 0 within notBefore..notAfter, 1 expired, -1 not yet valid. */
+int scep_cert_validity(const struct scep_cert *c, time_t at);
 
 struct scep_recipient {
 	char *issuer;               /* KeyTransRecipientInfo issuer */
@@ -80,6 +97,12 @@ struct scep_csr {
 	char *sans;                 /* "DNS:a, email:b" or NULL */
 	int has_challenge;
 	char *challenge;            /* secret: printed only with --show-secrets */
+	/* requested extensions (extensionRequest) by name, in order:
+	 * "subjectAltName, keyUsage, extendedKeyUsage"; unknown ones as
+	 * dotted OIDs; NULL when the CSR requests none */
+	char *extensions;
+	char *key_usage;            /* requested keyUsage as names, or NULL */
+	char *ext_key_usage;        /* requested extendedKeyUsage, or NULL */
 };
 
 enum scep_decrypt_state {
@@ -94,6 +117,7 @@ struct scep_msg {
 	char *error;                /* why decoding stopped, NULL when fine */
 	int ber_indefinite;         /* BER with indefinite lengths (iOS) */
 	size_t der_len;
+	char *content_type;         /* outer ContentInfo type as OpenSSL names it, "pkcs7-signedData"; also when partial */
 
 	/* SignedData */
 	char *digest_alg;           /* "sha256" */
@@ -128,6 +152,28 @@ struct scep_msg {
 	struct scep_cert *issued;   /* CertRep SUCCESS: the first non-CA cert */
 	struct scep_cert **rep_certs; /* CertRep SUCCESS: all certs */
 	size_t n_rep_certs;
+	/* CertPoll (GetCertInitial): IssuerAndSubject, the CA's name and the
+	 * subject asked for; GetCert / GetCRL: IssuerAndSerialNumber, the
+	 * issuer and the serial (upper-case hex) of the certificate asked for
+	 * (for GetCRL, the certificate whose CRL is wanted) */
+	char *req_issuer;
+	char *req_subject;
+	char *req_serial;
+
+	/* Every signed attribute, SCEP ones included, as "name=value" in the
+	 * order sent: "contentType=pkcs7-data", "messageDigest=<hex>",
+	 * "signingTime=2026-11-25T16:30:11Z", "messageType=19", ...;
+	 * attributes OpenSSL has no name for as "1.2.3.4=<hex of the DER
+	 * value>" with the hex cut at 64 bytes ("..." appended). */
+	char **signed_attrs;
+	size_t n_signed_attrs;
+
+	/* 1 when the message did not parse (decoded=0) but a walk over its
+	 * damaged or truncated encoding recovered some fields, which are
+	 * filled as usual; error then says where and why it stopped and what
+	 * came out: "truncated at byte 1480 of 2542 (inside signerInfos):
+	 * recovered signer, recipient, messageType, transactionID". */
+	int partial;
 };
 
 /* One SCEP operation seen on the wire: the request, the response and what
@@ -150,7 +196,10 @@ struct scep_event {
 	size_t req_body_len, res_body_len;
 	int damaged;
 	uint64_t gap_bytes;
+	int req_damaged, res_damaged;     /* which side the gap hit */
+	uint64_t req_gap_bytes, res_gap_bytes;
 	int has_response;
+	int request_missing;        /* response seen, its request not captured */
 
 	/* request side */
 	char *message_param;        /* GET message= when not a pkiMessage (CA name) */
@@ -183,6 +232,11 @@ struct scep_keys *scep_keys_new(void);
 /* Loads a PEM/DER private key (and any certificates) from path; on error
  * returns -1 and writes a one-line reason into err. */
 int scep_keys_load(struct scep_keys *k, const char *path, char *err, size_t errlen);
+/* The same with a passphrase for encrypted PEM (traditional or PKCS#8) and
+ * DER PKCS#8 keys; pass NULL for none. A wrong passphrase is an error that
+ * says so. The passphrase is not kept. */
+int scep_keys_load_pass(struct scep_keys *k, const char *path, const char *pass,
+			char *err, size_t errlen);
 size_t scep_keys_count(const struct scep_keys *k);
 void scep_keys_free(struct scep_keys *k);
 
@@ -199,6 +253,17 @@ void scep_event_free(struct scep_event *ev);
 struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 					 const struct scep_keys *keys);
 void scep_msg_free(struct scep_msg *m);
+/* One pkiMessage as a user pastes it (scepdump decode): DER (or BER), PEM
+ * (PKCS7 / CMS armour), base64 (line breaks, padding or not, URL-safe
+ * alphabet), percent-encoded base64, or any text holding "message=" (a URL,
+ * an iOS profiled or Android jscep log line): the value up to the next '&'
+ * or whitespace is percent-decoded ('+' kept as '+') and base64-decoded.
+ * *how (when how is not NULL) gets a malloc'ed string the caller frees,
+ * naming the form found: "DER", "BER", "PEM", "base64",
+ * "percent-encoded base64", "URL message=", or "unrecognised". Returns
+ * NULL only when out of memory; on failure decoded=0 and error says why. */
+struct scep_msg *scep_decode_text(const uint8_t *in, size_t len, const struct scep_keys *keys,
+				  char **how);
 /* Certificates from a GetCACert body (one DER cert or certs-only PKCS#7). */
 int scep_decode_ca_certs(const uint8_t *body, size_t len,
 			 struct scep_cert ***out, size_t *n, char **error);

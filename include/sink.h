@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 struct sd_ctx;
+struct scep_msg;
 struct txn;
 
 /* The whole report at the end of input; transactions already streamed are
@@ -15,5 +16,8 @@ void sink_json_write(FILE *out, const struct sd_ctx *ctx);
 /* One transaction now (live capture prints each as it settles). */
 void sink_text_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t);
 void sink_json_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t);
+/* scepdump decode: one message; how says in which form it came. */
+void sink_text_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m, const char *how);
+void sink_json_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m, const char *how);
 
 #endif

@@ -3,13 +3,16 @@
  * (0 fine, 1 --check found a transaction not ISSUED/DELIVERED, 2 errors). */
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "capture.h"
 #include "options.h"
 #include "pipeline.h"
+#include "scep.h"
 #include "sink.h"
 #include "txn.h"
 
@@ -49,6 +52,79 @@ static void stream_txn(void *arg, const struct txn *t)
 	else if (!ctx->opt.quiet)
 		sink_text_txn(stdout, ctx, t);
 	fflush(stdout);
+}
+
+/* The most a decode input may hold: a pkiMessage, or a log line with one. */
+#define DECODE_MAX_INPUT (16u << 20)
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	uint8_t *buf = NULL, *nb;
+	size_t cap = 0, n = 0, got;
+
+	if (!f) {
+		fprintf(stderr, "scepdump: decode: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			nb = cap <= DECODE_MAX_INPUT ? realloc(buf, cap + 1) : NULL;
+			if (!nb) {
+				fprintf(stderr, "scepdump: decode: %s: more than %u bytes; give one message\n",
+					path, DECODE_MAX_INPUT);
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got);
+	if (buf && ferror(f)) {
+		fprintf(stderr, "scepdump: decode: %s: %s\n", path, strerror(errno));
+		free(buf);
+		buf = NULL;
+	}
+	if (f != stdin)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
+/* scepdump decode: one message copied from a log, a file or a URL. Exit 0
+ * when it decoded, 2 when it did not (what was recovered is still shown). */
+static int run_decode(struct sd_ctx *ctx)
+{
+	struct scep_msg *m;
+	char *how = NULL;
+	uint8_t *in;
+	size_t len;
+	int status;
+
+	in = read_all(ctx->opt.decode_input, &len);
+	if (!in)
+		return 2;
+	m = scep_decode_text(in, len, ctx->keys, &how);
+	free(in);
+	if (!m) {
+		fprintf(stderr, "scepdump: decode: out of memory\n");
+		free(how);
+		return 2;
+	}
+	if (ctx->opt.json)
+		sink_json_msg(stdout, ctx, m, how);
+	else
+		sink_text_msg(stdout, ctx, m, how);
+	status = m->decoded ? 0 : 2;
+	if (!m->decoded)
+		fprintf(stderr, "scepdump: decode: %s: %s\n", ctx->opt.decode_input,
+			m->error ? m->error : "not a SCEP message");
+	scep_msg_free(m);
+	free(how);
+	return status;
 }
 
 static struct capture *open_source(const struct sd_options *o, char *err, size_t errlen)
@@ -134,6 +210,12 @@ int main(int argc, char **argv)
 		pipeline_free(&ctx);
 		options_free(&ctx.opt);
 		return 2;
+	}
+	if (ctx.opt.mode == MODE_DECODE) {
+		status = run_decode(&ctx);
+		pipeline_free(&ctx);
+		options_free(&ctx.opt);
+		return status;
 	}
 	cap = open_source(&ctx.opt, err, sizeof(err));
 	if (!cap) {

@@ -11,7 +11,7 @@
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
-	OPT_IDLE_TIMEOUT, OPT_KEY, OPT_CHECKSUMS
+	OPT_IDLE_TIMEOUT, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS
 };
 
 static const struct option long_options[] = {
@@ -21,6 +21,7 @@ static const struct option long_options[] = {
 	{ "snaplen", required_argument, NULL, 's' },
 	{ "user", required_argument, NULL, 'Z' },
 	{ "key", required_argument, NULL, OPT_KEY },
+	{ "key-pass", required_argument, NULL, OPT_KEY_PASS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -41,6 +42,8 @@ void options_usage(FILE *out)
 {
 	fputs("Usage: scepdump [options] -r FILE [-r FILE ...]\n"
 	      "       scepdump [options] -i IFACE [BPF filter]\n"
+	      "       scepdump decode [options] [FILE|-]   one message: DER, PEM, base64,\n"
+	      "                                            or a URL / log line with message=\n"
 	      "\n"
 	      "Input:\n"
 	      "  -r, --read FILE          pcap or pcapng file, '-' for stdin; repeat to merge by time\n"
@@ -49,6 +52,7 @@ void options_usage(FILE *out)
 	      "  -s, --snaplen N          live capture snap length (default 262144)\n"
 	      "  -Z, --user USER          drop privileges to USER after opening the capture\n"
 	      "      --key FILE           private key (PEM/DER) to open SCEP envelopes; repeatable\n"
+	      "      --key-pass PASS      passphrase of encrypted --key files\n"
 	      "      --checksums          verify IPv4 and TCP checksums and report bad ones\n"
 	      "                           (off by default: offloaded captures carry wrong ones)\n"
 	      "Output:\n"
@@ -109,6 +113,21 @@ static int append_filter_words(struct sd_options *o, int argc, char **argv, int 
 	return 0;
 }
 
+/* decode takes one input (default stdin) and no capture options. */
+static int check_decode_args(struct sd_options *o, int argc, char **argv)
+{
+	if (optind < argc - 1) {
+		fprintf(stderr, "scepdump: decode takes one message: FILE or '-' (got %d arguments)\n", argc - optind);
+		return -1;
+	}
+	if (o->n_files || o->iface || o->filter) {
+		fprintf(stderr, "scepdump: decode reads one message, not a capture: drop -r/-i/-f\n");
+		return -1;
+	}
+	o->decode_input = optind < argc ? argv[optind] : "-";
+	return 0;
+}
+
 static void set_defaults(struct sd_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -140,6 +159,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		}
 		o->keys[o->n_keys++] = arg;
 		return 0;
+	case OPT_KEY_PASS: o->key_pass = arg; return 0;
 	case 'i': o->iface = arg; return 0;
 	case 'f':
 		free(o->filter);
@@ -182,7 +202,14 @@ int options_parse(struct sd_options *o, int argc, char **argv)
 	set_defaults(o);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+r:i:f:s:Z:vqhV", long_options, NULL)) != -1) {
+	if (argc > 1 && !strcmp(argv[1], "decode")) {
+		o->mode = MODE_DECODE;
+		optind = 2;
+	}
+	/* Capture mode stops at the first word (a BPF filter follows);
+	 * decode lets options come after its FILE too. */
+	while ((c = getopt_long(argc, argv, o->mode == MODE_DECODE ? "r:i:f:s:Z:vqhV" : "+r:i:f:s:Z:vqhV",
+				long_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			if (optopt && optopt < 256)
 				fprintf(stderr, "scepdump: option -%c %s; try 'scepdump --help'\n",
@@ -197,6 +224,8 @@ int options_parse(struct sd_options *o, int argc, char **argv)
 	}
 	if (o->mode == MODE_HELP || o->mode == MODE_VERSION)
 		return 0;
+	if (o->mode == MODE_DECODE)
+		return check_decode_args(o, argc, argv);
 	if (append_filter_words(o, argc, argv, optind) < 0)
 		return -1;
 	if (o->iface && o->n_files) {

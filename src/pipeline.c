@@ -118,7 +118,7 @@ static int load_keys(struct sd_ctx *ctx)
 	size_t i;
 
 	for (i = 0; i < ctx->opt.n_keys; i++) {
-		if (scep_keys_load(ctx->keys, ctx->opt.keys[i], err, sizeof(err)) < 0) {
+		if (scep_keys_load_pass(ctx->keys, ctx->opt.keys[i], ctx->opt.key_pass, err, sizeof(err)) < 0) {
 			fprintf(stderr, "scepdump: --key %s: %s\n", ctx->opt.keys[i], err);
 			return -1;
 		}

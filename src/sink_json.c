@@ -64,6 +64,9 @@ static json_t *cert_json(const struct scep_cert *c)
 	set_date(o, "not_after", c->not_after);
 	set_str(o, "key_type", c->key_type);
 	set_int(o, "key_bits", c->key_bits);
+	set_str(o, "role", c->role);
+	set_str(o, "key_usage", c->key_usage_names);
+	set_str(o, "extended_key_usage", c->ext_key_usage);
 	json_object_set_new(o, "is_ca", json_boolean(c->is_ca));
 	json_object_set_new(o, "self_signed", json_boolean(c->self_signed));
 	set_str(o, "sha1", c->sha1);
@@ -79,6 +82,7 @@ static json_t *csr_json(const struct sd_ctx *ctx, const struct scep_csr *c)
 	set_str(o, "key_type", c->key_type);
 	set_int(o, "key_bits", c->key_bits);
 	set_str(o, "san", c->sans);
+	set_str(o, "extensions", c->extensions);
 	json_object_set_new(o, "has_challenge", json_boolean(c->has_challenge));
 	if (ctx->opt.show_secrets)
 		set_str(o, "challenge", c->challenge);
@@ -126,8 +130,11 @@ static json_t *msg_json(const struct sd_ctx *ctx, const struct scep_msg *m)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "decoded", json_boolean(m->decoded));
+	if (m->partial)
+		json_object_set_new(o, "partial", json_true());
 	set_str(o, "error", m->error);
-	if (!m->decoded)
+	set_str(o, "content_type", m->content_type);
+	if (!m->decoded && !m->partial)
 		return o;
 	set_name_or_number(o, "message_type", scep_msg_type_name(m->message_type), m->message_type);
 	set_str(o, "transaction_id", m->transaction_id);
@@ -149,6 +156,17 @@ static json_t *msg_json(const struct sd_ctx *ctx, const struct scep_msg *m)
 		json_object_set_new(o, "csr", csr_json(ctx, m->csr));
 	if (m->issued)
 		json_object_set_new(o, "issued", cert_json(m->issued));
+	set_str(o, "asks_issuer", m->req_issuer);
+	set_str(o, "asks_subject", m->req_subject);
+	set_str(o, "asks_serial", m->req_serial);
+	if (m->n_signed_attrs) {
+		json_t *a = json_array();
+		size_t i;
+
+		for (i = 0; i < m->n_signed_attrs; i++)
+			json_array_append_new(a, json_string(m->signed_attrs[i]));
+		json_object_set_new(o, "signed_attributes", a);
+	}
 	return o;
 }
 
@@ -180,6 +198,10 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 	set_str(req, "content_type", ev->req_content_type);
 	set_int(req, "body_length", (long long)ev->req_body_len);
 	set_str(req, "message_param", ev->message_param);
+	if (ev->request_missing)
+		json_object_set_new(req, "captured", json_false());
+	if (ev->req_damaged)
+		set_int(req, "gap_bytes", (long long)ev->req_gap_bytes);
 	if (ev->request)
 		json_object_set_new(req, "pki_message", msg_json(ctx, ev->request));
 	json_object_set_new(o, "request", req);
@@ -192,6 +214,8 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 		set_str(res, "server", ev->server_header);
 		set_str(res, "connection", ev->connection);
 		set_str(res, "error_text", ev->error_text);
+		if (ev->res_damaged)
+			set_int(res, "gap_bytes", (long long)ev->res_gap_bytes);
 		if (ev->n_caps) {
 			json_t *caps = json_array();
 
@@ -202,8 +226,13 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 		if (ev->n_ca_certs) {
 			json_t *certs = json_array();
 
-			for (i = 0; i < ev->n_ca_certs; i++)
-				json_array_append_new(certs, cert_json(ev->ca_certs[i]));
+			for (i = 0; i < ev->n_ca_certs; i++) {
+				json_t *c = cert_json(ev->ca_certs[i]);
+				int v = scep_cert_validity(ev->ca_certs[i], (time_t)(ev->res_first_ts_ns / 1000000000ull));
+
+				set_str(c, "validity_at_capture", v == 1 ? "expired" : v == -1 ? "not yet valid" : "valid");
+				json_array_append_new(certs, c);
+			}
 			json_object_set_new(res, "certificates", certs);
 		}
 		if (ev->reply)
@@ -293,4 +322,15 @@ void sink_json_write(FILE *out, const struct sd_ctx *ctx)
 void sink_json_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
 {
 	emit(out, txn_json(ctx, t));
+}
+
+void sink_json_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m, const char *how)
+{
+	json_t *o = json_object();
+
+	set_str(o, "type", "message");
+	set_str(o, "input_form", how);
+	set_int(o, "length", (long long)m->der_len);
+	json_object_set_new(o, "pki_message", msg_json(ctx, m));
+	emit(out, o);
 }

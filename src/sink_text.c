@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flow.h"
+#include "options.h"
 #include "format.h"
 #include "pipeline.h"
 #include "scep.h"
@@ -81,12 +82,23 @@ static void print_caps(FILE *out, const struct scep_event *ev)
 		fputs("(no capabilities)", out);
 }
 
-static void print_cert_brief(FILE *out, const struct scep_cert *c)
+static const char *validity_word(const struct scep_cert *c, uint64_t at_ns)
+{
+	switch (scep_cert_validity(c, (time_t)(at_ns / 1000000000ull))) {
+	case 1: return "EXPIRED";
+	case -1: return "NOT YET VALID";
+	default: return NULL;
+	}
+}
+
+static void print_cert_brief(FILE *out, const struct scep_cert *c, uint64_t at_ns)
 {
 	char d[16], cn[128];
+	const char *v = validity_word(c, at_ns);
 
-	fprintf(out, "%s \"%s\" (to %s)", c->is_ca ? "CA" : "RA", subject_cn(c->subject, cn, sizeof(cn)),
-		fmt_date(c->not_after, d, sizeof(d)));
+	fprintf(out, "%s \"%s\" (to %s%s%s)", c->role ? c->role : c->is_ca ? "CA" : "RA",
+		subject_cn(c->subject, cn, sizeof(cn)), fmt_date(c->not_after, d, sizeof(d)),
+		v ? ", " : "", v ? v : "");
 }
 
 static void print_ca_certs(FILE *out, const struct scep_event *ev)
@@ -97,7 +109,7 @@ static void print_ca_certs(FILE *out, const struct scep_event *ev)
 	for (i = 0; i < ev->n_ca_certs; i++) {
 		if (i)
 			fputs(", ", out);
-		print_cert_brief(out, ev->ca_certs[i]);
+		print_cert_brief(out, ev->ca_certs[i], ev->res_first_ts_ns);
 	}
 }
 
@@ -111,7 +123,10 @@ static void print_cert_detail(FILE *out, const char *label, const struct scep_ce
 		c->key_type ? c->key_type : "key", c->key_bits,
 		fmt_date(c->not_before, nb, sizeof(nb)), fmt_date(c->not_after, na, sizeof(na)),
 		c->self_signed ? ", self-signed" : "");
-	fprintf(out, "        sha256 %s\n", c->sha256);
+	if (c->key_usage_names || c->ext_key_usage)
+		fprintf(out, "        key usage %s%s%s\n", c->key_usage_names ? c->key_usage_names : "-",
+			c->ext_key_usage ? "; extended " : "", c->ext_key_usage ? c->ext_key_usage : "");
+	fprintf(out, "        sha1 %s\n        sha256 %s\n", c->sha1, c->sha256);
 }
 
 /* Names the recipient by the GetCACert certificate it matches, so a
@@ -190,7 +205,8 @@ static void print_msg_verbose(FILE *out, const struct sd_ctx *ctx, const struct 
 
 	if (!m->decoded) {
 		fprintf(out, "      undecoded: %s\n", m->error ? m->error : "?");
-		return;
+		if (!m->partial)
+			return;
 	}
 	fprintf(out, "      signed with %s / %s, signature %s%s\n",
 		m->digest_alg ? m->digest_alg : "?", m->sig_alg ? m->sig_alg : "?",
@@ -213,9 +229,34 @@ static void print_msg_verbose(FILE *out, const struct sd_ctx *ctx, const struct 
 				m->recipients[i].issuer ? m->recipients[i].issuer : "?",
 				m->recipients[i].serial ? m->recipients[i].serial : "?");
 	}
+	if (m->req_issuer)
+		fprintf(out, "      asks for %s %s, issuer %s\n", m->req_serial ? "serial" : "subject",
+			m->req_serial ? m->req_serial : m->req_subject ? m->req_subject : "?", m->req_issuer);
+	if (m->csr) {
+		fprintf(out, "      CSR %s, %s %d%s%s%s%s\n", m->csr->subject ? m->csr->subject : "?",
+			m->csr->key_type ? m->csr->key_type : "key", m->csr->key_bits,
+			m->csr->sans ? ", SAN " : "", m->csr->sans ? m->csr->sans : "",
+			m->csr->extensions ? ", requests " : "", m->csr->extensions ? m->csr->extensions : "");
+		if (m->csr->has_challenge)
+			fprintf(out, "        challengePassword %s\n",
+				ctx->opt.show_secrets && m->csr->challenge ? m->csr->challenge : "**** (--show-secrets)");
+	}
 	if (m->issued)
 		print_cert_detail(out, "issued", m->issued);
-	(void)ctx;
+	if (ctx->opt.verbose > 1 || ctx->opt.mode == MODE_DECODE) {
+		size_t i;
+
+		for (i = 0; i < m->n_signed_attrs; i++)
+			fprintf(out, "      attribute %s\n", m->signed_attrs[i]);
+	}
+}
+
+static void print_damage(FILE *out, int damaged, uint64_t gap_bytes)
+{
+	if (damaged && gap_bytes)
+		fprintf(out, "  [capture gap: %llu bytes missing]", (unsigned long long)gap_bytes);
+	else if (damaged)
+		fputs("  [capture gap: bytes missing]", out);
 }
 
 static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
@@ -223,6 +264,11 @@ static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct
 {
 	char sz[32], mt[32];
 
+	if (ev->request_missing) {
+		print_line_start(out, t, ev->res_first_ts_ns, 0, 0);
+		fprintf(out, "%-14s (request not captured: the capture started after it)\n", scep_op_name(ev->op));
+		return;
+	}
 	print_line_start(out, t, ev->req_first_ts_ns, ev->req_first_frame, ev->req_last_frame);
 	fprintf(out, "%-14s %s", scep_op_name(ev->op), ev->method ? ev->method : "?");
 	if (ev->op == SCEP_OP_PKIOPERATION) {
@@ -239,6 +285,7 @@ static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct
 	} else if (ev->message_param) {
 		fprintf(out, " message=%s", ev->message_param);
 	}
+	print_damage(out, ev->req_damaged, ev->req_gap_bytes);
 	fputc('\n', out);
 	if (ctx->opt.verbose && ev->request)
 		print_msg_verbose(out, ctx, ev->request);
@@ -263,8 +310,7 @@ static void print_response_line(FILE *out, const struct sd_ctx *ctx, const struc
 		fputs(ev->problem, out);
 	else if (ev->error_text)
 		fprintf(out, "\"%s\"", ev->error_text);
-	if (ev->damaged)
-		fprintf(out, "  [damaged: %llu bytes missing]", (unsigned long long)ev->gap_bytes);
+	print_damage(out, ev->res_damaged, ev->res_gap_bytes);
 	fputc('\n', out);
 	if (ctx->opt.verbose && ev->reply)
 		print_msg_verbose(out, ctx, ev->reply);
@@ -379,4 +425,35 @@ void sink_text_write(FILE *out, const struct sd_ctx *ctx)
 	print_summary(out, ctx);
 	if (ctx->opt.verbose)
 		print_counters(out, &ctx->cnt);
+}
+
+/* scepdump decode: one message, everything the decoder found. */
+void sink_text_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m, const char *how)
+{
+	const char *mt = scep_msg_type_name(m->message_type);
+	char mtbuf[32];
+
+	fprintf(out, "%s, %zu bytes%s\n", how ? how : "?", m->der_len,
+		m->ber_indefinite ? ", BER with indefinite lengths" : "");
+	if (m->content_type)
+		fprintf(out, "      content type %s\n", m->content_type);
+	if (m->decoded || m->partial) {
+		fprintf(out, "      messageType %s", m->message_type >= 0 ?
+			(mt ? mt : msg_type_label(m->message_type, mtbuf, sizeof(mtbuf))) : "(none)");
+		if (m->pki_status >= 0)
+			fprintf(out, ", pkiStatus %s", scep_pki_status_name(m->pki_status) ? scep_pki_status_name(m->pki_status) : "?");
+		if (m->fail_info >= 0)
+			fprintf(out, ", failInfo %s (%s)", scep_fail_info_name(m->fail_info) ? scep_fail_info_name(m->fail_info) : "?",
+				scep_fail_info_meaning(m->fail_info) ? scep_fail_info_meaning(m->fail_info) : "?");
+		if (m->fail_info_text)
+			fprintf(out, ", failInfoText \"%s\"", m->fail_info_text);
+		fputc('\n', out);
+	}
+	print_msg_verbose(out, ctx, m);
+	if (m->decoded && m->error)
+		fprintf(out, "      note: %s\n", m->error);
+	if (m->enveloped && m->decrypt_state == SCEP_DECRYPT_FAILED)
+		fprintf(out, "      not decrypted: %s\n", m->decrypt_error ? m->decrypt_error : "?");
+	else if (m->enveloped && m->decrypt_state == SCEP_DECRYPT_NOT_TRIED)
+		fputs("      envelope not opened: give the recipient's key with --key\n", out);
 }

@@ -25,12 +25,16 @@ trap 'rm -rf "$tmp"' EXIT
 
 # run_one NAME FORMAT-OPTION SUFFIX "OPTIONS": one TAP line. OPTIONS are
 # split like a shell command line, so a quoted BPF filter stays one word.
+# A trailing "< FILE" feeds FILE on standard input (for '-r -').
 run_one() {
-	name=$1; fmt=$2; suffix=$3
-	eval "set -- $4"
+	name=$1; fmt=$2; suffix=$3; opts=$4; input=/dev/null
+	case "$opts" in
+	*" < "*) input=$SRCDIR/${opts##* < }; opts=${opts% < *} ;;
+	esac
+	eval "set -- $opts"
 	n=$((n + 1))
 	# Captures and keys are named relative to the source tree.
-	(cd "$SRCDIR" && "$SCEPDUMP" $fmt "$@") >"$tmp/out" 2>"$tmp/err"
+	(cd "$SRCDIR" && "$SCEPDUMP" $fmt "$@") <"$input" >"$tmp/out" 2>"$tmp/err"
 	echo "exit $?" >>"$tmp/err"
 	cat "$tmp/err" >>"$tmp/out"
 	if [ $regen -eq 1 ]; then

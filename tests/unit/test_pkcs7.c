@@ -9,6 +9,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/cms.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
 
 #include "scep.h"
 #include "testutil.h"
@@ -450,6 +454,578 @@ static void test_keys_load_errors(void **state)
 	scep_keys_free(k);
 }
 
+
+/* ---- issue 5: fields checked against what openssl says of the same bytes
+ * (tests/unit/data/README.md lists the commands and their output) ---- */
+
+#define CAP_CA_SUBJECT "CN=scepdump Test SCEP CA,O=scepdump test CA,C=US"
+
+static void nonce_is(const uint8_t *n, size_t len, const char *hex)
+{
+	char buf[2 * SCEP_NONCE_MAX + 1];
+	size_t i;
+
+	assert_int_equal(len * 2, strlen(hex));
+	for (i = 0; i < len; i++)
+		sprintf(buf + 2 * i, "%02X", n[i]);
+	assert_string_equal(buf, hex);
+}
+
+static int has_attr(const struct scep_msg *m, const char *entry)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_signed_attrs; i++)
+		if (strcmp(m->signed_attrs[i], entry) == 0)
+			return 1;
+	return 0;
+}
+
+/* certmonger 0.79: GET message=, AES-256 envelope to the CA (micromdm has
+ * no RA), RSA signerInfo signatureAlgorithm rsaEncryption. */
+static void test_openssl_certmonger_get(void **state)
+{
+	struct scep_keys *k = keys_with("cap-ca.key", NULL);
+	size_t len;
+	uint8_t *txt = test_load("certmonger-get-request.txt", &len);
+	char *how = NULL;
+	struct scep_msg *m = scep_decode_text(txt, len, k, &how);
+
+	(void)state;
+	assert_string_equal(how, "URL message=");
+	assert_int_equal(m->decoded, 1);
+	assert_null(m->error);
+	assert_int_equal(m->der_len, 2726);
+	assert_string_equal(m->content_type, "pkcs7-signedData");
+	assert_int_equal(m->message_type, SCEP_MT_PKCSREQ);
+	assert_string_equal(m->transaction_id,
+			    "5144491690879529360878486159391127810268425020412081902742954422986051904389");
+	nonce_is(m->sender_nonce, m->sender_nonce_len, "ABEDF31D28B37E28868B0B4FCB7FB65D");
+	assert_string_equal(m->digest_alg, "sha256");
+	assert_string_equal(m->sig_alg, "rsaEncryption");
+	assert_string_equal(m->signer->serial,
+			    "0B5FADDA383EB4E9E43DB39C3444E371E4BCD5F8FA54CBC3316243680DAF6385");
+	assert_int_equal(m->signature_ok, 1);
+	assert_int_equal(m->n_recipients, 1);
+	assert_string_equal(m->recipients[0].issuer, CAP_CA_SUBJECT);
+	assert_string_equal(m->recipients[0].serial, "01");
+	assert_string_equal(m->content_enc_alg, "aes-256-cbc");
+	assert_int_equal(m->weak_cipher, 0);
+	assert_int_equal(m->decrypt_state, SCEP_DECRYPT_OK);
+	/* openssl req -text: Subject: CN = certmonger-get-enroll, O = scepdump */
+	assert_string_equal(m->csr->subject, "O=scepdump,CN=certmonger-get-enroll");
+	assert_int_equal(m->csr->key_bits, 2048);
+	assert_string_equal(m->csr->challenge, "scepdump-challenge");
+	assert_string_equal(m->csr->extensions, "basicConstraints, subjectKeyIdentifier");
+	assert_null(m->csr->key_usage);
+	assert_true(has_attr(m, "messageType=19"));
+	assert_true(has_attr(m, "contentType=pkcs7-data"));
+	assert_true(has_attr(m, "signingTime=2026-11-25T16:30:11Z"));
+	assert_true(has_attr(m, "senderNonce=abedf31d28b37e28868b0b4fcb7fb65d"));
+	scep_msg_free(m);
+	free(how);
+	free(txt);
+	scep_keys_free(k);
+}
+
+/* strongSwan pki --scep: POST, 3DES envelope, sha256WithRSAEncryption. */
+static void test_openssl_strongswan_post(void **state)
+{
+	struct scep_keys *k = keys_with("cap-ca.key", NULL);
+	struct scep_msg *m = decode_file("strongswan-pkcsreq.der", k);
+
+	(void)state;
+	assert_int_equal(m->decoded, 1);
+	assert_null(m->error);
+	assert_int_equal(m->message_type, SCEP_MT_PKCSREQ);
+	assert_string_equal(m->transaction_id, "F930E10F7F0D9DA86AAF24E75EF5906029A3D357");
+	nonce_is(m->sender_nonce, m->sender_nonce_len, "D7C709C943A74F8C60E4E6EF059C986F");
+	assert_string_equal(m->digest_alg, "sha256");
+	assert_string_equal(m->sig_alg, "sha256WithRSAEncryption");
+	assert_string_equal(m->signer->serial, "F930E10F7F0D9DA86AAF24E75EF5906029A3D357");
+	assert_string_equal(m->signer->subject, "CN=strongswan-enroll,O=scepdump,C=US");
+	assert_string_equal(m->recipients[0].serial, "01");
+	assert_string_equal(m->recipients[0].issuer, CAP_CA_SUBJECT);
+	assert_string_equal(m->content_enc_alg, "des-ede3-cbc");
+	assert_int_equal(m->weak_cipher, 1);
+	assert_int_equal(m->decrypt_state, SCEP_DECRYPT_OK);
+	assert_string_equal(m->csr->subject, "CN=strongswan-enroll,O=scepdump,C=US");
+	assert_int_equal(m->csr->key_bits, 2048);
+	assert_string_equal(m->csr->challenge, "scepdump-challenge");
+	scep_msg_free(m);
+	scep_keys_free(k);
+}
+
+/* micromdm scepclient renewal: RenewalReq signed by the old certificate
+ * (serial 02, issued by the CA), and its CertRep opened with the old key. */
+static void test_openssl_renewal(void **state)
+{
+	struct scep_keys *k = keys_with("cap-ca.key", "renewal-old.key");
+	struct scep_msg *m = decode_file("renewal-req.der", k);
+
+	(void)state;
+	assert_int_equal(m->decoded, 1);
+	assert_int_equal(m->message_type, SCEP_MT_RENEWALREQ);
+	assert_string_equal(scep_msg_type_name(m->message_type), "RenewalReq");
+	assert_string_equal(m->transaction_id, "9E5E8456699D039F5175BCBBBECF8A22187DB4DD");
+	nonce_is(m->sender_nonce, m->sender_nonce_len, "7BB73C5F613D00FE28E3207D7A4665BF");
+	assert_string_equal(m->sig_alg, "sha256WithRSAEncryption");
+	assert_string_equal(m->signer->serial, "02");
+	assert_string_equal(m->signer->issuer, CAP_CA_SUBJECT);
+	assert_int_equal(m->signer->self_signed, 0);
+	assert_string_equal(m->signer->key_usage_names, "digitalSignature");
+	assert_string_equal(m->signer->ext_key_usage, "clientAuth");
+	assert_null(m->signer->role);
+	assert_string_equal(m->content_enc_alg, "des-ede3-cbc");
+	assert_string_equal(m->csr->subject, "CN=renewal,O=scepdump,C=US");
+	assert_null(m->csr->extensions);
+	scep_msg_free(m);
+
+	m = decode_file("renewal-certrep.der", k);
+	assert_int_equal(m->pki_status, SCEP_STATUS_SUCCESS);
+	nonce_is(m->recipient_nonce, m->recipient_nonce_len, "7BB73C5F613D00FE28E3207D7A4665BF");
+	assert_string_equal(m->digest_alg, "sha1");
+	/* openssl cms -print of the envelope: recipient serial 2, des-cbc */
+	assert_string_equal(m->recipients[0].serial, "02");
+	assert_string_equal(m->content_enc_alg, "des-cbc");
+	assert_int_equal(m->decrypt_state, SCEP_DECRYPT_OK);
+	/* openssl pkcs7 -print_certs | openssl x509 -serial: serial=03 */
+	assert_string_equal(m->issued->serial, "03");
+	assert_string_equal(m->issued->subject, "CN=renewal,O=scepdump,C=US");
+	assert_string_equal(m->issued->key_usage_names, "digitalSignature");
+	assert_string_equal(m->issued->ext_key_usage, "clientAuth");
+	scep_msg_free(m);
+	scep_keys_free(k);
+}
+
+/* micromdm's CertRep FAILURE to a wrong challenge (capture
+ * wrong-challenge.pcap); every signed attribute listed. */
+static void test_openssl_certrep_failure(void **state)
+{
+	struct scep_msg *m = decode_file("wrongchal-certrep.der", NULL);
+
+	(void)state;
+	assert_int_equal(m->decoded, 1);
+	assert_int_equal(m->message_type, SCEP_MT_CERTREP);
+	assert_int_equal(m->pki_status, SCEP_STATUS_FAILURE);
+	assert_int_equal(m->fail_info, SCEP_FAIL_BADREQUEST);
+	assert_string_equal(m->transaction_id, "HlOfSCoh1SHeA4UxsEp13VZPrGA=");
+	nonce_is(m->recipient_nonce, m->recipient_nonce_len, "F79C55F725F57B8D4FC217C7B88441A8");
+	assert_string_equal(m->digest_alg, "sha1");
+	assert_string_equal(m->sig_alg, "sha1WithRSAEncryption");
+	assert_string_equal(m->signer->subject, CAP_CA_SUBJECT);
+	assert_string_equal(m->signer->key_usage_names, "digitalSignature, keyCertSign, cRLSign");
+	assert_int_equal(m->enveloped, 0);
+	assert_int_equal(m->n_signed_attrs, 9);
+	assert_string_equal(m->signed_attrs[0], "messageType=3");
+	assert_string_equal(m->signed_attrs[1], "pkiStatus=2");
+	assert_string_equal(m->signed_attrs[2], "failInfo=2");
+	assert_string_equal(m->signed_attrs[3], "contentType=pkcs7-data");
+	assert_string_equal(m->signed_attrs[4], "signingTime=2026-11-25T16:30:21Z");
+	/* no content: the digest is SHA-1 of nothing */
+	assert_string_equal(m->signed_attrs[7], "messageDigest=da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	assert_string_equal(m->signed_attrs[8], "transactionID=HlOfSCoh1SHeA4UxsEp13VZPrGA=");
+	scep_msg_free(m);
+}
+
+static void test_wrong_key_names_recipient(void **state)
+{
+	struct scep_keys *k = keys_with("client-bad.key", NULL);
+	struct scep_msg *m = decode_file("strongswan-pkcsreq.der", k);
+
+	(void)state;
+	assert_int_equal(m->decrypt_state, SCEP_DECRYPT_FAILED);
+	assert_string_equal(m->decrypt_error, "none of the 1 loaded key opens the envelope "
+			    "(it is for " CAP_CA_SUBJECT " serial 01)");
+	assert_null(m->csr);
+	scep_msg_free(m);
+	scep_keys_free(k);
+}
+
+/* NDES-like GetCACert: RA signing cert, CA, RA encryption cert. */
+static void test_ca_roles(void **state)
+{
+	size_t len, n = 0;
+	uint8_t *body = test_load("ndes-ca-ra.p7b", &len);
+	struct scep_cert **certs = NULL;
+	char *err = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(scep_decode_ca_certs(body, len, &certs, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(certs[0]->subject,
+			    "O=scepdump test,CN=NDES-Exchange Enrollment Agent (Offline request)");
+	assert_string_equal(certs[0]->role, "RA-signing");
+	assert_string_equal(certs[0]->key_usage_names, "digitalSignature, nonRepudiation");
+	assert_string_equal(certs[0]->ext_key_usage, "1.3.6.1.4.1.311.20.2.1, clientAuth");
+	assert_string_equal(certs[1]->subject, CA_SUBJECT);
+	assert_string_equal(certs[1]->role, "CA");
+	assert_string_equal(certs[2]->role, "RA-encryption");
+	assert_string_equal(certs[2]->key_usage_names, "keyEncipherment");
+	assert_null(certs[2]->ext_key_usage);
+	/* validity against a reference time, not the clock */
+	assert_int_equal(scep_cert_validity(certs[2], certs[2]->not_before - 1), -1);
+	assert_int_equal(scep_cert_validity(certs[2], certs[2]->not_before), 0);
+	assert_int_equal(scep_cert_validity(certs[2], certs[2]->not_after), 0);
+	assert_int_equal(scep_cert_validity(certs[2], certs[2]->not_after + 1), 1);
+	for (i = 0; i < n; i++)
+		scep_cert_free(certs[i]);
+	free(certs);
+	free(body);
+
+	/* micromdm: the CA alone; ca-ra.p7b: CA + a client cert that can
+	 * both sign and encrypt */
+	body = test_load("getcacert.der", &len);
+	assert_int_equal(scep_decode_ca_certs(body, len, &certs, &n, &err), 0);
+	assert_string_equal(certs[0]->role, "CA");
+	scep_cert_free(certs[0]);
+	free(certs);
+	free(body);
+	body = test_load("ca-ra.p7b", &len);
+	assert_int_equal(scep_decode_ca_certs(body, len, &certs, &n, &err), 0);
+	assert_string_equal(certs[0]->role, "CA");
+	/* issued.pem: keyUsage digitalSignature only */
+	assert_string_equal(certs[1]->role, "RA-signing");
+	for (i = 0; i < n; i++)
+		scep_cert_free(certs[i]);
+	free(certs);
+	free(body);
+}
+
+static void test_keys_passphrase(void **state)
+{
+	struct scep_keys *k = scep_keys_new();
+	char err[512];
+	char *p = test_data_path("client-enc.key");
+	struct scep_msg *m;
+
+	(void)state;
+	assert_int_equal(scep_keys_load_pass(k, p, "not-it", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "wrong passphrase"));
+	assert_int_equal(scep_keys_load_pass(k, p, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--key-pass"));
+	assert_int_equal(scep_keys_count(k), 0);
+	assert_int_equal(scep_keys_load_pass(k, p, "scepdump", err, sizeof(err)), 0);
+	assert_int_equal(scep_keys_count(k), 1);
+	free(p);
+	/* encrypted DER PKCS#8 of client.key: it opens the CertRep */
+	p = test_data_path("client-enc.p8.der");
+	assert_int_equal(scep_keys_load_pass(k, p, "wrong", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "wrong passphrase"));
+	assert_int_equal(scep_keys_load_pass(k, p, "scepdump", err, sizeof(err)), 0);
+	assert_int_equal(scep_keys_count(k), 2);
+	free(p);
+	m = decode_file("certrep-success.der", k);
+	assert_int_equal(m->decrypt_state, SCEP_DECRYPT_OK);
+	assert_string_equal(m->issued->serial, "02");
+	scep_msg_free(m);
+	scep_keys_free(k);
+}
+
+/* Where a byte string first occurs in buf, or (size_t)-1. */
+static size_t find_bytes(const uint8_t *buf, size_t len, const uint8_t *pat, size_t plen)
+{
+	size_t i;
+
+	for (i = 0; plen <= len && i <= len - plen; i++)
+		if (memcmp(buf + i, pat, plen) == 0)
+			return i;
+	return (size_t)-1;
+}
+
+/* Cut a real message every 64 bytes (and just before/after the points
+ * that matter). What must come out depends on where the cut is: the
+ * envelope (recipient) comes before certificates and signerInfos, the
+ * SCEP attributes last. recip_name is the DER of the recipient's issuer
+ * Name, followed in the message by the serial INTEGER 02 01 <serial>. */
+static void cuts(const char *name, const char *ca_pem, uint8_t serial, const char *txid, int definite)
+{
+	size_t len, nlen, i, rpos, tpos, mpos;
+	uint8_t *der = test_load(name, &len);
+	uint8_t *pat;
+	char *p = test_data_path(ca_pem);
+	FILE *f = fopen(p, "r");
+	X509 *ca;
+	unsigned char *nder = NULL;
+	static const uint8_t MT_OID[] = { 0x06, 0x0a, 0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x02 };
+
+	assert_non_null(f);
+	ca = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	free(p);
+	assert_non_null(ca);
+	nlen = (size_t)i2d_X509_NAME(X509_get_subject_name(ca), &nder);
+	pat = malloc(nlen + 3);
+	memcpy(pat, nder, nlen);
+	pat[nlen] = 0x02;
+	pat[nlen + 1] = 0x01;
+	pat[nlen + 2] = serial;
+	rpos = find_bytes(der, len, pat, nlen + 3);
+	assert_true(rpos != (size_t)-1);
+	rpos += nlen + 3;                       /* the recipient's serial is whole from here */
+	tpos = find_bytes(der, len, (const uint8_t *)txid, strlen(txid));
+	assert_true(tpos != (size_t)-1);
+	tpos += strlen(txid);                   /* transactionID's value ends its attribute */
+	mpos = find_bytes(der, len, MT_OID, sizeof(MT_OID));
+	assert_true(mpos != (size_t)-1);
+	mpos += sizeof(MT_OID) + 6;             /* SET { PrintableString "19" } */
+
+	for (i = 16; i < len; i += (i + 64 < len ? 64 : 1)) {
+		struct scep_msg *m = scep_decode_pki_message(der, i, NULL);
+		char head[64];
+
+		assert_non_null(m);
+		assert_int_equal(m->decoded, 0);
+		assert_int_equal(m->partial, 1);
+		assert_string_equal(m->content_type, "pkcs7-signedData");
+		if (definite)
+			snprintf(head, sizeof(head), "truncated at byte %zu of %zu (inside ", i, len);
+		else
+			snprintf(head, sizeof(head), "truncated at byte %zu (inside ", i);
+		if (strncmp(m->error, head, strlen(head)) != 0)
+			fail_msg("%s cut at %zu: %s", name, i, m->error);
+		if (i >= rpos) {
+			if (m->n_recipients != 1)
+				fail_msg("%s cut at %zu (recipient ends at %zu): no recipient; %s", name, i,
+					 rpos, m->error);
+			assert_int_equal(m->recipients[0].serial[0], '0');
+			assert_int_equal(strtoul(m->recipients[0].serial, NULL, 16), serial);
+			assert_non_null(strstr(m->error, "recipient"));
+		} else {
+			assert_int_equal(m->n_recipients, 0);
+		}
+		if (i >= mpos)
+			assert_int_not_equal(m->message_type, SCEP_MT_NONE);
+		else
+			assert_int_equal(m->message_type, SCEP_MT_NONE);
+		if (i >= tpos)
+			assert_string_equal(m->transaction_id, txid);
+		else
+			assert_null(m->transaction_id);
+		scep_msg_free(m);
+	}
+	/* right at the points */
+	{
+		struct scep_msg *m = scep_decode_pki_message(der, rpos, NULL);
+
+		assert_int_equal(m->n_recipients, 1);
+		scep_msg_free(m);
+		m = scep_decode_pki_message(der, rpos - 1, NULL);
+		assert_int_equal(m->n_recipients, 0);
+		scep_msg_free(m);
+		m = scep_decode_pki_message(der, tpos, NULL);
+		assert_string_equal(m->transaction_id, txid);
+		assert_non_null(m->signer);
+		assert_non_null(strstr(m->error, "): recovered contentType, signer, recipient"));
+		assert_non_null(strstr(m->error, "transactionID"));
+		scep_msg_free(m);
+	}
+	OPENSSL_free(nder);
+	free(pat);
+	X509_free(ca);
+	free(der);
+}
+
+static void test_partial_cuts(void **state)
+{
+	(void)state;
+	cuts("pkcsreq.der", "ca.pem", 1, TXID_OK, 1);
+	cuts("pkcsreq-ber.der", "ca.pem", 1, TXID_OK, 0);
+	cuts("strongswan-pkcsreq.der", "cap-ca.pem", 1, "F930E10F7F0D9DA86AAF24E75EF5906029A3D357", 1);
+	cuts("renewal-req.der", "cap-ca.pem", 1, "9E5E8456699D039F5175BCBBBECF8A22187DB4DD", 1);
+}
+
+/* A cut message with its envelope whole still opens with a key: the CSR
+ * is read once messageType (after the envelope) is there. */
+static void test_partial_decrypts(void **state)
+{
+	struct scep_keys *k = keys_with("cap-ca.key", NULL);
+	size_t len;
+	uint8_t *der = test_load("strongswan-pkcsreq.der", &len);
+	struct scep_msg *m = scep_decode_pki_message(der, len - 40, k);
+
+	(void)state;
+	assert_int_equal(m->decoded, 0);
+	assert_int_equal(m->partial, 1);
+	assert_int_equal(m->decrypt_state, SCEP_DECRYPT_OK);
+	assert_string_equal(m->csr->subject, "CN=strongswan-enroll,O=scepdump,C=US");
+	assert_string_equal(m->error, "truncated at byte 2535 of 2575 (inside signature): recovered contentType, "
+			    "signer, recipient, contentEncryption, messageType, transactionID, senderNonce, CSR");
+	scep_msg_free(m);
+	/* the certificates' [0] tag overwritten: d2i refuses the message,
+	 * the walk skips the unknown element and still reads signerInfos */
+	m = scep_decode_pki_message(der, len, NULL);
+	{
+		size_t at = find_bytes(der, len, m->signer->der, m->signer->der_len);
+
+		assert_true(at != (size_t)-1 && at >= 4);
+		assert_int_equal(der[at - 4], 0xa0);
+		der[at - 4] = 0xa5;
+	}
+	scep_msg_free(m);
+	m = scep_decode_pki_message(der, len, k);
+	assert_int_equal(m->decoded, 0);
+	assert_int_equal(m->partial, 1);
+	assert_null(m->signer);
+	assert_string_equal(m->transaction_id, "F930E10F7F0D9DA86AAF24E75EF5906029A3D357");
+	assert_string_equal(m->recipients[0].serial, "01");
+	assert_string_equal(m->csr->subject, "CN=strongswan-enroll,O=scepdump,C=US");
+	assert_non_null(strstr(m->error, "damaged"));
+	assert_non_null(strstr(m->error, "recovered contentType, recipient, contentEncryption, messageType"));
+	scep_msg_free(m);
+	free(der);
+	scep_keys_free(k);
+}
+
+
+static X509 *load_cert(const char *name)
+{
+	char *p = test_data_path(name);
+	FILE *f = fopen(p, "r");
+	X509 *x;
+
+	assert_non_null(f);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	free(p);
+	assert_non_null(x);
+	return x;
+}
+
+/* A pkiMessage of type mt around content, made here with OpenSSL's CMS
+ * API the way SCEP clients do (no capture has CertPoll, GetCert or
+ * GetCRL): envelope to the test CA, signed with the client's key and
+ * certificate, messageType and transactionID as signed attributes. */
+static uint8_t *build_pki_message(int mt, const uint8_t *content, size_t clen, size_t *outlen)
+{
+	X509 *ca = load_cert("ca.pem"), *cert = load_cert("issued.pem");
+	char *kp = test_data_path("client.key");
+	FILE *kf = fopen(kp, "r");
+	EVP_PKEY *key;
+	STACK_OF(X509) *rcpt = sk_X509_new_null();
+	BIO *in = BIO_new_mem_buf(content, (int)clen), *ebio;
+	CMS_ContentInfo *env, *sd;
+	CMS_SignerInfo *si;
+	unsigned char *envder = NULL, *out = NULL;
+	int envlen, n;
+	char mts[8];
+	uint8_t *ret;
+
+	assert_non_null(kf);
+	key = PEM_read_PrivateKey(kf, NULL, NULL, NULL);
+	fclose(kf);
+	free(kp);
+	assert_non_null(key);
+	sk_X509_push(rcpt, ca);
+	env = CMS_encrypt(rcpt, in, EVP_aes_128_cbc(), CMS_BINARY);
+	assert_non_null(env);
+	envlen = i2d_CMS_ContentInfo(env, &envder);
+	assert_true(envlen > 0);
+	ebio = BIO_new_mem_buf(envder, envlen);
+	sd = CMS_sign(NULL, NULL, NULL, NULL, CMS_BINARY | CMS_PARTIAL);
+	assert_non_null(sd);
+	si = CMS_add1_signer(sd, cert, key, EVP_sha256(), CMS_BINARY);
+	assert_non_null(si);
+	snprintf(mts, sizeof(mts), "%d", mt);
+	{
+		ASN1_OBJECT *o = OBJ_txt2obj("2.16.840.1.113733.1.9.2", 1);
+		ASN1_OBJECT *tx = OBJ_txt2obj("2.16.840.1.113733.1.9.7", 1);
+
+		assert_int_equal(CMS_signed_add1_attr_by_OBJ(si, o, V_ASN1_PRINTABLESTRING, mts,
+							 (int)strlen(mts)), 1);
+		assert_int_equal(CMS_signed_add1_attr_by_OBJ(si, tx, V_ASN1_PRINTABLESTRING, "built-tx", 8), 1);
+		ASN1_OBJECT_free(o);
+		ASN1_OBJECT_free(tx);
+	}
+	assert_int_equal(CMS_final(sd, ebio, NULL, CMS_BINARY), 1);
+	n = i2d_CMS_ContentInfo(sd, &out);
+	assert_true(n > 0);
+	ret = malloc((size_t)n);
+	memcpy(ret, out, (size_t)n);
+	*outlen = (size_t)n;
+	OPENSSL_free(out);
+	OPENSSL_free(envder);
+	CMS_ContentInfo_free(sd);
+	CMS_ContentInfo_free(env);
+	BIO_free(ebio);
+	BIO_free(in);
+	sk_X509_free(rcpt);
+	X509_free(ca);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return ret;
+}
+
+static void test_pkiop_contents(void **state)
+{
+	struct scep_keys *k = keys_with("ca.key", NULL);
+	X509 *ca = load_cert("ca.pem"), *cl = load_cert("issued.pem");
+	PKCS7_ISSUER_AND_SERIAL *ias = PKCS7_ISSUER_AND_SERIAL_new();
+	unsigned char *c = NULL, *n1 = NULL, *n2 = NULL;
+	uint8_t *msg, *seq;
+	size_t mlen;
+	int clen, l1, l2, mts[] = { SCEP_MT_GETCERT, SCEP_MT_GETCRL };
+	unsigned i;
+	struct scep_msg *m;
+
+	(void)state;
+	/* GetCert / GetCRL: IssuerAndSerialNumber of serial 0x1234 */
+	X509_NAME_set(&ias->issuer, X509_get_subject_name(ca));
+	ASN1_INTEGER_set(ias->serial, 0x1234);
+	clen = i2d_PKCS7_ISSUER_AND_SERIAL(ias, &c);
+	assert_true(clen > 0);
+	for (i = 0; i < 2; i++) {
+		msg = build_pki_message(mts[i], c, (size_t)clen, &mlen);
+		m = scep_decode_pki_message(msg, mlen, k);
+		assert_int_equal(m->decoded, 1);
+		assert_null(m->error);
+		assert_int_equal(m->message_type, mts[i]);
+		assert_string_equal(m->transaction_id, "built-tx");
+		assert_int_equal(m->decrypt_state, SCEP_DECRYPT_OK);
+		assert_string_equal(m->req_issuer, CA_SUBJECT);
+		assert_string_equal(m->req_serial, "1234");
+		assert_null(m->req_subject);
+		scep_msg_free(m);
+		free(msg);
+	}
+	/* CertPoll: IssuerAndSubject ::= SEQUENCE { issuer, subject } */
+	l1 = i2d_X509_NAME(X509_get_subject_name(ca), &n1);
+	l2 = i2d_X509_NAME(X509_get_subject_name(cl), &n2);
+	assert_true(l1 > 0 && l2 > 0 && l1 + l2 < 65536);
+	seq = malloc((size_t)(l1 + l2 + 4));
+	seq[0] = 0x30;
+	seq[1] = 0x82;
+	seq[2] = (uint8_t)((l1 + l2) >> 8);
+	seq[3] = (uint8_t)(l1 + l2);
+	memcpy(seq + 4, n1, (size_t)l1);
+	memcpy(seq + 4 + l1, n2, (size_t)l2);
+	msg = build_pki_message(SCEP_MT_CERTPOLL, seq, (size_t)(l1 + l2 + 4), &mlen);
+	m = scep_decode_pki_message(msg, mlen, k);
+	assert_null(m->error);
+	assert_string_equal(m->req_issuer, CA_SUBJECT);
+	assert_string_equal(m->req_subject, CLIENT_SUBJECT);
+	assert_null(m->req_serial);
+	scep_msg_free(m);
+	free(msg);
+	/* a CertPoll whose content is an IssuerAndSerialNumber instead */
+	msg = build_pki_message(SCEP_MT_CERTPOLL, c, (size_t)clen, &mlen);
+	m = scep_decode_pki_message(msg, mlen, k);
+	assert_int_equal(m->decoded, 1);
+	assert_non_null(m->error);
+	assert_non_null(strstr(m->error, "IssuerAndSubject"));
+	scep_msg_free(m);
+	free(msg);
+	free(seq);
+	OPENSSL_free(n1);
+	OPENSSL_free(n2);
+	OPENSSL_free(c);
+	PKCS7_ISSUER_AND_SERIAL_free(ias);
+	X509_free(ca);
+	X509_free(cl);
+	scep_keys_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +1044,16 @@ int main(void)
 		cmocka_unit_test(test_ca_certs_pkcs7),
 		cmocka_unit_test(test_ca_certs_garbage),
 		cmocka_unit_test(test_keys_load_errors),
+		cmocka_unit_test(test_openssl_certmonger_get),
+		cmocka_unit_test(test_openssl_strongswan_post),
+		cmocka_unit_test(test_openssl_renewal),
+		cmocka_unit_test(test_openssl_certrep_failure),
+		cmocka_unit_test(test_wrong_key_names_recipient),
+		cmocka_unit_test(test_ca_roles),
+		cmocka_unit_test(test_keys_passphrase),
+		cmocka_unit_test(test_partial_cuts),
+		cmocka_unit_test(test_partial_decrypts),
+		cmocka_unit_test(test_pkiop_contents),
 	};
 
 	return cmocka_run_group_tests_name("pkcs7", tests, NULL, NULL);

@@ -600,6 +600,139 @@ static void test_error_text(void **state)
 	scep_event_free(ev);
 }
 
+
+/* ---- scep_decode_text: one message as a user pastes it ---- */
+
+static struct scep_msg *text_decode(const char *text, size_t len, const char *want_how)
+{
+	char *how = NULL;
+	struct scep_msg *m = scep_decode_text((const uint8_t *)text, len, NULL, &how);
+
+	assert_non_null(m);
+	assert_non_null(how);
+	assert_string_equal(how, want_how);
+	free(how);
+	return m;
+}
+
+static void expect_ok(struct scep_msg *m)
+{
+	if (!m->decoded)
+		fail_msg("not decoded: %s", m->error ? m->error : "?");
+	assert_int_equal(m->message_type, SCEP_MT_PKCSREQ);
+	assert_string_equal(m->transaction_id, TXID_OK);
+	scep_msg_free(m);
+}
+
+static void test_decode_text_forms(void **state)
+{
+	size_t len, blen, i;
+	uint8_t *der = test_load("pkcsreq.der", &len);
+	uint8_t *ber = test_load("pkcsreq-ber.der", &blen);
+	char *b = b64(der, len), *text, *enc;
+	char *how = NULL;
+	struct scep_msg *m;
+
+	(void)state;
+	m = scep_decode_text(der, len, NULL, &how);
+	assert_string_equal(how, "DER");
+	free(how);
+	expect_ok(m);
+	m = scep_decode_text(ber, blen, NULL, &how);
+	assert_string_equal(how, "BER");
+	free(how);
+	expect_ok(m);
+
+	/* PEM with 64-column lines, after a log prefix */
+	text = malloc(strlen(b) + strlen(b) / 64 + 128);
+	assert_non_null(text);
+	{
+		char *o = text + sprintf(text, "2026-03-02 client: -----BEGIN PKCS7-----\n");
+
+		for (i = 0; b[i]; i++) {
+			*o++ = b[i];
+			if (i % 64 == 63)
+				*o++ = '\n';
+		}
+		strcpy(o, "\n-----END PKCS7-----\n");
+	}
+	expect_ok(text_decode(text, strlen(text), "PEM"));
+	free(text);
+
+	/* bare base64 with CRLF, then unpadded URL-safe */
+	expect_ok(text_decode(b, strlen(b), "base64"));
+	text = strdup(b);
+	for (i = 0; text[i]; i++) {
+		if (text[i] == '+')
+			text[i] = '-';
+		else if (text[i] == '/')
+			text[i] = '_';
+		else if (text[i] == '=')
+			text[i] = '\0';
+	}
+	expect_ok(text_decode(text, strlen(text), "base64"));
+	free(text);
+
+	/* percent-encoded base64 alone */
+	enc = pct(b, 0);
+	expect_ok(text_decode(enc, strlen(enc), "percent-encoded base64"));
+
+	/* an iOS profiled log line: the URL ends at white space */
+	text = malloc(strlen(enc) + 256);
+	sprintf(text, "Mar  2 09:14:07 iPhone profiled[231] <Debug>: Performing synchronous URL request: "
+		"GET http://ndes.contoso.local/certsrv/mscep/mscep.dll?operation=PKIOperation&message=%s "
+		"(timeout 60)", enc);
+	expect_ok(text_decode(text, strlen(text), "URL message="));
+	/* an Android jscep line, raw base64 with '+' kept, a parameter after it */
+	sprintf(text, "03-02 09:14:07.120 I/jscep: transId=%s GET /scep?operation=PKIOperation&message=%s"
+		"&foo=1", TXID_OK, b);
+	expect_ok(text_decode(text, strlen(text), "URL message="));
+	free(text);
+
+	/* the certmonger request line from certmonger-get-enroll.pcap */
+	free(der);
+	der = test_load("certmonger-get-request.txt", &len);
+	m = text_decode((const char *)der, len, "URL message=");
+	assert_int_equal(m->decoded, 1);
+	assert_int_equal(m->der_len, 2726);
+	scep_msg_free(m);
+
+	free(enc);
+	free(b);
+	free(der);
+	free(ber);
+}
+
+static void test_decode_text_failures(void **state)
+{
+	struct scep_msg *m;
+
+	(void)state;
+	m = text_decode("hello, world", 12, "unrecognised");
+	assert_int_equal(m->decoded, 0);
+	assert_non_null(strstr(m->error, "not a pkiMessage"));
+	scep_msg_free(m);
+	m = text_decode("", 0, "unrecognised");
+	assert_string_equal(m->error, "empty input");
+	scep_msg_free(m);
+	m = scep_decode_text(NULL, 0, NULL, NULL);
+	assert_non_null(m);
+	assert_int_equal(m->decoded, 0);
+	scep_msg_free(m);
+	m = text_decode("GET /scep?operation=PKIOperation&message= HTTP/1.1", 51, "URL message=");
+	assert_string_equal(m->error, "message= is empty");
+	scep_msg_free(m);
+	m = text_decode("?message=MII*Bad", 16, "URL message=");
+	assert_int_equal(m->decoded, 0);
+	assert_non_null(strstr(m->error, "message=: byte 0x2a at offset 3 is not base64"));
+	scep_msg_free(m);
+	/* base64 of something that is not a pkiMessage */
+	m = text_decode("aGVsbG8gd29ybGQgaGVsbG8gd29ybGQ=", 32, "base64");
+	assert_int_equal(m->decoded, 0);
+	assert_non_null(strstr(m->error, "not a CMS ContentInfo"));
+	scep_msg_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +747,8 @@ int main(void)
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_cacert_label_lies),
 		cmocka_unit_test(test_error_text),
+		cmocka_unit_test(test_decode_text_forms),
+		cmocka_unit_test(test_decode_text_failures),
 	};
 
 	return cmocka_run_group_tests_name("scep", tests, NULL, NULL);
