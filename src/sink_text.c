@@ -266,7 +266,7 @@ static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct
 
 	if (ev->request_missing) {
 		print_line_start(out, t, ev->res_first_ts_ns, 0, 0);
-		fprintf(out, "%-14s (request not captured: the capture started after it)\n", scep_op_name(ev->op));
+		fprintf(out, "%-14s (request not in the capture: it came before the capture started or was lost)\n", scep_op_name(ev->op));
 		return;
 	}
 	print_line_start(out, t, ev->req_first_ts_ns, ev->req_first_frame, ev->req_last_frame);
