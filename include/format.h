@@ -9,7 +9,8 @@
 
 /* Upper-case hex of len bytes into out (2*len+1). */
 char *fmt_hex(const uint8_t *p, size_t len, char *out, size_t outlen);
-/* "2026-03-02 09:14:07.120" (UTC, ms) or, with iso=1, "2026-03-02T09:14:07.120456789Z". */
+/* "2026-03-02 09:14:07.120" (UTC, ms) or, with iso=1, RFC 3339 UTC with
+ * microseconds, "2026-03-02T09:14:07.120456Z". */
 char *fmt_time_ns(uint64_t ts_ns, int iso, char *out, size_t outlen);
 /* "2027-03-02" */
 char *fmt_date(time_t t, char *out, size_t outlen);

@@ -29,6 +29,7 @@ struct sd_options {
 	int check;
 	int show_secrets;
 	int checksums;              /* report bad IPv4/TCP checksums */
+	int color;                  /* ANSI colour in the text output */
 	size_t max_body;
 	size_t max_flows;
 	size_t max_flow_buffer;

@@ -9,6 +9,7 @@
 #include "packet.h"
 
 struct flow_table;
+struct scep_event;
 struct scep_keys;
 struct txn_table;
 
@@ -21,7 +22,10 @@ struct sd_ctx {
 	struct scep_keys *keys;
 	struct txn_table *txns;
 	uint64_t first_ts_ns, last_ts_ns;
+	uint64_t next_txn_expiry_ns;
 	int input_errors;
+	/* live capture: told of each SCEP exchange as it completes */
+	void (*on_event)(struct sd_ctx *ctx, const struct scep_event *ev);
 };
 
 /* Builds the stages from ctx->opt; prints one line and returns -1 when a

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 struct sd_ctx;
+struct scep_event;
 struct scep_msg;
 struct txn;
 
@@ -16,6 +17,9 @@ void sink_json_write(FILE *out, const struct sd_ctx *ctx);
 /* One transaction now (live capture prints each as it settles). */
 void sink_text_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t);
 void sink_json_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t);
+/* Live capture: one SCEP exchange as it completes. */
+void sink_text_event(FILE *out, const struct sd_ctx *ctx, const struct scep_event *ev);
+void sink_json_event(FILE *out, const struct sd_ctx *ctx, const struct scep_event *ev);
 /* scepdump decode: one message; how says in which form it came. */
 void sink_text_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m, const char *how);
 void sink_json_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m, const char *how);

@@ -52,6 +52,9 @@ struct txn_table *txn_table_new(void);
 void txn_table_on_close(struct txn_table *t, txn_closed_cb cb, void *arg);
 /* Takes ownership of ev. */
 void txn_add_event(struct txn_table *t, struct scep_event *ev);
+/* Live capture: transactions with no new event for timeout_ns are settled
+ * and handed to the close callback as they stand (e.g. still PENDING). */
+void txn_expire(struct txn_table *t, uint64_t now_ns, uint64_t timeout_ns);
 /* End of input: open transactions get their final verdict, findings are
  * computed, and the table is ordered by first event time. */
 void txn_finish(struct txn_table *t);

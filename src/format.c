@@ -31,7 +31,7 @@ char *fmt_time_ns(uint64_t ts_ns, int iso, char *out, size_t outlen)
 	gmtime_r(&secs, &tm);
 	strftime(base, sizeof(base), iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
 	if (iso)
-		snprintf(out, outlen, "%s.%09luZ", base, frac);
+		snprintf(out, outlen, "%s.%06luZ", base, frac / 1000ul);
 	else
 		snprintf(out, outlen, "%s.%03lu", base, frac / 1000000ul);
 	return out;

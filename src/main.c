@@ -127,6 +127,15 @@ static int run_decode(struct sd_ctx *ctx)
 	return status;
 }
 
+static void stream_event(struct sd_ctx *ctx, const struct scep_event *ev)
+{
+	if (ctx->opt.json)
+		sink_json_event(stdout, ctx, ev);
+	else if (!ctx->opt.quiet)
+		sink_text_event(stdout, ctx, ev);
+	fflush(stdout);
+}
+
 static struct capture *open_source(const struct sd_options *o, char *err, size_t errlen)
 {
 	if (o->mode == MODE_LIVE) {
@@ -170,22 +179,37 @@ static void print_kernel_stats(const struct sd_ctx *ctx, struct capture *cap)
 		(unsigned long long)received, (unsigned long long)dropped);
 }
 
-static int exit_status(const struct sd_ctx *ctx)
+/* --check: every transaction that did not end ISSUED or DELIVERED is named
+ * on stderr, so a regression job's log says what broke. */
+static int check_failures(const struct sd_ctx *ctx)
 {
-	size_t i;
+	char cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN];
+	size_t i, failed = 0;
 
-	if (ctx->input_errors)
-		return 2;
-	if (!ctx->opt.check)
-		return 0;
 	for (i = 0; i < txn_count(ctx->txns); i++) {
 		const struct txn *t = txn_get(ctx->txns, i);
 
-		if (t->verdict != VERDICT_NONE && t->verdict != VERDICT_ISSUED &&
-		    t->verdict != VERDICT_DELIVERED)
-			return 1;
+		if (t->verdict == VERDICT_NONE || t->verdict == VERDICT_ISSUED ||
+		    t->verdict == VERDICT_DELIVERED)
+			continue;
+		failed++;
+		fprintf(stderr, "scepdump: check: %s%s %s -> %s %s%s%s\n",
+			t->transaction_id ? "txn " : "no transactionID",
+			t->transaction_id ? t->transaction_id : "",
+			endpoint_str(&t->client, cli, sizeof(cli)), endpoint_str(&t->server, srv, sizeof(srv)),
+			txn_verdict_name(t->verdict), t->reason ? " " : "", t->reason ? t->reason : "");
 	}
-	return 0;
+	if (failed)
+		fprintf(stderr, "scepdump: check: %zu of %zu transactions did not end ISSUED\n",
+			failed, txn_count(ctx->txns));
+	return failed ? 1 : 0;
+}
+
+static int exit_status(const struct sd_ctx *ctx)
+{
+	if (ctx->input_errors)
+		return 2;
+	return ctx->opt.check ? check_failures(ctx) : 0;
 }
 
 int main(int argc, char **argv)
@@ -224,8 +248,10 @@ int main(int argc, char **argv)
 		options_free(&ctx.opt);
 		return 2;
 	}
-	if (ctx.opt.mode == MODE_LIVE)
+	if (ctx.opt.mode == MODE_LIVE) {
 		txn_table_on_close(ctx.txns, stream_txn, &ctx);
+		ctx.on_event = stream_event;
+	}
 	signal_capture = cap;
 	install_signal_handlers();
 	read_packets(&ctx, cap);

@@ -5,13 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "options.h"
 
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
-	OPT_IDLE_TIMEOUT, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS
+	OPT_IDLE_TIMEOUT, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR
 };
 
 static const struct option long_options[] = {
@@ -28,6 +29,8 @@ static const struct option long_options[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 	{ "checksums", no_argument, NULL, OPT_CHECKSUMS },
+	{ "color", optional_argument, NULL, OPT_COLOR },
+	{ "colour", optional_argument, NULL, OPT_COLOR },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "max-flow-buffer", required_argument, NULL, OPT_MAX_FLOW_BUFFER },
@@ -59,6 +62,7 @@ void options_usage(FILE *out)
 	      "      --json               JSON Lines instead of the text timeline\n"
 	      "  -v, --verbose            add certificates, attributes, algorithms, counters\n"
 	      "  -q, --quiet              print only the summary\n"
+	      "      --color[=WHEN]       colour verdicts and findings: auto (a terminal), always, never\n"
 	      "      --show-secrets       print challenge passwords (hidden by default)\n"
 	      "      --check              exit 1 when a transaction did not end ISSUED/DELIVERED\n"
 	      "Limits:\n"
@@ -138,6 +142,7 @@ static void set_defaults(struct sd_options *o)
 	o->max_flow_buffer = 1u << 20;
 	o->max_total_buffer = 256u << 20;
 	o->idle_timeout_ns = 300ull * 1000000000ull;
+	o->color = isatty(STDOUT_FILENO);    /* --color=auto */
 }
 
 static int handle_option(struct sd_options *o, int c, const char *arg)
@@ -179,6 +184,18 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case OPT_CHECK: o->check = 1; return 0;
 	case OPT_SHOW_SECRETS: o->show_secrets = 1; return 0;
 	case OPT_CHECKSUMS: o->checksums = 1; return 0;
+	case OPT_COLOR:
+		if (!arg || !strcmp(arg, "always"))
+			o->color = 1;
+		else if (!strcmp(arg, "never"))
+			o->color = 0;
+		else if (!strcmp(arg, "auto"))
+			o->color = isatty(STDOUT_FILENO);
+		else {
+			fprintf(stderr, "scepdump: --color: '%s' is not auto, always or never\n", arg);
+			return -1;
+		}
+		return 0;
 	case OPT_MAX_BODY: return parse_size("max-body", arg, &o->max_body);
 	case OPT_MAX_FLOWS: return parse_size("max-flows", arg, &o->max_flows);
 	case OPT_MAX_FLOW_BUFFER: return parse_size("max-flow-buffer", arg, &o->max_flow_buffer);

@@ -40,6 +40,8 @@ static void on_http_exchange(void *arg, const struct http_exchange *x)
 	ctx->cnt.scep_exchanges++;
 	if (ev->problem)
 		ctx->cnt.scep_decode_errors++;
+	if (ctx->on_event)
+		ctx->on_event(ctx, ev);
 	txn_add_event(ctx->txns, ev);
 }
 
@@ -165,6 +167,11 @@ void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p)
 	}
 	flow_table_input(ctx->flows, &seg);
 	flow_table_expire(ctx->flows, p->ts_ns);
+	/* a scan of open transactions at most once a second of capture time */
+	if (p->ts_ns >= ctx->next_txn_expiry_ns) {
+		txn_expire(ctx->txns, p->ts_ns, ctx->opt.idle_timeout_ns);
+		ctx->next_txn_expiry_ns = p->ts_ns + 1000000000ull;
+	}
 }
 
 void pipeline_finish(struct sd_ctx *ctx)

@@ -9,6 +9,7 @@
 #include "pipeline.h"
 #include "scep.h"
 #include "sink.h"
+#include "summary.h"
 #include "txn.h"
 
 static void set_str(json_t *o, const char *k, const char *v)
@@ -280,25 +281,58 @@ static json_t *txn_json(const struct sd_ctx *ctx, const struct txn *t)
 	return o;
 }
 
-static json_t *summary_json(const struct sd_ctx *ctx)
+static json_t *verdict_counts_json(const size_t *by_verdict)
 {
-	json_t *o = json_object(), *v = json_object(), *c = json_object();
+	json_t *o = json_object();
+	size_t v;
+
+	for (v = VERDICT_ISSUED; v < VERDICT_COUNT; v++)
+		if (by_verdict[v])
+			set_int(o, txn_verdict_name((enum txn_verdict)v), (long long)by_verdict[v]);
+	return o;
+}
+
+static json_t *groups_json(const struct summary_group *g, size_t n)
+{
+	json_t *o = json_object();
+	char ep[ENDPOINT_STRLEN];
 	size_t i;
 
-	set_str(o, "type", "summary");
-	for (i = 0; i < txn_count(ctx->txns); i++) {
-		const struct txn *t = txn_get(ctx->txns, i);
-		const char *name = t->verdict == VERDICT_NONE ? "ENDPOINT_ONLY" : txn_verdict_name(t->verdict);
-		json_t *cur = json_object_get(v, name);
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, g[i].ep.port ? endpoint_str(&g[i].ep, ep, sizeof(ep))
+						    : endpoint_addr_str(&g[i].ep, ep, sizeof(ep)),
+				    verdict_counts_json(g[i].by_verdict));
+	return o;
+}
 
-		json_object_set_new(v, name, json_integer(cur ? json_integer_value(cur) + 1 : 1));
+static json_t *summary_json(const struct sd_ctx *ctx)
+{
+	json_t *o = json_object(), *c = json_object(), *lat;
+	struct summary s;
+
+	set_str(o, "type", "summary");
+	if (summary_build(ctx->txns, &s) < 0)
+		return o;
+	set_int(o, "transactions", (long long)s.transactions);
+	set_int(o, "endpoint_groups", (long long)s.endpoint_groups);
+	json_object_set_new(o, "verdicts", verdict_counts_json(s.by_verdict));
+	json_object_set_new(o, "per_server", groups_json(s.servers, s.n_servers));
+	json_object_set_new(o, "per_client", groups_json(s.clients, s.n_clients));
+	if (s.n_latency) {
+		lat = json_object();
+		set_int(lat, "enrollments", (long long)s.n_latency);
+		set_int(lat, "p50_us", (long long)(s.latency_p50 / 1000));
+		set_int(lat, "p90_us", (long long)(s.latency_p90 / 1000));
+		set_int(lat, "p99_us", (long long)(s.latency_p99 / 1000));
+		set_int(lat, "max_us", (long long)(s.latency_max / 1000));
+		json_object_set_new(o, "latency", lat);
 	}
-	set_int(o, "transactions", (long long)txn_count(ctx->txns));
-	json_object_set_new(o, "verdicts", v);
+	set_int(o, "damaged_exchanges", (long long)s.damaged_exchanges);
 #define JSON_COUNTER(name) set_int(c, #name, (long long)ctx->cnt.name);
 	COUNTERS_LIST(JSON_COUNTER)
 #undef JSON_COUNTER
 	json_object_set_new(o, "counters", c);
+	summary_free(&s);
 	return o;
 }
 
@@ -332,5 +366,21 @@ void sink_json_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m
 	set_str(o, "input_form", how);
 	set_int(o, "length", (long long)m->der_len);
 	json_object_set_new(o, "pki_message", msg_json(ctx, m));
+	emit(out, o);
+}
+
+void sink_json_event(FILE *out, const struct sd_ctx *ctx, const struct scep_event *ev)
+{
+	json_t *o = json_object(), *e = event_json(ctx, ev);
+	const char *tid = ev->request && ev->request->transaction_id ? ev->request->transaction_id :
+			  ev->reply ? ev->reply->transaction_id : NULL;
+	const char *k;
+	json_t *v;
+
+	set_str(o, "type", "event");
+	json_object_set_new(o, "transaction_id", tid ? json_string(tid) : json_null());
+	json_object_foreach(e, k, v)
+		json_object_set(o, k, v);
+	json_decref(e);
 	emit(out, o);
 }

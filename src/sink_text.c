@@ -10,7 +10,33 @@
 #include "pipeline.h"
 #include "scep.h"
 #include "sink.h"
+#include "summary.h"
 #include "txn.h"
+
+/* ANSI colours, only when --color says so (auto: stdout is a terminal). */
+static const char *verdict_colour(enum txn_verdict v)
+{
+	switch (v) {
+	case VERDICT_ISSUED:
+	case VERDICT_DELIVERED: return "\033[32m";
+	case VERDICT_PENDING: return "\033[33m";
+	case VERDICT_NONE: return "";
+	default: return "\033[1;31m";
+	}
+}
+
+static void paint(FILE *out, const struct sd_ctx *ctx, const char *colour, const char *text)
+{
+	if (ctx->opt.color && *colour)
+		fprintf(out, "%s%s\033[0m", colour, text);
+	else
+		fputs(text, out);
+}
+
+static void paint_verdict(FILE *out, const struct sd_ctx *ctx, enum txn_verdict v)
+{
+	paint(out, ctx, verdict_colour(v), txn_verdict_name(v));
+}
 
 static const char *msg_type_label(int mt, char *buf, size_t len)
 {
@@ -334,7 +360,7 @@ static void print_event(FILE *out, const struct sd_ctx *ctx, const struct txn *t
 	}
 }
 
-static void print_header(FILE *out, const struct txn *t)
+static void print_header(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
 {
 	char ts[40], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], addr[ENDPOINT_STRLEN], mt[32], d[32];
 	const struct scep_event *first = t->n_events ? t->events[0] : NULL;
@@ -353,8 +379,10 @@ static void print_header(FILE *out, const struct txn *t)
 		fprintf(out, " (%s)", first->host);
 	if (t->subject)
 		fprintf(out, "  %s", t->subject);
-	if (t->verdict != VERDICT_NONE)
-		fprintf(out, "  %s", txn_verdict_name(t->verdict));
+	if (t->verdict != VERDICT_NONE) {
+		fputs("  ", out);
+		paint_verdict(out, ctx, t->verdict);
+	}
 	if (t->reason)
 		fprintf(out, " %s", t->reason);
 	fprintf(out, "  %s\n", fmt_duration_ns(t->last_ts_ns - t->first_ts_ns, d, sizeof(d)));
@@ -364,45 +392,82 @@ void sink_text_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
 {
 	size_t i;
 
-	print_header(out, t);
+	print_header(out, ctx, t);
 	for (i = 0; i < t->n_events; i++)
 		print_event(out, ctx, t, t->events[i]);
-	for (i = 0; i < t->n_findings; i++)
-		fprintf(out, "   finding: %s\n", t->findings[i]);
+	for (i = 0; i < t->n_findings; i++) {
+		fputs("   ", out);
+		paint(out, ctx, "\033[33m", "finding:");
+		fprintf(out, " %s\n", t->findings[i]);
+	}
+}
+
+static void print_verdict_counts(FILE *out, const struct sd_ctx *ctx, const size_t *by_verdict)
+{
+	const char *sep = "";
+	size_t v;
+
+	for (v = VERDICT_ISSUED; v < VERDICT_COUNT; v++) {
+		if (!by_verdict[v])
+			continue;
+		fprintf(out, "%s%zu ", sep, by_verdict[v]);
+		paint_verdict(out, ctx, (enum txn_verdict)v);
+		sep = ", ";
+	}
+}
+
+/* At most this many servers (and, with -v, clients) are listed by name. */
+#define SUMMARY_GROUPS_SHOWN 10
+
+static void print_groups(FILE *out, const struct sd_ctx *ctx, const char *label,
+			 const struct summary_group *g, size_t n)
+{
+	char ep[ENDPOINT_STRLEN];
+	size_t i;
+
+	for (i = 0; i < n && i < SUMMARY_GROUPS_SHOWN; i++) {
+		fprintf(out, "%s %s: %zu (", i ? "," : label,
+			g[i].ep.port ? endpoint_str(&g[i].ep, ep, sizeof(ep)) : endpoint_addr_str(&g[i].ep, ep, sizeof(ep)),
+			g[i].total);
+		print_verdict_counts(out, ctx, g[i].by_verdict);
+		fputc(')', out);
+	}
+	if (n > SUMMARY_GROUPS_SHOWN)
+		fprintf(out, ", and %zu more", n - SUMMARY_GROUPS_SHOWN);
+	if (n)
+		fputc('\n', out);
 }
 
 static void print_summary(FILE *out, const struct sd_ctx *ctx)
 {
-	size_t counts[VERDICT_DELIVERED + 1] = { 0 };
-	size_t i, n = 0, endpoint = 0;
-	int first = 1;
+	const struct counters *c = &ctx->cnt;
+	struct summary s;
+	char d1[32], d2[32], d3[32], d4[32];
 
-	for (i = 0; i < txn_count(ctx->txns); i++) {
-		const struct txn *t = txn_get(ctx->txns, i);
-
-		if (t->verdict == VERDICT_NONE)
-			endpoint++;
-		else {
-			counts[t->verdict]++;
-			n++;
-		}
-	}
-	fprintf(out, "%zu transaction%s", n, n == 1 ? "" : "s");
-	for (i = VERDICT_ISSUED; i <= VERDICT_DELIVERED; i++) {
-		if (!counts[i])
-			continue;
-		fprintf(out, "%s %zu %s", first ? ":" : ",", counts[i], txn_verdict_name((enum txn_verdict)i));
-		first = 0;
-	}
-	if (endpoint)
-		fprintf(out, "; %zu endpoint-only group%s", endpoint, endpoint == 1 ? "" : "s");
-	fprintf(out, " | %llu packets, %llu flows, %llu SCEP exchanges, %llu capped\n",
-		(unsigned long long)ctx->cnt.packets, (unsigned long long)ctx->cnt.flows,
-		(unsigned long long)ctx->cnt.scep_exchanges,
-		(unsigned long long)(ctx->cnt.flows_capped + ctx->cnt.reasm_bytes_capped + ctx->cnt.http_bodies_capped));
+	if (summary_build(ctx->txns, &s) < 0)
+		return;
+	fprintf(out, "%zu transaction%s%s", s.transactions, s.transactions == 1 ? "" : "s",
+		s.transactions ? ": " : "");
+	print_verdict_counts(out, ctx, s.by_verdict);
+	if (s.endpoint_groups)
+		fprintf(out, "; %zu endpoint-only group%s", s.endpoint_groups, s.endpoint_groups == 1 ? "" : "s");
+	fprintf(out, " | %llu packets, %llu flows, %llu SCEP exchanges | %llu damaged, %llu non-SCEP skipped, %llu capped\n",
+		(unsigned long long)c->packets, (unsigned long long)c->flows,
+		(unsigned long long)c->scep_exchanges, (unsigned long long)s.damaged_exchanges,
+		(unsigned long long)c->http_skipped,
+		(unsigned long long)(c->flows_capped + c->http_bodies_capped + (c->reasm_bytes_capped ? 1 : 0)));
+	if (s.n_latency)
+		fprintf(out, "latency (first PKIOperation to last CertRep, %zu enrollments): p50 %s, p90 %s, p99 %s, max %s\n",
+			s.n_latency, fmt_duration_ns(s.latency_p50, d1, sizeof(d1)),
+			fmt_duration_ns(s.latency_p90, d2, sizeof(d2)), fmt_duration_ns(s.latency_p99, d3, sizeof(d3)),
+			fmt_duration_ns(s.latency_max, d4, sizeof(d4)));
+	print_groups(out, ctx, "servers:", s.servers, s.n_servers);
+	if (ctx->opt.verbose)
+		print_groups(out, ctx, "clients:", s.clients, s.n_clients);
 	if (ctx->opt.checksums)
 		fprintf(out, "checksums: %llu bad IPv4 header, %llu bad TCP (verified with --checksums; offloading makes them wrong on the capturing host)\n",
-			(unsigned long long)ctx->cnt.ip_checksum_bad, (unsigned long long)ctx->cnt.tcp_checksum_bad);
+			(unsigned long long)c->ip_checksum_bad, (unsigned long long)c->tcp_checksum_bad);
+	summary_free(&s);
 }
 
 static void print_counters(FILE *out, const struct counters *c)
@@ -456,4 +521,30 @@ void sink_text_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m
 		fprintf(out, "      not decrypted: %s\n", m->decrypt_error ? m->decrypt_error : "?");
 	else if (m->enveloped && m->decrypt_state == SCEP_DECRYPT_NOT_TRIED)
 		fputs("      envelope not opened: give the recipient's key with --key\n", out);
+}
+
+/* Live: one line per exchange as it completes, before its block. */
+void sink_text_event(FILE *out, const struct sd_ctx *ctx, const struct scep_event *ev)
+{
+	char ts[40], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], mt[32];
+	const struct scep_msg *rq = ev->request, *rp = ev->reply;
+
+	fprintf(out, "* %s  %s -> %s  %s", fmt_time_ns(ev->req_first_ts_ns ? ev->req_first_ts_ns : ev->res_first_ts_ns, 0, ts, sizeof(ts)),
+		endpoint_str(&ev->client, cli, sizeof(cli)), endpoint_str(&ev->server, srv, sizeof(srv)),
+		scep_op_name(ev->op));
+	if (rq && rq->decoded)
+		fprintf(out, " %s", msg_type_label(rq->message_type, mt, sizeof(mt)));
+	if ((rq && rq->transaction_id) || (rp && rp->transaction_id))
+		fprintf(out, " txn %s", rq && rq->transaction_id ? rq->transaction_id : rp->transaction_id);
+	if (!ev->has_response)
+		fputs(" -> no response yet", out);
+	else
+		fprintf(out, " -> %d", ev->status);
+	if (rp && rp->decoded && scep_pki_status_name(rp->pki_status)) {
+		fprintf(out, " %s", scep_pki_status_name(rp->pki_status));
+		if (rp->pki_status == SCEP_STATUS_FAILURE && scep_fail_info_name(rp->fail_info))
+			fprintf(out, " %s", scep_fail_info_name(rp->fail_info));
+	}
+	fputc('\n', out);
+	(void)ctx;
 }

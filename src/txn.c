@@ -221,6 +221,15 @@ static int reply_is_final(const struct scep_event *ev)
 
 static void settle(struct txn *t);
 
+static void stream_if_wanted(struct txn_table *tt, struct txn *t)
+{
+	if (!tt->on_close || t->streamed)
+		return;
+	settle(t);
+	t->streamed = 1;
+	tt->on_close(tt->on_close_arg, t);
+}
+
 static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 {
 	const char *tid = event_tid(ev);
@@ -257,10 +266,23 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 	}
 	if (!tid || reply_is_final(ev))
 		t->closed = 1;
-	if (t->closed && tt->on_close) {
-		settle(t);
-		t->streamed = 1;
-		tt->on_close(tt->on_close_arg, t);
+	if (t->closed)
+		stream_if_wanted(tt, t);
+}
+
+void txn_expire(struct txn_table *tt, uint64_t now_ns, uint64_t timeout_ns)
+{
+	size_t i;
+
+	if (!tt->on_close)
+		return;
+	for (i = 0; i < tt->n; i++) {
+		struct txn *t = tt->txns[i];
+
+		if (t->closed || t->last_ts_ns + timeout_ns > now_ns)
+			continue;
+		t->closed = 1;
+		stream_if_wanted(tt, t);
 	}
 }
 

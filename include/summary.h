@@ -1,0 +1,35 @@
+/* summary.h - the end-of-run figures both sinks print: transactions per
+ * verdict, per server and per client, and enrollment latency. */
+#ifndef SCEPDUMP_SUMMARY_H
+#define SCEPDUMP_SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+#include "txn.h"
+
+#define VERDICT_COUNT (VERDICT_DELIVERED + 1)
+
+struct summary_group {
+	struct endpoint ep;         /* servers: addr:port; clients: addr, port 0 */
+	size_t total;
+	size_t by_verdict[VERDICT_COUNT];
+};
+
+struct summary {
+	size_t transactions;        /* with a transactionID or a verdict */
+	size_t endpoint_groups;     /* endpoint-level groups without a verdict */
+	size_t by_verdict[VERDICT_COUNT];
+	/* first PKIOperation request byte to the last response byte */
+	size_t n_latency;
+	uint64_t latency_p50, latency_p90, latency_p99, latency_max;
+	uint64_t damaged_exchanges;
+	struct summary_group *servers, *clients;   /* most transactions first */
+	size_t n_servers, n_clients;
+};
+
+int summary_build(const struct txn_table *tt, struct summary *s);
+void summary_free(struct summary *s);
+
+#endif

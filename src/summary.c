@@ -1,0 +1,136 @@
+/* summary.c - end-of-run figures from the finished transaction table;
+ * ordered deterministically (count, then address) for stable output. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scep.h"
+#include "summary.h"
+
+static struct summary_group *group_for(struct summary_group **arr, size_t *n,
+				       const struct endpoint *ep)
+{
+	struct summary_group *g;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (endpoint_eq(&(*arr)[i].ep, ep))
+			return &(*arr)[i];
+	g = realloc(*arr, (*n + 1) * sizeof(**arr));
+	if (!g)
+		return NULL;
+	*arr = g;
+	g = &(*arr)[(*n)++];
+	memset(g, 0, sizeof(*g));
+	g->ep = *ep;
+	return g;
+}
+
+static void count_in(struct summary_group **arr, size_t *n, const struct endpoint *ep,
+		     enum txn_verdict v)
+{
+	struct summary_group *g = group_for(arr, n, ep);
+
+	if (g) {
+		g->total++;
+		g->by_verdict[v]++;
+	}
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct summary_group *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	if (x->ep.family != y->ep.family)
+		return x->ep.family < y->ep.family ? -1 : 1;
+	if (memcmp(x->ep.addr, y->ep.addr, 16))
+		return memcmp(x->ep.addr, y->ep.addr, 16);
+	return x->ep.port < y->ep.port ? -1 : x->ep.port > y->ep.port;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The enrollment's own latency: its first PKIOperation request to the last
+ * byte of its last response (preparation exchanges left out). */
+static int txn_latency(const struct txn *t, uint64_t *lat)
+{
+	uint64_t start = 0, end = 0;
+	size_t i;
+
+	for (i = 0; i < t->n_events; i++) {
+		const struct scep_event *e = t->events[i];
+
+		if (e->op != SCEP_OP_PKIOPERATION || !e->has_response || e->request_missing)
+			continue;
+		if (!start || e->req_first_ts_ns < start)
+			start = e->req_first_ts_ns;
+		if (e->res_last_ts_ns > end)
+			end = e->res_last_ts_ns;
+	}
+	if (!start || end < start)
+		return 0;
+	*lat = end - start;
+	return 1;
+}
+
+/* Nearest-rank percentile of sorted values. */
+static uint64_t percentile(const uint64_t *v, size_t n, unsigned pct)
+{
+	size_t rank = (n * pct + 99) / 100;
+
+	return v[rank ? rank - 1 : 0];
+}
+
+int summary_build(const struct txn_table *tt, struct summary *s)
+{
+	uint64_t *lat = NULL;
+	size_t i, k;
+
+	memset(s, 0, sizeof(*s));
+	if (txn_count(tt) && !(lat = calloc(txn_count(tt), sizeof(*lat))))
+		return -1;
+	for (i = 0; i < txn_count(tt); i++) {
+		const struct txn *t = txn_get(tt, i);
+		struct endpoint client = t->client;
+
+		for (k = 0; k < t->n_events; k++)
+			s->damaged_exchanges += t->events[k]->damaged != 0;
+		if (t->verdict == VERDICT_NONE) {
+			s->endpoint_groups++;
+			continue;
+		}
+		s->transactions++;
+		s->by_verdict[t->verdict]++;
+		client.port = 0;
+		count_in(&s->servers, &s->n_servers, &t->server, t->verdict);
+		count_in(&s->clients, &s->n_clients, &client, t->verdict);
+		if (txn_latency(t, &lat[s->n_latency]))
+			s->n_latency++;
+	}
+	if (s->n_latency) {
+		qsort(lat, s->n_latency, sizeof(*lat), cmp_u64);
+		s->latency_p50 = percentile(lat, s->n_latency, 50);
+		s->latency_p90 = percentile(lat, s->n_latency, 90);
+		s->latency_p99 = percentile(lat, s->n_latency, 99);
+		s->latency_max = lat[s->n_latency - 1];
+	}
+	free(lat);
+	if (s->n_servers)
+		qsort(s->servers, s->n_servers, sizeof(*s->servers), cmp_group);
+	if (s->n_clients)
+		qsort(s->clients, s->n_clients, sizeof(*s->clients), cmp_group);
+	return 0;
+}
+
+void summary_free(struct summary *s)
+{
+	free(s->servers);
+	free(s->clients);
+	memset(s, 0, sizeof(*s));
+}
