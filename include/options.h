@@ -23,6 +23,7 @@ struct sd_options {
 	char *filter;               /* -f or trailing words, owned */
 	int snaplen;
 	const char *drop_user;
+	const char *write_file;     /* -w: packets of SCEP connections */
 	int json;
 	int verbose;
 	int quiet;

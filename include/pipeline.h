@@ -4,6 +4,7 @@
 #define SCEPDUMP_PIPELINE_H
 
 #include "counters.h"
+#include "extract.h"
 #include "http1.h"
 #include "options.h"
 #include "packet.h"
@@ -23,6 +24,7 @@ struct sd_ctx {
 	struct txn_table *txns;
 	uint64_t first_ts_ns, last_ts_ns;
 	uint64_t next_txn_expiry_ns;
+	struct extract_list scep_flows;     /* for -w: connections that carried SCEP */
 	int input_errors;
 	/* live capture: told of each SCEP exchange as it completes */
 	void (*on_event)(struct sd_ctx *ctx, const struct scep_event *ev);

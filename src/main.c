@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "extract.h"
 #include "options.h"
 #include "pipeline.h"
 #include "scep.h"
@@ -262,6 +263,9 @@ int main(int argc, char **argv)
 		sink_text_write(stdout, &ctx);
 	fflush(stdout);
 	print_kernel_stats(&ctx, cap);
+	if (ctx.opt.write_file && !stop_requested &&
+	    extract_write(&ctx.scep_flows, ctx.opt.files, ctx.opt.n_files, ctx.opt.write_file) < 0)
+		ctx.input_errors++;
 	status = exit_status(&ctx);
 	signal_capture = NULL;
 	capture_close(cap);

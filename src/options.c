@@ -21,6 +21,7 @@ static const struct option long_options[] = {
 	{ "filter", required_argument, NULL, 'f' },
 	{ "snaplen", required_argument, NULL, 's' },
 	{ "user", required_argument, NULL, 'Z' },
+	{ "write", required_argument, NULL, 'w' },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "key-pass", required_argument, NULL, OPT_KEY_PASS },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -59,6 +60,8 @@ void options_usage(FILE *out)
 	      "      --checksums          verify IPv4 and TCP checksums and report bad ones\n"
 	      "                           (off by default: offloaded captures carry wrong ones)\n"
 	      "Output:\n"
+	      "  -w, --write FILE         also write the packets of the connections that carried\n"
+	      "                           SCEP to a new pcap (needs -r files: they are read twice)\n"
 	      "      --json               JSON Lines instead of the text timeline\n"
 	      "  -v, --verbose            add certificates, attributes, algorithms, counters\n"
 	      "  -q, --quiet              print only the summary\n"
@@ -132,6 +135,28 @@ static int check_decode_args(struct sd_options *o, int argc, char **argv)
 	return 0;
 }
 
+/* -w reads the inputs a second time: only files can be read again. */
+static int write_file_ok(const struct sd_options *o)
+{
+	size_t i;
+
+	if (o->mode == MODE_LIVE) {
+		fprintf(stderr, "scepdump: -w works on -r files, not on a live capture; save with tcpdump -w, then run scepdump -r\n");
+		return 0;
+	}
+	for (i = 0; i < o->n_files; i++) {
+		if (!strcmp(o->files[i], "-")) {
+			fprintf(stderr, "scepdump: -w cannot be used with -r - (standard input cannot be read twice)\n");
+			return 0;
+		}
+		if (!strcmp(o->files[i], o->write_file)) {
+			fprintf(stderr, "scepdump: -w %s: that is an input file\n", o->write_file);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static void set_defaults(struct sd_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -178,6 +203,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		o->snaplen = (int)v;
 		return 0;
 	case 'Z': o->drop_user = arg; return 0;
+	case 'w': o->write_file = arg; return 0;
 	case OPT_JSON: o->json = 1; return 0;
 	case 'v': o->verbose++; return 0;
 	case 'q': o->quiet = 1; return 0;
@@ -225,7 +251,7 @@ int options_parse(struct sd_options *o, int argc, char **argv)
 	}
 	/* Capture mode stops at the first word (a BPF filter follows);
 	 * decode lets options come after its FILE too. */
-	while ((c = getopt_long(argc, argv, o->mode == MODE_DECODE ? "r:i:f:s:Z:vqhV" : "+r:i:f:s:Z:vqhV",
+	while ((c = getopt_long(argc, argv, o->mode == MODE_DECODE ? "r:i:f:s:Z:w:vqhV" : "+r:i:f:s:Z:w:vqhV",
 				long_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			if (optopt && optopt < 256)
@@ -257,6 +283,8 @@ int options_parse(struct sd_options *o, int argc, char **argv)
 	}
 	if (o->json && o->quiet)
 		o->quiet = 0;
+	if (o->write_file && !write_file_ok(o))
+		return -1;
 	return 0;
 }
 

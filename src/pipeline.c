@@ -24,16 +24,19 @@ struct app_conn {
 	 * roles are the other way round and the layers above get this view. */
 	int swapped;
 	struct flow view;
+	int carried_scep;
 };
 
 static void on_http_exchange(void *arg, const struct http_exchange *x)
 {
-	struct sd_ctx *ctx = arg;
+	struct app_conn *a = arg;
+	struct sd_ctx *ctx = a->ctx;
 	struct scep_event *ev;
 
 	ctx->cnt.http_exchanges++;
 	if (scep_classify(x) == SCEP_OP_NONE)
 		return;
+	a->carried_scep = 1;
 	ev = scep_event_from_exchange(x, ctx->keys);
 	if (!ev)
 		return;
@@ -73,7 +76,7 @@ static void app_detect(struct app_conn *a, const struct flow *f,
 		a->proto = APP_OTHER;
 		return;
 	}
-	a->h1 = http1_open(&a->ctx->http1, &a->ctx->cnt, &a->view, on_http_exchange, a->ctx);
+	a->h1 = http1_open(&a->ctx->http1, &a->ctx->cnt, &a->view, on_http_exchange, a);
 	a->proto = a->h1 ? APP_HTTP1 : APP_OTHER;
 }
 
@@ -100,11 +103,12 @@ static void flow_app_close(void *app, const struct flow *f)
 {
 	struct app_conn *a = app;
 
-	(void)f;
 	if (!a)
 		return;
 	if (a->h1)
 		http1_close(a->h1);
+	if (a->carried_scep && a->ctx->opt.write_file)
+		extract_add(&a->ctx->scep_flows, &f->client, &f->server, f->first_ts_ns, f->last_ts_ns);
 	free(a);
 }
 
@@ -192,6 +196,7 @@ void pipeline_free(struct sd_ctx *ctx)
 		txn_table_free(ctx->txns);
 	if (ctx->keys)
 		scep_keys_free(ctx->keys);
+	extract_free(&ctx->scep_flows);
 	ctx->flows = NULL;
 	ctx->ipr = NULL;
 	ctx->txns = NULL;
