@@ -238,17 +238,10 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	}
 }
 
-int options_parse(struct sd_options *o, int argc, char **argv)
+static int parse_option_words(struct sd_options *o, int argc, char **argv)
 {
 	int c;
 
-	set_defaults(o);
-	opterr = 0;
-	optind = 1;
-	if (argc > 1 && !strcmp(argv[1], "decode")) {
-		o->mode = MODE_DECODE;
-		optind = 2;
-	}
 	/* Capture mode stops at the first word (a BPF filter follows);
 	 * decode lets options come after its FILE too. */
 	while ((c = getopt_long(argc, argv, o->mode == MODE_DECODE ? "r:i:f:s:Z:w:vqhV" : "+r:i:f:s:Z:w:vqhV",
@@ -256,7 +249,7 @@ int options_parse(struct sd_options *o, int argc, char **argv)
 		if (c == '?' || c == ':') {
 			if (optopt && optopt < 256)
 				fprintf(stderr, "scepdump: option -%c %s; try 'scepdump --help'\n",
-					optopt, c == ':' || strchr("rifsZ", optopt) ? "needs an argument" : "is unknown");
+					optopt, c == ':' || strchr("rifsZw", optopt) ? "needs an argument" : "is unknown");
 			else
 				fprintf(stderr, "scepdump: option '%s' is unknown or needs an argument; try 'scepdump --help'\n",
 					argv[optind - 1]);
@@ -265,6 +258,35 @@ int options_parse(struct sd_options *o, int argc, char **argv)
 		if (handle_option(o, c, optarg) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+static int parse_decode_tail(struct sd_options *o, int argc, char **argv)
+{
+	int rc;
+
+	o->mode = MODE_DECODE;
+	optind = 0;     /* argv[0] here is "decode": a new command line */
+	rc = parse_option_words(o, argc, argv);
+	if (rc == 0 && o->mode == MODE_DECODE)
+		rc = check_decode_args(o, argc, argv);
+	return rc;
+}
+
+int options_parse(struct sd_options *o, int argc, char **argv)
+{
+	set_defaults(o);
+	opterr = 0;
+	optind = 0;     /* 0: glibc starts afresh, as a second run needs */
+	if (argc > 1 && !strcmp(argv[1], "decode"))
+		return parse_decode_tail(o, argc - 1, argv + 1);
+	if (parse_option_words(o, argc, argv) < 0)
+		return -1;
+	/* "decode" may follow options meant for it: scepdump --json decode F.
+	 * getopt keeps its ordering mode from its first call, so the words
+	 * after "decode" are parsed as a fresh command line of their own. */
+	if (o->mode == MODE_OFFLINE && optind < argc && !strcmp(argv[optind], "decode"))
+		return parse_decode_tail(o, argc - optind, argv + optind);
 	if (o->mode == MODE_HELP || o->mode == MODE_VERSION)
 		return 0;
 	if (o->mode == MODE_DECODE)

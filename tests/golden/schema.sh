@@ -54,19 +54,27 @@ except Exception as e:  # schema unreadable: every file fails, say why once
 
 
 def explain(err):
-    """The errors worth showing: for a oneOf over line types, only those of
-    the branch(es) whose "type" matched, not "type is not 'summary'"..."""
+    """The errors worth showing. For a oneOf, drop the branches that clearly
+    were not meant: a line type other than the line's "type" ("'summary'
+    was expected"), or a value of another JSON type (null for an object,
+    integer for a name)."""
     if err.validator != "oneOf" or not err.context:
         return [err]
     branches = {}
     for sub in err.context:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-    wrong_type = set(k for k, subs in branches.items()
-                     if any(list(s.absolute_path) == ["type"] for s in subs))
-    keep = [s for k, subs in branches.items() if k not in wrong_type for s in subs]
+
+    def not_meant(subs):
+        if not err.absolute_path and any(list(s.absolute_path) == ["type"] for s in subs):
+            return True
+        return all(s.validator == "type" and s.absolute_path == err.absolute_path for s in subs)
+
+    keep = [s for subs in branches.values() if not not_meant(subs) for s in subs]
+    if not keep:
+        return [err]
     out = []
-    for s in keep or [err]:
-        out.extend(explain(s) if s is not err else [s])
+    for s in keep:
+        out.extend(explain(s))
     return out
 
 
