@@ -1,0 +1,69 @@
+#!/bin/sh
+# Cross-check against third-party tools: captures/README.md lists, for
+# every PKIOperation in every capture, the transactionID, messageType,
+# pkiStatus, failInfo and issued serial as tshark and openssl decoded them
+# (captures/describe.sh), never scepdump. scepdump --json must agree on
+# every row. One TAP line per capture.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+SRCDIR=${SRCDIR:-$(cd "$here/../.." && pwd)}
+SCEPDUMP=${SCEPDUMP:-$SRCDIR/src/scepdump}
+PYTHON=${PYTHON:-python3}
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+	echo "1..0 # SKIP python3 not installed"
+	exit 0
+fi
+cd "$SRCDIR" || exit 1
+exec "$PYTHON" - "$SCEPDUMP" <<'PY'
+import glob, json, os, re, subprocess, sys
+
+scepdump = sys.argv[1]
+readme = open("captures/README.md", encoding="utf-8").read()
+sections = re.split(r"^## `([^`]+)`\s*$", readme, flags=re.M)
+row_re = re.compile(r"^\| (\d+) \| (GET|POST) \| `([^`]*)` \| (\d+) (\w+) \| (\S+)(?: \((\w+)\))? \| (?:(\d+) \((\w+)\)|-) \| (?:([0-9]+) `[^`]*`|-) \|$", re.M)
+checks = []
+for name, body in zip(sections[1::2], sections[2::2]):
+    rows = row_re.findall(body)
+    if rows and os.path.exists("captures/" + name):
+        checks.append((name, rows))
+print("1..%d" % len(checks))
+for n, (name, rows) in enumerate(checks, 1):
+    base = re.sub(r"\.pcap(ng)?$", "", name)
+    keys = ["captures/keys/ca.key"] + sorted(glob.glob("captures/keys/%s*.key" % base))
+    cmd = [scepdump, "--json", "-r", "captures/" + name]
+    for k in keys:
+        cmd += ["--key", k]
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    msgs = []   # (txid, request message, reply message) per PKIOperation
+    for line in out.splitlines():
+        o = json.loads(line)
+        for e in o.get("events", []):
+            if e["operation"] == "PKIOperation":
+                rq = e["request"].get("pki_message") or {}
+                rp = (e["response"] or {}).get("pki_message") or {}
+                msgs.append((rq.get("transaction_id") or rp.get("transaction_id"), rq, rp))
+    problems = []
+    for conn, method, txid, mt_num, mt_name, status, status_name, fi_num, fi_name, serial in rows:
+        cand = [m for m in msgs if m[0] == txid]
+        if not cand:
+            problems.append("%s: not found" % txid)
+            continue
+        txid_, rq, rp = cand.pop(0)
+        msgs.remove((txid_, rq, rp))
+        if rq.get("message_type") != mt_name:
+            problems.append("%s: messageType %s, openssl says %s" % (txid, rq.get("message_type"), mt_name))
+        if status_name and rp.get("pki_status") != status_name:
+            problems.append("%s: pkiStatus %s, openssl says %s" % (txid, rp.get("pki_status"), status_name))
+        if fi_name and rp.get("fail_info") != fi_name:
+            problems.append("%s: failInfo %s, openssl says %s" % (txid, rp.get("fail_info"), fi_name))
+        if serial:
+            got = (rp.get("issued") or {}).get("serial")
+            if got is None or int(got, 16) != int(serial, 10):   # describe.sh prints decimal
+                problems.append("%s: issued serial %s, openssl says %s" % (txid, got, serial))
+    if problems:
+        print("not ok %d - %s (%d messages)" % (n, name, len(rows)))
+        for p in problems:
+            print("# " + p)
+    else:
+        print("ok %d - %s: %d PKIOperations agree with openssl/tshark" % (n, name, len(rows)))
+PY
