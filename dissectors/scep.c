@@ -32,6 +32,7 @@ const char *scep_op_name(enum scep_op op)
 	case SCEP_OP_GETNEXTCACERT: return "GetNextCACert";
 	case SCEP_OP_PKIOPERATION: return "PKIOperation";
 	case SCEP_OP_OTHER: return "other";
+	case SCEP_OP_TLS: return "TLS";
 	case SCEP_OP_NONE: break;
 	}
 	return "none";
@@ -618,12 +619,26 @@ static void decode_response(struct scep_event *ev, const struct http_exchange *x
 	}
 }
 
+void scep_tls_free(struct scep_tls *t)
+{
+	if (!t)
+		return;
+	free(t->version);
+	free(t->cipher);
+	free(t->sni);
+	free(t->alpn);
+	free(t->alert);
+	free(t->note);
+	free(t);
+}
+
 void scep_event_free(struct scep_event *ev)
 {
 	size_t i;
 
 	if (!ev)
 		return;
+	scep_tls_free(ev->tls);
 	free(ev->op_name);
 	free(ev->host);
 	free(ev->method);

@@ -17,7 +17,20 @@ enum scep_op {
 	SCEP_OP_GETCACERT,
 	SCEP_OP_GETNEXTCACERT,
 	SCEP_OP_PKIOPERATION,
-	SCEP_OP_OTHER               /* operation= with an unknown name */
+	SCEP_OP_OTHER,              /* operation= with an unknown name */
+	SCEP_OP_TLS                 /* a TLS connection whose HTTP could not be
+				     * read (no key, failed handshake) */
+};
+
+/* What the TLS layer under an exchange said, copied onto its events. */
+struct scep_tls {
+	char *version;              /* "TLS 1.3" */
+	char *cipher;               /* IANA cipher suite name */
+	char *sni, *alpn;
+	char *alert;                /* "client alert fatal unknown_ca" */
+	char *note;                 /* why nothing was decrypted, if so */
+	int handshake_failed;
+	uint64_t bytes_to_server, bytes_to_client;
 };
 
 enum scep_msg_type {
@@ -199,7 +212,8 @@ struct scep_event {
 	int req_damaged, res_damaged;     /* which side the gap hit */
 	uint64_t req_gap_bytes, res_gap_bytes;
 	int has_response;
-	int request_missing;        /* response seen, its request not captured */
+	int request_missing;
+	struct scep_tls *tls;       /* NULL for plain HTTP */        /* response seen, its request not captured */
 
 	/* request side */
 	char *message_param;        /* GET message= when not a pkiMessage (CA name) */
@@ -247,6 +261,7 @@ enum scep_op scep_classify(const struct http_exchange *x);
 struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 					    const struct scep_keys *keys);
 void scep_event_free(struct scep_event *ev);
+void scep_tls_free(struct scep_tls *t);
 
 /* pkiMessage decoding (dissectors/pkcs7.c). Never fails to return a struct
  * when memory allows: on bad input, decoded=0 and error says why. */

@@ -242,6 +242,20 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 	} else {
 		json_object_set_new(o, "response", json_null());
 	}
+	if (ev->tls) {
+		json_t *tl = json_object();
+
+		set_str(tl, "version", ev->tls->version);
+		set_str(tl, "cipher", ev->tls->cipher);
+		set_str(tl, "sni", ev->tls->sni);
+		set_str(tl, "alpn", ev->tls->alpn);
+		json_object_set_new(tl, "handshake_failed", json_boolean(ev->tls->handshake_failed));
+		set_str(tl, "alert", ev->tls->alert);
+		set_str(tl, "note", ev->tls->note);
+		set_int(tl, "bytes_to_server", (long long)ev->tls->bytes_to_server);
+		set_int(tl, "bytes_to_client", (long long)ev->tls->bytes_to_client);
+		json_object_set_new(o, "tls", tl);
+	}
 	if (ev->damaged) {
 		json_object_set_new(o, "damaged", json_true());
 		set_int(o, "gap_bytes", (long long)ev->gap_bytes);

@@ -285,6 +285,18 @@ static void print_damage(FILE *out, int damaged, uint64_t gap_bytes)
 		fputs("  [capture gap: bytes missing]", out);
 }
 
+static void print_tls_brief(FILE *out, const struct scep_tls *tls)
+{
+	if (tls->version)
+		fprintf(out, "  %s", tls->version);
+	if (tls->cipher)
+		fprintf(out, " %s", tls->cipher);
+	if (tls->sni)
+		fprintf(out, "  SNI %s", tls->sni);
+	if (tls->alpn)
+		fprintf(out, "  ALPN %s", tls->alpn);
+}
+
 static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
 			       const struct scep_event *ev)
 {
@@ -313,6 +325,11 @@ static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct
 	}
 	print_damage(out, ev->req_damaged, ev->req_gap_bytes);
 	fputc('\n', out);
+	if (ctx->opt.verbose && ev->tls) {
+		fputs("      over", out);
+		print_tls_brief(out, ev->tls);
+		fputc('\n', out);
+	}
 	if (ctx->opt.verbose && ev->request)
 		print_msg_verbose(out, ctx, ev->request);
 }
@@ -348,9 +365,37 @@ static void print_response_line(FILE *out, const struct sd_ctx *ctx, const struc
 	}
 }
 
+/* A TLS connection whose HTTP could not be read: what TLS itself says. */
+static void print_tls_event(FILE *out, const struct txn *t, const struct scep_event *ev)
+{
+	const struct scep_tls *tls = ev->tls;
+	char up[32], down[32];
+
+	print_line_start(out, t, ev->req_first_ts_ns, ev->req_first_frame, ev->res_last_frame);
+	fputs("TLS           ", out);
+	if (!tls) {
+		fputc('\n', out);
+		return;
+	}
+	print_tls_brief(out, tls);
+	fprintf(out, "  %s up, %s down", fmt_size(tls->bytes_to_server, up, sizeof(up)),
+		fmt_size(tls->bytes_to_client, down, sizeof(down)));
+	if (tls->handshake_failed)
+		fputs("  HANDSHAKE FAILED", out);
+	if (tls->alert)
+		fprintf(out, "  %s", tls->alert);
+	if (tls->note)
+		fprintf(out, "  (%s)", tls->note);
+	fputc('\n', out);
+}
+
 static void print_event(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
 			const struct scep_event *ev)
 {
+	if (ev->op == SCEP_OP_TLS) {
+		print_tls_event(out, t, ev);
+		return;
+	}
 	print_request_line(out, ctx, t, ev);
 	if (ev->has_response)
 		print_response_line(out, ctx, t, ev);

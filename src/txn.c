@@ -391,9 +391,20 @@ static void settle_verdict(struct txn *t)
 	size_t i;
 
 	if (!ev) {
-		/* endpoint-level group: an HTTP error anywhere is the news */
+		/* endpoint-level group: a failed TLS handshake or an HTTP error
+		 * anywhere is the news */
+		for (i = 0; i < t->n_events; i++) {
+			const struct scep_tls *tls = t->events[i]->tls;
+
+			if (t->events[i]->op == SCEP_OP_TLS && tls && tls->handshake_failed) {
+				set_verdict(t, VERDICT_NO_RESPONSE, str_printf("TLS handshake failed%s%s: no SCEP request was sent",
+									      tls->alert ? ": " : "", tls->alert ? tls->alert : ""));
+				return;
+			}
+		}
 		for (i = 0; i < t->n_events; i++)
-			if (t->events[i]->has_response && t->events[i]->status != 200) {
+			if (t->events[i]->has_response && t->events[i]->status != 200 &&
+			    t->events[i]->op != SCEP_OP_TLS) {
 				set_verdict(t, VERDICT_HTTP_ERROR, http_error_reason(t->events[i]));
 				return;
 			}
