@@ -1,0 +1,52 @@
+/* fuzz_pkcs7.c - pkiMessage and GetCACert body decoding (dissectors/pkcs7.c)
+ * on arbitrary bytes. The CA and client keys of tests/unit/data are loaded
+ * once so the seeds' envelopes open and the decrypted CSR and CertRep paths
+ * are reached (a key file that is missing is reported and skipped). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuzz_common.h"
+#include "scep.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Set once, read-only afterwards: the key store is the harness's fixture. */
+static struct scep_keys *keys;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static const char *const files[] = {
+		"tests/unit/data/ca.key",
+		"tests/unit/data/client.key",
+		"tests/unit/data/cap-ca.key",     /* the captures' CA */
+		"tests/unit/data/renewal-old.key",
+	};
+
+	(void)argc;
+	(void)argv;
+	keys = fuzz_load_keys(files, sizeof(files) / sizeof(files[0]));
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct scep_msg *m;
+	struct scep_cert **certs = NULL;
+	size_t n = 0, i;
+	char *error = NULL;
+
+	m = scep_decode_pki_message(data, size, keys);
+	fuzz_touch_msg(m);
+	scep_msg_free(m);
+
+	scep_decode_ca_certs(data, size, &certs, &n, &error);
+	fuzz_touch_str(error);
+	for (i = 0; i < n; i++) {
+		fuzz_touch_cert(certs[i]);
+		scep_cert_free(certs[i]);
+	}
+	free(certs);
+	free(error);
+	return 0;
+}
