@@ -6,8 +6,17 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <htp/htp.h>
+#include <jansson.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
+#include <pcap/pcap.h>
 
 #include "capture.h"
 #include "extract.h"
@@ -137,6 +146,17 @@ static void stream_event(struct sd_ctx *ctx, const struct scep_event *ev)
 	fflush(stdout);
 }
 
+/* --version: ours and the libraries' as they run, not as compiled. */
+static void print_version(void)
+{
+	printf("%s\n", PACKAGE_STRING);
+	printf("%s\n", pcap_lib_version());
+	printf("%s\n", OpenSSL_version(OPENSSL_VERSION));
+	printf("nghttp2 %s\n", nghttp2_version(0)->version_str);
+	printf("libhtp %s\n", htp_get_version());
+	printf("jansson %s\n", jansson_version_str());
+}
+
 static struct capture *open_source(const struct sd_options *o, char *err, size_t errlen)
 {
 	if (o->mode == MODE_LIVE) {
@@ -151,23 +171,84 @@ static struct capture *open_source(const struct sd_options *o, char *err, size_t
 	return capture_open_files(o->files, o->n_files, o->filter, err, errlen);
 }
 
+/* The progress line on stderr: only for files, only on a terminal, never
+ * with -q. Wall-clock time is used here and nowhere in the output. */
+struct progress {
+	int on;
+	uint64_t total_bytes, read_bytes, packets;
+	struct timespec start, last;
+};
+
+static double seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void progress_start(struct progress *pr, const struct sd_ctx *ctx)
+{
+	struct stat st;
+	size_t i;
+
+	memset(pr, 0, sizeof(*pr));
+	if (ctx->opt.mode != MODE_OFFLINE || ctx->opt.quiet || !isatty(STDERR_FILENO))
+		return;
+	for (i = 0; i < ctx->opt.n_files; i++)
+		if (strcmp(ctx->opt.files[i], "-") && stat(ctx->opt.files[i], &st) == 0)
+			pr->total_bytes += (uint64_t)st.st_size;
+	pr->on = 1;
+	clock_gettime(CLOCK_MONOTONIC, &pr->start);
+	pr->last = pr->start;
+}
+
+static void progress_update(struct progress *pr, const struct sd_ctx *ctx, const struct pkt *p)
+{
+	double el;
+
+	if (!pr->on)
+		return;
+	pr->packets++;
+	pr->read_bytes += p->caplen + 16;   /* record header + data, as on disk */
+	if (pr->packets % 4096 || seconds_since(&pr->last) < 0.25)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &pr->last);
+	el = seconds_since(&pr->start);
+	fprintf(stderr, "\r%3.0f%%  %.0f MB/s  %llu packets  %zu transactions ",
+		pr->total_bytes ? 100.0 * (double)pr->read_bytes / (double)pr->total_bytes : 0.0,
+		el > 0 ? (double)pr->read_bytes / el / 1e6 : 0.0,
+		(unsigned long long)pr->packets, txn_count(ctx->txns));
+}
+
+static void progress_end(struct progress *pr)
+{
+	if (pr->on && pr->packets >= 4096)
+		fputs("\r\033[K", stderr);
+}
+
 static void read_packets(struct sd_ctx *ctx, struct capture *cap)
 {
+	struct progress pr;
 	char err[512];
 	struct pkt p;
 	int rc;
 
+	progress_start(&pr, ctx);
 	while (!stop_requested) {
 		rc = capture_next(cap, &p, err, sizeof(err));
 		if (rc == 0)
 			break;
 		if (rc < 0) {
+			progress_end(&pr);
 			fprintf(stderr, "scepdump: %s\n", err);
 			ctx->input_errors++;
 			continue;
 		}
 		pipeline_packet(ctx, &p);
+		progress_update(&pr, ctx, &p);
 	}
+	progress_end(&pr);
 }
 
 static void print_kernel_stats(const struct sd_ctx *ctx, struct capture *cap)
@@ -228,7 +309,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (ctx.opt.mode == MODE_VERSION) {
-		puts(PACKAGE_STRING);
+		print_version();
 		return 0;
 	}
 	if (pipeline_init(&ctx) < 0) {
