@@ -25,6 +25,12 @@
 # makes ONLY scepclient-any-sll2.pcap (one scepclient enrollment captured with
 # `tcpdump -i any`, linktype LINUX_SLL2), re-using the existing keys/ca.*;
 # every other capture, key and log is left untouched.
+#
+#   sudo captures/make-captures.sh --only tls
+# makes ONLY the TLS / HTTP/2 captures (nginx + curl in front of scepserver,
+# see make-tls.sh and tls/README.md), re-using the existing keys/ca.*; every
+# other capture, key and log is left untouched.  The full rebuild makes them
+# too (after the base captures; the base captures' bytes do not depend on them).
 set -euo pipefail
 
 CAPDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -49,9 +55,9 @@ ONLY=""
 case "${1:-}" in
     "") ;;
     --only)
-        [[ "${2:-}" == sll2 ]] || die "usage: make-captures.sh [--only sll2]"
-        ONLY=sll2 ;;
-    *) die "usage: make-captures.sh [--only sll2]" ;;
+        [[ "${2:-}" == sll2 || "${2:-}" == tls ]] || die "usage: make-captures.sh [--only sll2|tls]"
+        ONLY=$2 ;;
+    *) die "usage: make-captures.sh [--only sll2|tls]" ;;
 esac
 
 # --- fixed, deterministic-ish settings -------------------------------------
@@ -126,8 +132,8 @@ mount --bind "$WORK/openssl-legacy.cnf" /etc/ssl/openssl.cnf
 KEYS="$CAPDIR/keys"
 LOGS="$CAPDIR/logs"
 mkdir -p "$KEYS" "$LOGS"
-if [[ $ONLY == sll2 ]]; then
-    [[ -f "$KEYS/ca.pem" && -f "$KEYS/ca.key" ]] || die "--only sll2 needs the existing keys/ca.pem and keys/ca.key"
+if [[ -n $ONLY ]]; then
+    [[ -f "$KEYS/ca.pem" && -f "$KEYS/ca.key" ]] || die "--only $ONLY needs the existing keys/ca.pem and keys/ca.key"
 else
 rm -f "$CAPDIR"/*.pcap "$CAPDIR"/*.pcapng "$KEYS"/* "$LOGS"/*
 
@@ -330,6 +336,15 @@ capture_sll2() {
 if [[ $ONLY == sll2 ]]; then
     capture_sll2
     log "done (--only sll2)"
+    exit 0
+fi
+
+# --- TLS / HTTP/2 captures (nginx + curl): make-tls.sh ----------------------
+# shellcheck source=make-tls.sh
+source "$CAPDIR/make-tls.sh"
+if [[ $ONLY == tls ]]; then
+    capture_tls
+    log "done (--only tls)"
     exit 0
 fi
 
@@ -557,6 +572,8 @@ stop_server
 cp "$WORK/$N/client/client.pem" "$KEYS/$N.cert.pem"
 
 capture_sll2
+
+capture_tls
 
 chmod 644 "$KEYS"/*.key   # throw-away test keys, readable like the rest
 chmod 644 "$KEYS"/*.pem

@@ -97,6 +97,10 @@ Kernel: $(uname -r).
 - \`logs/NAME.scepserver.log\` is micromdm's \`-debug\` log, \`logs/NAME.client.log\` the client commands
   with their output and exit codes, \`logs/certmonger-get-enroll.certmonger.log\` certmonger's \`-d 2\` log.
 
+TLS and HTTP/2 captures (nginx + curl in front of scepserver: \`tls12-http11-enroll.pcap\`, \`tls13-h2-enroll*.pcap*\`,
+\`tls-handshake-failure.pcap\`, \`h2c-prior-knowledge.pcap\`, \`tls12-rsa-kx.pcap\`) are described in
+[\`tls/README.md\`](tls/README.md), not here (\`make-captures.sh --only tls\` rebuilds them alone).
+
 Ports: 8001 scepclient-post-enroll, 8002 certmonger-get-enroll, 8003 strongswan-enroll, 8004 renewal,
 8005 wrong-challenge, 8006 duplicate-subject, 8007 garbage-http500, 8008 concurrent-20, 8009 ipv6-enroll,
 8010 enroll.pcapng, 8011 scepclient-renewal, 8012 renewal-rejected.

@@ -88,6 +88,8 @@ struct http1_conn {
 	struct dir_state dir[2];
 	int closed;           /* both directions closed for libhtp */
 	int tunnel;           /* CONNECT succeeded: the rest is not HTTP */
+	int upgraded_h2;      /* 101 to "Upgrade: h2c": the rest is HTTP/2 */
+	size_t upgrade_rest;  /* bytes of the last event after the 101 */
 	uint64_t gap_accepted;  /* gap bytes libhtp took during one feed */
 };
 
@@ -656,11 +658,49 @@ static int on_res_start(htp_tx_t *tx)
 	return HTP_OK;
 }
 
+/* Whether an Upgrade header value lists the token "h2c" (RFC 7540 section
+ * 3.2: HTTP/2 over cleartext TCP), case-insensitively. */
+static int upgrade_is_h2c(const bstr *v)
+{
+	struct rd r;
+	uint8_t c;
+	char tok[3];
+	size_t n = 0;
+	int end, over = 0;
+
+	if (!v)
+		return 0;
+	rd_init(&r, bstr_ptr(v), bstr_len(v));
+	for (;;) {
+		end = !rd_u8(&r, &c);
+		if (end || c == ',') {
+			if (!over && n == 3 && memcmp(tok, "h2c", 3) == 0)
+				return 1;
+			if (end)
+				return 0;
+			n = 0;
+			over = 0;
+		} else if (c != ' ' && c != '\t') {
+			if (n < sizeof(tok))
+				tok[n++] = (char)lower(c);
+			else
+				over = 1;
+		}
+	}
+}
+
 static int on_res_headers(htp_tx_t *tx)
 {
 	struct xstate *x = xstate_get(tx);
+	struct http1_conn *c = conn_of(tx);
 	char mt[64];
 
+	/* libhtp tunnels everything after a 101; we remember that the rest
+	 * is HTTP/2 so the pipeline can hand it over */
+	if (c && tx->response_status_number == 101 &&
+	    upgrade_is_h2c(header_value(tx->request_headers, "upgrade")) &&
+	    upgrade_is_h2c(header_value(tx->response_headers, "upgrade")))
+		c->upgraded_h2 = 1;
 	if (!x || !x->response_only || x->verdict != V_UNDECIDED)
 		return HTP_OK;
 	media_type(header_value(tx->response_headers, "content-type"), mt, sizeof(mt));
@@ -915,6 +955,10 @@ static size_t feed(struct http1_conn *c, enum stream_dir d,
 		return used < len ? used : len;
 	case HTP_STREAM_TUNNEL:
 		c->tunnel = 1;
+		if (c->upgraded_h2 && d == DIR_TO_CLIENT) {
+			used = consumed(c, d);
+			c->upgrade_rest = used < len ? len - used : 0;
+		}
 		return len;
 	case HTP_STREAM_DATA_OTHER:
 		used = consumed(c, d);
@@ -1091,7 +1135,8 @@ void http1_event(struct http1_conn *c, const struct stream_event *ev)
 {
 	struct dir_state *ds;
 
-	if (!c || !ev || c->closed || c->tunnel || ev->dir > DIR_TO_CLIENT)
+	if (!c || !ev || c->closed || c->tunnel || c->upgraded_h2 ||
+	    ev->dir > DIR_TO_CLIENT)
 		return;
 	ds = &c->dir[ev->dir];
 	if (ev->kind == STREAM_DATA || ev->kind == STREAM_GAP) {
@@ -1118,6 +1163,16 @@ void http1_event(struct http1_conn *c, const struct stream_event *ev)
 	}
 	if (c->connp)
 		reap(c);
+}
+
+int http1_upgraded_to_h2(const struct http1_conn *c)
+{
+	return c && c->upgraded_h2;
+}
+
+size_t http1_upgrade_rest(const struct http1_conn *c)
+{
+	return c && c->upgraded_h2 ? c->upgrade_rest : 0;
 }
 
 void http1_close(struct http1_conn *c)

@@ -494,6 +494,24 @@ static struct scep_cert *cert_from_x509(X509 *x)
 	return c;
 }
 
+struct scep_cert *scep_cert_from_der(const uint8_t *der, size_t len)
+{
+	const unsigned char *q = der;
+	struct scep_cert *c;
+	X509 *x;
+
+	if (!der || !len || len > LONG_MAX)
+		return NULL;
+	x = d2i_X509(NULL, &q, (long)len);
+	if (!x) {
+		ERR_clear_error();
+		return NULL;
+	}
+	c = cert_from_x509(x);
+	X509_free(x);
+	return c;
+}
+
 static int certs_append(struct scep_cert ***arr, size_t *n, X509 *x)
 {
 	struct scep_cert **grown, *c;

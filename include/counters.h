@@ -33,8 +33,22 @@
 	X(http_bodies_capped)   \
 	X(http_skipped)         \
 	X(http_resync_bytes)    \
+	X(h2_frames)            \
+	X(h2_frame_errors)      \
+	X(h2_header_errors)     \
+	X(h2_headers_capped)    \
+	X(h2_streams_capped)    \
+	X(h2_resync_bytes)      \
 	X(scep_exchanges)       \
-	X(scep_decode_errors)
+	X(scep_decode_errors)   \
+	X(tls_connections)      \
+	X(tls_records)          \
+	X(tls_records_decrypted) \
+	X(tls_decrypt_failures) \
+	X(tls_no_key)           \
+	X(tls_bytes_capped)     \
+	X(tls_malformed)        \
+	X(tls_desync_bytes)
 
 struct counters {
 #define COUNTER_FIELD(name) uint64_t name;

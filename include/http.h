@@ -42,6 +42,10 @@ struct http_exchange {
 	uint64_t gap_bytes;
 	int parse_error;
 	const char *error_text;     /* what went wrong parsing, if anything */
+	/* How the exchange was cut short by the protocol rather than by the
+	 * capture, for the timeline: HTTP/2 only, e.g. "RST_STREAM CANCEL by
+	 * client" or "GOAWAY PROTOCOL_ERROR by server"; NULL otherwise. */
+	const char *reset;
 };
 
 /* Called once per completed (or abandoned) exchange; borrowed for the call. */

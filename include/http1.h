@@ -18,6 +18,18 @@ struct http1_conn *http1_open(const struct http1_config *cfg,
 			      struct counters *cnt, const struct flow *f,
 			      http_exchange_cb cb, void *cb_arg);
 void http1_event(struct http1_conn *c, const struct stream_event *ev);
+/* 1 once a request with "Upgrade: h2c" got "101 Switching Protocols"
+ * listing h2c (RFC 7540 section 3.2). From then on http1_event ignores both
+ * directions: what follows the 101's header block is HTTP/2 (the client's
+ * preface, the server's SETTINGS), for http2_open(..., after_upgrade = 1).
+ * The upgrade request was emitted as an HTTP/1 exchange with status 101,
+ * and it is also HTTP/2 stream 1's request: pass its method, uri and host to
+ * http2_set_upgrade_request so stream 1's response is paired with it. */
+int http1_upgraded_to_h2(const struct http1_conn *c);
+/* How many bytes at the end of the to-client event that completed the 101
+ * came after its header block: already HTTP/2 (servers often send their
+ * SETTINGS in the same segment), to be fed to HTTP/2 first. 0 otherwise. */
+size_t http1_upgrade_rest(const struct http1_conn *c);
 /* Emits what is pending (requests without responses) and frees. */
 void http1_close(struct http1_conn *c);
 

@@ -8,6 +8,7 @@
 
 #define OPT_MAX_FILES 64
 #define OPT_MAX_KEYS 64
+#define OPT_MAX_KEYLOGS 16
 
 enum opt_mode { MODE_OFFLINE, MODE_LIVE, MODE_DECODE, MODE_HELP, MODE_VERSION };
 
@@ -17,6 +18,8 @@ struct sd_options {
 	size_t n_files;
 	const char *keys[OPT_MAX_KEYS];
 	size_t n_keys;
+	const char *keylogs[OPT_MAX_KEYLOGS];
+	size_t n_keylogs;
 	const char *key_pass;       /* passphrase for encrypted --key files */
 	const char *decode_input;   /* decode: FILE or "-" */
 	const char *iface;
@@ -24,6 +27,7 @@ struct sd_options {
 	int snaplen;
 	const char *drop_user;
 	const char *write_file;     /* -w: packets of SCEP connections */
+	const char *html_file;      /* --html: the report for a ticket */
 	int json;
 	int verbose;
 	int quiet;

@@ -12,6 +12,7 @@
 struct flow_table;
 struct scep_event;
 struct scep_keys;
+struct keylog;
 struct txn_table;
 
 struct sd_ctx {
@@ -21,6 +22,7 @@ struct sd_ctx {
 	struct flow_table *flows;
 	struct http1_config http1;
 	struct scep_keys *keys;
+	struct keylog *keylog;      /* TLS secrets: --keylog files and pcapng blocks */
 	struct txn_table *txns;
 	uint64_t first_ts_ns, last_ts_ns;
 	uint64_t next_txn_expiry_ns;
@@ -34,6 +36,9 @@ struct sd_ctx {
  * key file cannot be used. */
 int pipeline_init(struct sd_ctx *ctx);
 void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p);
+/* TLS secrets that arrived inside the capture (pcapng Decryption Secrets
+ * Blocks), in NSS key log format. */
+void pipeline_add_keylog_text(struct sd_ctx *ctx, const uint8_t *text, size_t len);
 /* End of input: flushes flows, closes open exchanges, settles verdicts. */
 void pipeline_finish(struct sd_ctx *ctx);
 void pipeline_free(struct sd_ctx *ctx);

@@ -283,6 +283,9 @@ struct scep_msg *scep_decode_text(const uint8_t *in, size_t len, const struct sc
 int scep_decode_ca_certs(const uint8_t *body, size_t len,
 			 struct scep_cert ***out, size_t *n, char **error);
 void scep_cert_free(struct scep_cert *c);
+/* One DER certificate (a TLS Certificate message entry) summarised like
+ * the others; NULL when it does not parse or memory runs out. */
+struct scep_cert *scep_cert_from_der(const uint8_t *der, size_t len);
 
 const char *scep_op_name(enum scep_op op);
 const char *scep_msg_type_name(int mt);       /* "PKCSReq"; NULL if unknown */

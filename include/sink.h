@@ -14,6 +14,8 @@ struct txn;
  * not printed again. */
 void sink_text_write(FILE *out, const struct sd_ctx *ctx);
 void sink_json_write(FILE *out, const struct sd_ctx *ctx);
+/* One self-contained HTML page: summary, then a swimlane per transaction. */
+void sink_html_write(FILE *out, const struct sd_ctx *ctx);
 /* One transaction now (live capture prints each as it settles). */
 void sink_text_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t);
 void sink_json_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t);

@@ -146,6 +146,22 @@ static void stream_event(struct sd_ctx *ctx, const struct scep_event *ev)
 	fflush(stdout);
 }
 
+static int write_html(const struct sd_ctx *ctx)
+{
+	FILE *f = fopen(ctx->opt.html_file, "w");
+
+	if (!f) {
+		fprintf(stderr, "scepdump: --html %s: %s\n", ctx->opt.html_file, strerror(errno));
+		return -1;
+	}
+	sink_html_write(f, ctx);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "scepdump: --html %s: %s\n", ctx->opt.html_file, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* --version: ours and the libraries' as they run, not as compiled. */
 static void print_version(void)
 {
@@ -227,9 +243,23 @@ static void progress_end(struct progress *pr)
 		fputs("\r\033[K", stderr);
 }
 
+/* Secrets blocks come before the packets they open: hand any new key log
+ * text to the TLS layer before the next packet. */
+static void take_embedded_keylog(struct sd_ctx *ctx, struct capture *cap, size_t *seen)
+{
+	size_t len;
+	const uint8_t *text = capture_tls_keylog(cap, &len);
+
+	if (text && len > *seen) {
+		pipeline_add_keylog_text(ctx, text + *seen, len - *seen);
+		*seen = len;
+	}
+}
+
 static void read_packets(struct sd_ctx *ctx, struct capture *cap)
 {
 	struct progress pr;
+	size_t keylog_seen = 0;
 	char err[512];
 	struct pkt p;
 	int rc;
@@ -245,6 +275,7 @@ static void read_packets(struct sd_ctx *ctx, struct capture *cap)
 			ctx->input_errors++;
 			continue;
 		}
+		take_embedded_keylog(ctx, cap, &keylog_seen);
 		pipeline_packet(ctx, &p);
 		progress_update(&pr, ctx, &p);
 	}
@@ -343,6 +374,8 @@ int main(int argc, char **argv)
 	else
 		sink_text_write(stdout, &ctx);
 	fflush(stdout);
+	if (ctx.opt.html_file && write_html(&ctx) < 0)
+		ctx.input_errors++;
 	print_kernel_stats(&ctx, cap);
 	if (ctx.opt.write_file && !stop_requested &&
 	    extract_write(&ctx.scep_flows, ctx.opt.files, ctx.opt.n_files, ctx.opt.write_file) < 0)

@@ -12,7 +12,7 @@
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
-	OPT_IDLE_TIMEOUT, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR
+	OPT_IDLE_TIMEOUT, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG
 };
 
 static const struct option long_options[] = {
@@ -24,7 +24,9 @@ static const struct option long_options[] = {
 	{ "write", required_argument, NULL, 'w' },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "key-pass", required_argument, NULL, OPT_KEY_PASS },
+	{ "keylog", required_argument, NULL, OPT_KEYLOG },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "check", no_argument, NULL, OPT_CHECK },
@@ -57,12 +59,15 @@ void options_usage(FILE *out)
 	      "  -Z, --user USER          drop privileges to USER after opening the capture\n"
 	      "      --key FILE           private key (PEM/DER) to open SCEP envelopes; repeatable\n"
 	      "      --key-pass PASS      passphrase of encrypted --key files\n"
+	      "      --keylog FILE        TLS secrets in NSS key log format (SSLKEYLOGFILE); repeatable;\n"
+	      "                           pcapng Decryption Secrets Blocks are used too\n"
 	      "      --checksums          verify IPv4 and TCP checksums and report bad ones\n"
 	      "                           (off by default: offloaded captures carry wrong ones)\n"
 	      "Output:\n"
 	      "  -w, --write FILE         also write the packets of the connections that carried\n"
 	      "                           SCEP to a new pcap (needs -r files: they are read twice)\n"
 	      "      --json               JSON Lines instead of the text timeline\n"
+	      "      --html FILE          also write a self-contained HTML report (swimlanes)\n"
 	      "  -v, --verbose            add certificates, attributes, algorithms, counters\n"
 	      "  -q, --quiet              print only the summary\n"
 	      "      --color[=WHEN]       colour verdicts and findings: auto (a terminal), always, never\n"
@@ -190,6 +195,13 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		o->keys[o->n_keys++] = arg;
 		return 0;
 	case OPT_KEY_PASS: o->key_pass = arg; return 0;
+	case OPT_KEYLOG:
+		if (o->n_keylogs == OPT_MAX_KEYLOGS) {
+			fprintf(stderr, "scepdump: --keylog: at most %d files\n", OPT_MAX_KEYLOGS);
+			return -1;
+		}
+		o->keylogs[o->n_keylogs++] = arg;
+		return 0;
 	case 'i': o->iface = arg; return 0;
 	case 'f':
 		free(o->filter);
@@ -205,6 +217,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case 'Z': o->drop_user = arg; return 0;
 	case 'w': o->write_file = arg; return 0;
 	case OPT_JSON: o->json = 1; return 0;
+	case OPT_HTML: o->html_file = arg; return 0;
 	case 'v': o->verbose++; return 0;
 	case 'q': o->quiet = 1; return 0;
 	case OPT_CHECK: o->check = 1; return 0;

@@ -8,24 +8,106 @@
 
 #include "flow.h"
 #include "http1.h"
+#include "http2.h"
+#include "keylog.h"
 #include "pipeline.h"
 #include "scep.h"
+#include "strutil.h"
+#include "tls.h"
 #include "txn.h"
 
-enum app_proto { APP_UNKNOWN, APP_HTTP1, APP_OTHER };
+enum app_proto { APP_UNKNOWN, APP_HTTP1, APP_HTTP2, APP_TLS, APP_OTHER };
+
+/* The HTTP layer of a connection, over TCP or over TLS: HTTP/1 (which may
+ * upgrade to h2c) or HTTP/2, chosen by ALPN or by the first bytes. */
+struct http_layer {
+	enum app_proto kind;
+	struct http1_conn *h1;
+	struct http2_conn *h2;
+};
 
 /* Per-flow application state, created by flow_app_open. */
 struct app_conn {
 	struct sd_ctx *ctx;
-	enum app_proto proto;
-	struct http1_conn *h1;
+	enum app_proto proto;       /* what runs on TCP */
+	struct http_layer http;
+	struct tls_conn *tls;
 	/* The flow table names the sender of the first packet "client" when
 	 * it saw no SYN; when that packet is a response, content says the
 	 * roles are the other way round and the layers above get this view. */
 	int swapped;
 	struct flow view;
 	int carried_scep;
+	uint64_t exchanges;         /* HTTP exchanges seen (any, SCEP or not) */
+	/* h2c upgrade: the HTTP/1 request answered 101 is HTTP/2 stream 1 */
+	char *upgrade_method, *upgrade_uri, *upgrade_host;
 };
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static const char *tls_cipher_label(const struct tls_info *ti, char *buf, size_t len)
+{
+	if (!ti->has_cipher_suite)
+		return NULL;
+	if (ti->cipher_name)
+		return ti->cipher_name;
+	snprintf(buf, len, "0x%04X", ti->cipher_suite);
+	return buf;
+}
+
+static char *tls_alert_text(const struct tls_info *ti)
+{
+	const struct tls_alert *al;
+	const char *name, *level;
+
+	if (ti->failure)
+		return strdup(ti->failure);
+	if (!ti->n_alerts)
+		return NULL;
+	al = &ti->alerts[0];
+	name = tls_alert_name(al->desc);
+	level = tls_alert_level_name(al->level);
+	return str_printf("%s alert %s %s", al->dir == DIR_TO_SERVER ? "client" : "server",
+			  level ? level : "encrypted", name ? name : "(encrypted)");
+}
+
+/* What TLS said, in the SCEP layer's terms (copied: the TLS state goes). */
+static struct scep_tls *tls_summary(struct tls_conn *tls)
+{
+	const struct tls_info *ti = tls_get_info(tls);
+	struct scep_tls *t = calloc(1, sizeof(*t));
+	const char *v, *c;
+	char buf[16];
+
+	if (!t)
+		return NULL;
+	v = ti->version ? tls_version_name(ti->version) : NULL;
+	c = tls_cipher_label(ti, buf, sizeof(buf));
+	t->version = dup_or_null(v);
+	t->cipher = dup_or_null(c);
+	t->sni = dup_or_null(ti->sni);
+	t->alpn = dup_or_null(ti->alpn);
+	t->alert = tls_alert_text(ti);
+	t->note = dup_or_null(ti->decrypt_note);
+	t->handshake_failed = ti->handshake_failed;
+	t->bytes_to_server = ti->bytes[DIR_TO_SERVER];
+	t->bytes_to_client = ti->bytes[DIR_TO_CLIENT];
+	return t;
+}
+
+static void deliver_event(struct sd_ctx *ctx, struct scep_event *ev)
+{
+	if (ev->op != SCEP_OP_TLS)
+		ctx->cnt.scep_exchanges++;
+	if (ev->problem)
+		ctx->cnt.scep_decode_errors++;
+	if (ctx->on_event)
+		ctx->on_event(ctx, ev);
+	txn_add_event(ctx->txns, ev);
+}
 
 static void on_http_exchange(void *arg, const struct http_exchange *x)
 {
@@ -34,18 +116,47 @@ static void on_http_exchange(void *arg, const struct http_exchange *x)
 	struct scep_event *ev;
 
 	ctx->cnt.http_exchanges++;
+	a->exchanges++;
+	if (x->status == 101 && x->method && !a->upgrade_method) {
+		a->upgrade_method = strdup(x->method);
+		a->upgrade_uri = dup_or_null(x->uri);
+		a->upgrade_host = dup_or_null(x->host);
+	}
 	if (scep_classify(x) == SCEP_OP_NONE)
 		return;
 	a->carried_scep = 1;
 	ev = scep_event_from_exchange(x, ctx->keys);
 	if (!ev)
 		return;
-	ctx->cnt.scep_exchanges++;
-	if (ev->problem)
-		ctx->cnt.scep_decode_errors++;
-	if (ctx->on_event)
-		ctx->on_event(ctx, ev);
-	txn_add_event(ctx->txns, ev);
+	if (a->tls)
+		ev->tls = tls_summary(a->tls);
+	deliver_event(ctx, ev);
+}
+
+/* A TLS connection whose HTTP never came through (no key log, a failed
+ * handshake) still goes on the timeline with what TLS itself said. */
+static void report_opaque_tls(struct app_conn *a, const struct flow *f)
+{
+	const struct tls_info *ti = tls_get_info(a->tls);
+	struct scep_event *ev;
+
+	if (a->exchanges || !ti->saw_client_hello)
+		return;
+	ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return;
+	ev->op = SCEP_OP_TLS;
+	ev->flow_id = f->id;
+	ev->client = a->view.client;
+	ev->server = a->view.server;
+	ev->req_first_ts_ns = f->first_ts_ns;
+	ev->req_last_ts_ns = f->first_ts_ns;
+	ev->res_last_ts_ns = f->last_ts_ns;
+	ev->req_first_frame = f->first_frame;
+	ev->res_last_frame = f->last_frame;
+	ev->host = dup_or_null(ti->sni);
+	ev->tls = tls_summary(a->tls);
+	deliver_event(a->ctx, ev);
 }
 
 static void *flow_app_open(void *arg, const struct flow *f)
@@ -58,26 +169,106 @@ static void *flow_app_open(void *arg, const struct flow *f)
 	return a;
 }
 
+/* HTTP/1 answered "101 Switching Protocols" to Upgrade: h2c: the rest of
+ * the connection is HTTP/2, starting inside the event that held the 101. */
+static void http_layer_upgrade(struct app_conn *a, struct http_layer *L,
+			       const struct stream_event *ev)
+{
+	struct stream_event rest;
+	size_t n = http1_upgrade_rest(L->h1);
+
+	L->h2 = http2_open(&a->ctx->http1, &a->ctx->cnt, &a->view, on_http_exchange, a, 1);
+	if (!L->h2) {
+		L->kind = APP_OTHER;
+		return;
+	}
+	if (a->upgrade_method)
+		http2_set_upgrade_request(L->h2, a->upgrade_method, a->upgrade_uri, a->upgrade_host);
+	L->kind = APP_HTTP2;
+	if (n && n <= ev->len && ev->kind == STREAM_DATA) {
+		rest = *ev;
+		rest.data = ev->data + ev->len - n;
+		rest.len = n;
+		http2_event(L->h2, &rest);
+	}
+}
+
+/* alpn: what TLS negotiated (NULL over plain TCP). */
+static void http_layer_feed(struct app_conn *a, struct http_layer *L,
+			    const struct stream_event *ev, const char *alpn)
+{
+	if (L->kind == APP_UNKNOWN) {
+		if (ev->kind != STREAM_DATA || !ev->len)
+			return;
+		if ((alpn && !strcmp(alpn, "h2")) || http2_probe(ev->data, ev->len, ev->dir)) {
+			L->h2 = http2_open(&a->ctx->http1, &a->ctx->cnt, &a->view, on_http_exchange, a, 0);
+			L->kind = L->h2 ? APP_HTTP2 : APP_OTHER;
+		} else if (http1_probe(ev->data, ev->len, ev->dir)) {
+			L->h1 = http1_open(&a->ctx->http1, &a->ctx->cnt, &a->view, on_http_exchange, a);
+			L->kind = L->h1 ? APP_HTTP1 : APP_OTHER;
+		} else {
+			L->kind = APP_OTHER;
+		}
+	}
+	if (L->kind == APP_HTTP2) {
+		http2_event(L->h2, ev);
+	} else if (L->kind == APP_HTTP1) {
+		http1_event(L->h1, ev);
+		if (http1_upgraded_to_h2(L->h1))
+			http_layer_upgrade(a, L, ev);
+	}
+}
+
+static void http_layer_close(struct http_layer *L)
+{
+	if (L->h1)
+		http1_close(L->h1);
+	if (L->h2)
+		http2_close(L->h2);
+	memset(L, 0, sizeof(*L));
+}
+
+static void on_tls_plaintext(void *arg, const struct stream_event *ev)
+{
+	struct app_conn *a = arg;
+
+	http_layer_feed(a, &a->http, ev, tls_get_info(a->tls)->alpn);
+}
+
+static void swap_roles(struct app_conn *a, const struct flow *f)
+{
+	a->swapped = 1;
+	a->view.client = f->server;
+	a->view.server = f->client;
+}
+
 /* The first bytes of either direction decide the protocol; a flow that
  * starts with a gap stays undecided until data arrives. */
 static void app_detect(struct app_conn *a, const struct flow *f,
 		       const struct stream_event *ev)
 {
 	enum stream_dir other = ev->dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
+	int tls;
 
 	if (ev->kind != STREAM_DATA || !ev->len)
 		return;
 	a->view = *f;
-	if (!f->saw_syn && http1_probe(ev->data, ev->len, other)) {
-		a->swapped = 1;
-		a->view.client = f->server;
-		a->view.server = f->client;
-	} else if (!http1_probe(ev->data, ev->len, ev->dir)) {
+	tls = tls_probe(ev->data, ev->len);
+	if (tls != TLS_PROBE_NO) {
+		if (!f->saw_syn && (tls == TLS_PROBE_CLIENT) != (ev->dir == DIR_TO_SERVER))
+			swap_roles(a, f);
+		a->tls = tls_open(a->ctx->keylog, &a->ctx->cnt, &a->view, on_tls_plaintext, a);
+		a->proto = a->tls ? APP_TLS : APP_OTHER;
+		return;
+	}
+	if (!f->saw_syn && (http1_probe(ev->data, ev->len, other) ||
+			    (ev->dir == DIR_TO_SERVER && http2_probe(ev->data, ev->len, DIR_TO_CLIENT))))
+		swap_roles(a, f);
+	else if (!http1_probe(ev->data, ev->len, ev->dir) && !http2_probe(ev->data, ev->len, ev->dir)) {
 		a->proto = APP_OTHER;
 		return;
 	}
-	a->h1 = http1_open(&a->ctx->http1, &a->ctx->cnt, &a->view, on_http_exchange, a);
-	a->proto = a->h1 ? APP_HTTP1 : APP_OTHER;
+	a->proto = APP_HTTP1;   /* the HTTP layer tells 1 from 2 itself */
 }
 
 static void flow_app_event(void *app, const struct flow *f, const struct stream_event *ev)
@@ -89,14 +280,17 @@ static void flow_app_event(void *app, const struct flow *f, const struct stream_
 		return;
 	if (a->proto == APP_UNKNOWN)
 		app_detect(a, f, ev);
-	if (a->proto != APP_HTTP1)
+	if (a->proto != APP_HTTP1 && a->proto != APP_TLS)
 		return;
 	if (a->swapped) {
 		flipped = *ev;
 		flipped.dir = ev->dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
 		ev = &flipped;
 	}
-	http1_event(a->h1, ev);
+	if (a->proto == APP_TLS)
+		tls_event(a->tls, ev);
+	else
+		http_layer_feed(a, &a->http, ev, NULL);
 }
 
 static void flow_app_close(void *app, const struct flow *f)
@@ -105,10 +299,18 @@ static void flow_app_close(void *app, const struct flow *f)
 
 	if (!a)
 		return;
-	if (a->h1)
-		http1_close(a->h1);
+	if (a->tls)
+		tls_finish(a->tls);
+	http_layer_close(&a->http);
+	if (a->tls) {
+		report_opaque_tls(a, f);
+		tls_close(a->tls);
+	}
 	if (a->carried_scep && a->ctx->opt.write_file)
 		extract_add(&a->ctx->scep_flows, &f->client, &f->server, f->first_ts_ns, f->last_ts_ns);
+	free(a->upgrade_method);
+	free(a->upgrade_uri);
+	free(a->upgrade_host);
 	free(a);
 }
 
@@ -132,6 +334,35 @@ static int load_keys(struct sd_ctx *ctx)
 	return 0;
 }
 
+static int load_keylogs(struct sd_ctx *ctx)
+{
+	char err[256];
+	size_t i;
+
+	size_t before;
+
+	for (i = 0; i < ctx->opt.n_keylogs; i++) {
+		before = keylog_count(ctx->keylog);
+		if (keylog_load_file(ctx->keylog, ctx->opt.keylogs[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "scepdump: --keylog %s: %s\n", ctx->opt.keylogs[i], err);
+			return -1;
+		}
+		/* bad lines are skipped, not fatal: the good ones still decrypt */
+		if (keylog_count(ctx->keylog) == before)
+			fprintf(stderr, "scepdump: --keylog %s: no TLS secrets in NSS key log format%s%s; TLS stays encrypted\n",
+				ctx->opt.keylogs[i], err[0] ? ": " : "", err);
+		else if (err[0])
+			fprintf(stderr, "scepdump: --keylog %s: %s (skipped)\n", ctx->opt.keylogs[i], err);
+	}
+	return 0;
+}
+
+void pipeline_add_keylog_text(struct sd_ctx *ctx, const uint8_t *text, size_t len)
+{
+	if (ctx->keylog && len)
+		keylog_add_text(ctx->keylog, text, len);
+}
+
 int pipeline_init(struct sd_ctx *ctx)
 {
 	struct flow_limits lim = {
@@ -146,11 +377,12 @@ int pipeline_init(struct sd_ctx *ctx)
 	ctx->flows = flow_table_new(&lim, &ctx->cnt, &app_ops, ctx);
 	ctx->keys = scep_keys_new();
 	ctx->txns = txn_table_new();
-	if (!ctx->ipr || !ctx->flows || !ctx->keys || !ctx->txns) {
+	ctx->keylog = keylog_new();
+	if (!ctx->ipr || !ctx->flows || !ctx->keys || !ctx->txns || !ctx->keylog) {
 		fprintf(stderr, "scepdump: out of memory setting up\n");
 		return -1;
 	}
-	return load_keys(ctx);
+	return load_keys(ctx) < 0 || load_keylogs(ctx) < 0 ? -1 : 0;
 }
 
 void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p)
@@ -197,6 +429,9 @@ void pipeline_free(struct sd_ctx *ctx)
 	if (ctx->keys)
 		scep_keys_free(ctx->keys);
 	extract_free(&ctx->scep_flows);
+	if (ctx->keylog)
+		keylog_free(ctx->keylog);
+	ctx->keylog = NULL;
 	ctx->flows = NULL;
 	ctx->ipr = NULL;
 	ctx->txns = NULL;

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Cross-check against third-party tools: captures/README.md lists, for
+# Cross-check against third-party tools: captures/README.md (and
+# captures/tls/README.md for HTTPS and HTTP/2) lists, for
 # every PKIOperation in every capture, the transactionID, messageType,
 # pkiStatus, failInfo and issued serial as tshark and openssl decoded them
 # (captures/describe.sh), never scepdump. scepdump --json must agree on
@@ -18,21 +19,32 @@ exec "$PYTHON" - "$SCEPDUMP" <<'PY'
 import glob, json, os, re, subprocess, sys
 
 scepdump = sys.argv[1]
-readme = open("captures/README.md", encoding="utf-8").read()
+# captures/tls/README.md holds the HTTPS and HTTP/2 captures, decoded by
+# tshark with their key logs: the decrypted results must agree too.
+readme = "".join(open(f, encoding="utf-8").read() for f in ("captures/README.md", "captures/tls/README.md")
+                 if os.path.exists(f))
 sections = re.split(r"^## `([^`]+)`\s*$", readme, flags=re.M)
 row_re = re.compile(r"^\| (\d+) \| (GET|POST) \| `([^`]*)` \| (\d+) (\w+) \| (\S+)(?: \((\w+)\))? \| (?:(\d+) \((\w+)\)|-) \| (?:([0-9]+) `[^`]*`|-) \|$", re.M)
 checks = []
 for name, body in zip(sections[1::2], sections[2::2]):
     rows = row_re.findall(body)
-    if rows and os.path.exists("captures/" + name):
+    # the same bytes as tls13-h2-enroll.pcap, there to be read without keys
+    if rows and os.path.exists("captures/" + name) and "nokeys" not in name:
         checks.append((name, rows))
 print("1..%d" % len(checks))
 for n, (name, rows) in enumerate(checks, 1):
     base = re.sub(r"\.pcap(ng)?$", "", name)
-    keys = ["captures/keys/ca.key"] + sorted(glob.glob("captures/keys/%s*.key" % base))
+    # the clients' keys open the CertReps: those named after the capture,
+    # or after the capture it was made from (name-secrets.pcapng)
+    keys = ["captures/keys/ca.key"] + sorted(
+        k for k in glob.glob("captures/keys/*.key")
+        if os.path.basename(k)[:-4].startswith(base) or base.startswith(os.path.basename(k)[:-4] + "-"))
     cmd = [scepdump, "--json", "-r", "captures/" + name]
     for k in keys:
         cmd += ["--key", k]
+    for kl in sorted(glob.glob("captures/keys/*.keylog")):
+        if base.startswith(os.path.basename(kl)[:-len(".keylog")]):
+            cmd += ["--keylog", kl]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
     msgs = []   # (txid, request message, reply message) per PKIOperation
     for line in out.splitlines():

@@ -701,6 +701,52 @@ static void test_bytewise_equals_oneshot(void **state)
 	h_free(b);
 }
 
+/* h2c upgrade (RFC 7540 section 3.2): the request and its 101 are one
+ * HTTP/1 exchange; what follows the 101's header block in the same segment
+ * is HTTP/2 and is reported, and later bytes are ignored. */
+static void test_h2c_upgrade(void **state)
+{
+	static const char settings[] = "\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64";
+	static const char resp[] = "HTTP/1.1 101 Switching Protocols\r\n"
+				   "Connection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+	struct harness *h = h_open(1 << 20, 1, 0);
+	uint8_t seg[128];
+
+	(void)state;
+	h_str(h, Q, "GET /scep?operation=GetCACaps HTTP/1.1\r\nHost: ndes\r\n"
+		    "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+		    "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n");
+	assert_false(http1_upgraded_to_h2(h->c));
+	memcpy(seg, resp, strlen(resp));
+	memcpy(seg + strlen(resp), settings, 15);
+	h_data(h, S, seg, strlen(resp) + 15);
+	assert_true(http1_upgraded_to_h2(h->c));
+	assert_int_equal(http1_upgrade_rest(h->c), 15);
+	h_str(h, Q, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+	h_close(h);
+	assert_int_equal(h->n, 1);
+	assert_string_equal(h->x[0].method, "GET");
+	assert_string_equal(h->x[0].query, "operation=GetCACaps");
+	assert_int_equal(h->x[0].status, 101);
+	assert_false(h->x[0].parse_error);
+	assert_int_equal(h->cnt.http_resync_bytes, 0);
+	h_free(h);
+}
+
+/* Upgrade to something else (websocket) or a 101 without h2c is not h2c. */
+static void test_upgrade_not_h2c(void **state)
+{
+	struct harness *h = h_open(1 << 20, 1, 0);
+
+	(void)state;
+	h_str(h, Q, "GET /scep?operation=GetCACaps HTTP/1.1\r\nHost: ndes\r\n"
+		    "Connection: Upgrade\r\nUpgrade: websocket, h2cx\r\n\r\n");
+	h_str(h, S, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+	assert_false(http1_upgraded_to_h2(h->c));
+	assert_int_equal(http1_upgrade_rest(h->c), 0);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -724,6 +770,8 @@ int main(void)
 		cmocka_unit_test(test_body_cap),
 		cmocka_unit_test(test_long_get_url),
 		cmocka_unit_test(test_bytewise_equals_oneshot),
+		cmocka_unit_test(test_h2c_upgrade),
+		cmocka_unit_test(test_upgrade_not_h2c),
 	};
 
 	return cmocka_run_group_tests_name("http1", tests, NULL, NULL);

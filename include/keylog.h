@@ -1,0 +1,56 @@
+/* keylog.h - TLS secrets in the NSS key log format (SSLKEYLOGFILE, pcapng
+ * Decryption Secrets Blocks), looked up by ClientHello.random. The text is
+ * untrusted: bad lines are counted, never fatal. */
+#ifndef SCEPDUMP_KEYLOG_H
+#define SCEPDUMP_KEYLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The labels that open a connection; later TLS 1.3 generations are derived
+ * by key update, early data and exporter secrets are ignored. */
+enum keylog_label {
+	KEYLOG_CLIENT_RANDOM = 0,            /* TLS <= 1.2 master secret */
+	KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET,
+	KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET,
+	KEYLOG_CLIENT_TRAFFIC_SECRET_0,
+	KEYLOG_SERVER_TRAFFIC_SECRET_0,
+	KEYLOG_LABELS
+};
+
+#define KEYLOG_RANDOM_LEN 32
+#define KEYLOG_SECRET_MAX 64          /* SHA-512 sized; real ones are 32/48 */
+#define KEYLOG_MAX_ENTRIES (1u << 20) /* ~100 MiB of key log; more is counted */
+#define KEYLOG_MAX_FILE (256u << 20)  /* bytes read from one key log file */
+
+struct keylog;
+
+struct keylog *keylog_new(void);
+void keylog_free(struct keylog *kl);
+
+/* Adds every entry of an NSS key log text (LF or CRLF lines, the last line
+ * may lack its newline). Comments (#), blank lines and labels we do not
+ * use are skipped; lines that are not "LABEL <64 hex> <hex secret>" are
+ * counted as bad. An entry already held (same label and client random) is
+ * kept as it was, so adding the same text again is harmless. Returns the
+ * number of new entries, or -1 when out of memory. */
+int keylog_add_text(struct keylog *kl, const uint8_t *text, size_t len);
+
+/* keylog_add_text over a whole file (at most KEYLOG_MAX_FILE bytes).
+ * Returns the number of new entries, or -1 when the file cannot be read
+ * (err says why). When some lines were bad the load still succeeds and err
+ * holds "N bad lines, first at line L: reason"; otherwise err is "". */
+int keylog_load_file(struct keylog *kl, const char *path, char *err, size_t errlen);
+
+/* Copies the secret for (client_random, label) into secret (room for
+ * KEYLOG_SECRET_MAX bytes) and returns its length, or 0 when absent. */
+size_t keylog_find(const struct keylog *kl, const uint8_t client_random[KEYLOG_RANDOM_LEN],
+		   enum keylog_label label, uint8_t *secret);
+
+size_t keylog_count(const struct keylog *kl);
+/* Lines that were not key log entries, over all texts added. */
+uint64_t keylog_bad_lines(const struct keylog *kl);
+/* Entries dropped because KEYLOG_MAX_ENTRIES was reached. */
+uint64_t keylog_capped(const struct keylog *kl);
+
+#endif

@@ -1,0 +1,382 @@
+/* keylog.c - the NSS key log format (SSLKEYLOGFILE; also the text of pcapng
+ * Decryption Secrets Blocks): "LABEL <client random hex> <secret hex>" per
+ * line. Owns the parsed secrets; trusts nothing in the text: every line is
+ * read through struct rd and a bad one is counted and skipped. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keylog.h"
+#include "reader.h"
+
+#define LINE_MAX_LEN 1024       /* longest real line is ~200 bytes */
+#define BUCKETS_MIN 64
+
+struct keylog_entry {
+	uint8_t random[KEYLOG_RANDOM_LEN];
+	uint8_t secret[KEYLOG_SECRET_MAX];
+	uint8_t secret_len;
+	uint8_t label;
+	uint32_t next;              /* index + 1 of the next in the bucket, 0 ends */
+};
+
+struct keylog {
+	struct keylog_entry *e;
+	size_t n, cap;
+	uint32_t *bucket;           /* index + 1 of the first entry, 0 for none */
+	size_t nbuckets;            /* power of two */
+	uint64_t bad_lines;
+	uint64_t capped;
+};
+
+/* What one text's parse found, for keylog_load_file's message. */
+struct parse_stats {
+	uint64_t bad;
+	uint64_t first_bad_line;
+	const char *first_bad_why;
+};
+
+static const struct {
+	const char *name;
+	int label;                  /* enum keylog_label, -1 known but unused */
+} LABELS[] = {
+	{ "CLIENT_RANDOM", KEYLOG_CLIENT_RANDOM },
+	{ "CLIENT_HANDSHAKE_TRAFFIC_SECRET", KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET },
+	{ "SERVER_HANDSHAKE_TRAFFIC_SECRET", KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET },
+	{ "CLIENT_TRAFFIC_SECRET_0", KEYLOG_CLIENT_TRAFFIC_SECRET_0 },
+	{ "SERVER_TRAFFIC_SECRET_0", KEYLOG_SERVER_TRAFFIC_SECRET_0 },
+	/* written by OpenSSL, NSS, BoringSSL; nothing here needs them */
+	{ "CLIENT_EARLY_TRAFFIC_SECRET", -1 },
+	{ "EARLY_EXPORTER_SECRET", -1 },
+	{ "EXPORTER_SECRET", -1 },
+	{ "RSA", -1 },              /* pre-master secret by encrypted PMS prefix */
+};
+
+struct keylog *keylog_new(void)
+{
+	return calloc(1, sizeof(struct keylog));
+}
+
+void keylog_free(struct keylog *kl)
+{
+	if (!kl)
+		return;
+	/* the secrets should not linger in freed memory */
+	if (kl->e)
+		memset(kl->e, 0, kl->cap * sizeof(*kl->e));
+	free(kl->e);
+	free(kl->bucket);
+	free(kl);
+}
+
+size_t keylog_count(const struct keylog *kl) { return kl ? kl->n : 0; }
+uint64_t keylog_bad_lines(const struct keylog *kl) { return kl ? kl->bad_lines : 0; }
+uint64_t keylog_capped(const struct keylog *kl) { return kl ? kl->capped : 0; }
+
+/* Client randoms are random: their first bytes are as good a hash as any.
+ * (A hostile key log can only make its own lookups slow.) */
+static size_t hash_random(const uint8_t *r, size_t nbuckets)
+{
+	size_t h = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		h = h << 8 | r[i];
+	return (h ^ (h >> 29)) & (nbuckets - 1);
+}
+
+static const struct keylog_entry *lookup(const struct keylog *kl, const uint8_t *random, int label)
+{
+	uint32_t i;
+
+	if (!kl->nbuckets)
+		return NULL;
+	for (i = kl->bucket[hash_random(random, kl->nbuckets)]; i; i = kl->e[i - 1].next) {
+		const struct keylog_entry *e = &kl->e[i - 1];
+
+		if (e->label == label && !memcmp(e->random, random, KEYLOG_RANDOM_LEN))
+			return e;
+	}
+	return NULL;
+}
+
+static int rehash(struct keylog *kl, size_t nbuckets)
+{
+	uint32_t *b = calloc(nbuckets, sizeof(*b));
+	size_t i, h;
+
+	if (!b)
+		return -1;
+	for (i = 0; i < kl->n; i++) {
+		h = hash_random(kl->e[i].random, nbuckets);
+		kl->e[i].next = b[h];
+		b[h] = (uint32_t)(i + 1);
+	}
+	free(kl->bucket);
+	kl->bucket = b;
+	kl->nbuckets = nbuckets;
+	return 0;
+}
+
+/* Returns 1 added, 0 already there or capped, -1 out of memory. */
+static int add_entry(struct keylog *kl, int label, const uint8_t *random,
+		     const uint8_t *secret, size_t slen)
+{
+	struct keylog_entry *e;
+	size_t h;
+
+	if (lookup(kl, random, label))
+		return 0;
+	if (kl->n >= KEYLOG_MAX_ENTRIES) {
+		kl->capped++;
+		return 0;
+	}
+	if (kl->n == kl->cap) {
+		size_t cap = kl->cap ? kl->cap * 2 : 64;
+		struct keylog_entry *grown = realloc(kl->e, cap * sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		kl->e = grown;
+		kl->cap = cap;
+	}
+	/* load factor at most 1 keeps chains short */
+	if (kl->n + 1 > kl->nbuckets &&
+	    rehash(kl, kl->nbuckets ? kl->nbuckets * 2 : BUCKETS_MIN) < 0)
+		return -1;
+	e = &kl->e[kl->n];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->random, random, KEYLOG_RANDOM_LEN);
+	memcpy(e->secret, secret, slen);
+	e->secret_len = (uint8_t)slen;
+	e->label = (uint8_t)label;
+	h = hash_random(random, kl->nbuckets);
+	e->next = kl->bucket[h];
+	kl->bucket[h] = (uint32_t)(kl->n + 1);
+	kl->n++;
+	return 1;
+}
+
+size_t keylog_find(const struct keylog *kl, const uint8_t client_random[KEYLOG_RANDOM_LEN],
+		   enum keylog_label label, uint8_t *secret)
+{
+	const struct keylog_entry *e;
+
+	if (!kl || !client_random || (int)label < 0 || label >= KEYLOG_LABELS)
+		return 0;
+	e = lookup(kl, client_random, (int)label);
+	if (!e)
+		return 0;
+	memcpy(secret, e->secret, e->secret_len);
+	return e->secret_len;
+}
+
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int is_blank(uint8_t c) { return c == ' ' || c == '\t'; }
+
+/* Splits the next whitespace-separated token off line. */
+static int token(struct rd *line, struct rd *tok)
+{
+	uint8_t c;
+	size_t n = 0;
+
+	while (rd_left(line) && is_blank(rd_ptr(line)[0]))
+		rd_skip(line, 1);
+	while (n < rd_left(line)) {
+		c = rd_ptr(line)[n];
+		if (is_blank(c))
+			break;
+		n++;
+	}
+	if (!n)
+		return 0;
+	return rd_sub(line, n, tok);
+}
+
+/* Hex token into out (at most max bytes); returns the byte count, 0 when
+ * the token is not even-length hex of 1..max bytes. */
+static size_t hex_token(struct rd *tok, uint8_t *out, size_t max)
+{
+	size_t n = 0;
+	uint8_t hi, lo;
+
+	if (rd_left(tok) % 2 || rd_left(tok) / 2 > max)
+		return 0;
+	while (rd_left(tok)) {
+		if (!rd_u8(tok, &hi) || !rd_u8(tok, &lo) || hexval(hi) < 0 || hexval(lo) < 0)
+			return 0;
+		out[n++] = (uint8_t)(hexval(hi) << 4 | hexval(lo));
+	}
+	return n;
+}
+
+static int label_of(struct rd *tok)
+{
+	size_t i, n = rd_left(tok);
+
+	for (i = 0; i < sizeof(LABELS) / sizeof(LABELS[0]); i++) {
+		if (strlen(LABELS[i].name) == n && !memcmp(LABELS[i].name, rd_ptr(tok), n))
+			return LABELS[i].label;
+	}
+	return -2;
+}
+
+/* One line without its line end. Returns 1 added, 0 skipped or duplicate,
+ * -1 out of memory; *why is set when the line is bad. */
+static int parse_line(struct keylog *kl, struct rd *line, const char **why)
+{
+	struct rd tok;
+	uint8_t random[KEYLOG_RANDOM_LEN], secret[KEYLOG_SECRET_MAX];
+	size_t slen;
+	int label;
+
+	*why = NULL;
+	if (!token(line, &tok) || rd_ptr(&tok)[0] == '#')
+		return 0;
+	label = label_of(&tok);
+	if (label == -1)
+		return 0;
+	if (!token(line, &tok) || hex_token(&tok, random, sizeof(random)) != KEYLOG_RANDOM_LEN) {
+		*why = label == -2 ? "not a key log line" : "client random is not 64 hex digits";
+		return 0;
+	}
+	if (!token(line, &tok) || !(slen = hex_token(&tok, secret, sizeof(secret)))) {
+		*why = label == -2 ? "not a key log line" : "secret is not hex (at most 128 digits)";
+		return 0;
+	}
+	if (label == KEYLOG_CLIENT_RANDOM && slen != 48) {
+		*why = "master secret is not 48 bytes";
+		return 0;
+	}
+	if (token(line, &tok)) {
+		*why = "extra text after the secret";
+		return 0;
+	}
+	/* A label from a newer TLS stack is skipped, as the format asks;
+	 * only a line shaped like an entry passes for one. */
+	if (label == -2)
+		return 0;
+	return add_entry(kl, label, random, secret, slen);
+}
+
+static int add_text(struct keylog *kl, const uint8_t *text, size_t len, struct parse_stats *st)
+{
+	struct rd r, line;
+	const uint8_t *nl;
+	const char *why;
+	uint64_t lineno = 0;
+	size_t n;
+	int added = 0, rc;
+
+	rd_init(&r, text, len);
+	while (rd_left(&r)) {
+		nl = memchr(rd_ptr(&r), '\n', rd_left(&r));
+		n = nl ? (size_t)(nl - rd_ptr(&r)) : rd_left(&r);
+		rd_sub(&r, n, &line);
+		if (nl)
+			rd_skip(&r, 1);
+		lineno++;
+		if (n && rd_ptr(&line)[n - 1] == '\r')
+			rd_init(&line, rd_ptr(&line), n - 1);
+		/* a DSB is NUL-padded to 32 bits; capture.c may also NUL-end it */
+		while (rd_left(&line) && rd_ptr(&line)[rd_left(&line) - 1] == 0)
+			rd_init(&line, rd_ptr(&line), rd_left(&line) - 1);
+		if (rd_left(&line) > LINE_MAX_LEN) {
+			why = "line longer than 1024 bytes";
+		} else {
+			rc = parse_line(kl, &line, &why);
+			if (rc < 0)
+				return -1;
+			added += rc;
+		}
+		if (why) {
+			kl->bad_lines++;
+			if (st && !st->bad++) {
+				st->first_bad_line = lineno;
+				st->first_bad_why = why;
+			}
+		}
+	}
+	return added;
+}
+
+int keylog_add_text(struct keylog *kl, const uint8_t *text, size_t len)
+{
+	if (!kl)
+		return -1;
+	return add_text(kl, text, len, NULL);
+}
+
+int keylog_load_file(struct keylog *kl, const char *path, char *err, size_t errlen)
+{
+	struct parse_stats st = { 0, 0, NULL };
+	uint8_t *buf = NULL, *grown;
+	size_t len = 0, cap = 0, got;
+	FILE *f;
+	int rc;
+
+	if (errlen)
+		err[0] = 0;
+	if (!kl)
+		return -1;
+	f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap >= KEYLOG_MAX_FILE) {
+				snprintf(err, errlen, "larger than %u MiB; not a key log?",
+					 KEYLOG_MAX_FILE >> 20);
+				goto fail;
+			}
+			cap = cap ? cap * 2 : 65536;
+			grown = realloc(buf, cap);
+			if (!grown) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			buf = grown;
+		}
+		got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got)
+			continue;
+		if (ferror(f)) {
+			snprintf(err, errlen, "read error: %s", strerror(errno));
+			goto fail;
+		}
+		break;
+	}
+	fclose(f);
+	rc = add_text(kl, buf, len, &st);
+	memset(buf, 0, len);
+	free(buf);
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (st.bad)
+		snprintf(err, errlen, "%llu bad line%s, first at line %llu: %s",
+			 (unsigned long long)st.bad, st.bad == 1 ? "" : "s",
+			 (unsigned long long)st.first_bad_line, st.first_bad_why);
+	return rc;
+fail:
+	fclose(f);
+	if (buf)
+		memset(buf, 0, len);
+	free(buf);
+	return -1;
+}

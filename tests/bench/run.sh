@@ -1,0 +1,217 @@
+#!/bin/sh
+# run.sh [--callgrind | --rss] - scepdump throughput benchmark ('make bench').
+#
+# Builds gen and bare (cc -O2, libpcap), writes a deterministic gateway-like
+# capture with gen (HTTP/1.1, TLS and BENCH_ENROLL real SCEP enrollments
+# replayed from captures/), then times, BENCH_RUNS times each and in turns
+# (so machine noise hits all alike), from a warm page cache:
+#   bare            pcap_next_ex loop: the speed of reading the file
+#   bare --parse    + Ethernet/IPv4/TCP and a 5-tuple hash lookup/insert
+#   scepdump -q -r FILE
+#   tcpdump -r FILE -w /dev/null tcp                     (if installed)
+#   tshark -Y 'http.request.uri contains "operation="'    (once; if installed)
+# and prints medians (wall s, MB/s, packets/s, peak RSS) with ratios to the
+# two bare loops. scepdump must report one transaction per spliced
+# enrollment: PASS/FAIL, and exit 1 on FAIL.
+#
+#   --callgrind  scepdump under callgrind on a BENCH_CALLGRIND_MB file (same
+#                traffic mix, enrollments scaled to size): top 15 functions
+#   --rss        scepdump's peak RSS on BENCH_RSS_SIZES files (MB, default
+#                "100 400", enrollments scaled to size): is memory flat?
+#
+# Environment: SCEPDUMP (the binary; 'make bench' sets it), SRCDIR,
+# BENCH_MB (450), BENCH_ENROLL (400), BENCH_FLOWS (800 concurrent),
+# BENCH_RUNS (5), BENCH_DIR (files and tools; default
+# ${TMPDIR:-/tmp}/scepdump-bench, reused across runs), BENCH_TSHARK=0 skips
+# tshark, BENCH_TCPDUMP=0 skips tcpdump, BENCH_CALLGRIND_MB (50).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=${SRCDIR:-$(cd "$here/../.." && pwd)}
+scepdump=${SCEPDUMP:-$srcdir/build/src/scepdump}
+mb=${BENCH_MB:-450}
+enroll=${BENCH_ENROLL:-400}
+flows=${BENCH_FLOWS:-800}
+runs=${BENCH_RUNS:-5}
+dir=${BENCH_DIR:-${TMPDIR:-/tmp}/scepdump-bench}
+mode=${1:-bench}
+sources="$srcdir/captures/scepclient-post-enroll.pcap $srcdir/captures/concurrent-20.pcap"
+
+die() { echo "bench: $*" >&2; exit 2; }
+
+case "$mode" in
+bench|--callgrind|--rss) ;;
+*) die "usage: run.sh [--callgrind | --rss]" ;;
+esac
+[ -x "$scepdump" ] || die "no scepdump at '$scepdump' (set SCEPDUMP, or run 'make bench')"
+case "$runs" in ''|*[!0-9]*|0) die "BENCH_RUNS must be a positive number" ;; esac
+
+if [ ! -x /usr/bin/time ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "bench: /usr/bin/time missing: installing the 'time' package" >&2
+		apt-get install -y -qq time >/dev/null 2>&1 || die "apt-get install time failed"
+	else
+		die "/usr/bin/time missing: apt-get install time"
+	fi
+fi
+
+mkdir -p "$dir/bin" || die "cannot create $dir"
+pcap_flags=$(pkg-config --cflags --libs libpcap 2>/dev/null || echo -lpcap)
+for t in gen bare; do
+	if [ ! -x "$dir/bin/$t" ] || [ "$here/$t.c" -nt "$dir/bin/$t" ]; then
+		# shellcheck disable=SC2086
+		${CC:-cc} -O2 -o "$dir/bin/$t" "$here/$t.c" $pcap_flags -lm || die "cannot build $t"
+	fi
+done
+
+# make_capture MB ENROLLMENTS: prints the path of that capture, writing it
+# (and FILE.meta, gen's facts) unless a current one is there.
+make_capture() {
+	f="$dir/bench-${1}MB-e$2-f$flows.pcap"
+	if [ ! -s "$f.meta" ] || [ "$dir/bin/gen" -nt "$f" ]; then
+		echo "bench: writing $f" >&2
+		# shellcheck disable=SC2086
+		"$dir/bin/gen" -o "$f" -m "$1" -e "$2" -f "$flows" $sources >"$f.meta.tmp" ||
+			die "gen failed"
+		mv "$f.meta.tmp" "$f.meta"
+	fi
+	echo "$f"
+}
+
+meta() { sed -n "s/^$2=//p" "$1.meta"; }
+
+# Enrollments at the default density (BENCH_ENROLL per BENCH_MB), at least 1.
+scaled_enroll() { awk -v m="$1" -v e="$enroll" -v d="$mb" 'BEGIN { n = int(e * m / d + 0.5); print n < 1 ? 1 : n }'; }
+
+# measure OUT CMD...: runs CMD, appends "wall_s rss_kib" to OUT.times;
+# its stdout goes to OUT.stdout. Wall time from date(1) in ns: %e has 10 ms steps.
+measure() {
+	out=$1; shift
+	t0=$(date +%s%N)
+	/usr/bin/time -f '%M' -o "$out.rss" "$@" >"$out.stdout" 2>"$out.stderr"
+	rc=$?
+	t1=$(date +%s%N)
+	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $(tail -n 1 "$out.rss")" >>"$out.times"
+	return $rc
+}
+
+# median COLUMN FILE
+median() { cut -d' ' -f"$1" "$2" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# top_functions N: the first N function lines of callgrind_annotate output
+# as "percent function", paths made relative to the source tree and
+# symbol-less library code named by its library.
+top_functions() {
+	awk -v t="$total" -v max="$1" -v src="$srcdir/" -v q=\' '
+	/^-+$/ { sep++; next }
+	sep >= 3 && $1 ~ /^[0-9,]+$/ {
+		n = $1; gsub(",", "", n); line = $0
+		sub(/^ *[0-9,]+ +(\([ 0-9.]+%\) +)?/, "", line)
+		# recursion-cycle entries (name, quote, level) count twice: skip them
+		if (line ~ /PROGRAM TOTALS|below main|libc_start_main|ld-linux/ || index(line, q)) next
+		obj = ""
+		if (match(line, / \[[^]]*\]$/)) { obj = substr(line, RSTART + 2, RLENGTH - 3); line = substr(line, 1, RSTART - 1) }
+		if (index(line, src) == 1) line = substr(line, length(src) + 1)
+		if (line ~ /^\?\?\?:/) { sub(/.*\//, "", obj); line = line " in " obj }
+		printf "  %6.2f%%  %s\n", 100 * n / t, line
+		if (++k == max) exit
+	}'
+}
+
+if [ "$mode" = --callgrind ]; then
+	command -v valgrind >/dev/null || die "valgrind missing: apt-get install valgrind"
+	cmb=${BENCH_CALLGRIND_MB:-50}
+	f=$(make_capture "$cmb" "$(scaled_enroll "$cmb")")
+	out="$dir/callgrind.out"
+	echo "callgrind: $scepdump -q -r $(basename "$f") ($(meta "$f" bytes) bytes, $(meta "$f" packets) packets, $(meta "$f" enrollments) enrollments)"
+	valgrind --tool=callgrind --callgrind-out-file="$out" "$scepdump" -q -r "$f" >"$dir/callgrind.stdout" 2>"$dir/callgrind.stderr" ||
+		die "valgrind failed: see $dir/callgrind.stderr"
+	head -n 1 "$dir/callgrind.stdout"
+	total=$(sed -n 's/^summary: *//p' "$out")
+	echo "total instructions: $total ($(awk -v t="$total" -v p="$(meta "$f" packets)" 'BEGIN { printf "%.0f", t / p }') per packet)"
+	echo
+	echo "top 15 functions by instructions (self):"
+	callgrind_annotate --threshold=100 "$out" 2>/dev/null | top_functions 15
+	echo
+	echo "top 20 by instructions (inclusive: with what they call):"
+	callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null | top_functions 20
+	echo "(full profile: callgrind_annotate $out)"
+	exit 0
+fi
+
+if [ "$mode" = --rss ]; then
+	printf '%-8s %10s %9s %8s %10s %12s\n' "MB" "packets" "enroll" "wall s" "RSS MiB" "transactions"
+	for s in ${BENCH_RSS_SIZES:-100 400}; do
+		f=$(make_capture "$s" "$(scaled_enroll "$s")")
+		rm -f "$dir/rss.times"
+		measure "$dir/rss" "$scepdump" -q -r "$f" || die "scepdump failed on $f"
+		set -- $(cat "$dir/rss.times")
+		printf '%-8s %10s %9s %8s %10.1f %12s\n' "$s" "$(meta "$f" packets)" "$(meta "$f" enrollments)" "$1" \
+			"$(awk -v k="$2" 'BEGIN { print k / 1024 }')" "$(sed -n '1s/ transactions\{0,1\}:.*//p' "$dir/rss.stdout")"
+	done
+	exit 0
+fi
+
+f=$(make_capture "$mb" "$enroll")
+bytes=$(meta "$f" bytes)
+packets=$(meta "$f" packets)
+want=$(meta "$f" enrollments)
+echo "capture: $f"
+echo "  $bytes bytes, $packets packets, $(meta "$f" flows) flows ($(meta "$f" http_flows) HTTP, $(meta "$f" tls_flows) TLS, $want SCEP enrollments), $(meta "$f" seconds) s of traffic"
+echo "  $runs runs each, in turns, warm page cache; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+cat "$f" >/dev/null
+"$dir/bin/bare" "$f" >/dev/null
+
+tools="bare parse scepdump"
+[ "${BENCH_TCPDUMP:-1}" != 0 ] && command -v tcpdump >/dev/null && tools="$tools tcpdump"
+for t in $tools tshark; do rm -f "$dir/$t.times"; done
+
+i=0
+while [ $i -lt "$runs" ]; do
+	i=$((i + 1))
+	for t in $tools; do
+		case $t in
+		bare) measure "$dir/$t" "$dir/bin/bare" "$f" ;;
+		parse) measure "$dir/$t" "$dir/bin/bare" --parse "$f" ;;
+		scepdump) measure "$dir/$t" "$scepdump" -q -r "$f" ;;
+		tcpdump) measure "$dir/$t" tcpdump -r "$f" -w /dev/null tcp ;;
+		esac || die "$t failed (run $i): $(head -c 300 "$dir/$t.stderr")"
+	done
+	printf 'run %d/%d done\r' "$i" "$runs" >&2
+done
+echo >&2
+if [ "${BENCH_TSHARK:-1}" != 0 ] && command -v tshark >/dev/null; then
+	echo "bench: tshark (one run)..." >&2
+	measure "$dir/tshark" tshark -r "$f" -Y 'http.request.uri contains "operation="' -T fields -e frame.number ||
+		die "tshark failed: $(head -c 300 "$dir/tshark.stderr")"
+	tools="$tools tshark"
+fi
+
+bare_s=$(median 1 "$dir/bare.times")
+parse_s=$(median 1 "$dir/parse.times")
+echo
+printf '%-10s %9s %15s %9s %12s %9s %8s %9s\n' tool "wall s" "min-max" "MB/s" "packets/s" "RSS MiB" "x bare" "x parse"
+for t in $tools; do
+	w=$(median 1 "$dir/$t.times")
+	r=$(median 2 "$dir/$t.times")
+	lo=$(cut -d' ' -f1 "$dir/$t.times" | sort -n | head -n 1)
+	hi=$(cut -d' ' -f1 "$dir/$t.times" | sort -n | tail -n 1)
+	awk -v t="$t" -v w="$w" -v r="$r" -v lo="$lo" -v hi="$hi" -v b="$bytes" -v p="$packets" \
+	    -v bs="$bare_s" -v ps="$parse_s" -v n="$(wc -l <"$dir/$t.times")" 'BEGIN {
+		name = (t == "parse") ? "bare-parse" : t
+		printf "%-10s %9.3f %15s %9.0f %12.0f %9.1f %8.1f %9.1f%s\n", name, w, sprintf("%.3f-%.3f", lo, hi),
+			b / 1e6 / w, p / w, r / 1024, w / bs, w / ps, (n == 1) ? "  (1 run)" : "" }'
+done
+
+echo
+sed -n 1p "$dir/scepdump.stdout"
+got=$(sed -n '1s/^\([0-9][0-9]*\) transactions\{0,1\}:.*/\1/p' "$dir/scepdump.stdout")
+if [ -f "$dir/tshark.stdout" ] && [ -s "$dir/tshark.times" ]; then
+	echo "tshark: $(wc -l <"$dir/tshark.stdout") HTTP requests with operation= in the URI"
+fi
+if [ "$got" = "$want" ]; then
+	echo "PASS: scepdump reported $got transactions for $want spliced enrollments"
+else
+	echo "FAIL: scepdump reported '${got:-?}' transactions for $want spliced enrollments"
+	exit 1
+fi
