@@ -26,12 +26,13 @@ int link_decode(int linktype, struct rd *r, enum link_next *next);
 
 /* Parses a TCP header and its payload. r holds the bytes present of the
  * IP payload, wire_len its length according to the IP header, pseudo_sum
- * the IP pseudo-header's part of the checksum (inet_sum of it). Returns
+ * the IP pseudo-header's part of the checksum (inet_sum of it), or NULL
+ * when checksums are not wanted (a pass over every payload). Returns
  * PKT_TCP with seg's TCP fields filled (addresses are the caller's), or a
  * PKT_* error. The checksum is checked when the whole segment is present
  * and only recorded in seg->tcp_checksum: offloaded captures are full of
  * wrong ones, so nothing is dropped for it. */
-int tcp_decode(struct rd *r, uint32_t wire_len, uint32_t pseudo_sum,
+int tcp_decode(struct rd *r, uint32_t wire_len, const uint32_t *pseudo_sum,
 	       struct tcp_seg *seg);
 
 /* Adds the bytes of r (not consumed) to a ones' complement sum (RFC 1071). */

@@ -7,15 +7,18 @@
 
 uint32_t inet_sum(uint32_t sum, const struct rd *r)
 {
-	struct rd c = *r;
-	uint16_t w;
-	uint8_t b;
+	/* The reader bounds the span once; the loop then reads inside it. */
+	const uint8_t *p = rd_ptr(r);
+	size_t n = rd_left(r), i;
+	uint64_t acc = sum;
 
-	while (rd_be16(&c, &w))
-		sum += w;
-	if (rd_u8(&c, &b))
-		sum += (uint32_t)b << 8;
-	return sum;
+	for (i = 0; i + 1 < n; i += 2)
+		acc += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		acc += (uint32_t)p[n - 1] << 8;
+	while (acc >> 32)
+		acc = (acc & 0xffffffffu) + (acc >> 32);
+	return (uint32_t)acc;
 }
 
 uint16_t inet_fold(uint32_t sum)
@@ -25,7 +28,7 @@ uint16_t inet_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
-int tcp_decode(struct rd *r, uint32_t wire_len, uint32_t pseudo_sum,
+int tcp_decode(struct rd *r, uint32_t wire_len, const uint32_t *pseudo_sum,
 	       struct tcp_seg *seg)
 {
 	uint16_t sport, dport;
@@ -37,8 +40,8 @@ int tcp_decode(struct rd *r, uint32_t wire_len, uint32_t pseudo_sum,
 	 * bytes we have cannot be trusted to be TCP at all. */
 	if (wire_len < TCP_MIN_HDR)
 		return PKT_MALFORMED;
-	if (rd_left(r) == wire_len)
-		seg->tcp_checksum = inet_fold(inet_sum(pseudo_sum, r)) == 0xffff ?
+	if (pseudo_sum && rd_left(r) == wire_len)
+		seg->tcp_checksum = inet_fold(inet_sum(*pseudo_sum, r)) == 0xffff ?
 				    CHECKSUM_OK : CHECKSUM_BAD;
 	if (!rd_be16(r, &sport) || !rd_be16(r, &dport) ||
 	    !rd_be32(r, &seq) || !rd_be32(r, &ack) ||

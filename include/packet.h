@@ -63,6 +63,9 @@ int pkt_decode_tcp(const struct pkt *pkt, struct ip_reasm *ipr,
 /* IPv4 fragment reassembly state (dissectors/ip.c). */
 struct ip_reasm *ip_reasm_new(size_t max_bytes);
 void ip_reasm_free(struct ip_reasm *ipr);
+/* --checksums: verify IPv4 and TCP checksums into tcp_seg (off by default:
+ * it costs a pass over every payload, and offloaded captures fail it). */
+void ip_reasm_verify_checksums(struct ip_reasm *ipr, int on);
 
 /* "192.0.2.1:80" or "[2001:db8::1]:443"; buf at least ENDPOINT_STRLEN. */
 #define ENDPOINT_STRLEN 56

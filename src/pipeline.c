@@ -374,6 +374,7 @@ int pipeline_init(struct sd_ctx *ctx)
 
 	ctx->http1.max_body = ctx->opt.max_body;
 	ctx->ipr = ip_reasm_new(ctx->opt.max_flow_buffer);
+	ip_reasm_verify_checksums(ctx->ipr, ctx->opt.checksums);
 	ctx->flows = flow_table_new(&lim, &ctx->cnt, &app_ops, ctx);
 	ctx->keys = scep_keys_new();
 	ctx->txns = txn_table_new();

@@ -136,8 +136,14 @@ static void hist_put(struct reasm *r, const uint8_t *p, size_t n)
 		p += n - REASM_HISTORY;
 		n = REASM_HISTORY;
 	}
-	for (i = 0; i < n; i++)
-		r->hist[(at + i) % REASM_HISTORY] = p[i];
+	/* at most two copies: up to the ring's end, then from its start */
+	i = (size_t)(at % REASM_HISTORY);
+	if (n > REASM_HISTORY - i) {
+		memcpy(r->hist + i, p, REASM_HISTORY - i);
+		memcpy(r->hist, p + (REASM_HISTORY - i), n - (REASM_HISTORY - i));
+	} else {
+		memcpy(r->hist + i, p, n);
+	}
 }
 
 /* 1 if p (bytes from offset 'at', all before next_abs) differs from a

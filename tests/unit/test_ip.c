@@ -506,8 +506,13 @@ static int decode_raw(const uint8_t *b, size_t n, struct tcp_seg *seg)
 {
 	struct pkt p = { .frame = 1, .linktype = DLT_RAW, .data = b,
 			 .caplen = (uint32_t)n, .wirelen = (uint32_t)n };
+	struct ip_reasm *ipr = ip_reasm_new(65536);
+	int rc;
 
-	return pkt_decode_tcp(&p, NULL, NULL, seg);
+	ip_reasm_verify_checksums(ipr, 1);
+	rc = pkt_decode_tcp(&p, ipr, NULL, seg);
+	ip_reasm_free(ipr);
+	return rc;
 }
 
 static void test_checksums_recorded_never_dropped(void **state)
@@ -519,6 +524,15 @@ static void test_checksums_recorded_never_dropped(void **state)
 	assert_int_equal(decode_raw(real_syn, sizeof(real_syn), &seg), PKT_TCP);
 	assert_int_equal(seg.ip_checksum, CHECKSUM_OK);
 	assert_int_equal(seg.tcp_checksum, CHECKSUM_OK);
+	{
+		/* not asked for: not computed */
+		struct pkt p = { .frame = 1, .linktype = DLT_RAW, .data = real_syn,
+				 .caplen = sizeof(real_syn), .wirelen = sizeof(real_syn) };
+
+		assert_int_equal(pkt_decode_tcp(&p, NULL, NULL, &seg), PKT_TCP);
+		assert_int_equal(seg.tcp_checksum, CHECKSUM_UNCHECKED);
+		assert_int_equal(seg.ip_checksum, CHECKSUM_UNCHECKED);
+	}
 
 	memcpy(b, real_syn, sizeof(b));
 	b[sizeof(b) - 1] ^= 0x40;          /* a TCP option byte */
