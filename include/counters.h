@@ -40,6 +40,7 @@
 	X(h2_streams_capped)    \
 	X(h2_resync_bytes)      \
 	X(scep_exchanges)       \
+	X(tls_not_shown)        \
 	X(scep_decode_errors)   \
 	X(tls_connections)      \
 	X(tls_records)          \

@@ -98,10 +98,29 @@ static struct scep_tls *tls_summary(struct tls_conn *tls)
 	return t;
 }
 
+/* Servers that carried SCEP in this capture: opaque TLS toward them is
+ * part of the story (a failed handshake, an enrollment without a key log). */
+static void remember_scep_server(struct sd_ctx *ctx, const struct endpoint *srv)
+{
+	struct endpoint *n;
+	size_t i;
+
+	for (i = 0; i < ctx->n_scep_servers; i++)
+		if (endpoint_eq(&ctx->scep_servers[i], srv))
+			return;
+	n = realloc(ctx->scep_servers, (ctx->n_scep_servers + 1) * sizeof(*n));
+	if (!n)
+		return;
+	ctx->scep_servers = n;
+	ctx->scep_servers[ctx->n_scep_servers++] = *srv;
+}
+
 static void deliver_event(struct sd_ctx *ctx, struct scep_event *ev)
 {
-	if (ev->op != SCEP_OP_TLS)
+	if (ev->op != SCEP_OP_TLS) {
 		ctx->cnt.scep_exchanges++;
+		remember_scep_server(ctx, &ev->server);
+	}
 	if (ev->problem)
 		ctx->cnt.scep_decode_errors++;
 	if (ctx->on_event)
@@ -133,6 +152,51 @@ static void on_http_exchange(void *arg, const struct http_exchange *x)
 	deliver_event(ctx, ev);
 }
 
+/* Most TLS on a gateway is not SCEP. An opaque connection is shown when
+ * its server carried SCEP in this capture, when either side sent a fatal
+ * alert (a device refusing the proxy's certificate), or with -v; the rest
+ * is counted. Decided at the end, when every SCEP server is known. */
+static void hold_opaque_tls(struct sd_ctx *ctx, struct scep_event *ev)
+{
+	struct scep_event **n = realloc(ctx->opaque_tls, (ctx->n_opaque_tls + 1) * sizeof(*n));
+
+	if (!n) {
+		scep_event_free(ev);
+		return;
+	}
+	ctx->opaque_tls = n;
+	ctx->opaque_tls[ctx->n_opaque_tls++] = ev;
+}
+
+static int opaque_tls_relevant(const struct sd_ctx *ctx, const struct scep_event *ev)
+{
+	size_t i;
+
+	if (ctx->opt.verbose || (ev->tls && ev->tls->alert && strstr(ev->tls->alert, "alert")))
+		return 1;
+	for (i = 0; i < ctx->n_scep_servers; i++)
+		if (endpoint_eq(&ctx->scep_servers[i], &ev->server))
+			return 1;
+	return 0;
+}
+
+static void settle_opaque_tls(struct sd_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->n_opaque_tls; i++) {
+		if (opaque_tls_relevant(ctx, ctx->opaque_tls[i])) {
+			deliver_event(ctx, ctx->opaque_tls[i]);
+		} else {
+			ctx->cnt.tls_not_shown++;
+			scep_event_free(ctx->opaque_tls[i]);
+		}
+	}
+	free(ctx->opaque_tls);
+	ctx->opaque_tls = NULL;
+	ctx->n_opaque_tls = 0;
+}
+
 /* A TLS connection whose HTTP never came through (no key log, a failed
  * handshake) still goes on the timeline with what TLS itself said. */
 static void report_opaque_tls(struct app_conn *a, const struct flow *f)
@@ -156,7 +220,7 @@ static void report_opaque_tls(struct app_conn *a, const struct flow *f)
 	ev->res_last_frame = f->last_frame;
 	ev->host = dup_or_null(ti->sni);
 	ev->tls = tls_summary(a->tls);
-	deliver_event(a->ctx, ev);
+	hold_opaque_tls(a->ctx, ev);
 }
 
 static void *flow_app_open(void *arg, const struct flow *f)
@@ -411,10 +475,24 @@ void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p)
 	}
 }
 
+static void settle_free_opaque(struct sd_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->n_opaque_tls; i++)
+		scep_event_free(ctx->opaque_tls[i]);
+	free(ctx->opaque_tls);
+	free(ctx->scep_servers);
+	ctx->opaque_tls = NULL;
+	ctx->scep_servers = NULL;
+	ctx->n_opaque_tls = ctx->n_scep_servers = 0;
+}
+
 void pipeline_finish(struct sd_ctx *ctx)
 {
 	if (ctx->flows)
 		flow_table_flush(ctx->flows);
+	settle_opaque_tls(ctx);
 	if (ctx->txns)
 		txn_finish(ctx->txns);
 }
@@ -430,6 +508,7 @@ void pipeline_free(struct sd_ctx *ctx)
 	if (ctx->keys)
 		scep_keys_free(ctx->keys);
 	extract_free(&ctx->scep_flows);
+	settle_free_opaque(ctx);
 	if (ctx->keylog)
 		keylog_free(ctx->keylog);
 	ctx->keylog = NULL;

@@ -501,6 +501,10 @@ static void print_summary(FILE *out, const struct sd_ctx *ctx)
 		(unsigned long long)c->scep_exchanges, (unsigned long long)s.damaged_exchanges,
 		(unsigned long long)c->http_skipped,
 		(unsigned long long)(c->flows_capped + c->http_bodies_capped + (c->reasm_bytes_capped ? 1 : 0)));
+	if (c->tls_not_shown)
+		fprintf(out, "%llu TLS connection%s without readable HTTP and no SCEP seen toward %s not shown (-v lists them)\n",
+			(unsigned long long)c->tls_not_shown, c->tls_not_shown == 1 ? "" : "s",
+			c->tls_not_shown == 1 ? "its server" : "their servers");
 	if (s.n_latency)
 		fprintf(out, "latency (first PKIOperation to last CertRep, %zu enrollments): p50 %s, p90 %s, p99 %s, max %s\n",
 			s.n_latency, fmt_duration_ns(s.latency_p50, d1, sizeof(d1)),
