@@ -629,6 +629,9 @@ void scep_tls_free(struct scep_tls *t)
 	free(t->alpn);
 	free(t->alert);
 	free(t->note);
+	free(t->offered);
+	free(t->resumed);
+	free(t->server_cert);
 	free(t);
 }
 
@@ -648,6 +651,7 @@ void scep_event_free(struct scep_event *ev)
 	free(ev->req_content_type);
 	free(ev->location);
 	free(ev->server_header);
+	free(ev->reset);
 	free(ev->connection);
 	free(ev->message_param);
 	scep_msg_free(ev->request);
@@ -704,6 +708,7 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 	ev->req_content_type = copy_str(x->req.content_type);
 	ev->location = copy_str(x->location);
 	ev->server_header = copy_str(x->server_header);
+	ev->reset = copy_str(x->reset);
 	ev->connection = copy_str(x->connection);
 	ev->req_first_ts_ns = x->req.first_ts_ns;
 	ev->req_last_ts_ns = x->req.last_ts_ns;

@@ -29,6 +29,9 @@ struct scep_tls {
 	char *sni, *alpn;
 	char *alert;                /* "client alert fatal unknown_ca" */
 	char *note;                 /* why nothing was decrypted, if so */
+	char *offered;              /* versions the client offered, "TLS 1.3, TLS 1.2" */
+	char *resumed;              /* "session id", "session ticket", "PSK"; NULL if full */
+	char *server_cert;          /* leaf: "CN=x (issuer CN=y, to 2027-01-01)"; TLS <= 1.2 or decrypted */
 	int handshake_failed;
 	uint64_t bytes_to_server, bytes_to_client;
 };
@@ -204,6 +207,7 @@ struct scep_event {
 	char *status_text;
 	char *res_content_type, *req_content_type, *location;
 	char *server_header, *connection; /* response Server:, Connection: */
+	char *reset;                /* HTTP/2: "RST_STREAM CANCEL by client", "GOAWAY ..." */
 	uint64_t req_first_ts_ns, req_last_ts_ns, res_first_ts_ns, res_last_ts_ns;
 	uint64_t req_first_frame, req_last_frame, res_first_frame, res_last_frame;
 	size_t req_body_len, res_body_len;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "flow.h"
+#include "format.h"
 #include "http1.h"
 #include "http2.h"
 #include "keylog.h"
@@ -74,6 +75,22 @@ static char *tls_alert_text(const struct tls_info *ti)
 			  level ? level : "encrypted", name ? name : "(encrypted)");
 }
 
+static char *tls_offered_text(const struct tls_info *ti)
+{
+	char buf[160] = "";
+	size_t i, n = 0;
+	const char *name;
+
+	for (i = 0; i < ti->n_offered_versions && n + 16 < sizeof(buf); i++) {
+		name = tls_version_name(ti->offered_versions[i]);
+		if (name)   /* GREASE values have no name */
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? ", " : "", name);
+	}
+	if (!n && ti->legacy_version && tls_version_name(ti->legacy_version))
+		snprintf(buf, sizeof(buf), "%s", tls_version_name(ti->legacy_version));
+	return buf[0] ? strdup(buf) : NULL;
+}
+
 /* What TLS said, in the SCEP layer's terms (copied: the TLS state goes). */
 static struct scep_tls *tls_summary(struct tls_conn *tls)
 {
@@ -93,6 +110,15 @@ static struct scep_tls *tls_summary(struct tls_conn *tls)
 	t->alert = tls_alert_text(ti);
 	t->note = dup_or_null(ti->decrypt_note);
 	t->handshake_failed = ti->handshake_failed;
+	t->offered = tls_offered_text(ti);
+	t->resumed = ti->resumed ? dup_or_null(ti->resumed_by) : NULL;
+	if (ti->n_server_certs) {
+		char d[16];
+		const struct scep_cert *leaf = ti->server_certs[0];
+
+		t->server_cert = str_printf("%s (issuer %s, to %s)", leaf->subject ? leaf->subject : "?",
+					    leaf->issuer ? leaf->issuer : "?", fmt_date(leaf->not_after, d, sizeof(d)));
+	}
 	t->bytes_to_server = ti->bytes[DIR_TO_SERVER];
 	t->bytes_to_client = ti->bytes[DIR_TO_CLIENT];
 	return t;

@@ -214,6 +214,7 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 		set_str(res, "location", ev->location);
 		set_str(res, "server", ev->server_header);
 		set_str(res, "connection", ev->connection);
+		set_str(res, "reset", ev->reset);
 		set_str(res, "error_text", ev->error_text);
 		if (ev->res_damaged)
 			set_int(res, "gap_bytes", (long long)ev->res_gap_bytes);
@@ -252,6 +253,9 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 		json_object_set_new(tl, "handshake_failed", json_boolean(ev->tls->handshake_failed));
 		set_str(tl, "alert", ev->tls->alert);
 		set_str(tl, "note", ev->tls->note);
+		set_str(tl, "offered", ev->tls->offered);
+		set_str(tl, "resumed", ev->tls->resumed);
+		set_str(tl, "server_certificate", ev->tls->server_cert);
 		set_int(tl, "bytes_to_server", (long long)ev->tls->bytes_to_server);
 		set_int(tl, "bytes_to_client", (long long)ev->tls->bytes_to_client);
 		json_object_set_new(o, "tls", tl);

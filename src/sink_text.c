@@ -297,6 +297,21 @@ static void print_tls_brief(FILE *out, const struct scep_tls *tls)
 		fprintf(out, "  ALPN %s", tls->alpn);
 }
 
+static void print_tls_detail(FILE *out, const struct scep_tls *tls)
+{
+	fputs("      over", out);
+	print_tls_brief(out, tls);
+	if (tls->resumed)
+		fprintf(out, "  resumed by %s", tls->resumed);
+	fputc('\n', out);
+	if (tls->offered)
+		fprintf(out, "      client offered %s\n", tls->offered);
+	if (tls->server_cert)
+		fprintf(out, "      server certificate %s\n", tls->server_cert);
+	if (tls->note)
+		fprintf(out, "      decryption: %s\n", tls->note);
+}
+
 static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
 			       const struct scep_event *ev)
 {
@@ -325,11 +340,8 @@ static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct
 	}
 	print_damage(out, ev->req_damaged, ev->req_gap_bytes);
 	fputc('\n', out);
-	if (ctx->opt.verbose && ev->tls) {
-		fputs("      over", out);
-		print_tls_brief(out, ev->tls);
-		fputc('\n', out);
-	}
+	if (ctx->opt.verbose && ev->tls)
+		print_tls_detail(out, ev->tls);
 	if (ctx->opt.verbose && ev->request)
 		print_msg_verbose(out, ctx, ev->request);
 }
@@ -353,6 +365,8 @@ static void print_response_line(FILE *out, const struct sd_ctx *ctx, const struc
 		fputs(ev->problem, out);
 	else if (ev->error_text)
 		fprintf(out, "\"%s\"", ev->error_text);
+	if (ev->reset)
+		fprintf(out, "  [%s]", ev->reset);
 	print_damage(out, ev->res_damaged, ev->res_gap_bytes);
 	fputc('\n', out);
 	if (ctx->opt.verbose && ev->reply)
@@ -366,7 +380,7 @@ static void print_response_line(FILE *out, const struct sd_ctx *ctx, const struc
 }
 
 /* A TLS connection whose HTTP could not be read: what TLS itself says. */
-static void print_tls_event(FILE *out, const struct txn *t, const struct scep_event *ev)
+static void print_tls_event(FILE *out, const struct txn *t, const struct scep_event *ev, int verbose)
 {
 	const struct scep_tls *tls = ev->tls;
 	char up[32], down[32];
@@ -387,13 +401,19 @@ static void print_tls_event(FILE *out, const struct txn *t, const struct scep_ev
 	if (tls->note)
 		fprintf(out, "  (%s)", tls->note);
 	fputc('\n', out);
+	if (verbose) {
+		if (tls->offered)
+			fprintf(out, "      client offered %s\n", tls->offered);
+		if (tls->server_cert)
+			fprintf(out, "      server certificate %s\n", tls->server_cert);
+	}
 }
 
 static void print_event(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
 			const struct scep_event *ev)
 {
 	if (ev->op == SCEP_OP_TLS) {
-		print_tls_event(out, t, ev);
+		print_tls_event(out, t, ev, ctx->opt.verbose);
 		return;
 	}
 	print_request_line(out, ctx, t, ev);
