@@ -9,6 +9,7 @@
 
 #include "counters.h"
 #include "http1.h"
+#include "http_body.h"
 #include "reader.h"
 
 /* libhtp's default hard limit (18000) would turn a long GET message= into a
@@ -24,19 +25,12 @@
 
 enum verdict { V_UNDECIDED = 0, V_KEEP, V_SKIP };
 
-struct body {
-	uint8_t *buf;
-	size_t len, alloc;
-	uint64_t wire;
-	int capped;
-};
-
 struct side_state {
 	int present, done;
 	int damaged;          /* a gap hit this side */
 	uint64_t gap_bytes;
 	uint64_t first_ts, last_ts, first_frame, last_frame;
-	struct body body;
+	struct http_body body;
 };
 
 /* Our state for one libhtp transaction; lives in the connection's list in
@@ -259,60 +253,12 @@ static int is_pki_response_type(const char *mt)
 	return strcmp(mt, "application/x-pki-message") == 0 || is_x509_type(mt);
 }
 
-/* --- bodies --------------------------------------------------------------- */
-
-/* data NULL means len bytes lost to a gap: kept as zeros so offsets past the
- * hole stay right; the exchange is flagged damaged by the caller. */
-static void body_append(struct http1_conn *c, struct body *b,
-			const uint8_t *data, size_t len)
-{
-	size_t room, take;
-
-	b->wire += len;
-	room = c->max_body > b->len ? c->max_body - b->len : 0;
-	take = len < room ? len : room;
-	if (take < len && !b->capped) {
-		b->capped = 1;
-		c->cnt->http_bodies_capped++;
-	}
-	if (take == 0)
-		return;
-	if (b->len + take > b->alloc) {
-		size_t na = b->alloc ? b->alloc : 1024;
-		uint8_t *nb;
-
-		while (na < b->len + take)
-			na = na > c->max_body / 2 ? c->max_body : na * 2;
-		nb = realloc(b->buf, na);
-		if (!nb) {
-			if (!b->capped) {
-				b->capped = 1;
-				c->cnt->http_bodies_capped++;
-			}
-			return;
-		}
-		b->buf = nb;
-		b->alloc = na;
-	}
-	if (data)
-		memcpy(b->buf + b->len, data, take);
-	else
-		memset(b->buf + b->len, 0, take);
-	b->len += take;
-}
-
-static void body_free(struct body *b)
-{
-	free(b->buf);
-	memset(b, 0, sizeof(*b));
-}
-
 /* --- transaction state ---------------------------------------------------- */
 
 static void xstate_free(struct xstate *x)
 {
-	body_free(&x->req.body);
-	body_free(&x->res.body);
+	http_body_free(&x->req.body);
+	http_body_free(&x->res.body);
 	free(x->error_text);
 	free(x);
 }
@@ -536,8 +482,8 @@ static void emit(struct http1_conn *c, struct xstate *x)
 	for (i = 0; i < p.n; i++)
 		free(p.s[i]);
 	/* the callback had its copy: the bodies are not needed any more */
-	body_free(&x->req.body);
-	body_free(&x->res.body);
+	http_body_free(&x->req.body);
+	http_body_free(&x->res.body);
 }
 
 /* Emits every exchange not yet handed out, in connection order. */
@@ -604,7 +550,7 @@ static int on_req_headers(htp_tx_t *tx)
 		x->verdict = V_KEEP;
 	else {
 		x->verdict = V_SKIP;
-		body_free(&x->req.body);
+		http_body_free(&x->req.body);
 	}
 	return HTP_OK;
 }
@@ -622,7 +568,7 @@ static void on_body(struct xstate *x, struct side_state *s,
 	}
 	if (d->len == 0 || x->verdict == V_SKIP)
 		return;
-	body_append(c, &s->body, d->data, d->len);
+	http_body_append(&s->body, d->data, d->len, c->max_body, c->cnt);
 }
 
 static int on_req_body(htp_tx_data_t *d)

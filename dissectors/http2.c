@@ -20,6 +20,7 @@
 
 #include "counters.h"
 #include "http2.h"
+#include "http_body.h"
 #include "reader.h"
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -67,19 +68,12 @@ enum verdict { V_UNDECIDED = 0, V_KEEP, V_SKIP };
 
 enum side_id { SIDE_REQ = 0, SIDE_RES = 1 };
 
-struct body {
-	uint8_t *buf;
-	size_t len, alloc;
-	uint64_t wire;
-	int capped;
-};
-
 struct side_state {
 	int present, ended;
 	int damaged;          /* a gap hit this side */
 	uint64_t gap_bytes;
 	uint64_t first_ts, last_ts, first_frame, last_frame;
-	struct body body;
+	struct http_body body;
 	int blocks;           /* header blocks begun on this side */
 	int final_seen;       /* response: a block with a final (>= 200) status */
 	int undecodable;      /* a header block of this side could not be decoded */
@@ -325,59 +319,11 @@ static const char *error_name(uint32_t code, char *buf, size_t n)
 	return buf;
 }
 
-/* --- bodies --------------------------------------------------------------- */
-
-/* data NULL means len bytes lost to a gap: kept as zeros so offsets past the
- * hole stay right; the side is flagged damaged by the caller. */
-static void body_append(struct http2_conn *c, struct body *b,
-			const uint8_t *data, size_t len)
-{
-	size_t room, take;
-
-	b->wire += len;
-	room = c->max_body > b->len ? c->max_body - b->len : 0;
-	take = len < room ? len : room;
-	if (take < len && !b->capped) {
-		b->capped = 1;
-		c->cnt->http_bodies_capped++;
-	}
-	if (take == 0)
-		return;
-	if (take > b->alloc - b->len) {
-		size_t na = b->alloc ? b->alloc : 1024;
-		uint8_t *nb;
-
-		while (na - b->len < take)
-			na = na > c->max_body / 2 ? c->max_body : na * 2;
-		nb = realloc(b->buf, na);
-		if (!nb) {
-			if (!b->capped) {
-				b->capped = 1;
-				c->cnt->http_bodies_capped++;
-			}
-			return;
-		}
-		b->buf = nb;
-		b->alloc = na;
-	}
-	if (data)
-		memcpy(b->buf + b->len, data, take);
-	else
-		memset(b->buf + b->len, 0, take);
-	b->len += take;
-}
-
-static void body_free(struct body *b)
-{
-	free(b->buf);
-	memset(b, 0, sizeof(*b));
-}
-
 /* --- streams -------------------------------------------------------------- */
 
 static void side_free(struct side_state *s)
 {
-	body_free(&s->body);
+	http_body_free(&s->body);
 	free(s->content_type);
 	free(s->content_length);
 }
@@ -480,8 +426,8 @@ static void decide(struct h2_stream *s)
 		s->verdict = is_pki_response_type(r->content_type) ? V_KEEP : V_SKIP;
 	}
 	if (s->verdict == V_SKIP) {
-		body_free(&q->body);
-		body_free(&r->body);
+		http_body_free(&q->body);
+		http_body_free(&r->body);
 	}
 }
 
@@ -999,7 +945,7 @@ static void frame_content(struct http2_conn *c, enum stream_dir d,
 		side = &s->side[side_of(d)];
 		side_touch(c, side, d);
 		if (s->verdict != V_SKIP && n)
-			body_append(c, &side->body, p, n);
+			http_body_append(&side->body, p, n, c->max_body, c->cnt);
 		else
 			side->body.wire += n;
 		return;
@@ -1398,7 +1344,7 @@ static void on_gap(struct http2_conn *c, enum stream_dir d, uint64_t len)
 		s->gap_bytes += len;
 		s->side[side_of(d)].gap_bytes += len;
 		if (s->verdict != V_SKIP)
-			body_append(c, &s->side[side_of(d)].body, NULL, (size_t)len);
+			http_body_append(&s->side[side_of(d)].body, NULL, (size_t)len, c->max_body, c->cnt);
 		else
 			s->side[side_of(d)].body.wire += len;
 		break;

@@ -1,0 +1,53 @@
+/* http_body.c - capped body buffers for HTTP/1 and HTTP/2; see
+ * http_body.h. Trusts nothing about len: the cap decides what is kept. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "counters.h"
+#include "http_body.h"
+
+static void mark_capped(struct http_body *b, struct counters *cnt)
+{
+	if (!b->capped) {
+		b->capped = 1;
+		cnt->http_bodies_capped++;
+	}
+}
+
+void http_body_append(struct http_body *b, const uint8_t *data, size_t len,
+		      size_t max_body, struct counters *cnt)
+{
+	size_t room, take, na;
+	uint8_t *nb;
+
+	b->wire += len;
+	room = max_body > b->len ? max_body - b->len : 0;
+	take = len < room ? len : room;
+	if (take < len)
+		mark_capped(b, cnt);
+	if (take == 0)
+		return;
+	if (take > b->alloc - b->len) {
+		na = b->alloc ? b->alloc : 1024;
+		while (na - b->len < take)
+			na = na > max_body / 2 ? max_body : na * 2;
+		nb = realloc(b->buf, na);
+		if (!nb) {
+			mark_capped(b, cnt);
+			return;
+		}
+		b->buf = nb;
+		b->alloc = na;
+	}
+	if (data)
+		memcpy(b->buf + b->len, data, take);
+	else
+		memset(b->buf + b->len, 0, take);
+	b->len += take;
+}
+
+void http_body_free(struct http_body *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
