@@ -7,17 +7,7 @@
 
 #include "http.h"
 #include "reader.h"
-
-static int hex_val(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "strutil.h"
 
 char *http_percent_decode(const char *value, size_t len, int plus_is_space,
 			  size_t *out_len)
@@ -40,8 +30,8 @@ char *http_percent_decode(const char *value, size_t len, int plus_is_space,
 			struct rd t = r;
 			uint8_t h, l;
 
-			if (rd_u8(&t, &h) && rd_u8(&t, &l) && hex_val(h) >= 0 && hex_val(l) >= 0) {
-				*o++ = (char)(hex_val(h) << 4 | hex_val(l));
+			if (rd_u8(&t, &h) && rd_u8(&t, &l) && str_hex_digit(h) >= 0 && str_hex_digit(l) >= 0) {
+				*o++ = (char)(str_hex_digit(h) << 4 | str_hex_digit(l));
 				r = t;
 				continue;
 			}

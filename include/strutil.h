@@ -6,8 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdarg.h>
+
 /* Returns a new string, or NULL when memory runs out. */
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *str_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* The value of one hex digit, or -1. */
+int str_hex_digit(uint8_t c);
 /* Copies at most max bytes of untrusted text; bytes outside printable
  * ASCII (and backslash) become \xHH so wire data cannot forge output
  * lines or terminal escapes. */

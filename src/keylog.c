@@ -9,6 +9,7 @@
 
 #include "keylog.h"
 #include "reader.h"
+#include "strutil.h"
 
 #define LINE_MAX_LEN 1024       /* longest real line is ~200 bytes */
 #define BUCKETS_MIN 64
@@ -172,17 +173,6 @@ size_t keylog_find(const struct keylog *kl, const uint8_t client_random[KEYLOG_R
 	return e->secret_len;
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int is_blank(uint8_t c) { return c == ' ' || c == '\t'; }
 
 /* Splits the next whitespace-separated token off line. */
@@ -214,9 +204,9 @@ static size_t hex_token(struct rd *tok, uint8_t *out, size_t max)
 	if (rd_left(tok) % 2 || rd_left(tok) / 2 > max)
 		return 0;
 	while (rd_left(tok)) {
-		if (!rd_u8(tok, &hi) || !rd_u8(tok, &lo) || hexval(hi) < 0 || hexval(lo) < 0)
+		if (!rd_u8(tok, &hi) || !rd_u8(tok, &lo) || str_hex_digit(hi) < 0 || str_hex_digit(lo) < 0)
 			return 0;
-		out[n++] = (uint8_t)(hexval(hi) << 4 | hexval(lo));
+		out[n++] = (uint8_t)(str_hex_digit(hi) << 4 | str_hex_digit(lo));
 	}
 	return n;
 }

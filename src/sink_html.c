@@ -12,6 +12,7 @@
 #include "pipeline.h"
 #include "scep.h"
 #include "sink.h"
+#include "strutil.h"
 #include "summary.h"
 #include "txn.h"
 
@@ -42,11 +43,10 @@ static void put_escf(FILE *out, const char *fmt, ...) __attribute__((format(prin
 static void put_escf(FILE *out, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
+	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	s = str_vprintf(fmt, ap);
 	va_end(ap);
 	put_esc(out, s ? s : "(out of memory)");
 	free(s);
