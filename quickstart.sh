@@ -53,7 +53,9 @@ summarize() {
 	pass=$(cat $(find . -name '*.trs') 2>/dev/null | grep -c '^:test-result: PASS' || true)
 	fail=$(cat $(find . -name '*.trs') 2>/dev/null | grep -c -E '^:test-result: (FAIL|XPASS|ERROR)' || true)
 	skip=$(cat $(find . -name '*.trs') 2>/dev/null | grep -c '^:test-result: SKIP' || true)
+	xfail=$(cat $(find . -name '*.trs') 2>/dev/null | grep -c '^:test-result: XFAIL' || true)
 	[ "$skip" -eq 0 ] || echo "$skip skipped"
+	[ "$xfail" -eq 0 ] || echo "$xfail known shortcomings (TODO in the TAP output)"
 	echo "$pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 }

@@ -4,6 +4,7 @@
  * message is walked with OpenSSL's ASN1_get_object, its whole parts handed
  * to OpenSSL's d2i), and the few bytes we look at ourselves are read
  * through struct rd. */
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -815,7 +816,7 @@ int scep_keys_load_pass(struct scep_keys *k, const char *path, const char *pass,
 	}
 	b = BIO_new_file(path, "rb");
 	if (!b) {
-		snprintf(err, errlen, "%s: cannot open key file", path);
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
 		ERR_clear_error();
 		return -1;
 	}

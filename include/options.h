@@ -9,6 +9,7 @@
 #define OPT_MAX_FILES 64
 #define OPT_MAX_KEYS 64
 #define OPT_MAX_KEYLOGS 16
+#define OPT_MAX_DEVLOGS 16
 
 enum opt_mode { MODE_OFFLINE, MODE_LIVE, MODE_DECODE, MODE_HELP, MODE_VERSION };
 
@@ -20,6 +21,11 @@ struct sd_options {
 	size_t n_keys;
 	const char *keylogs[OPT_MAX_KEYLOGS];
 	size_t n_keylogs;
+	const char *devlogs[OPT_MAX_DEVLOGS];   /* --device-log */
+	size_t n_devlogs;
+	int devlog_format;          /* enum devlog_format; 0 = detect */
+	int64_t device_tz_s;        /* --device-tz: offset east of UTC */
+	int64_t device_skew_ns;     /* --device-skew */
 	const char *key_pass;       /* passphrase for encrypted --key files */
 	const char *decode_input;   /* decode: FILE or "-" */
 	const char *iface;

@@ -8,8 +8,21 @@
 
 #include "packet.h"
 
+struct devlog_list;
 struct scep_cert;
 struct scep_event;
+
+/* A device-log event placed on a transaction's timeline. */
+struct txn_device_event {
+	uint64_t ts_ns;
+	int kind;                   /* enum devlog_kind */
+	const char *source;         /* "android", "ios", "windows" (static) */
+	char *what;                 /* one line: "SCEP cert state CERT_INSTALLING -> CERT_INSTALL_SUCCESS" */
+	char *transaction_id;       /* when the log line named one */
+	int pki_status;             /* from a logged CertRep, -1 absent */
+	int inferred;               /* matched by time, not by transactionID */
+	uint64_t line_no;
+};
 
 enum txn_verdict {
 	VERDICT_NONE = 0,           /* endpoint-level events, no transaction */
@@ -37,6 +50,8 @@ struct txn {
 	size_t n_events;
 	char **findings;
 	size_t n_findings;
+	struct txn_device_event *device;   /* in time order */
+	size_t n_device;
 	int closed;
 	int settled;                /* verdict and findings computed */
 	int streamed;               /* handed to the close callback already */
@@ -55,6 +70,11 @@ void txn_add_event(struct txn_table *t, struct scep_event *ev);
 /* Live capture: transactions with no new event for timeout_ns are settled
  * and handed to the close callback as they stand (e.g. still PENDING). */
 void txn_expire(struct txn_table *t, uint64_t now_ns, uint64_t timeout_ns);
+/* Device logs: each event joins the transaction with its transactionID,
+ * else (marked inferred) the one it follows in time; a request the device
+ * sent that never reached the capture opens a transaction of its own.
+ * Call after the packets, before txn_finish. Copies what it keeps. */
+void txn_add_device_events(struct txn_table *t, const struct devlog_list *l);
 /* End of input: open transactions get their final verdict, findings are
  * computed, and the table is ordered by first event time. */
 void txn_finish(struct txn_table *t);

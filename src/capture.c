@@ -820,8 +820,8 @@ static void activate_error(struct cap_input *in, int rc, char *err,
 
 	switch (rc) {
 	case PCAP_ERROR_PERM_DENIED:
-		snprintf(err, errlen, "%s: %s (run as root or give the "
-			 "program CAP_NET_RAW and CAP_NET_ADMIN)", in->name,
+		snprintf(err, errlen, "%s: %s (run as root, or once: "
+			 "setcap cap_net_raw,cap_net_admin=eip $(command -v scepdump))", in->name,
 			 detail[0] ? detail : "permission denied");
 		break;
 	case PCAP_ERROR_NO_SUCH_DEVICE:

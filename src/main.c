@@ -146,6 +146,21 @@ static void stream_event(struct sd_ctx *ctx, const struct scep_event *ev)
 	fflush(stdout);
 }
 
+static int check_writable(const char *opt, const char *path)
+{
+	FILE *f;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "ab");
+	if (!f) {
+		fprintf(stderr, "scepdump: %s %s: %s\n", opt, path, strerror(errno));
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
 static int write_html(const struct sd_ctx *ctx)
 {
 	FILE *f = fopen(ctx->opt.html_file, "w");
@@ -354,8 +369,16 @@ int main(int argc, char **argv)
 		options_free(&ctx.opt);
 		return status;
 	}
-	cap = open_source(&ctx.opt, err, sizeof(err));
-	if (!cap) {
+	/* Outputs asked for are checked before the input is read: a path that
+	 * cannot be written should not cost a whole capture's analysis. */
+	if (check_writable("-w", ctx.opt.write_file) < 0 || check_writable("--html", ctx.opt.html_file) < 0) {
+		pipeline_free(&ctx);
+		options_free(&ctx.opt);
+		return 2;
+	}
+	/* a device log alone needs no capture */
+	cap = ctx.opt.mode == MODE_OFFLINE && !ctx.opt.n_files ? NULL : open_source(&ctx.opt, err, sizeof(err));
+	if (!cap && (ctx.opt.mode != MODE_OFFLINE || ctx.opt.n_files)) {
 		fprintf(stderr, "scepdump: %s\n", err);
 		pipeline_free(&ctx);
 		options_free(&ctx.opt);
@@ -367,7 +390,8 @@ int main(int argc, char **argv)
 	}
 	signal_capture = cap;
 	install_signal_handlers();
-	read_packets(&ctx, cap);
+	if (cap)
+		read_packets(&ctx, cap);
 	pipeline_finish(&ctx);
 	if (ctx.opt.json)
 		sink_json_write(stdout, &ctx);
@@ -376,13 +400,15 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (ctx.opt.html_file && write_html(&ctx) < 0)
 		ctx.input_errors++;
-	print_kernel_stats(&ctx, cap);
+	if (cap)
+		print_kernel_stats(&ctx, cap);
 	if (ctx.opt.write_file && !stop_requested &&
 	    extract_write(&ctx.scep_flows, ctx.opt.files, ctx.opt.n_files, ctx.opt.write_file) < 0)
 		ctx.input_errors++;
 	status = exit_status(&ctx);
 	signal_capture = NULL;
-	capture_close(cap);
+	if (cap)
+		capture_close(cap);
 	pipeline_free(&ctx);
 	options_free(&ctx.opt);
 	return status;

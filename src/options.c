@@ -7,12 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devlog.h"
 #include "options.h"
 
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
-	OPT_IDLE_TIMEOUT, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG
+	OPT_IDLE_TIMEOUT, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_SKEW
 };
 
 static const struct option long_options[] = {
@@ -25,6 +26,10 @@ static const struct option long_options[] = {
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "key-pass", required_argument, NULL, OPT_KEY_PASS },
 	{ "keylog", required_argument, NULL, OPT_KEYLOG },
+	{ "device-log", required_argument, NULL, OPT_DEVLOG },
+	{ "device-log-format", required_argument, NULL, OPT_DEVLOG_FORMAT },
+	{ "device-tz", required_argument, NULL, OPT_DEVICE_TZ },
+	{ "device-skew", required_argument, NULL, OPT_DEVICE_SKEW },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "html", required_argument, NULL, OPT_HTML },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -63,6 +68,10 @@ void options_usage(FILE *out)
 	      "                           pcapng Decryption Secrets Blocks are used too\n"
 	      "      --checksums          verify IPv4 and TCP checksums and report bad ones\n"
 	      "                           (off by default: offloaded captures carry wrong ones)\n"
+	      "      --device-log FILE    Android, iOS or Windows (XML) device log to merge; repeatable\n"
+	      "      --device-log-format android|ios|windows-xml   instead of detecting it\n"
+	      "      --device-tz +HH:MM   UTC offset of device log lines that carry none (default UTC)\n"
+	      "      --device-skew SEC    add SEC (may be negative) to every device time\n"
 	      "Output:\n"
 	      "  -w, --write FILE         also write the packets of the connections that carried\n"
 	      "                           SCEP to a new pcap (needs -r files: they are read twice)\n"
@@ -175,6 +184,41 @@ static void set_defaults(struct sd_options *o)
 	o->color = isatty(STDOUT_FILENO);    /* --color=auto */
 }
 
+/* "+01:00", "-0500", "+1", "UTC", "Z" */
+static int parse_tz(const char *arg, int64_t *off)
+{
+	int sign, h = 0, m = 0;
+
+	if (!strcmp(arg, "UTC") || !strcmp(arg, "Z") || !strcmp(arg, "0")) {
+		*off = 0;
+		return 0;
+	}
+	sign = arg[0] == '-' ? -1 : 1;
+	if ((arg[0] == '+' || arg[0] == '-') &&
+	    (sscanf(arg + 1, "%2d:%2d", &h, &m) >= 1 || sscanf(arg + 1, "%2d%2d", &h, &m) >= 1) &&
+	    h <= 14 && m < 60) {
+		*off = sign * ((int64_t)h * 3600 + m * 60);
+		return 0;
+	}
+	fprintf(stderr, "scepdump: --device-tz: '%s' is not an offset like +01:00, -0500 or UTC\n", arg);
+	return -1;
+}
+
+static int parse_skew(const char *arg, int64_t *ns)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || v > 1e9 || v < -1e9) {
+		fprintf(stderr, "scepdump: --device-skew: '%s' is not a number of seconds\n", arg);
+		return -1;
+	}
+	*ns = (int64_t)(v * 1e9);
+	return 0;
+}
+
 static int handle_option(struct sd_options *o, int c, const char *arg)
 {
 	size_t v;
@@ -202,6 +246,22 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		}
 		o->keylogs[o->n_keylogs++] = arg;
 		return 0;
+	case OPT_DEVLOG:
+		if (o->n_devlogs == OPT_MAX_DEVLOGS) {
+			fprintf(stderr, "scepdump: --device-log: at most %d files\n", OPT_MAX_DEVLOGS);
+			return -1;
+		}
+		o->devlogs[o->n_devlogs++] = arg;
+		return 0;
+	case OPT_DEVLOG_FORMAT:
+		o->devlog_format = devlog_format_from_name(arg);
+		if (o->devlog_format == DEVLOG_AUTO || o->devlog_format == DEVLOG_UNKNOWN) {
+			fprintf(stderr, "scepdump: --device-log-format: '%s' is not android, ios or windows-xml\n", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_DEVICE_TZ: return parse_tz(arg, &o->device_tz_s);
+	case OPT_DEVICE_SKEW: return parse_skew(arg, &o->device_skew_ns);
 	case 'i': o->iface = arg; return 0;
 	case 'f':
 		free(o->filter);
@@ -312,8 +372,8 @@ int options_parse(struct sd_options *o, int argc, char **argv)
 	}
 	if (o->iface)
 		o->mode = MODE_LIVE;
-	else if (!o->n_files) {
-		fprintf(stderr, "scepdump: nothing to read: give -r FILE or -i IFACE; try 'scepdump --help'\n");
+	else if (!o->n_files && !o->n_devlogs) {
+		fprintf(stderr, "scepdump: nothing to read: give -r FILE, -i IFACE or --device-log FILE; try 'scepdump --help'\n");
 		return -1;
 	}
 	if (o->json && o->quiet)

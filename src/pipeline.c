@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "devlog.h"
 #include "flow.h"
 #include "format.h"
 #include "http1.h"
@@ -514,11 +516,47 @@ static void settle_free_opaque(struct sd_ctx *ctx)
 	ctx->n_opaque_tls = ctx->n_scep_servers = 0;
 }
 
+/* Device logs are read after the packets: lines without a date take the
+ * capture's, and every transaction they may join exists by then. */
+static void merge_device_logs(struct sd_ctx *ctx)
+{
+	struct devlog_opts o;
+	struct devlog_list l;
+	char err[256];
+	time_t day = (time_t)(ctx->first_ts_ns / 1000000000ull);
+	struct tm tm;
+	size_t i;
+
+	devlog_opts_init(&o);
+	o.force = (enum devlog_format)ctx->opt.devlog_format;
+	o.default_tz_offset_s = ctx->opt.device_tz_s;
+	o.skew_ns = ctx->opt.device_skew_ns;
+	if (ctx->first_ts_ns && gmtime_r(&day, &tm)) {
+		o.year = tm.tm_year + 1900;
+		o.month = tm.tm_mon + 1;
+		o.day = tm.tm_mday;
+	}
+	for (i = 0; i < ctx->opt.n_devlogs; i++) {
+		memset(&l, 0, sizeof(l));
+		if (devlog_read_file_opts(ctx->opt.devlogs[i], &o, &l, err, sizeof(err)) < 0) {
+			fprintf(stderr, "scepdump: --device-log %s: %s\n", ctx->opt.devlogs[i], err);
+			ctx->input_errors++;
+		} else {
+			ctx->cnt.device_events += l.n;
+			ctx->cnt.device_lines_unparsed += l.unparsed_lines;
+			txn_add_device_events(ctx->txns, &l);
+		}
+		devlog_list_free(&l);
+	}
+}
+
 void pipeline_finish(struct sd_ctx *ctx)
 {
 	if (ctx->flows)
 		flow_table_flush(ctx->flows);
 	settle_opaque_tls(ctx);
+	if (ctx->txns)
+		merge_device_logs(ctx);
 	if (ctx->txns)
 		txn_finish(ctx->txns);
 }

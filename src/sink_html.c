@@ -11,6 +11,7 @@
 #include "format.h"
 #include "pipeline.h"
 #include "scep.h"
+#include "devlog.h"
 #include "sink.h"
 #include "strutil.h"
 #include "summary.h"
@@ -337,6 +338,34 @@ static void put_labels(FILE *out, const struct scep_event *ev)
 	fputc('"', out);
 }
 
+/* Device-log lines go on the device lane: time, source and what happened. */
+static void put_device_events(FILE *out, const struct txn *t)
+{
+	char d[32];
+	size_t i;
+
+	if (!t->n_device)
+		return;
+	fputs("<ol class=\"dev\">\n", out);
+	for (i = 0; i < t->n_device; i++) {
+		const struct txn_device_event *e = &t->device[i];
+		uint64_t rel = e->ts_ns >= t->first_ts_ns ? (e->ts_ns - t->first_ts_ns) / 1000 : 0;
+
+		fprintf(out, "<li class=\"dv%s\" data-t=\"%llu\" data-w=\"", e->kind == DEVLOG_INSTALLED ||
+			e->kind == DEVLOG_ACCESS_GRANTED ? " ok" : e->kind == DEVLOG_ERROR ? " bad" : "",
+			(unsigned long long)rel);
+		put_esc(out, e->what ? e->what : "?");
+		fprintf(out, "\">+%s ", fmt_duration_ns(rel * 1000, d, sizeof(d)));
+		put_esc(out, e->source);
+		fputs(": ", out);
+		put_esc(out, e->what ? e->what : "?");
+		if (e->inferred)
+			fputs(" <i>(matched by time)</i>", out);
+		fputs("</li>\n", out);
+	}
+	fputs("</ol>\n", out);
+}
+
 static void put_event(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
 		      const struct scep_event *ev)
 {
@@ -421,7 +450,9 @@ static void put_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
 	fputs("</ul>\n<div class=\"panel\" hidden></div>\n<ol class=\"evs\">\n", out);
 	for (i = 0; i < t->n_events; i++)
 		put_event(out, ctx, t, t->events[i]);
-	fputs("</ol>\n</section>\n", out);
+	fputs("</ol>\n", out);
+	put_device_events(out, t);
+	fputs("</section>\n", out);
 }
 
 static void put_verdict_cells(FILE *out, const size_t *by_verdict)
@@ -573,11 +604,12 @@ static const char html_script[] =
 	" sec.querySelectorAll('[data-i=\"'+li.getAttribute('data-i')+'\"]').forEach(function(e){e.classList.add('sel');});\n"
 	" li.classList.add('sel');p.textContent='';var h=document.createElement('b');h.textContent=li.querySelector('b').textContent+' '+li.getAttribute('data-rel');p.appendChild(h);\n"
 	" var c=d.cloneNode(true);c.hidden=false;p.appendChild(c);p.hidden=false;}\n"
-	"function draw(sec){var evs=sec.querySelectorAll('li.ev'),pts=[],i,ks=['q0','q1','r0','r1'];\n"
+	"function draw(sec){var evs=sec.querySelectorAll('li.ev'),dvs=sec.querySelectorAll('li.dv'),pts=[],i,ks=['q0','q1','r0','r1'];\n"
 	" evs.forEach(function(li){ks.forEach(function(k){var v=num(li,k);if(v!==null)pts.push(v);});});\n"
+	" dvs.forEach(function(li){pts.push(num(li,'t'));});\n"
 	" var X=scale(pts),yC=TOP+LH/2,yS=TOP+LH*1.5,yD=TOP+LH*2.5,H=TOP+LH*3+22;\n"
 	" var svg=el('svg',{'class':'lane',viewBox:'0 0 '+W+' '+H,role:'img'});\n"
-	" var lanes=[['client',sec.getAttribute('data-client')],['server (proxy/NDES)',sec.getAttribute('data-server')],['device','no device log merged']];\n"
+	" var lanes=[['client',sec.getAttribute('data-client')],['server (proxy/NDES)',sec.getAttribute('data-server')],['device',dvs.length?dvs.length+' log events':'no device log merged']];\n"
 	" lanes.forEach(function(l,j){var y=TOP+LH*j;el('rect',{x:0,y:y,width:W,height:LH,fill:j%2?'#f6f8fa':'#fff'},svg);\n"
 	"  el('line',{x1:LW,y1:y+LH/2,x2:W-10,y2:y+LH/2,stroke:'#afb8c1','stroke-dasharray':j==2?'4 4':''},svg);\n"
 	"  tx(svg,8,y+LH/2-3,l[0],'ln');tx(svg,8,y+LH/2+11,l[1],'ep');});\n"
@@ -594,6 +626,9 @@ static const char html_script[] =
 	"  var xa=X(q0!==null?q0:r0);if(xa-lastAx>56){el('line',{x1:xa,y1:yD+LH/2,x2:xa,y2:yD+LH/2+6,stroke:'#8c959f'},svg);tx(svg,xa,H-6,li.getAttribute('data-rel'),'ax','middle');lastAx=xa;}\n"
 	"  g.addEventListener('click',function(){show(sec,li);});g.addEventListener('keydown',function(e){if(e.key==='Enter')show(sec,li);});\n"
 	"  li.addEventListener('click',function(){show(sec,li);});li.addEventListener('keydown',function(e){if(e.key==='Enter')show(sec,li);});});\n"
+	" dvs.forEach(function(li){var x=X(num(li,'t')),c=li.classList.contains('ok')?COL.ok:li.classList.contains('bad')?COL.bad:'#57606a';\n"
+	"  var g=el('g',{},svg);el('polygon',{points:[x,yD-6,x+6,yD,x,yD+6,x-6,yD].join(' '),fill:c},g);\n"
+	"  var t=el('title',{},g);t.textContent=li.getAttribute('data-w');});\n"
 	" sec.querySelector('.lanes').appendChild(svg);return 1;}\n"
 	"var drawn=0;document.querySelectorAll('section.txn').forEach(function(sec){try{drawn+=draw(sec);}catch(e){window.onerror(String(e),'',0);}});\n"
 	"document.body.setAttribute('data-drawn',drawn);\n"

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "devlog.h"
 #include "flow.h"
 #include "format.h"
 #include "pipeline.h"
@@ -296,6 +297,23 @@ static json_t *txn_json(const struct sd_ctx *ctx, const struct txn *t)
 	for (i = 0; i < t->n_findings; i++)
 		json_array_append_new(fnd, json_string(t->findings[i]));
 	json_object_set_new(o, "findings", fnd);
+	if (t->n_device) {
+		json_t *dev = json_array();
+
+		for (i = 0; i < t->n_device; i++) {
+			json_t *d = json_object();
+
+			set_time(d, "ts", t->device[i].ts_ns);
+			set_str(d, "source", t->device[i].source);
+			set_str(d, "kind", devlog_kind_name((enum devlog_kind)t->device[i].kind));
+			set_str(d, "what", t->device[i].what);
+			set_str(d, "transaction_id", t->device[i].transaction_id);
+			json_object_set_new(d, "inferred", json_boolean(t->device[i].inferred));
+			set_int(d, "line", (long long)t->device[i].line_no);
+			json_array_append_new(dev, d);
+		}
+		json_object_set_new(o, "device_events", dev);
+	}
 	return o;
 }
 

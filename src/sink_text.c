@@ -436,9 +436,14 @@ static void print_header(FILE *out, const struct sd_ctx *ctx, const struct txn *
 			t->transaction_id);
 	else if (t->first_msg_type == -2)
 		fputs("endpoint  ", out);
+	else if (t->first_msg_type == -4)
+		fputs("device log  ", out);
 	else
 		fputs("PKIOperation  ", out);
-	fprintf(out, "%s -> %s", endpoint_str(&t->client, cli, sizeof(cli)), endpoint_str(&t->server, srv, sizeof(srv)));
+	if (t->server.family)
+		fprintf(out, "%s -> %s", endpoint_str(&t->client, cli, sizeof(cli)), endpoint_str(&t->server, srv, sizeof(srv)));
+	else
+		fputs("(device log only)", out);
 	if (first && first->host && strcmp(first->host, srv) &&
 	    strcmp(first->host, endpoint_addr_str(&t->server, addr, sizeof(addr))))
 		fprintf(out, " (%s)", first->host);
@@ -453,13 +458,35 @@ static void print_header(FILE *out, const struct sd_ctx *ctx, const struct txn *
 	fprintf(out, "  %s\n", fmt_duration_ns(t->last_ts_ns - t->first_ts_ns, d, sizeof(d)));
 }
 
+static void print_device_event(FILE *out, const struct txn *t, const struct txn_device_event *d)
+{
+	char rel[40], dur[32];
+
+	if (d->ts_ns >= t->first_ts_ns)
+		snprintf(rel, sizeof(rel), "+%s", fmt_duration_ns(d->ts_ns - t->first_ts_ns, dur, sizeof(dur)));
+	else
+		snprintf(rel, sizeof(rel), "-%s", fmt_duration_ns(t->first_ts_ns - d->ts_ns, dur, sizeof(dur)));
+	fprintf(out, "   %-10s %-14s %-14s %-8s %s%s\n", rel, "device", d->source, "", d->what ? d->what : "?",
+		d->inferred ? "  (matched by time)" : "");
+}
+
 void sink_text_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
 {
 	size_t i;
 
+	size_t d = 0;
+
 	print_header(out, ctx, t);
-	for (i = 0; i < t->n_events; i++)
+	/* wire and device events in one time order */
+	for (i = 0; i < t->n_events; i++) {
+		uint64_t at = t->events[i]->req_first_ts_ns ? t->events[i]->req_first_ts_ns : t->events[i]->res_first_ts_ns;
+
+		while (d < t->n_device && t->device[d].ts_ns < at)
+			print_device_event(out, t, &t->device[d++]);
 		print_event(out, ctx, t, t->events[i]);
+	}
+	while (d < t->n_device)
+		print_device_event(out, t, &t->device[d++]);
 	for (i = 0; i < t->n_findings; i++) {
 		fputs("   ", out);
 		paint(out, ctx, "\033[33m", "finding:");

@@ -108,8 +108,10 @@ int summary_build(const struct txn_table *tt, struct summary *s)
 		s->transactions++;
 		s->by_verdict[t->verdict]++;
 		client.port = 0;
-		count_in(&s->servers, &s->n_servers, &t->server, t->verdict);
-		count_in(&s->clients, &s->n_clients, &client, t->verdict);
+		if (t->server.family) {     /* device-log-only transactions have no endpoints */
+			count_in(&s->servers, &s->n_servers, &t->server, t->verdict);
+			count_in(&s->clients, &s->n_clients, &client, t->verdict);
+		}
 		if (txn_latency(t, &lat[s->n_latency]))
 			s->n_latency++;
 	}

@@ -9,10 +9,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "devlog.h"
 #include "format.h"
 #include "scep.h"
 #include "strutil.h"
 #include "txn.h"
+
+/* first_msg_type values of transactions that came from a device log */
+#define TXN_DEVICE_ONLY (-3)        /* a transactionID the capture never saw */
+#define TXN_DEVICE_GROUP (-4)       /* lines without an ID, no transaction near */
 
 /* GetCACaps/GetCACert made this long before a PKIOperation by the same
  * client to the same server are taken as that enrollment's preparation. */
@@ -219,13 +224,13 @@ static int reply_is_final(const struct scep_event *ev)
 	return 0;
 }
 
-static void settle(struct txn *t);
+static void settle(struct txn *t, int have_wire);
 
 static void stream_if_wanted(struct txn_table *tt, struct txn *t)
 {
 	if (!tt->on_close || t->streamed)
 		return;
-	settle(t);
+	settle(t, 1);
 	t->streamed = 1;
 	tt->on_close(tt->on_close_arg, t);
 }
@@ -578,6 +583,243 @@ static void run_checks(struct txn *t)
 		txn_add_finding(t, strdup("transactionID reused from an earlier, finished transaction (client retry or replay)"));
 }
 
+
+/* Device events are placed by capture time; a log line this far from any
+ * transaction is not guessed onto one. */
+#define DEVICE_WINDOW_NS (3600ull * 1000000000ull)
+/* Device and capture clocks rarely agree to the millisecond. */
+#define DEVICE_SLACK_NS (5ull * 1000000000ull)
+
+static char *device_what(const struct devlog_event *e)
+{
+	switch (e->kind) {
+	case DEVLOG_REQUEST_SENT:
+		return str_printf("sent %s%s%s%s", e->op ? e->op : "request",
+				  e->message_cut ? " (message cut in the log" : "",
+				  e->message_cut && e->decode_note ? ": " : "",
+				  e->message_cut ? (e->decode_note ? e->decode_note : ")") : "");
+	case DEVLOG_RESPONSE:
+		if (e->pki_status >= 0)
+			return str_printf("got CertRep %s%s%s", scep_pki_status_name(e->pki_status) ? scep_pki_status_name(e->pki_status) : "?",
+					  e->fail_info >= 0 ? " " : "", e->fail_info >= 0 && scep_fail_info_name(e->fail_info) ? scep_fail_info_name(e->fail_info) : "");
+		return str_printf("got HTTP %d for %s", e->http_status, e->op ? e->op : "a request");
+	case DEVLOG_CERT_STATE:
+	case DEVLOG_INSTALLED:
+	case DEVLOG_ACCESS_GRANTED:
+		if (e->state_to)
+			return str_printf("cert state %s -> %s", e->state_from ? e->state_from : "?", e->state_to);
+		return str_printf("%s%s%s", e->kind == DEVLOG_INSTALLED ? "installed" : "access granted",
+				  e->cert_name ? ": " : "", e->cert_name ? e->cert_name : "");
+	case DEVLOG_ERROR:
+		if (e->has_error_code)
+			return str_printf("error 0x%llX: %s", (unsigned long long)(uint32_t)e->error_code, e->text ? e->text : "");
+		return str_printf("error: %s", e->text ? e->text : "");
+	default:
+		return str_printf("%s", e->text ? e->text : "");
+	}
+}
+
+static struct txn *txn_with_id(struct txn_table *tt, const char *tid, uint64_t ts)
+{
+	struct txn *best = NULL;
+	size_t i;
+
+	for (i = 0; i < tt->n; i++) {
+		struct txn *t = tt->txns[i];
+
+		if (!t->transaction_id || strcmp(t->transaction_id, tid))
+			continue;
+		/* the same ID reused: the transaction that had begun by then */
+		if (!best || (t->first_ts_ns <= ts + DEVICE_SLACK_NS && t->first_ts_ns > best->first_ts_ns))
+			best = t;
+	}
+	return best;
+}
+
+/* The transaction a device line without an ID most likely belongs to: the
+ * latest one begun before it (an installation follows its enrollment),
+ * else the first one after it (a GetCACert before the enrollment). */
+static struct txn *txn_by_time(struct txn_table *tt, uint64_t ts)
+{
+	struct txn *before = NULL, *after = NULL;
+	size_t i;
+
+	for (i = 0; i < tt->n; i++) {
+		struct txn *t = tt->txns[i];
+
+		if (!t->transaction_id && t->first_msg_type != TXN_DEVICE_ONLY)
+			continue;
+		if (t->first_ts_ns <= ts + DEVICE_SLACK_NS) {
+			if (ts - (t->first_ts_ns > ts ? ts : t->first_ts_ns) <= DEVICE_WINDOW_NS &&
+			    (!before || t->first_ts_ns > before->first_ts_ns))
+				before = t;
+		} else if (t->first_ts_ns - ts <= DEVICE_WINDOW_NS &&
+			   (!after || t->first_ts_ns < after->first_ts_ns)) {
+			after = t;
+		}
+	}
+	return before ? before : after;
+}
+
+static struct txn *device_only_txn(struct txn_table *tt, const struct devlog_event *e,
+				   const char *tid, int kind)
+{
+	struct scep_event none;
+	struct txn *t;
+
+	memset(&none, 0, sizeof(none));
+	t = txn_new(tt, &none, tid);
+	if (t) {
+		t->first_msg_type = kind;
+		t->first_ts_ns = t->last_ts_ns = e->ts_ns;
+		t->closed = 1;
+	}
+	return t;
+}
+
+static struct txn *device_group(struct txn_table *tt, const struct devlog_event *e)
+{
+	size_t i;
+
+	for (i = 0; i < tt->n; i++)
+		if (tt->txns[i]->first_msg_type == TXN_DEVICE_GROUP)
+			return tt->txns[i];
+	return device_only_txn(tt, e, NULL, TXN_DEVICE_GROUP);
+}
+
+static void txn_add_device(struct txn *t, const struct devlog_event *e, int inferred)
+{
+	struct txn_device_event *n = realloc(t->device, (t->n_device + 1) * sizeof(*n));
+
+	if (!n)
+		return;
+	t->device = n;
+	n += t->n_device++;
+	memset(n, 0, sizeof(*n));
+	n->ts_ns = e->ts_ns;
+	n->kind = e->kind;
+	n->source = e->source;
+	n->what = device_what(e);
+	n->transaction_id = dup_str(e->transaction_id);
+	n->pki_status = e->pki_status;
+	n->inferred = inferred;
+	n->line_no = e->line_no;
+}
+
+void txn_add_device_events(struct txn_table *tt, const struct devlog_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct devlog_event *e = &l->ev[i];
+		struct txn *t = NULL;
+		int inferred = 0;
+
+		if (e->kind == DEVLOG_OTHER)
+			continue;
+		if (e->transaction_id)
+			t = txn_with_id(tt, e->transaction_id, e->ts_ns);
+		if (!t && e->transaction_id)
+			t = device_only_txn(tt, e, e->transaction_id, TXN_DEVICE_ONLY);
+		if (!t) {
+			t = txn_by_time(tt, e->ts_ns);
+			inferred = 1;
+		}
+		if (!t)     /* a device log alone: its lines still make a timeline */
+			t = device_group(tt, e);
+		if (!t)
+			continue;
+		txn_add_device(t, e, inferred);
+		if (e->ts_ns < t->first_ts_ns)
+			t->first_ts_ns = e->ts_ns;
+		if (e->ts_ns > t->last_ts_ns)
+			t->last_ts_ns = e->ts_ns;
+	}
+}
+
+static int cmp_device_time(const void *a, const void *b)
+{
+	const struct txn_device_event *x = a, *y = b;
+
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	return x->line_no < y->line_no ? -1 : x->line_no > y->line_no;
+}
+
+static int device_has(const struct txn *t, int kind)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_device; i++)
+		if (t->device[i].kind == kind)
+			return 1;
+	return 0;
+}
+
+/* What the device says about the outcome: DELIVERED, and the findings
+ * only both sides together can give. */
+/* A transaction known only from the device: its own CertRep lines decide. */
+static void settle_from_device(struct txn *t)
+{
+	size_t i;
+	int st = -1;
+
+	for (i = 0; i < t->n_device; i++)
+		if (t->device[i].kind == DEVLOG_RESPONSE && t->device[i].pki_status >= 0)
+			st = t->device[i].pki_status;
+	if (st == SCEP_STATUS_SUCCESS)
+		set_verdict(t, device_has(t, DEVLOG_INSTALLED) ? VERDICT_DELIVERED : VERDICT_ISSUED,
+			    strdup("from the device log"));
+	else if (st == SCEP_STATUS_FAILURE)
+		set_verdict(t, VERDICT_REJECTED, strdup("from the device log"));
+	else if (st == SCEP_STATUS_PENDING)
+		set_verdict(t, VERDICT_PENDING, strdup("from the device log"));
+	else if (device_has(t, DEVLOG_INSTALLED))
+		set_verdict(t, VERDICT_DELIVERED, strdup("from the device log"));
+	else if (t->first_msg_type == TXN_DEVICE_GROUP)
+		set_verdict(t, VERDICT_NONE, NULL);     /* lines of no enrollment */
+	else if (device_has(t, DEVLOG_RESPONSE))
+		set_verdict(t, VERDICT_UNDECODED, strdup("the device log shows the HTTP answer, not its CertRep"));
+	else if (device_has(t, DEVLOG_REQUEST_SENT))
+		set_verdict(t, VERDICT_NO_RESPONSE, strdup("no response in the device log"));
+	else
+		set_verdict(t, VERDICT_NONE, NULL);
+}
+
+static void settle_device(struct txn *t, int have_wire)
+{
+	int android = 0;
+	size_t i;
+
+	if (!t->n_device)
+		return;
+	qsort(t->device, t->n_device, sizeof(*t->device), cmp_device_time);
+	for (i = 0; i < t->n_device; i++)
+		android |= !strcmp(t->device[i].source, "android");
+	if (t->first_msg_type == TXN_DEVICE_ONLY || t->first_msg_type == TXN_DEVICE_GROUP) {
+		settle_from_device(t);
+		if (t->first_msg_type == TXN_DEVICE_ONLY && device_has(t, DEVLOG_REQUEST_SENT) && have_wire)
+			txn_add_finding(t, strdup("request seen on the device never reached the capture point (a proxy or firewall in between dropped it, or the capture missed it)"));
+		return;
+	}
+	if (t->verdict == VERDICT_ISSUED && device_has(t, DEVLOG_INSTALLED)) {
+		set_verdict(t, VERDICT_DELIVERED, NULL);
+		if (android && !device_has(t, DEVLOG_ACCESS_GRANTED))
+			txn_add_finding(t, strdup("installed on the device but access not granted (no CERT_ACCESS_GRANTED in the Android log)"));
+	} else if (t->verdict == VERDICT_ISSUED) {
+		txn_add_finding(t, strdup("issued by the server but the device log shows no installation"));
+	}
+	for (i = 0; i < t->n_device; i++) {
+		const struct txn_device_event *d = &t->device[i];
+
+		if ((d->kind == DEVLOG_ERROR || (d->kind == DEVLOG_RESPONSE && d->pki_status == SCEP_STATUS_FAILURE)) &&
+		    (t->verdict == VERDICT_ISSUED || t->verdict == VERDICT_DELIVERED)) {
+			txn_add_finding(t, str_printf("the device saw an error the server did not: %s", d->what ? d->what : "?"));
+			break;
+		}
+	}
+}
+
 static int cmp_event_time(const void *a, const void *b)
 {
 	const struct scep_event *x = *(struct scep_event *const *)a;
@@ -602,7 +844,7 @@ static int cmp_txn_time(const void *a, const void *b)
 }
 
 /* Orders the events, then decides the verdict and runs the checks, once. */
-static void settle(struct txn *t)
+static void settle(struct txn *t, int have_wire)
 {
 	if (t->settled)
 		return;
@@ -610,16 +852,20 @@ static void settle(struct txn *t)
 		qsort(t->events, t->n_events, sizeof(*t->events), cmp_event_time);
 	settle_verdict(t);
 	run_checks(t);
+	settle_device(t, have_wire);
 	t->settled = 1;
 }
 
 void txn_finish(struct txn_table *tt)
 {
+	int have_wire = 0;
 	size_t i;
 
 	group_loose_events(tt);
 	for (i = 0; i < tt->n; i++)
-		settle(tt->txns[i]);
+		have_wire |= tt->txns[i]->n_events > 0;
+	for (i = 0; i < tt->n; i++)
+		settle(tt->txns[i], have_wire);
 	if (tt->n)
 		qsort(tt->txns, tt->n, sizeof(*tt->txns), cmp_txn_time);
 	for (i = 0; i < tt->n; i++)
@@ -644,6 +890,11 @@ static void txn_free(struct txn *t)
 		scep_event_free(t->events[i]);
 	for (i = 0; i < t->n_findings; i++)
 		free(t->findings[i]);
+	for (i = 0; i < t->n_device; i++) {
+		free(t->device[i].what);
+		free(t->device[i].transaction_id);
+	}
+	free(t->device);
 	free(t->events);
 	free(t->findings);
 	free(t->transaction_id);

@@ -51,6 +51,23 @@ HTTP1_CAPTURES = [
 ]
 MAX_FLOWS_PER_CAPTURE = 4
 
+# Captures whose HTTP/2 (h2c) conversations become fuzz_http2 seeds.
+HTTP2_CAPTURES = [
+    'tests/unit/data/h2-prior-knowledge.pcap',
+    'captures/h2c-prior-knowledge.pcap',
+]
+
+# Captures whose TLS conversations become fuzz_tls seeds; fuzz_tls loads
+# every tests/unit/data/tls-*.keylog and the two captures' key logs, so
+# these sessions decrypt.
+TLS_CAPTURES = sorted(
+    'tests/unit/data/' + n for n in os.listdir(DATA)
+    if n.startswith('tls-') and (n.endswith('.pcap') or n.endswith('.pcapng'))) + [
+    'captures/tls13-h2-enroll.pcap', 'captures/tls12-http11-enroll.pcap']
+# fuzz_tls cuts inputs at 65536 bytes (run.sh max_len); longer ones are
+# trimmed to whole events below it.
+TLS_MAX_SEED = 65000
+
 
 # ---- capture files -------------------------------------------------------
 
@@ -293,6 +310,43 @@ def build(outdir):
             if g:
                 h['%s-gap' % base] = http1_input(g)
             h['%s-cap64' % base] = http1_input(longest, cap_sel=2)
+
+    # fuzz_http2: h2c conversations (byte 0 as fuzz_http1's, plus bit 2
+    # after-upgrade and bit 3 mid-connection, see fuzz_http2.c)
+    h2 = corp.setdefault('fuzz_http2', {})
+    for cap in HTTP2_CAPTURES:
+        base = os.path.splitext(os.path.basename(cap))[0]
+        convs = [c for c in conversations(os.path.join(TOP, cap)) if c]
+        for i, ev in enumerate(convs[:MAX_FLOWS_PER_CAPTURE]):
+            h2['%s-%d' % (base, i + 1)] = http1_input(ev)
+        if convs:
+            longest = max(convs, key=lambda c: sum(len(e[2]) for e in c))
+            g = with_gap(longest)
+            if g:
+                h2['%s-gap' % base] = http1_input(g)
+            h2['%s-cap64' % base] = http1_input(longest, cap_sel=2)
+            # the same bytes as after "101 Switching Protocols" to h2c
+            h2['%s-upgrade' % base] = http1_input(longest, cap_sel=4)
+            # a capture that began after the client's preface
+            rest = [e for e in longest if e[0] == 1 or e[1] != 'data'] or longest
+            h2['%s-midstream' % base] = http1_input(rest, cap_sel=8)
+
+    # fuzz_tls: TLS sessions with their key logs (byte 0: see fuzz_tls.c)
+    t = corp.setdefault('fuzz_tls', {})
+    for cap in TLS_CAPTURES:
+        base = os.path.splitext(os.path.basename(cap))[0]
+        convs = [c for c in conversations(os.path.join(TOP, cap)) if c]
+        for i, ev in enumerate(convs[:MAX_FLOWS_PER_CAPTURE]):
+            blob = http1_input(ev)
+            while len(blob) > TLS_MAX_SEED and len(ev) > 1:
+                ev = ev[:-1]
+                blob = http1_input(ev)
+            t['%s-%d' % (base, i + 1)] = blob
+        if convs and cap.endswith('tls-12-gcm.pcap'):
+            t['%s-nokeylog' % base] = http1_input(convs[0], cap_sel=4)
+            g = with_gap(convs[0])
+            if g:
+                t['%s-gap' % base] = http1_input(g)
 
     # fuzz_packets: whole captures, frame by frame
     k = corp.setdefault('fuzz_packets', {})

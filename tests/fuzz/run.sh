@@ -27,6 +27,8 @@ max_len() {
 	fuzz_pkcs7) echo 16384 ;;
 	fuzz_scep_exchange) echo 16384 ;;
 	fuzz_http1) echo 32768 ;;
+	fuzz_http2) echo 32768 ;;
+	fuzz_tls) echo 65536 ;;
 	fuzz_packets) echo 65536 ;;
 	*) echo 8192 ;;
 	esac

@@ -444,8 +444,11 @@ static int frag6(struct ip_reasm *ipr, struct counters *cnt, uint32_t id,
 		 uint32_t off, const uint8_t *bytes, uint32_t len, int more,
 		 uint8_t next, struct tcp_seg *seg)
 {
-	struct frame f = { .n = 0 };
+	/* static: an atomic fragment's seg->payload points into the frame
+	 * after this returns (valgrind caught the stack version) */
+	static struct frame f;
 
+	f.n = 0;
 	ip6_hdr(&f, (uint16_t)(8 + 8 + len), 0);
 	ext8(&f, 44);         /* hop-by-hop sits in the unfragmentable part */
 	put8(&f, next);

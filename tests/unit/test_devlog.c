@@ -1,0 +1,625 @@
+/* test_devlog.c - the device-log readers: every line kind with exact field
+ * values (from the Intune page's real lines and from tests/devlogs/),
+ * timestamps (7-digit fractions, offsets, default tz, skew, assumed dates
+ * and their roll-over), a cut iOS message=, detection, garbage and caps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "devlog.h"
+#include "scep.h"
+#include "testutil.h"
+
+/* 2026-11-25T16:30:08Z */
+#define T0 1795624208ULL
+#define NS 1000000000ULL
+
+static char *devlog_path(const char *name)
+{
+	const char *src = getenv("SRCDIR");
+	size_t n;
+	char *p;
+
+	if (!src)
+		src = ".";
+	n = strlen(src) + strlen("/tests/devlogs/") + strlen(name) + 1;
+	p = malloc(n);
+	assert_non_null(p);
+	snprintf(p, n, "%s/tests/devlogs/%s", src, name);
+	return p;
+}
+
+static void read_sample(const char *name, const struct devlog_opts *o, struct devlog_list *l)
+{
+	char *path = devlog_path(name), err[256];
+
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(devlog_read_file_opts(path, o, l, err, sizeof(err)), 0);
+	free(path);
+}
+
+static int read_text(const char *text, const struct devlog_opts *o, struct devlog_list *l)
+{
+	char err[256];
+
+	memset(l, 0, sizeof(*l));
+	return devlog_read_buf((const uint8_t *)text, strlen(text), o, l, err, sizeof(err));
+}
+
+static void opts_2026(struct devlog_opts *o)
+{
+	devlog_opts_init(o);
+	o->year = 2026;
+	o->month = 11;
+	o->day = 25;
+}
+
+static void test_android_sample(void **state)
+{
+	struct devlog_list l;
+	const struct devlog_event *e;
+
+	(void)state;
+	read_sample("android-scepclient-post-enroll.log", NULL, &l);
+	assert_int_equal(l.format, DEVLOG_ANDROID);
+	assert_int_equal(l.lines, 18);
+	assert_int_equal(l.unparsed_lines, 0);
+	assert_int_equal(l.ignored_lines, 1);       /* the SyncmlSession line */
+	assert_int_equal(l.n, 17);
+
+	e = &l.ev[2];
+	assert_int_equal(e->kind, DEVLOG_REQUEST_SENT);
+	assert_int_equal(e->line_no, 3);
+	assert_string_equal(e->source, "android");
+	assert_string_equal(e->op, "GetCACert");
+	assert_string_equal(e->url, "http://127.0.0.1:8001/scep?operation=GetCACert");
+	assert_string_equal(e->level, "VERB");
+	assert_string_equal(e->component, "org.jscep.transport.UrlConnectionGetTransport");
+	/* .7590430: 7 digits, no offset, default tz 0 */
+	assert_int_equal(e->ts_ns, T0 * NS + 759043000);
+	assert_int_equal(e->ts_has_offset, 0);
+
+	e = &l.ev[3];
+	assert_int_equal(e->kind, DEVLOG_RESPONSE);
+	assert_int_equal(e->http_status, 200);
+	assert_string_equal(e->op, "GetCACert");
+	assert_int_equal(e->pki_status, -1);
+
+	e = &l.ev[6];                               /* PkcsReq dump */
+	assert_int_equal(e->kind, DEVLOG_REQUEST_SENT);
+	assert_string_equal(e->op, "PKIOperation");
+	assert_string_equal(e->transaction_id, "eVR2qLO2xP76vimZJ9QCdo3BhVI=");
+	assert_int_equal(e->message_type, SCEP_MT_PKCSREQ);
+	assert_string_equal(e->sender_nonce, "33A18A4DEB1E71654527FC86FDEFF948");
+	assert_null(e->recipient_nonce);
+
+	e = &l.ev[7];
+	assert_int_equal(e->kind, DEVLOG_REQUEST_SENT);
+	assert_string_equal(e->op, "PKIOperation");
+	assert_string_equal(e->url, "http://127.0.0.1:8001/scep?operation=PKIOperation");
+
+	e = &l.ev[9];                               /* CertRep dump */
+	assert_int_equal(e->kind, DEVLOG_RESPONSE);
+	assert_int_equal(e->pki_status, SCEP_STATUS_SUCCESS);
+	assert_int_equal(e->fail_info, -1);
+	assert_int_equal(e->message_type, SCEP_MT_CERTREP);
+	assert_string_equal(e->transaction_id, "eVR2qLO2xP76vimZJ9QCdo3BhVI=");
+	assert_string_equal(e->recipient_nonce, "33A18A4DEB1E71654527FC86FDEFF948");
+	assert_int_equal(e->ts_ns, T0 * NS + 771600000);
+
+	e = &l.ev[10];
+	assert_int_equal(e->kind, DEVLOG_CERT_STATE);
+	assert_string_equal(e->cert_name, "ModelName=AC_51bad41f%2FLogicalName_39907e2a;Hash=1677525787");
+	assert_string_equal(e->state_from, "CERT_ENROLLED");
+	assert_string_equal(e->state_to, "CERT_INSTALL_REQUESTED");
+
+	e = &l.ev[12];                              /* root cert installed */
+	assert_int_equal(e->kind, DEVLOG_INSTALLED);
+	assert_string_equal(e->cert_name, "17E5A2C4");
+
+	e = &l.ev[14];
+	assert_int_equal(e->kind, DEVLOG_INSTALLED);
+	assert_string_equal(e->state_to, "CERT_INSTALL_SUCCESS");
+	assert_int_equal(e->ts_ns, (T0 + 4) * NS + 346000000);
+
+	e = &l.ev[16];
+	assert_int_equal(e->kind, DEVLOG_ACCESS_GRANTED);
+	assert_string_equal(e->state_from, "CERT_ACCESS_REQUESTED");
+	assert_int_equal(e->line_no, 17);
+	devlog_list_free(&l);
+}
+
+static void test_android_failure(void **state)
+{
+	struct devlog_list l;
+
+	(void)state;
+	read_sample("android-wrong-challenge.log", NULL, &l);
+	assert_int_equal(l.n, 6);
+	assert_int_equal(l.ev[3].kind, DEVLOG_RESPONSE);
+	assert_int_equal(l.ev[3].pki_status, SCEP_STATUS_FAILURE);
+	assert_int_equal(l.ev[3].fail_info, SCEP_FAIL_BADREQUEST);
+	assert_string_equal(l.ev[3].transaction_id, "HlOfSCoh1SHeA4UxsEp13VZPrGA=");
+	assert_int_equal(l.ev[4].kind, DEVLOG_ERROR);
+	assert_int_equal(l.ev[4].has_error_code, 1);
+	assert_int_equal(l.ev[4].error_code, 0x80094800);
+	assert_int_equal(l.ev[5].kind, DEVLOG_ERROR);
+	assert_string_equal(l.ev[5].state_to, "CERT_ENROLL_FAILED");
+	assert_int_equal(l.ev[5].has_error_code, 0);
+	devlog_list_free(&l);
+}
+
+/* Lines exactly as the Microsoft troubleshooting page prints them. */
+static void test_android_seed_lines(void **state)
+{
+	struct devlog_list l;
+	const char *text =
+		"2018-02-27T04:53:32.0390000    INFO    Event     com.microsoft.omadm.platforms.android.certmgr.state.NativeRootCertInstallStateMachine     9595       14    Root cert '17\xe2\x80\xa6' state changed from CERT_INSTALLING to CERT_INSTALL_SUCCESS\n"
+		"2018-02-27T05:16:20.6530000    VERB    Event     org.jscep.transport.UrlConnectionGetTransport    18327       10    Received '200 OK' when sending GetCACert(ca) to https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=GetCACert&message=ca\n"
+		"2018-02-27T05:16:28.0340000    VERB    Event     org.jscep.transaction.EnrollmentTransaction    18327       10    Response: org.jscep.message.CertRep@3150777b[failInfo=<null>,pkiStatus=SUCCESS,recipientNonce=Nonce [GUID],messageData=org.spongycastle.cms.CMSSignedData@27cc8998,messageType=CERT_REP,senderNonce=Nonce [GUID],transId=TRANSID]\n"
+		"2018-02-27T05:20:15.3520000    INFO    Event     com.microsoft.omadm.platforms.android.certmgr.state.NativeScepCertInstallStateMachine    18327       21    SCEP cert 'ModelName=AC_51\xe2\x80\xa6%2FLogicalName_39907\xe2\x80\xa6;Hash=1677525787' state changed from CERT_ACCESS_REQUESTED to CERT_ACCESS_GRANTED\n";
+
+	(void)state;
+	assert_int_equal(devlog_detect((const uint8_t *)text, strlen(text)), DEVLOG_ANDROID);
+	assert_int_equal(read_text(text, NULL, &l), 0);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(l.ev[0].kind, DEVLOG_INSTALLED);
+	/* non-ASCII kept visible, escaped */
+	assert_string_equal(l.ev[0].cert_name, "17\\xe2\\x80\\xa6");
+	/* 2018-02-27T04:53:32.039 */
+	assert_int_equal(l.ev[0].ts_ns, 1519707212ULL * NS + 39000000);
+	assert_int_equal(l.ev[1].kind, DEVLOG_RESPONSE);
+	assert_int_equal(l.ev[1].http_status, 200);
+	assert_string_equal(l.ev[1].op, "GetCACert");
+	assert_string_equal(l.ev[1].url,
+			    "https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=GetCACert&message=ca");
+	assert_string_equal(l.ev[2].transaction_id, "TRANSID");
+	assert_string_equal(l.ev[2].sender_nonce, "GUID");
+	assert_int_equal(l.ev[2].pki_status, SCEP_STATUS_SUCCESS);
+	assert_int_equal(l.ev[3].kind, DEVLOG_ACCESS_GRANTED);
+	assert_int_equal(l.ev[3].line_no, 4);
+	devlog_list_free(&l);
+}
+
+static void test_timestamps(void **state)
+{
+	struct devlog_list l;
+	struct devlog_opts o;
+	const char *android =
+		"2026-11-25T17:30:08.1234567    INFO    Event     x.certmgr.A    1    2    SCEP thing\n"
+		"2026-11-25T17:30:08.1234567+01:00    INFO    Event     x.certmgr.A    1    2    SCEP thing\n"
+		"2026-11-25T16:30:08.123456789123    INFO    Event     x.certmgr.A    1    2    SCEP thing\n"
+		"2026-11-25T16:30:08Z    INFO    Event     x.certmgr.A    1    2    SCEP thing\n";
+	const char *unified =
+		"2026-11-25 17:30:08.500000+0100 0x1 Default 0x0 1 0 profiled: SCEP a\n"
+		"2026-11-25 11:30:08.500000-05:00 0x1 Default 0x0 1 0 profiled: SCEP b\n";
+	const char *syslog =
+		"Dec 31 23:59:59 iPhone profiled[1] <Notice>: SCEP a\n"
+		"Jan  1 00:00:01 iPhone profiled[1] <Notice>: SCEP b\n";
+	const char *copy =
+		"Debug 23:59:59.000001 -0500 profiled SCEP a\\\n"
+		"Debug 00:00:01.5 -0500 profiled SCEP b\\\n";
+
+	(void)state;
+	devlog_opts_init(&o);
+	o.default_tz_offset_s = 3600;               /* device in CET */
+	o.skew_ns = -2 * (int64_t)NS;               /* its clock 2 s ahead */
+	assert_int_equal(read_text(android, &o, &l), 0);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(l.ev[0].ts_ns, (T0 - 2) * NS + 123456700);
+	assert_int_equal(l.ev[0].ts_has_offset, 0);
+	/* own offset wins over the default */
+	assert_int_equal(l.ev[1].ts_ns, (T0 - 2) * NS + 123456700);
+	assert_int_equal(l.ev[1].ts_has_offset, 1);
+	/* past-nanosecond digits dropped; default tz applied */
+	assert_int_equal(l.ev[2].ts_ns, (T0 - 3600 - 2) * NS + 123456789);
+	assert_int_equal(l.ev[3].ts_ns, (T0 - 2) * NS);
+	devlog_list_free(&l);
+
+	devlog_opts_init(&o);
+	assert_int_equal(read_text(unified, &o, &l), 0);
+	assert_int_equal(l.format, DEVLOG_IOS);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.ev[0].ts_ns, T0 * NS + 500000000);
+	assert_int_equal(l.ev[1].ts_ns, T0 * NS + 500000000);
+	assert_int_equal(l.ev[0].ts_date_assumed, 0);
+	assert_string_equal(l.ev[0].component, "profiled");
+	assert_string_equal(l.ev[0].level, "Default");
+	devlog_list_free(&l);
+
+	/* no year: the option's, plus one when the month goes back */
+	devlog_opts_init(&o);
+	o.year = 2025;
+	o.default_tz_offset_s = -3600;
+	assert_int_equal(read_text(syslog, &o, &l), 0);
+	assert_int_equal(l.n, 2);
+	/* 2025-12-31T23:59:59-01:00 = 2026-01-01T00:59:59Z */
+	assert_int_equal(l.ev[0].ts_ns, 1767229199ULL * NS);
+	assert_int_equal(l.ev[0].ts_date_assumed, 1);
+	assert_int_equal(l.ev[1].ts_ns, 1767229201ULL * NS);
+	assert_string_equal(l.ev[1].level, "Notice");
+	devlog_list_free(&l);
+
+	/* no year at all and none given: 1970 */
+	devlog_opts_init(&o);
+	assert_int_equal(read_text("Jan  2 00:00:00 h profiled[1]: SCEP x\n", &o, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.ev[0].ts_ns, 86400 * NS);
+	devlog_list_free(&l);
+
+	/* no date: the option's, plus a day when the clock goes back */
+	opts_2026(&o);
+	assert_int_equal(read_text(copy, &o, &l), 0);
+	assert_int_equal(l.n, 2);
+	/* 2026-11-25T23:59:59.000001-05:00 */
+	assert_int_equal(l.ev[0].ts_ns, (1795651199ULL + 5 * 3600) * NS + 1000);
+	assert_int_equal(l.ev[1].ts_ns, (1795651201ULL + 5 * 3600) * NS + 500000000);
+	assert_int_equal(l.ev[1].ts_has_offset, 1);
+	assert_int_equal(l.ev[1].ts_date_assumed, 1);
+	devlog_list_free(&l);
+}
+
+static void test_ios_sample(void **state)
+{
+	struct devlog_list l;
+	const struct devlog_event *e;
+
+	(void)state;
+	read_sample("ios-certmonger-get-enroll.log", NULL, &l);
+	assert_int_equal(l.format, DEVLOG_IOS);
+	assert_int_equal(l.lines, 9);
+	assert_int_equal(l.unparsed_lines, 1);      /* the column header */
+	assert_int_equal(l.ignored_lines, 1);
+	assert_int_equal(l.n, 7);
+	e = &l.ev[0];
+	assert_int_equal(e->kind, DEVLOG_REQUEST_SENT);
+	assert_string_equal(e->op, "GetCACaps");
+	assert_string_equal(e->url, "http://127.0.0.1:8002/scep?operation=GetCACaps&message=0");
+	assert_int_equal(e->ts_ns, (T0 + 2) * NS + 503989000);
+	assert_int_equal(e->ts_has_offset, 1);
+	e = &l.ev[4];
+	assert_string_equal(e->op, "PKIOperation");
+	assert_int_equal(e->message_cut, 0);
+	assert_null(e->decode_note);
+	assert_string_equal(e->transaction_id,
+			    "5144491690879529360878486159391127810268425020412081902742954422986051904389");
+	assert_int_equal(e->message_type, SCEP_MT_PKCSREQ);
+	assert_string_equal(e->sender_nonce, "ABEDF31D28B37E28868B0B4FCB7FB65D");
+	assert_int_equal(e->ts_ns, (T0 + 3) * NS + 955918000);
+	assert_int_equal(l.ev[5].kind, DEVLOG_OTHER);
+	e = &l.ev[6];
+	assert_int_equal(e->kind, DEVLOG_INSTALLED);
+	assert_string_equal(e->cert_name,
+			    "www.windowsintune.com.SCEP.ModelName=AC_51bad41f.../LogicalName_1892fe4c...;Hash=-912418295");
+	devlog_list_free(&l);
+}
+
+static void test_ios_cut(void **state)
+{
+	struct devlog_list l;
+	struct devlog_opts o;
+	const struct devlog_event *e;
+	size_t len;
+	uint8_t *req = test_load("certmonger-get-request.txt", &len);
+	char *m = strstr((char *)req, "message="), *line;
+	size_t n;
+
+	(void)state;
+	/* 1500 characters: the envelope only; transactionID is in the
+	 * signerInfo after it, so only the cut and the note come out */
+	opts_2026(&o);
+	read_sample("ios-certmonger-get-enroll-cut.log", &o, &l);
+	assert_int_equal(l.n, 5);
+	e = &l.ev[2];
+	assert_int_equal(e->kind, DEVLOG_REQUEST_SENT);
+	assert_string_equal(e->op, "PKIOperation");
+	assert_int_equal(e->message_cut, 1);
+	assert_null(e->transaction_id);
+	assert_non_null(e->decode_note);
+	assert_non_null(strstr(e->decode_note, "truncated"));
+	assert_int_equal(strlen(e->url), strlen("http://127.0.0.1:8002/scep?operation=PKIOperation&message=") + 1500);
+	assert_int_equal(e->ts_ns, (T0 + 3) * NS + 955918000);
+	assert_int_equal(e->ts_date_assumed, 1);
+	assert_int_equal(l.ev[4].kind, DEVLOG_INSTALLED);
+	/* RTF \'93..\'94 quotes and the trailing backslash */
+	assert_string_equal(l.ev[4].cert_name,
+			    "www.windowsintune.com.SCEP.ModelName=AC_51bad41f.../LogicalName_1892fe4c...;Hash=-912418295");
+	devlog_list_free(&l);
+
+	/* cut after the signed attributes (3500 of 3822 characters): the
+	 * partial decode still finds the transactionID */
+	assert_non_null(m);
+	n = strlen("Debug 11:30:11.955918 -0500 profiled Performing synchronous URL request: http://h/") +
+	    (size_t)(m - (char *)req) + 8 + 3500 + 8;
+	line = malloc(n);
+	assert_non_null(line);
+	snprintf(line, n, "Debug 11:30:11.955918 -0500 profiled Performing synchronous URL request: http://h%.*s\\\n",
+		 (int)((m - (char *)req) - 4 + 8 + 3500), (char *)req + 4);
+	assert_int_equal(read_text(line, &o, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.ev[0].message_cut, 1);
+	assert_string_equal(l.ev[0].transaction_id,
+			    "5144491690879529360878486159391127810268425020412081902742954422986051904389");
+	assert_int_equal(l.ev[0].message_type, SCEP_MT_PKCSREQ);
+	devlog_list_free(&l);
+	free(line);
+	free(req);
+}
+
+static void test_ios_errors(void **state)
+{
+	struct devlog_list l;
+	struct devlog_opts o;
+
+	(void)state;
+	opts_2026(&o);
+	o.default_tz_offset_s = 3600;
+	read_sample("ios-wrong-challenge-syslog.log", &o, &l);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(l.ignored_lines, 1);       /* SpringBoard */
+	assert_int_equal(l.ev[0].ts_ns, (T0 + 13) * NS);
+	assert_int_equal(l.ev[2].kind, DEVLOG_ERROR);
+	assert_int_equal(l.ev[2].has_error_code, 1);
+	assert_int_equal(l.ev[2].error_code, 22013);
+	assert_string_equal(l.ev[2].level, "Error");
+	assert_int_equal(l.ev[3].kind, DEVLOG_ERROR);   /* "could not be installed." */
+	assert_int_equal(l.ev[3].error_code, 4001);
+	devlog_list_free(&l);
+
+	/* negative NSError codes; "not installed." is a failure, not an install */
+	assert_int_equal(read_text("Nov 25 17:30:21 iPhone profiled[312] <Notice>: Profile \"x\" not installed.\n"
+				   "Nov 25 17:30:21 iPhone profiled[312] <Notice>: SCEP failed Code=-1001\n",
+				   &o, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.ev[0].kind, DEVLOG_ERROR);
+	assert_int_equal(l.ev[0].has_error_code, 0);
+	assert_string_equal(l.ev[0].text, "Profile \"x\" not installed.");
+	assert_int_equal(l.ev[1].kind, DEVLOG_ERROR);
+	assert_int_equal(l.ev[1].error_code, -1001);
+	devlog_list_free(&l);
+}
+
+static void test_windows(void **state)
+{
+	struct devlog_list l;
+
+	(void)state;
+	read_sample("windows-strongswan-enroll.xml", NULL, &l);
+	assert_int_equal(l.format, DEVLOG_WINDOWS_XML);
+	assert_int_equal(l.lines, 3);
+	assert_int_equal(l.ignored_lines, 1);       /* event 72, not SCEP */
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.ev[0].kind, DEVLOG_OTHER);
+	assert_int_equal(l.ev[0].event_id, 36);
+	assert_int_equal(l.ev[1].kind, DEVLOG_INSTALLED);
+	assert_int_equal(l.ev[1].event_id, 39);
+	assert_int_equal(l.ev[1].line_no, 3);
+	assert_int_equal(l.ev[1].ts_ns, (T0 + 6) * NS + 218000000);
+	assert_int_equal(l.ev[1].ts_has_offset, 1);
+	assert_string_equal(l.ev[1].level, "Information");
+	assert_string_equal(l.ev[1].source, "windows");
+	assert_string_equal(l.ev[1].component,
+			    "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider");
+	assert_string_equal(l.ev[1].text,
+			    "SCEP: Certificate installed successfully. Message1=SCEP: Certificate installed successfully.");
+	devlog_list_free(&l);
+
+	/* UTF-16LE with BOM, <Events> root, CRLF, RenderedXml */
+	read_sample("windows-wrong-challenge-utf16.xml", NULL, &l);
+	assert_int_equal(l.format, DEVLOG_WINDOWS_XML);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.ev[0].kind, DEVLOG_ERROR);
+	assert_int_equal(l.ev[0].event_id, 32);
+	assert_int_equal(l.ev[0].line_no, 2);
+	assert_int_equal(l.ev[0].has_error_code, 1);
+	assert_int_equal(l.ev[0].error_code, 0x80090016);
+	assert_string_equal(l.ev[0].text,
+			    "SCEP: Certificate request generation failed. Result: (Keyset does not exist). 0x80090016");
+	assert_int_equal(l.ev[1].event_id, 307);
+	assert_int_equal(l.ev[1].error_code, 0x80094800);
+	assert_non_null(strstr(l.ev[1].text, "failed & will retry"));
+	assert_string_equal(l.ev[1].level, "Error");
+	devlog_list_free(&l);
+}
+
+static void test_windows_malformed(void **state)
+{
+	struct devlog_list l;
+	struct devlog_opts o;
+	const char *xml =
+		"<Event><System><EventID>39</EventID></System></Event>\n"                      /* no time */
+		"<Event><System><EventID>x</EventID><TimeCreated SystemTime='2026-11-25T16:30:08Z'/></System></Event>\n"
+		"<Event><System><EventID>39</EventID><TimeCreated SystemTime=2026/></System></Event>\n"
+		"<Event><System><EventID>99</EventID><Level>2</Level><TimeCreated SystemTime=\"2026-11-25T16:30:08.5Z\"/></System>"
+		"<EventData><Data>SCEP went wrong 0x8007000D</Data><Data Name='n'/></EventData></Event>\n"
+		"<Event><System><EventID>39</EventID><TimeCreated SystemTime='2026-11-25T16:30:08Z'/>";  /* cut */
+
+	(void)state;
+	devlog_opts_init(&o);
+	o.force = DEVLOG_WINDOWS_XML;
+	assert_int_equal(read_text(xml, &o, &l), 0);
+	assert_int_equal(l.lines, 5);
+	assert_int_equal(l.unparsed_lines, 4);
+	assert_int_equal(l.n, 1);
+	/* an unlisted ID at Error level that says SCEP */
+	assert_int_equal(l.ev[0].kind, DEVLOG_ERROR);
+	assert_int_equal(l.ev[0].event_id, 99);
+	assert_int_equal(l.ev[0].error_code, 0x8007000D);
+	assert_int_equal(l.ev[0].ts_ns, T0 * NS + 500000000);
+	assert_int_equal(l.ev[0].line_no, 4);
+	devlog_list_free(&l);
+}
+
+static void test_detect(void **state)
+{
+	static const struct {
+		const char *name;
+		enum devlog_format f;
+	} files[] = {
+		{ "android-scepclient-post-enroll.log", DEVLOG_ANDROID },
+		{ "android-wrong-challenge.log", DEVLOG_ANDROID },
+		{ "ios-certmonger-get-enroll.log", DEVLOG_IOS },
+		{ "ios-certmonger-get-enroll-cut.log", DEVLOG_IOS },
+		{ "ios-wrong-challenge-syslog.log", DEVLOG_IOS },
+		{ "windows-strongswan-enroll.xml", DEVLOG_WINDOWS_XML },
+	};
+	struct devlog_list l;
+	struct devlog_opts o;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		read_sample(files[i].name, NULL, &l);
+		assert_int_equal(l.format, files[i].f);
+		devlog_list_free(&l);
+	}
+	assert_int_equal(devlog_detect((const uint8_t *)"hello\nworld\n", 12), DEVLOG_UNKNOWN);
+	assert_int_equal(devlog_detect(NULL, 0), DEVLOG_UNKNOWN);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(devlog_read_buf((const uint8_t *)"hello\n", 6, NULL, &l, err, sizeof(err)),
+			 DEVLOG_E_FORMAT);
+	assert_non_null(strstr(err, "not a device log"));
+	devlog_list_free(&l);
+	/* forced: nothing parses, everything counted, no error */
+	devlog_opts_init(&o);
+	o.force = DEVLOG_ANDROID;
+	assert_int_equal(read_text("hello\n\nworld\n", &o, &l), 0);
+	assert_int_equal(l.lines, 3);
+	assert_int_equal(l.unparsed_lines, 2);
+	assert_int_equal(l.n, 0);
+	devlog_list_free(&l);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(devlog_read_file("/nonexistent/x.log", DEVLOG_AUTO, 0, 0, &l, err, sizeof(err)),
+			 DEVLOG_E_IO);
+	assert_non_null(strstr(err, "/nonexistent/x.log"));
+	assert_int_equal(devlog_format_from_name("ios"), DEVLOG_IOS);
+	assert_int_equal(devlog_format_from_name("windows-xml"), DEVLOG_WINDOWS_XML);
+	assert_int_equal(devlog_format_from_name("evtx"), DEVLOG_UNKNOWN);
+	assert_string_equal(devlog_kind_name(DEVLOG_ACCESS_GRANTED), "ACCESS_GRANTED");
+	assert_string_equal(devlog_kind_name(DEVLOG_REQUEST_SENT), "REQUEST_SENT");
+}
+
+static void test_garbage(void **state)
+{
+	struct devlog_list l;
+	struct devlog_opts o;
+	size_t big = DEVLOG_LINE_MAX + 100, n;
+	char *text;
+	const char *head =
+		"2026-11-25T16:30:08.0000000    INFO    Event     x.certmgr.A    1    2    SCEP ok\n"
+		"2026-13-25T16:30:08.0000000    INFO    Event     x.certmgr.A    1    2    month 13\n"
+		"2026-11-25T16:30    INFO    cut time\n"
+		"\x01\x02\xff\xfe garbage\n"
+		"2026-11-25T16:30:08.0000000    INFO    Event     x.certmgr.A    1    2    SCEP cert 'x' state changed from A\n"
+		"2026-11-25T16:30:08.0000000    INFO    Event     x.certmgr.A    1    2    Received 'abc' when sending\n"
+		"2026-11-25T16:30:08.0000000    INFO    Event     x.certmgr.A    1    2    Sending \n"
+		"2026-11-25T16:30:08.0000000    INFO    Event     x.certmgr.A    1    2    org.jscep.message.CertRep@1[transId=\n"
+		"2026-11-25T16:30:08.0000000    INFO\n"
+		"2026-11-25T16:30:08.0000000    INFO    Event     x.certmgr.A    1    2    Sending PKIOperation(x) to http://h/?operation=PKIOperation&message=%%%\n";
+
+	(void)state;
+	n = strlen(head) + big + 2;
+	text = malloc(n);
+	assert_non_null(text);
+	memcpy(text, head, strlen(head));
+	/* one over-long line: parsed from its start, counted */
+	memset(text + strlen(head), 'A', big);
+	memcpy(text + strlen(head), "2026-11-25T16:30:08.0000000    INFO    Event     x.certmgr.A    1    2    SCEP ", 77);
+	text[n - 2] = '\n';
+	text[n - 1] = '\0';
+	devlog_opts_init(&o);
+	o.force = DEVLOG_ANDROID;
+	assert_int_equal(read_text(text, &o, &l), 0);
+	assert_int_equal(l.lines, 11);
+	assert_int_equal(l.unparsed_lines, 3);      /* month 13, cut time, binary */
+	assert_int_equal(l.ignored_lines, 1);       /* level and nothing else */
+	assert_int_equal(l.long_lines, 1);
+	assert_int_equal(l.n, 7);
+	assert_int_equal(l.ev[1].kind, DEVLOG_OTHER);   /* half a state line */
+	assert_int_equal(l.ev[2].kind, DEVLOG_RESPONSE);
+	assert_int_equal(l.ev[2].http_status, 0);
+	assert_int_equal(l.ev[5].kind, DEVLOG_REQUEST_SENT);
+	assert_int_equal(l.ev[5].message_cut, 1);
+	assert_int_equal(l.decode_failed, 1);
+	assert_true(strlen(l.ev[6].text) <= DEVLOG_TEXT_MAX);
+	devlog_list_free(&l);
+	free(text);
+
+	/* the same garbage as iOS and as Windows: counted, never fatal */
+	o.force = DEVLOG_IOS;
+	assert_int_equal(read_text(head, &o, &l), 0);
+	assert_int_equal(l.unparsed_lines, 10);
+	devlog_list_free(&l);
+	o.force = DEVLOG_WINDOWS_XML;
+	assert_int_equal(read_text("<Event <Event> </Event <Event", &o, &l), 0);
+	assert_int_equal(l.n, 0);
+	devlog_list_free(&l);
+}
+
+static void test_caps(void **state)
+{
+	struct devlog_list l;
+	struct devlog_opts o;
+	char *path = devlog_path("android-scepclient-post-enroll.log"), err[256];
+
+	(void)state;
+	devlog_opts_init(&o);
+	o.max_events = 3;
+	read_sample("android-scepclient-post-enroll.log", &o, &l);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.capped, 14);
+	assert_int_equal(l.lines, 18);
+	devlog_list_free(&l);
+
+	devlog_opts_init(&o);
+	o.max_lines = 4;
+	read_sample("android-scepclient-post-enroll.log", &o, &l);
+	assert_int_equal(l.lines, 4);
+	assert_int_equal(l.lines_capped, 14);
+	assert_int_equal(l.n, 4);
+	devlog_list_free(&l);
+
+	/* the first 600 bytes: three whole lines and part of the fourth */
+	devlog_opts_init(&o);
+	o.max_bytes = 600;
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(devlog_read_file_opts(path, &o, &l, err, sizeof(err)), 0);
+	assert_int_equal(l.bytes_capped, 4453 - 600);
+	assert_int_equal(l.lines, 4);
+	devlog_list_free(&l);
+
+	devlog_opts_init(&o);
+	o.max_lines = 1;
+	read_sample("windows-strongswan-enroll.xml", &o, &l);
+	assert_int_equal(l.lines, 1);
+	assert_int_equal(l.lines_capped, 2);
+	devlog_list_free(&l);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_android_sample),
+		cmocka_unit_test(test_android_failure),
+		cmocka_unit_test(test_android_seed_lines),
+		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_ios_sample),
+		cmocka_unit_test(test_ios_cut),
+		cmocka_unit_test(test_ios_errors),
+		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_windows_malformed),
+		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_caps),
+	};
+
+	return cmocka_run_group_tests_name("devlog", tests, NULL, NULL);
+}
