@@ -390,10 +390,7 @@ static void fill_side(struct http_side *o, const struct side_state *s)
 	o->gap_bytes = s->gap_bytes;
 	o->first_frame = s->first_frame;
 	o->last_frame = s->last_frame;
-	o->body = s->body.len ? s->body.buf : NULL;
-	o->body_len = s->body.len;
-	o->body_wire_len = s->body.wire;
-	o->body_capped = s->body.capped;
+	http_body_export(&s->body, o);
 }
 
 static const char *flag_error(uint64_t flags)

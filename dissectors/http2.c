@@ -462,10 +462,7 @@ static void fill_side(struct http_side *o, const struct side_state *s)
 	o->last_ts_ns = s->last_ts;
 	o->first_frame = s->first_frame;
 	o->last_frame = s->last_frame;
-	o->body = s->body.len ? s->body.buf : NULL;
-	o->body_len = s->body.len;
-	o->body_wire_len = s->body.wire;
-	o->body_capped = s->body.capped;
+	http_body_export(&s->body, o);
 	o->damaged = s->damaged;
 	o->gap_bytes = s->gap_bytes;
 	o->content_type = s->content_type;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "http.h"
 #include "http_body.h"
 
 static void mark_capped(struct http_body *b, struct counters *cnt)
@@ -50,4 +51,12 @@ void http_body_free(struct http_body *b)
 {
 	free(b->buf);
 	memset(b, 0, sizeof(*b));
+}
+
+void http_body_export(const struct http_body *b, struct http_side *o)
+{
+	o->body = b->len ? b->buf : NULL;
+	o->body_len = b->len;
+	o->body_wire_len = b->wire;
+	o->body_capped = b->capped;
 }

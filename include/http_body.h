@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct counters;
+struct http_side;
 
 struct http_body {
 	uint8_t *buf;
@@ -21,5 +22,7 @@ struct http_body {
 void http_body_append(struct http_body *b, const uint8_t *data, size_t len,
 		      size_t max_body, struct counters *cnt);
 void http_body_free(struct http_body *b);
+/* The body as an exchange side shows it (borrowed: b keeps owning it). */
+void http_body_export(const struct http_body *b, struct http_side *o);
 
 #endif
