@@ -36,13 +36,22 @@ enum txn_verdict {
 	VERDICT_DELIVERED
 };
 
+/* What a transaction without a request message type is (first_msg_type
+ * holds a message type when there is one, these otherwise). */
+enum txn_group {
+	TXN_NO_TYPE = -1,           /* PKIOperation whose request did not decode */
+	TXN_ENDPOINT_GROUP = -2,    /* GetCACaps/GetCACert/TLS of one client and server */
+	TXN_DEVICE_ONLY = -3,       /* a transactionID only the device log knows */
+	TXN_DEVICE_GROUP = -4       /* device log lines near no transaction */
+};
+
 struct txn {
 	uint64_t seq;               /* 1-based, in order of first event */
 	char *transaction_id;       /* NULL for endpoint-level groups */
 	int reused_id;              /* same ID as an earlier, closed transaction */
 	struct endpoint client, server;
 	char *subject;              /* from the CSR, else the signer cert */
-	int first_msg_type;         /* PKCSReq, RenewalReq, ... or -1 */
+	int first_msg_type;         /* PKCSReq, RenewalReq, ... or an enum txn_group */
 	enum txn_verdict verdict;
 	char *reason;               /* "badRequest", "HTTP 500", ... */
 	uint64_t first_ts_ns, last_ts_ns;

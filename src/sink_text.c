@@ -434,9 +434,9 @@ static void print_header(FILE *out, const struct sd_ctx *ctx, const struct txn *
 	if (t->transaction_id)
 		fprintf(out, "%s  txn %s  ", t->first_msg_type >= 0 ? msg_type_label(t->first_msg_type, mt, sizeof(mt)) : "PKIOperation",
 			t->transaction_id);
-	else if (t->first_msg_type == -2)
+	else if (t->first_msg_type == TXN_ENDPOINT_GROUP)
 		fputs("endpoint  ", out);
-	else if (t->first_msg_type == -4)
+	else if (t->first_msg_type == TXN_DEVICE_GROUP)
 		fputs("device log  ", out);
 	else
 		fputs("PKIOperation  ", out);

@@ -15,9 +15,6 @@
 #include "strutil.h"
 #include "txn.h"
 
-/* first_msg_type values of transactions that came from a device log */
-#define TXN_DEVICE_ONLY (-3)        /* a transactionID the capture never saw */
-#define TXN_DEVICE_GROUP (-4)       /* lines without an ID, no transaction near */
 
 /* GetCACaps/GetCACert made this long before a PKIOperation by the same
  * client to the same server are taken as that enrollment's preparation. */
@@ -99,7 +96,7 @@ static struct txn *txn_new(struct txn_table *tt, const struct scep_event *ev, co
 	t->transaction_id = dup_str(tid);
 	t->client = ev->client;
 	t->server = ev->server;
-	t->first_msg_type = -1;
+	t->first_msg_type = TXN_NO_TYPE;
 	if (push_ptr((void ***)&tt->txns, &tt->n, t) < 0) {
 		free(t->transaction_id);
 		free(t);
@@ -244,7 +241,7 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 
 	if (tid)
 		t = find_open(tt, tid, ev, &seen_closed);
-	if (t && is_enrollment_start(mt) && t->first_msg_type != -1 &&
+	if (t && is_enrollment_start(mt) && t->first_msg_type != TXN_NO_TYPE &&
 	    !is_enrollment_start(t->first_msg_type))
 		t = NULL;
 	if (!t) {
@@ -315,7 +312,7 @@ static void group_loose_events(struct txn_table *tt)
 		for (k = 0; k < tt->n; k++) {
 			struct txn *c = tt->txns[k];
 
-			if (!c->transaction_id && c->first_msg_type == -2 &&
+			if (!c->transaction_id && c->first_msg_type == TXN_ENDPOINT_GROUP &&
 			    same_client_addr(&c->client, &l->client) &&
 			    endpoint_eq(&c->server, &l->server)) {
 				t = c;
@@ -328,7 +325,7 @@ static void group_loose_events(struct txn_table *tt)
 				scep_event_free(l);
 				continue;
 			}
-			t->first_msg_type = -2; /* marks an endpoint-level group */
+			t->first_msg_type = TXN_ENDPOINT_GROUP;
 			t->closed = 1;
 		}
 		if (txn_append(t, l) < 0)
