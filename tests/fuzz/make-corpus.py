@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """make-corpus.py - writes the fuzz seed corpora under tests/fuzz/corpus/
-from real data: the SCEP messages in tests/unit/data and the packets of
-captures/*.pcap (pcapng too), each in the input layout its harness reads
+from real data: the SCEP messages in tests/unit/data, the packets of
+captures/*.pcap (pcapng too) and the device logs of tests/devlogs (with the
+log lines of the page their README names), each in the input layout its
+harness reads
 (see the comment at the top of each fuzz_*.c).
 
   python3 tests/fuzz/make-corpus.py            # from the source tree root
@@ -69,6 +71,46 @@ TLS_CAPTURES = sorted(
 TLS_MAX_SEED = 65000
 
 
+# Device logs whose bytes become fuzz_devlog seeds, with the options their
+# README gives: (file, device UTC offset in s, assumed date or None).
+DEVLOGS = [
+    ('android-scepclient-post-enroll.log', 0, None),
+    ('android-wrong-challenge.log', 0, None),
+    ('ios-certmonger-get-enroll.log', 0, None),
+    ('ios-certmonger-get-enroll-cut.log', 0, (2026, 11, 25)),
+    ('ios-wrong-challenge-syslog.log', 3600, (2026, 11, 25)),
+    ('windows-strongswan-enroll.xml', 0, None),
+    ('windows-wrong-challenge-utf16.xml', 0, None),
+]
+DEVLOG_FORCE = {'android': 1, 'ios': 2, 'windows': 3}
+
+# The log lines quoted on Microsoft's "Troubleshoot the delivery of
+# certificates provisioned by SCEP" page (the copy the devlogs README names,
+# /work/shared/seeds/000_5c553763875ce84a.txt), byte for byte: Android
+# OMADM root and SCEP certificate lines, then the iOS Console.app copy.
+PAGE_ANDROID_LINES = [
+    b"2018-02-27T04:50:52.1890000    INFO    Event     com.microsoft.omadm.platforms.android.certmgr.state.NativeRootCertInstallStateMachine     9595        9    Root cert '17\xe2\x80\xa6' state changed from CERT_INSTALL_REQUESTED to CERT_INSTALL_REQUESTED",
+    b"2018-02-27T04:53:31.1300000    INFO    Event     com.microsoft.omadm.platforms.android.certmgr.state.NativeRootCertInstallStateMachine     9595        0    Root cert '17\xe2\x80\xa6' state changed from CERT_INSTALL_REQUESTED to CERT_INSTALLING",
+    b"2018-02-27T04:53:32.0390000    INFO    Event     com.microsoft.omadm.platforms.android.certmgr.state.NativeRootCertInstallStateMachine     9595       14    Root cert '17\xe2\x80\xa6' state changed from CERT_INSTALLING to CERT_INSTALL_SUCCESS",
+    b'2018-02-27T05:16:08.2500000    VERB    Event     com.microsoft.omadm.platforms.android.certmgr.CertificateEnrollmentManager    18327       10    There are 1 requests',
+    b'2018-02-27T05:16:08.2500000    VERB    Event     com.microsoft.omadm.platforms.android.certmgr.CertificateEnrollmentManager    18327       10    Trying to enroll certificate request: ModelName=AC_51\xe2\x80\xa6%2FLogicalName_39907\xe2\x80\xa6;Hash=1677525787',
+    b'2018-02-27T05:16:20.6150000    VERB    Event     org.jscep.transport.UrlConnectionGetTransport    18327       10    Sending GetCACert(ca) to https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=GetCACert&message=ca',
+    b"2018-02-27T05:16:20.6530000    VERB    Event     org.jscep.transport.UrlConnectionGetTransport    18327       10    Received '200 OK' when sending GetCACert(ca) to https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=GetCACert&message=ca",
+    b'2018-02-27T05:16:21.7460000    VERB    Event     org.jscep.transport.UrlConnectionGetTransport    18327       10    Sending GetCACaps(ca) to https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=GetCACaps&message=ca',
+    b"2018-02-27T05:16:21.7890000    VERB    Event     org.jscep.transport.UrlConnectionGetTransport    18327       10    Received '200 OK' when sending GetCACaps(ca) to https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=GetCACaps&message=ca",
+    b'2018-02-27T05:16:28.0340000    VERB    Event     org.jscep.transaction.EnrollmentTransaction    18327       10    Response: org.jscep.message.CertRep@3150777b[failInfo=<null>,pkiStatus=SUCCESS,recipientNonce=Nonce [GUID],messageData=org.spongycastle.cms.CMSSignedData@27cc8998,messageType=CERT_REP,senderNonce=Nonce [GUID],transId=TRANSID]',
+    b"2018-02-27T05:16:28.2440000    INFO    Event     com.microsoft.omadm.platforms.android.certmgr.state.NativeScepCertInstallStateMachine    18327       10    SCEP cert 'ModelName=AC_51\xe2\x80\xa6%2FLogicalName_39907\xe2\x80\xa6;Hash=1677525787' state changed from CERT_ENROLLED to CERT_INSTALL_REQUESTED",
+    b"2018-02-27T05:18:44.9820000    INFO    Event     com.microsoft.omadm.platforms.android.certmgr.state.NativeScepCertInstallStateMachine    18327        0    SCEP cert 'ModelName=AC_51\xe2\x80\xa6%2FLogicalName_39907\xe2\x80\xa6;Hash=1677525787' state changed from CERT_INSTALL_REQUESTED to CERT_INSTALLING",
+    b"2018-02-27T05:18:45.3460000    INFO    Event     com.microsoft.omadm.platforms.android.certmgr.state.NativeScepCertInstallStateMachine    18327       14    SCEP cert 'ModelName=AC_51\xe2\x80\xa6%2FLogicalName_39907\xe2\x80\xa6;Hash=1677525787' state changed from CERT_INSTALLING to CERT_ACCESS_REQUESTED",
+    b"2018-02-27T05:20:15.3520000    INFO    Event     com.microsoft.omadm.platforms.android.certmgr.state.NativeScepCertInstallStateMachine    18327       21    SCEP cert 'ModelName=AC_51\xe2\x80\xa6%2FLogicalName_39907\xe2\x80\xa6;Hash=1677525787' state changed from CERT_ACCESS_REQUESTED to CERT_ACCESS_GRANTED",
+]
+PAGE_IOS_LINES = [
+    b'Debug 18:30:53.691033 -0500 profiled Performing synchronous URL request: https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=GetCACert&message=SCEP%20Authority\\  ',
+    b'Debug 18:30:54.640644 -0500 profiled Performing synchronous URL request: https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=GetCACaps&message=SCEP%20Authority\\ ',
+    b'Debug 18:30:55.487908 -0500 profiled Performing synchronous URL request: https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=PKIOperation&message=MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgMFADCABgkqhkiG9w0BBwGggCSABIIZfzCABgkqhkiG9w0BBwOggDCAAgEAMYIBgjCCAX4CAQAwZjBPMRUwEwYKCZImiZPyLGQBGRYFbG9jYWwxHDAaBgoJkiaJk/IsZAEZFgxmb3VydGhjb2ZmZWUxGDAWBgNVBAMTD0ZvdXJ0aENvZmZlZSBDQQITaAAAAAmaneVjEPlcTwAAAAAACTANBgkqhkiG9w0BAQEFAASCAQCqfsOYpuBToerQLkw/tl4tH9E+97TBTjGQN9NCjSgb78fF6edY0pNDU+PH4RB356wv3rfZi5IiNrVu5Od4k6uK4w0582ZM2n8NJFRY7KWSNHsmTIWlo/Vcr4laAtq5rw+CygaYcefptcaamkjdLj07e/Uk4KsetGo7ztPVjSEFwfRIfKv474dLDmPqp0ZwEWRQG ',
+    b'Debug 18:30:57.285730 -0500 profiled Adding dependent Microsoft.Profiles.MDM to parent www.windowsintune.com.SCEP.ModelName=AC_51bad41f.../LogicalName_1892fe4c...;Hash=-912418295 in domain ManagedProfileToManagingProfile to system\\ ',
+    b"Default 18:30:57.320616 -0500 profiled Profile \\'93www.windowsintune.com.SCEP.ModelName=AC_51bad41f.../LogicalName_1892fe4c...;Hash=-912418295\\'94 installed.\\ ",
+]
 # ---- capture files -------------------------------------------------------
 
 def read_pcap(path):
@@ -243,6 +285,22 @@ def eth_to_sll(lt, frame):
     return lt, frame
 
 
+# ---- fuzz_devlog inputs ----------------------------------------------------
+
+def devlog_input(body, force=0, limits=0, tz_s=0, skew_s=0, date=None):
+    """The 7-byte header fuzz_devlog.c reads, then the log's bytes."""
+    tz = tz_s // 1800 + 29
+    assert tz_s % 1800 == 0 and 0 <= tz < 59
+    skew = skew_s // 30518
+    hdr = bytes([force | limits << 2, tz]) + struct.pack('>h', skew)
+    if date:
+        y, m, d = date
+        hdr += bytes([y - 1969, m - 1, d - 1])
+    else:
+        hdr += b'\0\0\0'
+    return hdr + body
+
+
 # ---- fuzz_scep_exchange inputs -------------------------------------------
 
 def exchange_input(sel, flags, query, req, res):
@@ -360,6 +418,23 @@ def build(outdir):
     k['wrong-challenge-raw-small-limits'] = packets_input(recs, profile=1, relink=eth_to_raw)
     recs = list(read_pcap(os.path.join(CAPS, 'renewal.pcap')))
     k['renewal-sll'] = packets_input(recs, profile=0, relink=eth_to_sll)
+
+    # fuzz_devlog: the device logs of tests/devlogs and the page's lines
+    dl = corp.setdefault('fuzz_devlog', {})
+    for name, tz, date in DEVLOGS:
+        body = open(os.path.join(TOP, 'tests', 'devlogs', name), 'rb').read()
+        base = os.path.splitext(name)[0]
+        dl[base] = devlog_input(body, tz_s=tz, date=date)
+        # the same forced to its format, with small limits and a skew
+        force = DEVLOG_FORCE[base.split('-')[0]]
+        dl[base + '-forced-capped'] = devlog_input(body, force=force, limits=1 + force % 3,
+                                                   tz_s=tz, skew_s=-3600, date=date)
+    dl['page-android'] = devlog_input(b'\n'.join(PAGE_ANDROID_LINES) + b'\n')
+    dl['page-ios-copy'] = devlog_input(b'\n'.join(PAGE_IOS_LINES) + b'\n', date=(2018, 2, 27))
+    for i, line in enumerate(PAGE_ANDROID_LINES):
+        dl['page-android-%02d' % (i + 1)] = devlog_input(line + b'\n')
+    for i, line in enumerate(PAGE_IOS_LINES):
+        dl['page-ios-copy-%02d' % (i + 1)] = devlog_input(line + b'\n', date=(2018, 2, 27))
     return corp
 
 
