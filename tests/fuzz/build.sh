@@ -22,9 +22,9 @@ command -v "$CC" >/dev/null 2>&1 || {
 	echo "build.sh: $CC not found: install it with 'apt-get install clang'" >&2
 	exit 2
 }
-PKGS="libpcap libcrypto libnghttp2 htp jansson"
+PKGS="libpcap libcrypto libnghttp2 htp zlib jansson"
 pkg-config --exists $PKGS || {
-	echo "build.sh: missing development packages: apt-get install libpcap-dev libssl-dev libnghttp2-dev libhtp-dev libjansson-dev pkg-config" >&2
+	echo "build.sh: missing development packages: apt-get install libpcap-dev libssl-dev libnghttp2-dev libhtp-dev zlib1g-dev libjansson-dev pkg-config" >&2
 	exit 2
 }
 PKG_CFLAGS=$(pkg-config --cflags $PKGS)
