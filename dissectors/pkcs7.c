@@ -276,6 +276,32 @@ struct asn1_loc {
 	char why[96];
 };
 
+/* Why the header at the reader's position fails. OpenSSL versions differ
+ * in what ASN1_get_object leaves behind on its error path (3.0.20 does not
+ * advance past a header whose content is cut, 3.0.22 does), so the header
+ * is read again on its success path: from a zero-padded copy of its first
+ * bytes, with no length limit, and the lengths are compared here. */
+static void locate_bad_header(const struct rd *r, struct asn1_loc *loc)
+{
+	unsigned char head[32] = { 0 };
+	const unsigned char *q = head;
+	size_t left = rd_left(r), n = left < 16 ? left : 16, hl;
+	long plen = 0;
+	int tag, cls, ret;
+
+	memcpy(head, rd_ptr(r), n);
+	/* LONG_MAX: no "too long" error path. It reads only the header, at most
+	 * 1 + 5 tag + 1 + 8 length bytes here, inside the 32-byte copy. */
+	ret = ASN1_get_object(&q, &plen, &tag, &cls, LONG_MAX);
+	hl = (size_t)(q - head);
+	if ((ret & 0x80 && plen <= 0) || hl == 0 || hl > n)
+		snprintf(loc->why, sizeof(loc->why), "bad ASN.1 header at byte %zu", loc->off);
+	else
+		snprintf(loc->why, sizeof(loc->why),
+			 "truncated at byte %zu: element needs %ld bytes, %zu left",
+			 loc->off, plen, left - hl);
+}
+
 /* Walks TLV headers to say where an encoding breaks, which OpenSSL's d2i
  * errors do not tell. Returns 0 when the structure holds together. */
 static int asn1_walk(struct rd *r, int depth, int indef, struct asn1_loc *loc)
@@ -290,14 +316,8 @@ static int asn1_walk(struct rd *r, int depth, int indef, struct asn1_loc *loc)
 		ret = ASN1_get_object(&q, &plen, &tag, &cls, avail);
 		hl = (size_t)(q - hdr);
 		loc->off = (size_t)(hdr - loc->base);
-		if ((ret & 0x80) && hl == 0) {
-			snprintf(loc->why, sizeof(loc->why), "bad ASN.1 header at byte %zu", loc->off);
-			return -1;
-		}
 		if (ret & 0x80) {
-			snprintf(loc->why, sizeof(loc->why),
-				 "truncated at byte %zu: element needs %ld bytes, %zu left",
-				 loc->off, plen, rd_left(r) - hl);
+			locate_bad_header(r, loc);
 			return -1;
 		}
 		rd_skip(r, hl);
