@@ -1,4 +1,4 @@
-/* fuzz_stream.h - the TCP conversation layout of fuzz_http1.c, shared by
+/* fuzz_stream.h - the TCP conversation layout shared by fuzz_http1.c,
  * fuzz_http2.c and fuzz_tls.c: after the harness's own option byte, events,
  * each a control byte:
  *           bit 0    direction: 0 to server, 1 to client
