@@ -57,6 +57,20 @@ static inline struct scep_keys *fuzz_load_keys(const char *const *rel, size_t n)
 
 /* An exact-size heap copy of len bytes (NULL for len 0), so a read one past
  * the slice is a heap-buffer-overflow and not a read of the next field. */
+/* The keys that open the fixtures' and the captures' envelopes: requests
+ * (the CAs) and CertReps (the clients), so decryption paths are fuzzed. */
+static inline struct scep_keys *fuzz_load_fixture_keys(void)
+{
+	static const char *const files[] = {
+		"tests/unit/data/ca.key",
+		"tests/unit/data/client.key",
+		"tests/unit/data/cap-ca.key",     /* the captures' CA */
+		"tests/unit/data/renewal-old.key",
+	};
+
+	return fuzz_load_keys(files, sizeof(files) / sizeof(files[0]));
+}
+
 static inline uint8_t *fuzz_dup(const uint8_t *p, size_t len)
 {
 	uint8_t *d;

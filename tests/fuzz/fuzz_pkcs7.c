@@ -16,16 +16,9 @@ static struct scep_keys *keys;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const char *const files[] = {
-		"tests/unit/data/ca.key",
-		"tests/unit/data/client.key",
-		"tests/unit/data/cap-ca.key",     /* the captures' CA */
-		"tests/unit/data/renewal-old.key",
-	};
-
 	(void)argc;
 	(void)argv;
-	keys = fuzz_load_keys(files, sizeof(files) / sizeof(files[0]));
+	keys = fuzz_load_fixture_keys();
 	return 0;
 }
 
