@@ -1021,6 +1021,23 @@ static long frame_pre_size(uint8_t type, uint8_t flags, uint32_t len)
 	}
 }
 
+/* The frame's fixed prefix (pad length, priority, ...) is in: go on to its
+ * content, which may be empty (an empty block fragment may still be the
+ * block's end). */
+static void begin_content(struct http2_conn *c, enum stream_dir d)
+{
+	struct dir_state *ds = &c->dir[d];
+
+	frame_pre_done(c, d);
+	ds->st = FS_CONTENT;
+	if (ds->content_left == 0) {
+		frame_content(c, d, NULL, 0, 1);
+		ds->st = FS_PAD;
+		if (ds->pad_left == 0)
+			frame_end(c, d);
+	}
+}
+
 /* The 9-byte header of a frame in d is in ds->fh. */
 static void frame_begin(struct http2_conn *c, enum stream_dir d)
 {
@@ -1075,15 +1092,7 @@ static void frame_begin(struct http2_conn *c, enum stream_dir d)
 		ds->st = FS_PRE;
 		return;
 	}
-	frame_pre_done(c, d);
-	ds->st = FS_CONTENT;
-	if (ds->content_left == 0) {
-		/* an empty block fragment may still be the block's end */
-		frame_content(c, d, NULL, 0, 1);
-		ds->st = FS_PAD;
-		if (ds->pad_left == 0)
-			frame_end(c, d);
-	}
+	begin_content(c, d);
 }
 
 /* Could these 9 bytes start a frame here, after framing was lost in d? Only
@@ -1259,14 +1268,7 @@ static void feed(struct http2_conn *c, enum stream_dir d, const uint8_t *data,
 			ds->pre_len += k;
 			if (ds->pre_len < ds->pre_need)
 				break;
-			frame_pre_done(c, d);
-			ds->st = FS_CONTENT;
-			if (ds->content_left == 0) {
-				frame_content(c, d, NULL, 0, 1);
-				ds->st = FS_PAD;
-				if (ds->pad_left == 0)
-					frame_end(c, d);
-			}
+			begin_content(c, d);
 			break;
 		case FS_CONTENT:
 			k = ds->content_left;
