@@ -61,9 +61,9 @@ static const char LEGACY_MISSING[] = "DES needs OpenSSL's legacy provider (ossl-
 
 /* ---- small helpers ---- */
 
-
-
-static void set_error(char **slot, char *msg)
+/* The first error (or algorithm, of the first signer) is the one shown;
+ * a later one is freed. */
+static void set_first(char **slot, char *msg)
 {
 	if (*slot) {
 		free(msg);
@@ -670,7 +670,7 @@ static struct scep_csr *csr_from_der(const uint8_t *p, size_t len, char **error)
 
 	ERR_clear_error();
 	if (len > LONG_MAX || !(req = d2i_X509_REQ(NULL, &q, (long)len))) {
-		set_error(error, parse_error("decrypted content is not a PKCS#10 CSR", p, len));
+		set_first(error, parse_error("decrypted content is not a PKCS#10 CSR", p, len));
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
@@ -988,7 +988,7 @@ static void read_number_attr(struct scep_msg *m, const ASN1_STRING *s, int *slot
 	if (attr_number(s, slot) == 0)
 		return;
 	shown = s ? str_printable(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s), 32) : NULL;
-	set_error(&m->error, str_printf("%s attribute \"%s\" is not a decimal number", name,
+	set_first(&m->error, str_printf("%s attribute \"%s\" is not a decimal number", name,
 				       shown ? shown : "(not a string)"));
 	free(shown);
 }
@@ -1346,18 +1346,18 @@ static int try_decrypt(struct scep_msg *m, CMS_ContentInfo *env, const struct sc
 				return 0;
 			}
 			BIO_free(out);
-			set_error(&m->decrypt_error,
+			set_first(&m->decrypt_error,
 				  str_printf("the key opened the key transport but the content did not decrypt (%s)",
 					    ossl_reason()));
 			ERR_clear_error();
 		}
 	}
 	if (!tried)
-		set_error(&m->decrypt_error, strdup("no key-transport recipient to decrypt"));
+		set_first(&m->decrypt_error, strdup("no key-transport recipient to decrypt"));
 	else {
 		char *who = recipients_text(m);
 
-		set_error(&m->decrypt_error,
+		set_first(&m->decrypt_error,
 			  str_printf("none of the %zu loaded key%s opens the envelope (it is for %s)",
 				    keys->n_pkeys, keys->n_pkeys == 1 ? "" : "s", who ? who : "?"));
 		free(who);
@@ -1396,7 +1396,7 @@ static void issuer_and_serial(struct scep_msg *m, const uint8_t *p, size_t len)
 	PKCS7_ISSUER_AND_SERIAL *ias;
 
 	if (len > LONG_MAX || !(ias = d2i_PKCS7_ISSUER_AND_SERIAL(NULL, &q, (long)len))) {
-		set_error(&m->error, parse_error("decrypted content is not an IssuerAndSerialNumber", p, len));
+		set_first(&m->error, parse_error("decrypted content is not an IssuerAndSerialNumber", p, len));
 		return;
 	}
 	m->req_issuer = name_str(ias->issuer);
@@ -1420,7 +1420,7 @@ static void issuer_and_subject(struct scep_msg *m, const uint8_t *p, size_t len)
 	ret = ASN1_get_object(&q, &plen, &tag, &cls, (long)len);
 	if ((ret & 0x80) || !(ret & V_ASN1_CONSTRUCTED) || tag != V_ASN1_SEQUENCE || cls != 0 ||
 	    (ret & 1)) {
-		set_error(&m->error, parse_error("decrypted content is not an IssuerAndSubject", p, len));
+		set_first(&m->error, parse_error("decrypted content is not an IssuerAndSubject", p, len));
 		return;
 	}
 	end = q + plen;
@@ -1428,7 +1428,7 @@ static void issuer_and_subject(struct scep_msg *m, const uint8_t *p, size_t len)
 	if (issuer && q < end)
 		subject = d2i_X509_NAME(NULL, &q, end - q);
 	if (!issuer || !subject)
-		set_error(&m->error, str_printf("decrypted IssuerAndSubject: %s does not parse (%s)",
+		set_first(&m->error, str_printf("decrypted IssuerAndSubject: %s does not parse (%s)",
 					       issuer ? "subject" : "issuer", ossl_reason()));
 	m->req_issuer = name_str(issuer);
 	m->req_subject = name_str(subject);
@@ -1450,7 +1450,7 @@ static void decode_plaintext(struct scep_msg *m, const uint8_t *p, size_t len, O
 		size_t dropped;
 
 		if (!certs) {
-			set_error(&m->error, parse_error("decrypted CertRep content is not a certs-only PKCS#7",
+			set_first(&m->error, parse_error("decrypted CertRep content is not a certs-only PKCS#7",
 							 p, len));
 			break;
 		}
@@ -1459,10 +1459,10 @@ static void decode_plaintext(struct scep_msg *m, const uint8_t *p, size_t len, O
 		sk_X509_pop_free(sk, X509_free);
 		CMS_ContentInfo_free(certs);
 		if (dropped)
-			set_error(&m->error, str_printf("CertRep holds more than %d certificates; %zu not kept",
+			set_first(&m->error, str_printf("CertRep holds more than %d certificates; %zu not kept",
 						       CERTS_MAX, dropped));
 		if (!m->n_rep_certs && m->pki_status == SCEP_STATUS_SUCCESS)
-			set_error(&m->error, strdup("CertRep SUCCESS envelope holds no certificate"));
+			set_first(&m->error, strdup("CertRep SUCCESS envelope holds no certificate"));
 		pick_issued(m);
 		break;
 	}
@@ -1488,13 +1488,13 @@ static void decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
 	int nid;
 
 	if (!env) {
-		set_error(&m->error, parse_error("pkcsPKIEnvelope is not a CMS ContentInfo", p, len));
+		set_first(&m->error, parse_error("pkcsPKIEnvelope is not a CMS ContentInfo", p, len));
 		return;
 	}
 	if (OBJ_obj2nid(CMS_get0_type(env)) != NID_pkcs7_enveloped) {
 		char *t = obj_name(CMS_get0_type(env));
 
-		set_error(&m->error, str_printf("pkcsPKIEnvelope is %s, not envelopedData", t ? t : "?"));
+		set_first(&m->error, str_printf("pkcsPKIEnvelope is %s, not envelopedData", t ? t : "?"));
 		free(t);
 		CMS_ContentInfo_free(env);
 		return;
@@ -1559,7 +1559,7 @@ static void decode_signed(struct scep_msg *m, CMS_ContentInfo *cms, const struct
 	ASN1_OCTET_STRING **content;
 
 	if (!sis || sk_CMS_SignerInfo_num(sis) == 0) {
-		set_error(&m->error, strdup("signedData has no signerInfo"));
+		set_first(&m->error, strdup("signedData has no signerInfo"));
 		return;
 	}
 	si = sk_CMS_SignerInfo_value(sis, 0);
@@ -1962,7 +1962,8 @@ static void salv_signer_info(struct salvage *s, struct tlv *si)
 
 		if (!tlv_whole(s, &t))
 			return;
-		s->sid = d2i_PKCS7_ISSUER_AND_SERIAL(NULL, &q, (long)t.whole_len);
+		if (!s->sid)    /* the first signer is the one checked, as in the OpenSSL path */
+			s->sid = d2i_PKCS7_ISSUER_AND_SERIAL(NULL, &q, (long)t.whole_len);
 	} else if (tlv_close(s, &si->body, &t, ASN1_DEPTH_MAX) < 0) {
 		return;
 	}
@@ -2002,7 +2003,7 @@ static void salv_signer_info(struct salvage *s, struct tlv *si)
 	}
 	if (!tlv_is(&t, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
 		return;
-	s->m->sig_alg = algor_name(tlv_algor(s, &t));
+	set_first(&s->m->sig_alg, algor_name(tlv_algor(s, &t)));
 	s->where = "signature";
 	if (!s->stopped && tlv_child(s, si, &t))
 		tlv_close(s, &si->body, &t, ASN1_DEPTH_MAX);
@@ -2118,7 +2119,7 @@ static void salv_signed_data(struct salvage *s, struct tlv *sd, struct salv_env 
 	if (!tlv_expect(s, sd, &t, V_ASN1_UNIVERSAL, 1, V_ASN1_SET, "digestAlgorithms"))
 		return;
 	if (tlv_child(s, &t, &a) && tlv_is(&a, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
-		s->m->digest_alg = algor_name(tlv_algor(s, &a));
+		set_first(&s->m->digest_alg, algor_name(tlv_algor(s, &a)));
 	if (s->stopped || tlv_close(s, &sd->body, &t, ASN1_DEPTH_MAX) < 0)
 		return;
 	s->where = "encapContentInfo";
