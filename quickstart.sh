@@ -15,7 +15,7 @@ esac
 top=$(cd "$(dirname "$0")" && pwd)
 BUILD_DIR=${BUILD_DIR:-build}
 CONFIGURE_FLAGS=${CONFIGURE_FLAGS:-}
-PACKAGES="build-essential autoconf automake pkg-config libpcap-dev libssl-dev libnghttp2-dev libhtp-dev zlib1g-dev libjansson-dev libcmocka-dev python3-jsonschema"
+PACKAGES="build-essential autoconf automake pkg-config libpcap-dev libssl-dev libnghttp2-dev libhtp-dev zlib1g-dev libjansson-dev libcmocka-dev python3-jsonschema libevtx-dev libbfio-dev libevtx-utils python3-evtx"
 
 install_packages() {
 	missing=""

@@ -38,6 +38,7 @@ const char *devlog_format_name(enum devlog_format f)
 	case DEVLOG_ANDROID: return "android";
 	case DEVLOG_IOS: return "ios";
 	case DEVLOG_WINDOWS_XML: return "windows";
+	case DEVLOG_WINDOWS_EVTX: return "windows-evtx";
 	case DEVLOG_UNKNOWN: break;
 	}
 	return "unknown";
@@ -55,6 +56,8 @@ enum devlog_format devlog_format_from_name(const char *name)
 		return DEVLOG_IOS;
 	if (!strcmp(name, "windows") || !strcmp(name, "windows-xml"))
 		return DEVLOG_WINDOWS_XML;
+	if (!strcmp(name, "windows-evtx"))
+		return DEVLOG_WINDOWS_EVTX;
 	return DEVLOG_UNKNOWN;
 }
 
@@ -524,6 +527,8 @@ enum devlog_format devlog_detect(const uint8_t *buf, size_t len)
 	struct rd r, line;
 	int android = 0, ios = 0, seen = 0;
 
+	if (devlog_evtx_probe(buf, len))
+		return DEVLOG_WINDOWS_EVTX;
 	if (devlog_windows_probe(buf, len))
 		return DEVLOG_WINDOWS_XML;
 	rd_init(&r, buf, len);
@@ -576,6 +581,40 @@ static void read_lines(struct devlog_ctx *c, const uint8_t *buf, size_t len, enu
 	}
 }
 
+static void ctx_init(struct devlog_ctx *c, const struct devlog_opts *o, struct devlog_list *out)
+{
+	memset(c, 0, sizeof(*c));
+	c->o = o;
+	c->out = out;
+	c->year = o->year ? o->year : 1970;
+	c->month = o->month ? o->month : 1;
+	c->day = o->day ? o->day : 1;
+	c->last_tod_ns = -1;
+}
+
+/* An .evtx is binary: its signature decides before any text decoding, and
+ * "windows" (XML) forced on one reads it as what it is rather than
+ * scanning binary for "<Event". */
+static int read_evtx(const uint8_t *buf, size_t len, const struct devlog_opts *o,
+		     struct devlog_list *out, char *err, size_t errlen)
+{
+	struct devlog_ctx c;
+	int rc;
+
+	out->format = DEVLOG_WINDOWS_EVTX;
+	if (!devlog_evtx_probe(buf, len)) {
+		snprintf(err, errlen, "not an .evtx file (no \"ElfFile\" signature at its start)");
+		return DEVLOG_E_FORMAT;
+	}
+	ctx_init(&c, o, out);
+	rc = devlog_evtx_read(&c, buf, len, err, errlen);
+	if (rc == 0 && c.nomem) {
+		snprintf(err, errlen, "out of memory reading device log (%zu events kept)", out->n);
+		return DEVLOG_E_NOMEM;
+	}
+	return rc;
+}
+
 int devlog_read_buf(const uint8_t *buf, size_t len, const struct devlog_opts *o,
 		    struct devlog_list *out, char *err, size_t errlen)
 {
@@ -590,6 +629,9 @@ int devlog_read_buf(const uint8_t *buf, size_t len, const struct devlog_opts *o,
 	}
 	if (!buf)
 		len = 0;
+	if (o->force == DEVLOG_WINDOWS_EVTX ||
+	    ((o->force == DEVLOG_AUTO || o->force == DEVLOG_WINDOWS_XML) && devlog_evtx_probe(buf, len)))
+		return read_evtx(buf, len, o, out, err, errlen);
 	if (looks_utf16le(buf, len)) {
 		size_t n;
 
@@ -607,16 +649,10 @@ int devlog_read_buf(const uint8_t *buf, size_t len, const struct devlog_opts *o,
 		free(conv);
 		snprintf(err, errlen,
 			 "not a device log scepdump reads (Android OMADM, iOS profiled console, "
-			 "Windows event XML); name the format if it is one of them");
+			 "Windows event XML or .evtx); name the format if it is one of them");
 		return DEVLOG_E_FORMAT;
 	}
-	memset(&c, 0, sizeof(c));
-	c.o = o;
-	c.out = out;
-	c.year = o->year ? o->year : 1970;
-	c.month = o->month ? o->month : 1;
-	c.day = o->day ? o->day : 1;
-	c.last_tod_ns = -1;
+	ctx_init(&c, o, out);
 	if (f == DEVLOG_WINDOWS_XML)
 		devlog_windows_read(&c, buf, len);
 	else

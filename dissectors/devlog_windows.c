@@ -304,6 +304,24 @@ static void one_event(struct devlog_ctx *c, struct rd ev)
 	devlog_emit(c, &e);
 }
 
+int devlog_windows_event(struct devlog_ctx *c, const uint8_t *xml, size_t len)
+{
+	struct rd r;
+	size_t at, end;
+
+	rd_init(&r, xml, len);
+	at = find_elem(&r, "Event");
+	if (at == SIZE_MAX)
+		return 0;
+	rd_skip(&r, at);
+	end = devlog_rd_find(&r, "</Event>");
+	if (end == SIZE_MAX)
+		return 0;
+	r.len = end;
+	one_event(c, r);
+	return 1;
+}
+
 void devlog_windows_read(struct devlog_ctx *c, const uint8_t *buf, size_t len)
 {
 	uint64_t max = c->o->max_lines ? c->o->max_lines : DEVLOG_LINES_MAX;

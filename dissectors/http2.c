@@ -34,11 +34,11 @@
 /* Decoded header list kept per side (RFC 9113 counts name + value + 32 per
  * field). nghttp2 itself refuses a single field over 64 kB
  * (NGHTTP2_HD_MAX_NV), so a longer list is only many fields. */
-#define H2_MAX_HEADER_LIST (64u * 1024u)
+#define H2_MAX_HEADER_LIST (64u * 1024u)      /* default of --max-h2-header-list */
 /* Streams in flight at once; more are counted (h2_streams_capped) and their
  * frames ignored, though their header blocks still go through the inflater
  * so the dynamic table stays right. */
-#define H2_MAX_STREAMS 1000u
+#define H2_MAX_STREAMS 1000u                  /* default of --max-h2-streams */
 /* Dynamic table size a mid-connection inflater accepts: we never saw the
  * SETTINGS that raised it past 4096, and refusing the encoder's size update
  * would lose every header block. Bounded so a hostile capture cannot make
@@ -146,6 +146,7 @@ struct dir_state {
 
 struct http2_conn {
 	size_t max_body;
+	size_t max_streams, max_header_list;
 	struct counters *cnt;
 	uint64_t flow_id;
 	struct endpoint client, server;
@@ -370,7 +371,7 @@ static struct h2_stream *stream_new(struct http2_conn *c, uint32_t id)
 {
 	struct h2_stream *s;
 
-	if (c->n_streams >= H2_MAX_STREAMS) {
+	if (c->n_streams >= c->max_streams) {
 		c->cnt->h2_streams_capped++;
 		return NULL;
 	}
@@ -568,10 +569,11 @@ static void on_field(struct http2_conn *c, enum stream_dir d, const nghttp2_nv *
 		return;
 	if (side->list_capped)
 		return;
-	if (nv->namelen + nv->valuelen + 32 > H2_MAX_HEADER_LIST - side->list_size) {
+	if (side->list_size > c->max_header_list ||
+	    nv->namelen + nv->valuelen + 32 > c->max_header_list - side->list_size) {
 		side->list_capped = 1;
 		c->cnt->h2_headers_capped++;
-		set_error(s, "header list over 64 kB: the rest was not kept");
+		set_error(s, "header list over --max-h2-header-list: the rest was not kept");
 		return;
 	}
 	side->list_size += nv->namelen + nv->valuelen + 32;
@@ -1392,6 +1394,8 @@ struct http2_conn *http2_open(const struct http1_config *cfg,
 	if (!c)
 		return NULL;
 	c->max_body = cfg->max_body;
+	c->max_streams = cfg->max_h2_streams ? cfg->max_h2_streams : H2_MAX_STREAMS;
+	c->max_header_list = cfg->max_h2_header_list ? cfg->max_h2_header_list : H2_MAX_HEADER_LIST;
 	c->cnt = cnt;
 	c->flow_id = f->id;
 	c->client = f->client;

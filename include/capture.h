@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "packet.h"
 
@@ -15,6 +16,7 @@ struct capture_live_opts {
 	const char *filter;         /* BPF, NULL for the default */
 	int snaplen;
 	const char *drop_user;      /* -Z */
+	size_t buffer_kib;          /* -B, kernel ring in KiB; 0: CAPTURE_LIVE_BUFFER */
 };
 
 /* Opens every file (paths[i] == "-" is stdin); the first four bytes choose
@@ -28,6 +30,10 @@ struct capture *capture_open_files(const char *const *paths, size_t n,
 				   const char *filter, char *err, size_t errlen);
 struct capture *capture_open_live(const struct capture_live_opts *o,
 				  char *err, size_t errlen);
+/* tcpdump's "listening on IFACE, link-type ..., snapshot length N bytes"
+ * for a live capture (nothing for files), so a user or a script knows the
+ * capture is up. */
+void capture_print_listening(const struct capture *c, FILE *out);
 
 /* Next packet in timestamp order across all inputs. Returns 1 with pkt
  * filled (borrowed until the next call), 0 at the end of all inputs, -1 on

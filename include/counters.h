@@ -42,6 +42,8 @@
 	X(scep_exchanges)       \
 	X(tls_not_shown)        \
 	X(scep_decode_errors)   \
+	X(txns_evicted)         \
+	X(txn_events_capped)    \
 	X(device_events)        \
 	X(device_lines_unparsed)   \
 	X(tls_connections)      \

@@ -1,6 +1,7 @@
 /* devlog.h - device-side SCEP logs (Android Company Portal/OMADM + jscep,
  * iOS profiled console lines, Windows DeviceManagement-Enterprise-
- * Diagnostics-Provider events exported as XML) read into typed events that
+ * Diagnostics-Provider events exported as XML or kept in an .evtx file)
+ * read into typed events that
  * the transaction table merges with what the wire showed. Log text is as
  * hostile as packet bytes: every read is length-checked, every list capped
  * and every skipped line counted. The readers fill these structs only;
@@ -17,7 +18,10 @@ enum devlog_format {
 	DEVLOG_AUTO = 0,            /* detect from content */
 	DEVLOG_ANDROID,             /* OMADM / Company Portal log with jscep lines */
 	DEVLOG_IOS,                 /* profiled: unified log, syslog or Console.app copy */
-	DEVLOG_WINDOWS_XML,         /* wevtutil qe ... /f:xml (or /f:RenderedXml) */
+	/* Windows events: wevtutil qe ... /f:xml (or /f:RenderedXml); forced
+	 * on an .evtx file (its "ElfFile" signature) it reads that instead */
+	DEVLOG_WINDOWS_XML,
+	DEVLOG_WINDOWS_EVTX,        /* the .evtx file itself, through libevtx */
 	DEVLOG_UNKNOWN              /* what detection says when nothing matched */
 };
 
@@ -45,7 +49,10 @@ struct devlog_event {
 	 * date part comes from devlog_opts year/month/day */
 	int ts_date_assumed;
 	const char *source;         /* "android", "ios", "windows" (static) */
-	uint64_t line_no;           /* 1-based line of the file (Windows: line where <Event starts) */
+	/* 1-based line of the file (Windows XML: line where <Event starts;
+	 * .evtx: the record number, EventRecordID, as Event Viewer and
+	 * evtxexport show it) */
+	uint64_t line_no;
 	char *component;            /* Android class, iOS process, Windows provider */
 	char *level;                /* "INFO", "Error", "2" (Windows Level) ... as logged */
 	char *op;                   /* "GetCACert", "PKIOperation", ... */
@@ -76,7 +83,7 @@ struct devlog_event {
 struct devlog_list {
 	struct devlog_event *ev;
 	size_t n, cap_alloc;
-	uint64_t lines;             /* lines read (Windows: <Event> elements) */
+	uint64_t lines;             /* lines read (Windows: <Event> elements, .evtx: records) */
 	uint64_t unparsed_lines;    /* non-empty lines not in the format's grammar */
 	uint64_t ignored_lines;     /* in the grammar but nothing to do with SCEP */
 	uint64_t capped;            /* events dropped at max_events */
@@ -84,6 +91,16 @@ struct devlog_list {
 	uint64_t long_lines;        /* lines cut at DEVLOG_LINE_MAX before parsing */
 	uint64_t bytes_capped;      /* file bytes past max_bytes, not read */
 	uint64_t decode_failed;     /* message= present but nothing decoded */
+	/* .evtx: records that could not be read (cut short, bad framing, or
+	 * libevtx could not render them); each is in unparsed_lines too */
+	uint64_t records_damaged;
+	/* .evtx: chunks with a wrong signature or checksum; libevtx still
+	 * reads what it can of them, as evtxexport does */
+	uint64_t chunks_damaged;
+	/* one line on the first damage found ("chunk 1 (file offset 0x11000):
+	 * header checksum mismatch, ..."), "" when none: the reader does not
+	 * print, its caller does */
+	char note[256];
 	enum devlog_format format;  /* what was read (detected or forced) */
 };
 
@@ -134,8 +151,9 @@ void devlog_list_free(struct devlog_list *l);
 
 const char *devlog_kind_name(enum devlog_kind k);      /* "REQUEST_SENT" ... */
 const char *devlog_format_name(enum devlog_format f);  /* "android" ... */
-/* "android"/"ios"/"windows"/"auto" (also "windows-xml") to a format;
- * DEVLOG_UNKNOWN when the name is none of them. */
+/* "android"/"ios"/"windows"/"windows-evtx"/"auto" (also "windows-xml",
+ * the same as "windows") to a format; DEVLOG_UNKNOWN when the name is none
+ * of them. */
 enum devlog_format devlog_format_from_name(const char *name);
 
 /* ---- shared by dissectors/devlog*.c only ---------------------------- */
@@ -196,5 +214,18 @@ int devlog_ios_probe(struct rd line);
 int devlog_ios_line(struct devlog_ctx *c, struct rd line);
 int devlog_windows_probe(const uint8_t *buf, size_t len);
 void devlog_windows_read(struct devlog_ctx *c, const uint8_t *buf, size_t len);
+/* The first <Event>...</Event> of xml as one event (line_no is the
+ * caller's); 0 when xml holds no whole Event element. */
+int devlog_windows_event(struct devlog_ctx *c, const uint8_t *xml, size_t len);
+/* 1 when buf starts with the .evtx file signature "ElfFile\0". */
+int devlog_evtx_probe(const uint8_t *buf, size_t len);
+/* Every record of an .evtx file through libevtx, each record's XML to
+ * devlog_windows_event. Returns 0, or DEVLOG_E_FORMAT / DEVLOG_E_NOMEM
+ * with a one-line reason in err (the file unreadable as a whole, or this
+ * build has no libevtx). Damaged chunks and records are counted in
+ * c->out and described in c->out->note, never an error. */
+int devlog_evtx_read(struct devlog_ctx *c, const uint8_t *buf, size_t len, char *err, size_t errlen);
+/* 1 when this build reads .evtx files (built with libevtx). */
+int devlog_evtx_supported(void);
 
 #endif

@@ -5,8 +5,12 @@
 #include "flow.h"
 #include "http.h"
 
+/* Limits of both HTTP layers (HTTP/2 reads the same struct); 0 in an h2
+ * field takes that cap's default. */
 struct http1_config {
 	size_t max_body;            /* bytes kept per body; more is counted */
+	size_t max_h2_streams;      /* streams in flight per connection */
+	size_t max_h2_header_list;  /* decoded header list bytes per message */
 };
 
 struct http1_conn;

@@ -32,6 +32,7 @@ struct sd_options {
 	char *filter;               /* -f or trailing words, owned */
 	int snaplen;
 	const char *drop_user;
+	size_t buffer_kib;          /* -B: live capture ring, KiB (0: default) */
 	const char *write_file;     /* -w: packets of SCEP connections */
 	const char *html_file;      /* --html: the report for a ticket */
 	int json;
@@ -45,6 +46,10 @@ struct sd_options {
 	size_t max_flows;
 	size_t max_flow_buffer;
 	size_t max_total_buffer;
+	size_t max_txns;            /* txn_limits.max_txns and max_loose */
+	size_t max_txn_exchanges;   /* txn_limits.max_events */
+	size_t max_h2_streams;
+	size_t max_h2_header_list;
 	uint64_t idle_timeout_ns;
 };
 

@@ -22,14 +22,20 @@ struct summary {
 	size_t endpoint_groups;     /* endpoint-level groups without a verdict */
 	size_t by_verdict[VERDICT_COUNT];
 	/* first PKIOperation request byte to the last response byte */
-	size_t n_latency;
+	size_t n_latency, lat_alloc;
+	uint64_t *latencies;        /* n_latency values, sorted by summary_build */
 	uint64_t latency_p50, latency_p90, latency_p99, latency_max;
 	uint64_t damaged_exchanges;
 	struct summary_group *servers, *clients;   /* most transactions first */
 	size_t n_servers, n_clients;
 };
 
+/* The whole run: what txn_evicted_summary(tt) holds plus the table. */
 int summary_build(const struct txn_table *tt, struct summary *s);
+/* Incremental use (the transaction table's evicted ones): s starts zeroed;
+ * only summary_build sorts and computes the percentiles. */
+int summary_add_txn(struct summary *s, const struct txn *t);
+int summary_add_summary(struct summary *s, const struct summary *from);
 void summary_free(struct summary *s);
 
 #endif

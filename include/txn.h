@@ -64,7 +64,26 @@ struct txn {
 	int closed;
 	int settled;                /* verdict and findings computed */
 	int streamed;               /* handed to the close callback already */
+	uint64_t events_capped;     /* exchanges past txn_limits.max_events, not kept */
+	struct txn *id_next;        /* txn.c's transactionID index chain */
 };
+
+/* Memory caps (issue: a capture with a million enrollments or a flood of
+ * GetCACaps must not grow the table without end). Past max_txns the oldest
+ * finished transactions leave the table: streamed ones (live output) were
+ * shown already; the others are counted in the summary but not listed
+ * (counter txns_evicted). Past max_events a transaction keeps its first
+ * exchanges and counts the rest. Past max_loose, the older half of the
+ * GetCACaps/GetCACert not yet claimed by an enrollment become endpoint
+ * groups early. */
+struct txn_limits {
+	size_t max_txns;            /* default TXN_MAX_TXNS */
+	size_t max_events;          /* per transaction, default TXN_MAX_EVENTS */
+	size_t max_loose;           /* default TXN_MAX_LOOSE */
+};
+#define TXN_MAX_TXNS 10000u
+#define TXN_MAX_EVENTS 1000u
+#define TXN_MAX_LOOSE 10000u
 
 /* Called once per transaction as soon as its final CertRep (or HTTP error)
  * settles it, so live capture shows enrollments as they end. */
@@ -72,7 +91,12 @@ typedef void (*txn_closed_cb)(void *arg, const struct txn *t);
 
 struct txn_table;
 
-struct txn_table *txn_table_new(void);
+struct counters;
+struct summary;
+
+/* lim NULL or a zero field: the defaults. cnt gets txns_evicted and
+ * txn_events_capped; it must outlive the table. */
+struct txn_table *txn_table_new(const struct txn_limits *lim, struct counters *cnt);
 void txn_table_on_close(struct txn_table *t, txn_closed_cb cb, void *arg);
 /* Takes ownership of ev. */
 void txn_add_event(struct txn_table *t, struct scep_event *ev);
@@ -87,7 +111,11 @@ void txn_add_device_events(struct txn_table *t, const struct devlog_list *l);
 /* End of input: open transactions get their final verdict, findings are
  * computed, and the table is ordered by first event time. */
 void txn_finish(struct txn_table *t);
+/* Transactions in the table (evicted ones are not). */
 size_t txn_count(const struct txn_table *t);
+/* What the transactions that left the table (txn_limits) add to the
+ * summary; summary_build merges it with the table's own. */
+const struct summary *txn_evicted_summary(const struct txn_table *t);
 const struct txn *txn_get(const struct txn_table *t, size_t i);
 void txn_table_free(struct txn_table *t);
 

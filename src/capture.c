@@ -4,6 +4,7 @@
  * to frame records; the bytes themselves are the dissectors'. */
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <pwd.h>
 #include <signal.h>
@@ -22,7 +23,12 @@
  * claiming more gets its records cut here, as the dissectors would see a
  * snap-length cut. */
 #define CAPTURE_MAX_SNAPLEN 262144
-#define CAPTURE_LIVE_BUFFER (8 * 1024 * 1024)
+/* The kernel ring (-B). In immediate mode libpcap cuts it into fixed slots
+ * as big as the largest packet the interface can hand over: 64 KiB with
+ * GRO/TSO, so 8 MiB was 128 slots and a full-speed replay onto a veth lost
+ * half its packets whenever we were not scheduled within a millisecond;
+ * 64 MiB is 1024 such slots (tests/bench/live.sh). */
+#define CAPTURE_LIVE_BUFFER (64 * 1024 * 1024)
 /* Wakes pcap_next_ex often enough to notice capture_break on systems
  * where pcap_breakloop cannot interrupt a blocking read. */
 #define CAPTURE_LIVE_TIMEOUT_MS 250
@@ -192,6 +198,8 @@ static int set_filter(struct cap_input *in, const char *filter,
 	return 0;
 }
 
+#define CAPTURE_READ_BUFFER (256u * 1024)
+
 /* A FILE that first replays the bytes we peeked at and then reads on from
  * the stream under it: standard input and pipes cannot seek back, and
  * libpcap and the pcapng walker both want the file from its first byte. */
@@ -264,6 +272,14 @@ static FILE *peek_wrap(FILE *under, int own_under, const uint8_t *head,
 	return f;
 }
 
+#define PCAP_FILE_HEADER_LEN 24u
+
+/* Microsecond and nanosecond pcap, either byte order. */
+static int is_pcap_magic(uint32_t m)
+{
+	return m == 0xa1b2c3d4u || m == 0xd4c3b2a1u || m == 0xa1b23c4du || m == 0x4d3cb2a1u;
+}
+
 /* Opens path ('-' is stdin) positioned at its first byte and tells
  * whether it starts like a pcapng file. */
 static FILE *open_peeked(const char *path, const char *name, int *is_pcapng,
@@ -282,6 +298,9 @@ static FILE *open_peeked(const char *path, const char *name, int *is_pcapng,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	/* stdio's default 4 kB buffer costs one read(2) per 4 kB: a
+	 * gigabyte capture made a quarter million system calls */
+	setvbuf(under, NULL, _IOFBF, CAPTURE_READ_BUFFER);
 	seekable = !is_stdin && fstat(fileno(under), &st) == 0 &&
 		   S_ISREG(st.st_mode);
 	got = fread(head, 1, sizeof(head), under);
@@ -296,6 +315,14 @@ static FILE *open_peeked(const char *path, const char *name, int *is_pcapng,
 		*is_pcapng = magic == PCAPNG_MAGIC;
 	else
 		*is_pcapng = 0;
+	/* libpcap would count the header bytes after the magic ("tried to read
+	 * 24 ..., only got 6") */
+	if (seekable && !*is_pcapng && is_pcap_magic(magic) && st.st_size < PCAP_FILE_HEADER_LEN) {
+		snprintf(err, errlen, "%s: truncated pcap file header: %lld of %u bytes", name,
+			 (long long)st.st_size, PCAP_FILE_HEADER_LEN);
+		fclose(under);
+		return NULL;
+	}
 	if (seekable && fseek(under, 0, SEEK_SET) == 0)
 		return under;
 	f = peek_wrap(under, !is_stdin, head, got);
@@ -835,6 +862,19 @@ static void activate_error(struct cap_input *in, int rc, char *err,
 	}
 }
 
+void capture_print_listening(const struct capture *c, FILE *out)
+{
+	const char *name, *desc;
+
+	if (!c || !c->live || !c->n)
+		return;
+	name = pcap_datalink_val_to_name(c->in[0].linktype);
+	desc = pcap_datalink_val_to_description(c->in[0].linktype);
+	fprintf(out, "scepdump: listening on %s, link-type %s (%s), snapshot length %d bytes\n",
+		c->in[0].name, name ? name : "?", desc ? desc : "?", pcap_snapshot(c->in[0].p));
+	fflush(out);
+}
+
 struct capture *capture_open_live(const struct capture_live_opts *o,
 				  char *err, size_t errlen)
 {
@@ -863,7 +903,8 @@ struct capture *capture_open_live(const struct capture_live_opts *o,
 	pcap_set_snaplen(in->p, o->snaplen > 0 ? o->snaplen : CAPTURE_MAX_SNAPLEN);
 	pcap_set_promisc(in->p, 1);
 	pcap_set_immediate_mode(in->p, 1);
-	pcap_set_buffer_size(in->p, CAPTURE_LIVE_BUFFER);
+	pcap_set_buffer_size(in->p, o->buffer_kib && o->buffer_kib <= INT_MAX / 1024 ?
+				     (int)(o->buffer_kib * 1024) : CAPTURE_LIVE_BUFFER);
 	pcap_set_timeout(in->p, CAPTURE_LIVE_TIMEOUT_MS);
 	/* Not every platform has ns stamps; a failure leaves us in us. */
 	pcap_set_tstamp_precision(in->p, PCAP_TSTAMP_PRECISION_NANO);

@@ -24,6 +24,7 @@
 #include "pipeline.h"
 #include "scep.h"
 #include "sink.h"
+#include "summary.h"
 #include "txn.h"
 
 /* The one piece of process-wide state: a signal handler cannot be handed
@@ -196,6 +197,7 @@ static struct capture *open_source(const struct sd_options *o, char *err, size_t
 			.filter = o->filter,
 			.snaplen = o->snaplen,
 			.drop_user = o->drop_user,
+			.buffer_kib = o->buffer_kib,
 		};
 		return capture_open_live(&lo, err, errlen);
 	}
@@ -312,7 +314,8 @@ static void print_kernel_stats(const struct sd_ctx *ctx, struct capture *cap)
 static int check_failures(const struct sd_ctx *ctx)
 {
 	char cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN];
-	size_t i, failed = 0;
+	const struct summary *gone = txn_evicted_summary(ctx->txns);
+	size_t i, failed = 0, gone_failed = 0, total = txn_count(ctx->txns);
 
 	for (i = 0; i < txn_count(ctx->txns); i++) {
 		const struct txn *t = txn_get(ctx->txns, i);
@@ -327,9 +330,18 @@ static int check_failures(const struct sd_ctx *ctx)
 			endpoint_str(&t->client, cli, sizeof(cli)), endpoint_str(&t->server, srv, sizeof(srv)),
 			txn_verdict_name(t->verdict), t->reason ? " " : "", t->reason ? t->reason : "");
 	}
+	/* past --max-transactions: counted, no longer there to be named */
+	if (gone) {
+		gone_failed = gone->transactions - gone->by_verdict[VERDICT_ISSUED] -
+			      gone->by_verdict[VERDICT_DELIVERED];
+		total += gone->transactions + gone->endpoint_groups;
+	}
+	if (gone_failed)
+		fprintf(stderr, "scepdump: check: %zu more past --max-transactions, not named\n", gone_failed);
+	failed += gone_failed;
 	if (failed)
 		fprintf(stderr, "scepdump: check: %zu of %zu transactions did not end ISSUED\n",
-			failed, txn_count(ctx->txns));
+			failed, total);
 	return failed ? 1 : 0;
 }
 
@@ -390,6 +402,7 @@ int main(int argc, char **argv)
 	}
 	signal_capture = cap;
 	install_signal_handlers();
+	capture_print_listening(cap, stderr);
 	if (cap)
 		read_packets(&ctx, cap);
 	pipeline_finish(&ctx);

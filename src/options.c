@@ -9,11 +9,12 @@
 
 #include "devlog.h"
 #include "options.h"
+#include "txn.h"
 
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
-	OPT_IDLE_TIMEOUT, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_SKEW
+	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_SKEW
 };
 
 static const struct option long_options[] = {
@@ -21,6 +22,7 @@ static const struct option long_options[] = {
 	{ "interface", required_argument, NULL, 'i' },
 	{ "filter", required_argument, NULL, 'f' },
 	{ "snaplen", required_argument, NULL, 's' },
+	{ "buffer-size", required_argument, NULL, 'B' },
 	{ "user", required_argument, NULL, 'Z' },
 	{ "write", required_argument, NULL, 'w' },
 	{ "key", required_argument, NULL, OPT_KEY },
@@ -40,6 +42,10 @@ static const struct option long_options[] = {
 	{ "color", optional_argument, NULL, OPT_COLOR },
 	{ "colour", optional_argument, NULL, OPT_COLOR },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+	{ "max-transactions", required_argument, NULL, OPT_MAX_TXNS },
+	{ "max-txn-exchanges", required_argument, NULL, OPT_MAX_TXN_EXCHANGES },
+	{ "max-h2-streams", required_argument, NULL, OPT_MAX_H2_STREAMS },
+	{ "max-h2-header-list", required_argument, NULL, OPT_MAX_H2_HEADER_LIST },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "max-flow-buffer", required_argument, NULL, OPT_MAX_FLOW_BUFFER },
 	{ "max-total-buffer", required_argument, NULL, OPT_MAX_TOTAL_BUFFER },
@@ -61,6 +67,7 @@ void options_usage(FILE *out)
 	      "  -i, --interface IFACE    capture live on IFACE\n"
 	      "  -f, --filter FILTER      BPF filter (also: trailing arguments)\n"
 	      "  -s, --snaplen N          live capture snap length (default 262144)\n"
+	      "  -B, --buffer-size KiB    live capture kernel ring (default 65536 = 64 MiB)\n"
 	      "  -Z, --user USER          drop privileges to USER after opening the capture\n"
 	      "      --key FILE           private key (PEM/DER) to open SCEP envelopes; repeatable\n"
 	      "      --key-pass PASS      passphrase of encrypted --key files\n"
@@ -68,8 +75,10 @@ void options_usage(FILE *out)
 	      "                           pcapng Decryption Secrets Blocks are used too\n"
 	      "      --checksums          verify IPv4 and TCP checksums and report bad ones\n"
 	      "                           (off by default: offloaded captures carry wrong ones)\n"
-	      "      --device-log FILE    Android, iOS or Windows (XML) device log to merge; repeatable\n"
-	      "      --device-log-format android|ios|windows-xml   instead of detecting it\n"
+	      "      --device-log FILE    Android, iOS or Windows (event XML or .evtx) device log\n"
+	      "                           to merge; repeatable\n"
+	      "      --device-log-format android|ios|windows|windows-evtx   instead of detecting it\n"
+	      "                           (windows: XML export or .evtx, told apart by content)\n"
 	      "      --device-tz +HH:MM   UTC offset of device log lines that carry none (default UTC)\n"
 	      "      --device-skew SEC    add SEC (may be negative) to every device time\n"
 	      "Output:\n"
@@ -88,6 +97,11 @@ void options_usage(FILE *out)
 	      "      --max-flow-buffer BYTES  out-of-order bytes held per direction (default 1048576)\n"
 	      "      --max-total-buffer BYTES out-of-order bytes held in all (default 268435456)\n"
 	      "      --idle-timeout SEC   close TCP flows idle this long (default 300)\n"
+	      "      --max-transactions N transactions held (default 10000); older finished ones\n"
+	      "                           are then counted in the summary but not listed\n"
+	      "      --max-txn-exchanges N  exchanges kept per transaction (default 1000)\n"
+	      "      --max-h2-streams N   HTTP/2 streams in flight per connection (default 1000)\n"
+	      "      --max-h2-header-list BYTES  decoded HTTP/2 headers kept per message (default 65536)\n"
 	      "  -h, --help               this text\n"
 	      "  -V, --version            version\n"
 	      "\n"
@@ -181,6 +195,10 @@ static void set_defaults(struct sd_options *o)
 	o->max_flow_buffer = 1u << 20;
 	o->max_total_buffer = 256u << 20;
 	o->idle_timeout_ns = 300ull * 1000000000ull;
+	o->max_txns = TXN_MAX_TXNS;
+	o->max_txn_exchanges = TXN_MAX_EVENTS;
+	o->max_h2_streams = 1000;
+	o->max_h2_header_list = 64u << 10;
 	o->color = isatty(STDOUT_FILENO);    /* --color=auto */
 }
 
@@ -256,7 +274,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case OPT_DEVLOG_FORMAT:
 		o->devlog_format = devlog_format_from_name(arg);
 		if (o->devlog_format == DEVLOG_AUTO || o->devlog_format == DEVLOG_UNKNOWN) {
-			fprintf(stderr, "scepdump: --device-log-format: '%s' is not android, ios or windows-xml\n", arg);
+			fprintf(stderr, "scepdump: --device-log-format: '%s' is not android, ios, windows (windows-xml) or windows-evtx\n", arg);
 			return -1;
 		}
 		return 0;
@@ -275,6 +293,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		o->snaplen = (int)v;
 		return 0;
 	case 'Z': o->drop_user = arg; return 0;
+	case 'B': return parse_size("buffer-size", arg, &o->buffer_kib);
 	case 'w': o->write_file = arg; return 0;
 	case OPT_JSON: o->json = 1; return 0;
 	case OPT_HTML: o->html_file = arg; return 0;
@@ -299,6 +318,10 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case OPT_MAX_FLOWS: return parse_size("max-flows", arg, &o->max_flows);
 	case OPT_MAX_FLOW_BUFFER: return parse_size("max-flow-buffer", arg, &o->max_flow_buffer);
 	case OPT_MAX_TOTAL_BUFFER: return parse_size("max-total-buffer", arg, &o->max_total_buffer);
+	case OPT_MAX_TXNS: return parse_size("max-transactions", arg, &o->max_txns);
+	case OPT_MAX_TXN_EXCHANGES: return parse_size("max-txn-exchanges", arg, &o->max_txn_exchanges);
+	case OPT_MAX_H2_STREAMS: return parse_size("max-h2-streams", arg, &o->max_h2_streams);
+	case OPT_MAX_H2_HEADER_LIST: return parse_size("max-h2-header-list", arg, &o->max_h2_header_list);
 	case OPT_IDLE_TIMEOUT:
 		if (parse_size("idle-timeout", arg, &v) < 0)
 			return -1;
@@ -317,7 +340,7 @@ static int parse_option_words(struct sd_options *o, int argc, char **argv)
 
 	/* Capture mode stops at the first word (a BPF filter follows);
 	 * decode lets options come after its FILE too. */
-	while ((c = getopt_long(argc, argv, o->mode == MODE_DECODE ? "r:i:f:s:Z:w:vqhV" : "+r:i:f:s:Z:w:vqhV",
+	while ((c = getopt_long(argc, argv, o->mode == MODE_DECODE ? "r:i:f:s:B:Z:w:vqhV" : "+r:i:f:s:B:Z:w:vqhV",
 				long_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			if (optopt && optopt < 256)

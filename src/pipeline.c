@@ -463,13 +463,20 @@ int pipeline_init(struct sd_ctx *ctx)
 		.max_total_buffer = ctx->opt.max_total_buffer,
 		.idle_timeout_ns = ctx->opt.idle_timeout_ns,
 	};
+	struct txn_limits tlim = {
+		.max_txns = ctx->opt.max_txns,
+		.max_events = ctx->opt.max_txn_exchanges,
+		.max_loose = ctx->opt.max_txns,
+	};
 
 	ctx->http1.max_body = ctx->opt.max_body;
+	ctx->http1.max_h2_streams = ctx->opt.max_h2_streams;
+	ctx->http1.max_h2_header_list = ctx->opt.max_h2_header_list;
 	ctx->ipr = ip_reasm_new(ctx->opt.max_flow_buffer);
 	ip_reasm_verify_checksums(ctx->ipr, ctx->opt.checksums);
 	ctx->flows = flow_table_new(&lim, &ctx->cnt, &app_ops, ctx);
 	ctx->keys = scep_keys_new();
-	ctx->txns = txn_table_new();
+	ctx->txns = txn_table_new(&tlim, &ctx->cnt);
 	ctx->keylog = keylog_new();
 	if (!ctx->ipr || !ctx->flows || !ctx->keys || !ctx->txns || !ctx->keylog) {
 		fprintf(stderr, "scepdump: out of memory setting up\n");
@@ -542,6 +549,8 @@ static void merge_device_logs(struct sd_ctx *ctx)
 			fprintf(stderr, "scepdump: --device-log %s: %s\n", ctx->opt.devlogs[i], err);
 			ctx->input_errors++;
 		} else {
+			if (l.note[0])
+				fprintf(stderr, "scepdump: --device-log %s: %s\n", ctx->opt.devlogs[i], l.note);
 			ctx->cnt.device_events += l.n;
 			ctx->cnt.device_lines_unparsed += l.unparsed_lines;
 			txn_add_device_events(ctx->txns, &l);
@@ -559,6 +568,10 @@ void pipeline_finish(struct sd_ctx *ctx)
 		merge_device_logs(ctx);
 	if (ctx->txns)
 		txn_finish(ctx->txns);
+	if (ctx->cnt.txns_evicted)
+		fprintf(stderr, "scepdump: %llu transactions past --max-transactions %zu are counted in the "
+			"summary but not listed\n", (unsigned long long)ctx->cnt.txns_evicted,
+			ctx->opt.max_txns);
 }
 
 void pipeline_free(struct sd_ctx *ctx)

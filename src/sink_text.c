@@ -547,7 +547,13 @@ static void print_summary(FILE *out, const struct sd_ctx *ctx)
 		(unsigned long long)c->packets, (unsigned long long)c->flows,
 		(unsigned long long)c->scep_exchanges, (unsigned long long)s.damaged_exchanges,
 		(unsigned long long)c->http_skipped,
-		(unsigned long long)(c->flows_capped + c->http_bodies_capped + (c->reasm_bytes_capped ? 1 : 0)));
+		(unsigned long long)(c->flows_capped + c->http_bodies_capped + c->h2_headers_capped +
+				     c->h2_streams_capped + (c->reasm_bytes_capped ? 1 : 0)));
+	if (c->txns_evicted || c->txn_events_capped)
+		fprintf(out, "%llu transaction%s past --max-transactions counted here but not listed above; "
+			"%llu exchange%s past --max-txn-exchanges not kept\n",
+			(unsigned long long)c->txns_evicted, c->txns_evicted == 1 ? "" : "s",
+			(unsigned long long)c->txn_events_capped, c->txn_events_capped == 1 ? "" : "s");
 	if (c->tls_not_shown)
 		fprintf(out, "%llu TLS connection%s without readable HTTP and no SCEP seen toward %s not shown (-v lists them)\n",
 			(unsigned long long)c->tls_not_shown, c->tls_not_shown == 1 ? "" : "s",

@@ -87,42 +87,94 @@ static uint64_t percentile(const uint64_t *v, size_t n, unsigned pct)
 	return v[rank ? rank - 1 : 0];
 }
 
+static int add_latency(struct summary *s, uint64_t v)
+{
+	if (s->n_latency == s->lat_alloc) {
+		size_t na = s->lat_alloc ? s->lat_alloc * 2 : 64;
+		uint64_t *nl = realloc(s->latencies, na * sizeof(*nl));
+
+		if (!nl)
+			return -1;
+		s->latencies = nl;
+		s->lat_alloc = na;
+	}
+	s->latencies[s->n_latency++] = v;
+	return 0;
+}
+
+int summary_add_txn(struct summary *s, const struct txn *t)
+{
+	struct endpoint client = t->client;
+	uint64_t lat;
+	size_t k;
+
+	for (k = 0; k < t->n_events; k++)
+		s->damaged_exchanges += t->events[k]->damaged != 0;
+	if (t->verdict == VERDICT_NONE) {
+		s->endpoint_groups++;
+		return 0;
+	}
+	s->transactions++;
+	s->by_verdict[t->verdict]++;
+	client.port = 0;
+	if (t->server.family) {     /* device-log-only transactions have no endpoints */
+		count_in(&s->servers, &s->n_servers, &t->server, t->verdict);
+		count_in(&s->clients, &s->n_clients, &client, t->verdict);
+	}
+	return txn_latency(t, &lat) ? add_latency(s, lat) : 0;
+}
+
+static void add_groups(struct summary_group **arr, size_t *n, const struct summary_group *from,
+		       size_t n_from)
+{
+	size_t i, v;
+
+	for (i = 0; i < n_from; i++) {
+		struct summary_group *g = group_for(arr, n, &from[i].ep);
+
+		if (!g)
+			continue;
+		g->total += from[i].total;
+		for (v = 0; v < VERDICT_COUNT; v++)
+			g->by_verdict[v] += from[i].by_verdict[v];
+	}
+}
+
+int summary_add_summary(struct summary *s, const struct summary *from)
+{
+	size_t i;
+
+	s->transactions += from->transactions;
+	s->endpoint_groups += from->endpoint_groups;
+	s->damaged_exchanges += from->damaged_exchanges;
+	for (i = 0; i < VERDICT_COUNT; i++)
+		s->by_verdict[i] += from->by_verdict[i];
+	add_groups(&s->servers, &s->n_servers, from->servers, from->n_servers);
+	add_groups(&s->clients, &s->n_clients, from->clients, from->n_clients);
+	for (i = 0; i < from->n_latency; i++)
+		if (add_latency(s, from->latencies[i]) < 0)
+			return -1;
+	return 0;
+}
+
 int summary_build(const struct txn_table *tt, struct summary *s)
 {
-	uint64_t *lat = NULL;
-	size_t i, k;
+	const struct summary *gone = txn_evicted_summary(tt);
+	size_t i;
 
 	memset(s, 0, sizeof(*s));
-	if (txn_count(tt) && !(lat = calloc(txn_count(tt), sizeof(*lat))))
+	if (gone && summary_add_summary(s, gone) < 0)
 		return -1;
-	for (i = 0; i < txn_count(tt); i++) {
-		const struct txn *t = txn_get(tt, i);
-		struct endpoint client = t->client;
-
-		for (k = 0; k < t->n_events; k++)
-			s->damaged_exchanges += t->events[k]->damaged != 0;
-		if (t->verdict == VERDICT_NONE) {
-			s->endpoint_groups++;
-			continue;
-		}
-		s->transactions++;
-		s->by_verdict[t->verdict]++;
-		client.port = 0;
-		if (t->server.family) {     /* device-log-only transactions have no endpoints */
-			count_in(&s->servers, &s->n_servers, &t->server, t->verdict);
-			count_in(&s->clients, &s->n_clients, &client, t->verdict);
-		}
-		if (txn_latency(t, &lat[s->n_latency]))
-			s->n_latency++;
-	}
+	for (i = 0; i < txn_count(tt); i++)
+		if (summary_add_txn(s, txn_get(tt, i)) < 0)
+			return -1;
 	if (s->n_latency) {
-		qsort(lat, s->n_latency, sizeof(*lat), cmp_u64);
-		s->latency_p50 = percentile(lat, s->n_latency, 50);
-		s->latency_p90 = percentile(lat, s->n_latency, 90);
-		s->latency_p99 = percentile(lat, s->n_latency, 99);
-		s->latency_max = lat[s->n_latency - 1];
+		qsort(s->latencies, s->n_latency, sizeof(*s->latencies), cmp_u64);
+		s->latency_p50 = percentile(s->latencies, s->n_latency, 50);
+		s->latency_p90 = percentile(s->latencies, s->n_latency, 90);
+		s->latency_p99 = percentile(s->latencies, s->n_latency, 99);
+		s->latency_max = s->latencies[s->n_latency - 1];
 	}
-	free(lat);
 	if (s->n_servers)
 		qsort(s->servers, s->n_servers, sizeof(*s->servers), cmp_group);
 	if (s->n_clients)
@@ -132,6 +184,7 @@ int summary_build(const struct txn_table *tt, struct summary *s)
 
 void summary_free(struct summary *s)
 {
+	free(s->latencies);
 	free(s->servers);
 	free(s->clients);
 	memset(s, 0, sizeof(*s));

@@ -9,10 +9,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "counters.h"
 #include "devlog.h"
 #include "format.h"
 #include "scep.h"
 #include "strutil.h"
+#include "summary.h"
 #include "txn.h"
 
 
@@ -21,13 +23,19 @@
 #define PREP_WINDOW_NS (120ull * 1000000000ull)
 
 struct txn_table {
-	struct txn **txns;
+	struct txn **txns;          /* in order of creation until txn_finish sorts them */
 	size_t n;
 	/* GetCACaps/GetCACert not (yet) attached to an enrollment */
 	struct scep_event **loose;
 	size_t n_loose;
 	txn_closed_cb on_close;
 	void *on_close_arg;
+	struct txn_limits lim;
+	struct counters *cnt;
+	/* transactionID -> transactions, newest first in each chain */
+	struct txn **by_id;
+	size_t id_buckets;          /* a power of two */
+	struct summary gone;        /* what evicted transactions add to the summary */
 };
 
 static int push_ptr(void ***arr, size_t *n, void *p)
@@ -47,9 +55,57 @@ static char *dup_str(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-struct txn_table *txn_table_new(void)
+/* Enough buckets for chains of about two at the cap. */
+static size_t id_bucket_count(size_t max_txns)
 {
-	return calloc(1, sizeof(struct txn_table));
+	size_t n = 256;
+
+	while (n < max_txns / 2 && n < (1u << 20))
+		n *= 2;
+	return n;
+}
+
+struct txn_table *txn_table_new(const struct txn_limits *lim, struct counters *cnt)
+{
+	struct txn_table *tt = calloc(1, sizeof(*tt));
+
+	if (!tt)
+		return NULL;
+	tt->lim.max_txns = lim && lim->max_txns ? lim->max_txns : TXN_MAX_TXNS;
+	tt->lim.max_events = lim && lim->max_events ? lim->max_events : TXN_MAX_EVENTS;
+	tt->lim.max_loose = lim && lim->max_loose ? lim->max_loose : TXN_MAX_LOOSE;
+	tt->cnt = cnt;
+	tt->id_buckets = id_bucket_count(tt->lim.max_txns);
+	tt->by_id = calloc(tt->id_buckets, sizeof(*tt->by_id));
+	if (!tt->by_id) {
+		free(tt);
+		return NULL;
+	}
+	return tt;
+}
+
+/* FNV-1a: transactionIDs are chosen by clients, but a chain only costs
+ * time, and the table is capped. */
+static struct txn **id_bucket(const struct txn_table *tt, const char *tid)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *tid; tid++)
+		h = (h ^ (uint8_t)*tid) * 16777619u;
+	return &tt->by_id[h & (tt->id_buckets - 1)];
+}
+
+static void id_index_remove(struct txn_table *tt, struct txn *t)
+{
+	struct txn **pp;
+
+	if (!t->transaction_id)
+		return;
+	for (pp = id_bucket(tt, t->transaction_id); *pp; pp = &(*pp)->id_next)
+		if (*pp == t) {
+			*pp = t->id_next;
+			return;
+		}
 }
 
 void txn_table_on_close(struct txn_table *tt, txn_closed_cb cb, void *arg)
@@ -76,15 +132,28 @@ static void txn_add_finding(struct txn *t, char *finding)
 		free(finding);
 }
 
-static int txn_append(struct txn *t, struct scep_event *ev)
+/* 0 when t took ev; otherwise ev is still the caller's. Past the cap the
+ * exchange is counted and its times still stretch the transaction; a
+ * PKIOperation then takes the last slot, so the latest CertRep, which
+ * decides the verdict, is always kept. */
+static int txn_append(struct txn_table *tt, struct txn *t, struct scep_event *ev)
 {
-	if (push_ptr((void ***)&t->events, &t->n_events, ev) < 0)
+	if (t->n_events >= tt->lim.max_events) {
+		t->events_capped++;
+		if (tt->cnt)
+			tt->cnt->txn_events_capped++;
+		if (ev->op == SCEP_OP_PKIOPERATION && t->n_events) {
+			scep_event_free(t->events[t->n_events - 1]);
+			t->events[t->n_events - 1] = ev;
+		}
+	} else if (push_ptr((void ***)&t->events, &t->n_events, ev) < 0) {
 		return -1;
+	}
 	if (!t->first_ts_ns || event_start(ev) < t->first_ts_ns)
 		t->first_ts_ns = event_start(ev);
 	if (event_end(ev) > t->last_ts_ns)
 		t->last_ts_ns = event_end(ev);
-	return 0;
+	return t->n_events && t->events[t->n_events - 1] == ev ? 0 : 1;
 }
 
 static struct txn *txn_new(struct txn_table *tt, const struct scep_event *ev, const char *tid)
@@ -101,6 +170,12 @@ static struct txn *txn_new(struct txn_table *tt, const struct scep_event *ev, co
 		free(t->transaction_id);
 		free(t);
 		return NULL;
+	}
+	if (t->transaction_id) {
+		struct txn **head = id_bucket(tt, t->transaction_id);
+
+		t->id_next = *head;
+		*head = t;
 	}
 	return t;
 }
@@ -130,13 +205,11 @@ static int is_enrollment_start(int mt)
 static struct txn *find_open(struct txn_table *tt, const char *tid,
 			     const struct scep_event *ev, int *seen_closed)
 {
-	size_t i;
+	struct txn *t;
 
 	*seen_closed = 0;
-	for (i = tt->n; i-- > 0;) {
-		struct txn *t = tt->txns[i];
-
-		if (!t->transaction_id || strcmp(t->transaction_id, tid) ||
+	for (t = *id_bucket(tt, tid); t; t = t->id_next) {
+		if (strcmp(t->transaction_id, tid) ||
 		    !endpoint_eq(&t->server, &ev->server))
 			continue;
 		if (!t->closed)
@@ -199,7 +272,9 @@ static void attach_preparation(struct txn_table *tt, struct txn *t, const struct
 			best[kind] = i;
 	}
 	for (k = 0; k < 2; k++) {
-		if (best[k] == SIZE_MAX || txn_append(t, tt->loose[best[k]]) < 0)
+		/* a slot is left for the PKIOperation itself */
+		if (best[k] == SIZE_MAX || t->n_events + 1 >= tt->lim.max_events ||
+		    txn_append(tt, t, tt->loose[best[k]]))
 			continue;
 		tt->loose[best[k]] = NULL;
 	}
@@ -222,6 +297,7 @@ static int reply_is_final(const struct scep_event *ev)
 }
 
 static void settle(struct txn *t, int have_wire);
+static void txn_free(struct txn *t);
 
 static void stream_if_wanted(struct txn_table *tt, struct txn *t)
 {
@@ -236,7 +312,7 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 {
 	const char *tid = event_tid(ev);
 	int mt = event_msg_type(ev);
-	int seen_closed = 0;
+	int seen_closed = 0, kept;
 	struct txn *t = NULL;
 
 	if (tid)
@@ -255,10 +331,7 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 		if (tid)
 			attach_preparation(tt, t, ev);
 	}
-	if (txn_append(t, ev) < 0) {
-		scep_event_free(ev);
-		return;
-	}
+	kept = txn_append(tt, t, ev) == 0;
 	if (!t->subject && ev->request) {
 		if (ev->request->csr && ev->request->csr->subject)
 			t->subject = strdup(ev->request->csr->subject);
@@ -268,6 +341,8 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 	}
 	if (!tid || reply_is_final(ev))
 		t->closed = 1;
+	if (!kept)
+		scep_event_free(ev);
 	if (t->closed)
 		stream_if_wanted(tt, t);
 }
@@ -288,28 +363,20 @@ void txn_expire(struct txn_table *tt, uint64_t now_ns, uint64_t timeout_ns)
 	}
 }
 
-void txn_add_event(struct txn_table *tt, struct scep_event *ev)
-{
-	if (ev->op == SCEP_OP_PKIOPERATION) {
-		add_pki_operation(tt, ev);
-		return;
-	}
-	if (push_ptr((void ***)&tt->loose, &tt->n_loose, ev) < 0)
-		scep_event_free(ev);
-}
 
 /* Unclaimed preparation exchanges become endpoint-level groups, one per
  * client address and server, so a lone GetCACaps or a 302 to a sign-in page
- * still shows. */
-static void group_loose_events(struct txn_table *tt)
+ * still shows. The first count of them (the oldest) are grouped; the rest
+ * stay loose. */
+static void group_loose_events(struct txn_table *tt, size_t count)
 {
 	size_t i, k;
 
-	for (i = 0; i < tt->n_loose; i++) {
+	for (i = 0; i < count && i < tt->n_loose; i++) {
 		struct scep_event *l = tt->loose[i];
 		struct txn *t = NULL;
 
-		for (k = 0; k < tt->n; k++) {
+		for (k = tt->n; k-- > 0;) {
 			struct txn *c = tt->txns[k];
 
 			if (!c->transaction_id && c->first_msg_type == TXN_ENDPOINT_GROUP &&
@@ -328,12 +395,62 @@ static void group_loose_events(struct txn_table *tt)
 			t->first_msg_type = TXN_ENDPOINT_GROUP;
 			t->closed = 1;
 		}
-		if (txn_append(t, l) < 0)
+		if (txn_append(tt, t, l))
 			scep_event_free(l);
 	}
-	free(tt->loose);
-	tt->loose = NULL;
-	tt->n_loose = 0;
+	if (i && i < tt->n_loose)
+		memmove(tt->loose, tt->loose + i, (tt->n_loose - i) * sizeof(*tt->loose));
+	tt->n_loose -= i;
+}
+
+/* Past the cap, the oldest transactions leave the table until it is an
+ * eighth below the cap (so eviction runs once per many insertions): first
+ * finished ones, then, only if that is not enough, open ones, settled as
+ * they stand. Their figures stay in the summary. */
+static void evict_one(struct txn_table *tt, struct txn *t)
+{
+	settle(t, 1);
+	summary_add_txn(&tt->gone, t);
+	if (!t->streamed && tt->cnt)
+		tt->cnt->txns_evicted++;
+	id_index_remove(tt, t);
+	txn_free(t);
+}
+
+static void evict_over_cap(struct txn_table *tt)
+{
+	size_t target, left, i, j;
+	int pass;
+
+	if (tt->n <= tt->lim.max_txns)
+		return;
+	target = tt->lim.max_txns - tt->lim.max_txns / 8;
+	left = tt->n;
+	for (pass = 0; pass < 2 && left > target; pass++) {
+		for (i = j = 0; i < tt->n; i++) {
+			struct txn *t = tt->txns[i];
+
+			if (left > target && (pass == 1 || t->closed)) {
+				evict_one(tt, t);
+				left--;
+				continue;
+			}
+			tt->txns[j++] = t;
+		}
+		tt->n = j;
+	}
+}
+
+void txn_add_event(struct txn_table *tt, struct scep_event *ev)
+{
+	if (ev->op == SCEP_OP_PKIOPERATION) {
+		add_pki_operation(tt, ev);
+	} else if (push_ptr((void ***)&tt->loose, &tt->n_loose, ev) < 0) {
+		scep_event_free(ev);
+	} else if (tt->n_loose > tt->lim.max_loose) {
+		group_loose_events(tt, tt->n_loose / 2);
+	}
+	evict_over_cap(tt);
 }
 
 static const struct scep_event *last_pki_operation(const struct txn *t)
@@ -618,13 +735,10 @@ static char *device_what(const struct devlog_event *e)
 
 static struct txn *txn_with_id(struct txn_table *tt, const char *tid, uint64_t ts)
 {
-	struct txn *best = NULL;
-	size_t i;
+	struct txn *best = NULL, *t;
 
-	for (i = 0; i < tt->n; i++) {
-		struct txn *t = tt->txns[i];
-
-		if (!t->transaction_id || strcmp(t->transaction_id, tid))
+	for (t = *id_bucket(tt, tid); t; t = t->id_next) {
+		if (strcmp(t->transaction_id, tid))
 			continue;
 		/* the same ID reused: the transaction that had begun by then */
 		if (!best || (t->first_ts_ns <= ts + DEVICE_SLACK_NS && t->first_ts_ns > best->first_ts_ns))
@@ -858,7 +972,7 @@ void txn_finish(struct txn_table *tt)
 	int have_wire = 0;
 	size_t i;
 
-	group_loose_events(tt);
+	group_loose_events(tt, tt->n_loose);
 	for (i = 0; i < tt->n; i++)
 		have_wire |= tt->txns[i]->n_events > 0;
 	for (i = 0; i < tt->n; i++)
@@ -872,6 +986,11 @@ void txn_finish(struct txn_table *tt)
 size_t txn_count(const struct txn_table *tt)
 {
 	return tt ? tt->n : 0;
+}
+
+const struct summary *txn_evicted_summary(const struct txn_table *tt)
+{
+	return tt ? &tt->gone : NULL;
 }
 
 const struct txn *txn_get(const struct txn_table *tt, size_t i)
@@ -912,6 +1031,8 @@ void txn_table_free(struct txn_table *tt)
 		scep_event_free(tt->loose[i]);
 	free(tt->txns);
 	free(tt->loose);
+	free(tt->by_id);
+	summary_free(&tt->gone);
 	free(tt);
 }
 

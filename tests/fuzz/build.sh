@@ -27,12 +27,18 @@ pkg-config --exists $PKGS || {
 	echo "build.sh: missing development packages: apt-get install libpcap-dev libssl-dev libnghttp2-dev libhtp-dev zlib1g-dev libjansson-dev pkg-config" >&2
 	exit 2
 }
+# libevtx is optional, as in configure: with it the .evtx reader is fuzzed too
+EVTX_DEF=""
+if pkg-config --exists libevtx libbfio; then
+	PKGS="$PKGS libevtx libbfio"
+	EVTX_DEF="-DHAVE_LIBEVTX"
+fi
 PKG_CFLAGS=$(pkg-config --cflags $PKGS)
 PKG_LIBS=$(pkg-config --libs $PKGS)
 
 # The same language and include flags as Makefile.am, then the sanitizers.
 # UBSan findings abort so libFuzzer reports them as crashes.
-BASE="-std=gnu11 -D_GNU_SOURCE -I$top/include $PKG_CFLAGS -g -O1 -fno-omit-frame-pointer \
+BASE="-std=gnu11 -D_GNU_SOURCE $EVTX_DEF -I$top/include $PKG_CFLAGS -g -O1 -fno-omit-frame-pointer \
 -fno-sanitize-recover=undefined"
 # EXTRA_CFLAGS come last so they can take a check back (-fno-sanitize=...).
 LIB_SAN="-fsanitize=fuzzer-no-link,address,undefined ${EXTRA_CFLAGS:-}"

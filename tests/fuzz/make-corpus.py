@@ -81,6 +81,7 @@ DEVLOGS = [
     ('ios-wrong-challenge-syslog.log', 3600, (2026, 11, 25)),
     ('windows-strongswan-enroll.xml', 0, None),
     ('windows-wrong-challenge-utf16.xml', 0, None),
+    ('windows-strongswan-enroll.evtx', 0, None),
 ]
 DEVLOG_FORCE = {'android': 1, 'ios': 2, 'windows': 3}
 
@@ -424,6 +425,8 @@ def build(outdir):
     for name, tz, date in DEVLOGS:
         body = open(os.path.join(TOP, 'tests', 'devlogs', name), 'rb').read()
         base = os.path.splitext(name)[0]
+        if name.endswith('.evtx'):
+            base += '-evtx'     # the XML export of the same events has the plain name
         dl[base] = devlog_input(body, tz_s=tz, date=date)
         # the same forced to its format, with small limits and a skew
         force = DEVLOG_FORCE[base.split('-')[0]]

@@ -21,7 +21,8 @@ esac
 
 # Inputs longer than this are not generated (seeds must fit: libFuzzer cuts
 # longer ones). PKCS#7 and single exchanges are a few kB; a conversation or
-# a capture is bigger; a device log's seeds are a few kB, room to grow.
+# a capture is bigger; a device log's seeds are a few kB, room to grow,
+# but an .evtx is at least a 4 KiB header and one 64 KiB chunk.
 max_len() {
 	case "$1" in
 	fuzz_pkcs7) echo 16384 ;;
@@ -30,7 +31,7 @@ max_len() {
 	fuzz_http2) echo 32768 ;;
 	fuzz_tls) echo 65536 ;;
 	fuzz_packets) echo 65536 ;;
-	fuzz_devlog) echo 16384 ;;
+	fuzz_devlog) echo 73728 ;;
 	*) echo 8192 ;;
 	esac
 }

@@ -23,6 +23,16 @@ fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# Tests named *-evtx-* read .evtx device logs: a scepdump built without
+# libevtx (configure --with-libevtx=no, or no libevtx-dev) refuses those
+# with one line (tests/hostile/run.sh checks it), so they are skipped
+# there, not failed, and not regenerated.
+evtx_skip=""
+if (cd "$SRCDIR" && "$SCEPDUMP" --device-log tests/devlogs/windows-strongswan-enroll.evtx) 2>&1 </dev/null |
+	grep -q 'built without libevtx'; then
+	evtx_skip="scepdump built without libevtx"
+fi
+
 # run_one NAME FORMAT-OPTION SUFFIX "OPTIONS": one TAP line. OPTIONS are
 # split like a shell command line, so a quoted BPF filter stays one word.
 # A trailing "< FILE" feeds FILE on standard input (for '-r -').
@@ -33,6 +43,14 @@ run_one() {
 	esac
 	eval "set -- $opts"
 	n=$((n + 1))
+	case "$name" in
+	*-evtx-*)
+		if [ -n "$evtx_skip" ]; then
+			[ $regen -eq 1 ] && echo "not regenerated ($evtx_skip): $name.$suffix" ||
+				echo "ok $n - $name.$suffix # SKIP $evtx_skip"
+			return
+		fi ;;
+	esac
 	# Captures and keys are named relative to the source tree.
 	(cd "$SRCDIR" && "$SCEPDUMP" $fmt "$@") <"$input" >"$tmp/out" 2>"$tmp/err"
 	echo "exit $?" >>"$tmp/err"

@@ -14,9 +14,21 @@ export TZ LC_ALL
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Frame numbers and the summary are the only things allowed to differ.
+# Frame numbers and the summary are the only things allowed to differ,
+# and where a device event was in its log: an .evtx names it by record
+# number, its XML export by line ("line" in JSON, not in the text).
 normalize_text() { sed -E 's/#[0-9]+(-[0-9]+)? +/# /; /^[0-9]+ transactions?[:;|]/d'; }
-normalize_json() { grep -v '"type":"summary"' | sed -E 's/"(first|last)_frame":[0-9]+/"\1_frame":0/g'; }
+normalize_json() {
+	grep -v '"type":"summary"' | sed -E 's/"(first|last)_frame":[0-9]+/"\1_frame":0/g; s/("source":"[a-z]+","kind":"[A-Z_]+",[^{}]*"line":)[0-9]+/\10/g'
+}
+
+# Twins named *-evtx-* read an .evtx: skipped by a scepdump built without
+# libevtx (it refuses the file, see tests/golden/run.sh).
+evtx_skip=""
+if (cd "$SRCDIR" && "$SCEPDUMP" --device-log tests/devlogs/windows-strongswan-enroll.evtx) 2>&1 </dev/null |
+	grep -q 'built without libevtx'; then
+	evtx_skip="scepdump built without libevtx"
+fi
 
 # run OUTFILE FLAG "OPTIONS" (function variables are global in sh: r_*)
 run() {
@@ -34,6 +46,13 @@ grep -v '^[[:space:]]*#' "$list" | grep '[^[:space:]]' | while read -r name rest
 	b=${rest#* | }
 	for fmt in text json; do
 		n=$((n + 1))
+		case "$name" in
+		*-evtx-*)
+			if [ -n "$evtx_skip" ]; then
+				echo "ok $n - $name ($fmt) # SKIP $evtx_skip"
+				continue
+			fi ;;
+		esac
 		flag=""
 		[ $fmt = json ] && flag=--json
 		run "$tmp/a" "$flag" "$a"

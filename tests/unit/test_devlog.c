@@ -1,7 +1,9 @@
 /* test_devlog.c - the device-log readers: every line kind with exact field
  * values (from the Intune page's real lines and from tests/devlogs/),
  * timestamps (7-digit fractions, offsets, default tz, skew, assumed dates
- * and their roll-over), a cut iOS message=, detection, garbage and caps. */
+ * and their roll-over), a cut iOS message=, detection, garbage and caps;
+ * .evtx through libevtx (skipped in a build without it, which must refuse
+ * the file with one clear line instead). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -604,6 +606,225 @@ static void test_caps(void **state)
 	free(path);
 }
 
+/* ---- .evtx (dissectors/devlog_evtx.c) -------------------------------- */
+
+static uint8_t *load_devlog(const char *name, size_t *len)
+{
+	char *path = devlog_path(name);
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	buf = malloc((size_t)n);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	free(path);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void test_evtx_detect(void **state)
+{
+	struct devlog_list l;
+	struct devlog_opts o;
+	char *path, err[512];
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	(void)state;
+	buf = load_devlog("windows-strongswan-enroll.evtx", &len);
+	assert_int_equal(devlog_detect(buf, len), DEVLOG_WINDOWS_EVTX);
+	assert_int_equal(devlog_evtx_probe(buf, len), 1);
+	assert_int_equal(devlog_evtx_probe(buf, 7), 0);
+	assert_int_equal(devlog_evtx_probe((const uint8_t *)"ElfFile!", 8), 0);
+	assert_int_equal(devlog_evtx_probe(NULL, 0), 0);
+	free(buf);
+	assert_int_equal(devlog_format_from_name("windows-evtx"), DEVLOG_WINDOWS_EVTX);
+	assert_string_equal(devlog_format_name(DEVLOG_WINDOWS_EVTX), "windows-evtx");
+	assert_string_equal(devlog_format_name(DEVLOG_WINDOWS_XML), "windows");
+
+	/* the format forced to .evtx on XML: refused, not read as nothing */
+	devlog_opts_init(&o);
+	o.force = DEVLOG_WINDOWS_EVTX;
+	path = devlog_path("windows-strongswan-enroll.xml");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(devlog_read_file_opts(path, &o, &l, err, sizeof(err)), DEVLOG_E_FORMAT);
+	assert_non_null(strstr(err, "not an .evtx file"));
+	assert_non_null(strstr(err, "windows-strongswan-enroll.xml: "));
+	devlog_list_free(&l);
+	free(path);
+
+	/* without libevtx: refused with what to do instead, on one line */
+	path = devlog_path("windows-strongswan-enroll.evtx");
+	memset(&l, 0, sizeof(l));
+	rc = devlog_read_file_opts(path, NULL, &l, err, sizeof(err));
+	if (devlog_evtx_supported()) {
+		assert_int_equal(rc, 0);
+	} else {
+		assert_int_equal(rc, DEVLOG_E_FORMAT);
+		assert_non_null(strstr(err, "windows-strongswan-enroll.evtx: this scepdump was built without libevtx: "
+					    "export the log as XML with 'wevtutil qe <log> /f:xml' or rebuild with libevtx-dev"));
+		assert_null(strchr(err, '\n'));
+	}
+	assert_int_equal(l.format, DEVLOG_WINDOWS_EVTX);
+	devlog_list_free(&l);
+	free(path);
+}
+
+/* The .evtx twin of windows-strongswan-enroll.xml gives the same events;
+ * line_no is the record number (EventRecordID) instead of the line. */
+static void test_evtx_sample(void **state)
+{
+	struct devlog_list x, l;
+	struct devlog_opts o;
+	size_t i;
+
+	(void)state;
+	if (!devlog_evtx_supported())
+		return;         /* test_evtx_detect checks the refusal */
+	read_sample("windows-strongswan-enroll.xml", NULL, &x);
+	read_sample("windows-strongswan-enroll.evtx", NULL, &l);
+	assert_int_equal(l.format, DEVLOG_WINDOWS_EVTX);
+	assert_int_equal(l.lines, 3);
+	assert_int_equal(l.ignored_lines, 1);       /* event 72, not SCEP */
+	assert_int_equal(l.unparsed_lines, 0);
+	assert_int_equal(l.records_damaged, 0);
+	assert_int_equal(l.chunks_damaged, 0);
+	assert_string_equal(l.note, "");
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.ev[0].kind, DEVLOG_OTHER);
+	assert_int_equal(l.ev[0].event_id, 36);
+	assert_int_equal(l.ev[0].line_no, 1202);
+	assert_int_equal(l.ev[1].kind, DEVLOG_INSTALLED);
+	assert_int_equal(l.ev[1].event_id, 39);
+	assert_int_equal(l.ev[1].line_no, 1203);
+	/* libevtx writes 9 fraction digits where wevtutil writes 7 */
+	assert_int_equal(l.ev[1].ts_ns, (T0 + 6) * NS + 218000000);
+	assert_int_equal(l.ev[1].ts_has_offset, 1);
+	assert_int_equal(x.n, l.n);
+	for (i = 0; i < l.n; i++) {
+		assert_int_equal(l.ev[i].kind, x.ev[i].kind);
+		assert_int_equal(l.ev[i].event_id, x.ev[i].event_id);
+		assert_int_equal(l.ev[i].ts_ns, x.ev[i].ts_ns);
+		assert_string_equal(l.ev[i].source, x.ev[i].source);
+		assert_string_equal(l.ev[i].level, x.ev[i].level);
+		assert_string_equal(l.ev[i].component, x.ev[i].component);
+		assert_string_equal(l.ev[i].text, x.ev[i].text);
+		assert_int_equal(l.ev[i].has_error_code, x.ev[i].has_error_code);
+	}
+	devlog_list_free(&l);
+	devlog_list_free(&x);
+
+	/* "windows" (XML) forced on an .evtx reads it as what it is */
+	devlog_opts_init(&o);
+	o.force = DEVLOG_WINDOWS_XML;
+	read_sample("windows-strongswan-enroll.evtx", &o, &l);
+	assert_int_equal(l.format, DEVLOG_WINDOWS_EVTX);
+	assert_int_equal(l.n, 2);
+	devlog_list_free(&l);
+
+	/* caps: records are the lines */
+	devlog_opts_init(&o);
+	o.max_lines = 1;
+	read_sample("windows-strongswan-enroll.evtx", &o, &l);
+	assert_int_equal(l.lines, 1);
+	assert_int_equal(l.lines_capped, 2);
+	assert_int_equal(l.n, 0);
+	devlog_list_free(&l);
+	devlog_opts_init(&o);
+	o.max_events = 1;
+	read_sample("windows-strongswan-enroll.evtx", &o, &l);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.capped, 1);
+	devlog_list_free(&l);
+}
+
+/* windows-strongswan-enroll-corrupt.evtx: chunk 0 whole, chunk 1 with a
+ * wrong header checksum (its record 1204 still read, as libevtx does),
+ * chunk 2 with record 1206 cut short (counted, not read). */
+static void test_evtx_corrupt(void **state)
+{
+	struct devlog_list l;
+
+	(void)state;
+	if (!devlog_evtx_supported())
+		return;         /* test_evtx_detect checks the refusal */
+	read_sample("windows-strongswan-enroll-corrupt.evtx", NULL, &l);
+	assert_int_equal(l.format, DEVLOG_WINDOWS_EVTX);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.ev[1].event_id, 39);
+	assert_int_equal(l.lines, 6);               /* 5 records libevtx read, 1 cut */
+	assert_int_equal(l.ignored_lines, 3);       /* 1201, 1204, 1205: event 72 */
+	assert_int_equal(l.records_damaged, 1);
+	assert_int_equal(l.unparsed_lines, 1);
+	assert_int_equal(l.chunks_damaged, 1);
+	assert_string_equal(l.note, "1 damaged chunk, 1 unreadable record; first: chunk 1 (file offset 0x11000): "
+				    "chunk header checksum mismatch (its records are read as libevtx finds them)");
+	devlog_list_free(&l);
+}
+
+/* Cut and bit-flipped copies: an error or a partial read, never a crash
+ * (the sanitizer build checks the memory side). */
+static void test_evtx_hostile(void **state)
+{
+	static const size_t cuts[] = { 8, 100, 127, 128, 4096, 4096 + 200, 4096 + 512, 4096 + 600,
+				       4096 + 0x8e0, 4096 + 65535 };
+	struct devlog_list l;
+	char err[512];
+	uint8_t *buf, *copy;
+	size_t len, i;
+	int rc;
+
+	(void)state;
+	if (!devlog_evtx_supported())
+		return;         /* test_evtx_detect checks the refusal */
+	buf = load_devlog("windows-strongswan-enroll.evtx", &len);
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		copy = malloc(cuts[i]);
+		assert_non_null(copy);
+		memcpy(copy, buf, cuts[i]);
+		memset(&l, 0, sizeof(l));
+		err[0] = '\0';
+		rc = devlog_read_buf(copy, cuts[i], NULL, &l, err, sizeof(err));
+		assert_true(rc == 0 || rc == DEVLOG_E_FORMAT);
+		if (rc == DEVLOG_E_FORMAT) {
+			assert_non_null(strstr(err, "not a readable .evtx file"));
+			assert_null(strchr(err, '\n'));
+		} else {
+			/* a whole file header, the chunk missing or cut */
+			assert_true(l.chunks_damaged >= 1);
+			assert_non_null(strstr(l.note, "chunk 0 (file offset 0x1000): chunk cut short"));
+		}
+		assert_true(l.n <= 2);
+		devlog_list_free(&l);
+		free(copy);
+	}
+	/* one bit flipped in turn across the headers and the first record */
+	copy = malloc(len);
+	assert_non_null(copy);
+	for (i = 0; i < 4096 + 0x900; i += i < 128 || (i >= 4096 && i < 4096 + 0x300) ? 3 : 61) {
+		memcpy(copy, buf, len);
+		copy[i] ^= 0x10;
+		memset(&l, 0, sizeof(l));
+		rc = devlog_read_buf(copy, len, NULL, &l, err, sizeof(err));
+		assert_true(rc == 0 || rc == DEVLOG_E_FORMAT);
+		assert_true(l.n <= 2);
+		/* a flipped byte the walk checks is named: a checksum covers it */
+		if (rc == 0 && i >= 4096 && i < 4096 + 0x8e7 && (i < 4096 + 120 || i >= 4096 + 128))
+			assert_true(l.chunks_damaged + l.records_damaged >= 1);
+		devlog_list_free(&l);
+	}
+	free(copy);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +840,10 @@ int main(void)
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_evtx_detect),
+		cmocka_unit_test(test_evtx_sample),
+		cmocka_unit_test(test_evtx_corrupt),
+		cmocka_unit_test(test_evtx_hostile),
 	};
 
 	return cmocka_run_group_tests_name("devlog", tests, NULL, NULL);

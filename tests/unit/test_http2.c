@@ -107,11 +107,10 @@ static void xcopy_free(struct xcopy *x)
 	free(x->req.body); free(x->res.body);
 }
 
-static struct harness *h_open(size_t max_body, int saw_syn, int bytewise,
-			      int after_upgrade)
+static struct harness *h_open_cfg(const struct http1_config *cfg, int saw_syn, int bytewise,
+				  int after_upgrade)
 {
 	struct harness *h = calloc(1, sizeof(*h));
-	struct http1_config cfg = { .max_body = max_body };
 
 	assert_non_null(h);
 	h->f.id = 9;
@@ -121,9 +120,17 @@ static struct harness *h_open(size_t max_body, int saw_syn, int bytewise,
 	h->f.server.port = 80;
 	h->f.saw_syn = saw_syn;
 	h->bytewise = bytewise;
-	h->c = http2_open(&cfg, &h->cnt, &h->f, on_exchange, h, after_upgrade);
+	h->c = http2_open(cfg, &h->cnt, &h->f, on_exchange, h, after_upgrade);
 	assert_non_null(h->c);
 	return h;
+}
+
+static struct harness *h_open(size_t max_body, int saw_syn, int bytewise,
+			      int after_upgrade)
+{
+	struct http1_config cfg = { .max_body = max_body };
+
+	return h_open_cfg(&cfg, saw_syn, bytewise, after_upgrade);
 }
 
 static void h_event(struct harness *h, enum stream_ev_kind kind,
@@ -760,6 +767,58 @@ static void test_skip_and_cap(void **state)
 	conn_free(k);
 }
 
+/* --max-h2-streams: a third stream in flight is counted and skipped; its
+ * header block still goes through the inflater, so a later stream decodes.
+ * --max-h2-header-list: a request over it keeps what fit and says so. */
+static void test_stream_and_header_list_caps(void **state)
+{
+	struct http1_config cfg = { .max_body = 1 << 20, .max_h2_streams = 2,
+				    .max_h2_header_list = 320 };
+	struct conn *k = conn_new();
+	struct harness *h = h_open_cfg(&cfg, 1, 0, 0);
+
+	(void)state;
+	req_headers(k, 1, END_STREAM, "GET", "/scep?operation=GetCACaps", NULL);
+	req_headers(k, 3, END_STREAM, "GET", "/scep?operation=GetCACert", NULL);
+	req_headers(k, 5, END_STREAM, "GET", "/scep?operation=GetCACaps&third", NULL);
+	h_data(h, Q, k->q.d, k->q.n);
+	k->q.n = 0;
+	assert_int_equal(h->cnt.h2_streams_capped, 1);
+	res_headers(k, 1, END_STREAM, "200", "text/plain");
+	res_headers(k, 3, END_STREAM, "200", "application/x-x509-ca-cert");
+	res_headers(k, 5, END_STREAM, "200", "text/plain");
+	h_data(h, S, k->s.d, k->s.n);
+	assert_int_equal(h->n, 2);
+	assert_string_equal(h->x[0].uri, "/scep?operation=GetCACaps");
+	assert_string_equal(h->x[1].uri, "/scep?operation=GetCACert");
+	assert_int_equal(h->cnt.h2_header_errors, 0);
+	/* the table stayed in step: a fourth stream, with a long header,
+	 * decodes up to the list cap */
+	{
+		uint8_t blk[4096];
+		char longv[400];
+		size_t n;
+
+		memset(longv, 'a', sizeof(longv) - 1);
+		longv[sizeof(longv) - 1] = '\0';
+		n = hpack(k->dq, blk, sizeof(blk), ":method", "GET", ":scheme", "http",
+			  ":authority", "ndes.example", ":path", "/scep?operation=GetCACaps&fourth",
+			  "x-long", longv, NULL);
+		put_frame(&k->q, T_HEADERS, END_STREAM | END_HEADERS, 7, blk, n);
+		h_data(h, Q, k->q.d, k->q.n);
+	}
+	k->s.n = 0;
+	res_headers(k, 7, END_STREAM, "200", "text/plain");
+	h_data(h, S, k->s.d, k->s.n);
+	assert_int_equal(h->n, 3);
+	assert_string_equal(h->x[2].uri, "/scep?operation=GetCACaps&fourth");
+	assert_int_equal(h->cnt.h2_headers_capped, 1);
+	assert_non_null(h->x[2].error_text);
+	assert_non_null(strstr(h->x[2].error_text, "--max-h2-header-list"));
+	h_free(h);
+	conn_free(k);
+}
+
 /* Server push: the promised stream's request comes from PUSH_PROMISE. */
 static void test_push_promise(void **state)
 {
@@ -967,6 +1026,7 @@ int main(void)
 		cmocka_unit_test(test_mid_frame_resync),
 		cmocka_unit_test(test_gaps),
 		cmocka_unit_test(test_skip_and_cap),
+		cmocka_unit_test(test_stream_and_header_list_caps),
 		cmocka_unit_test(test_push_promise),
 		cmocka_unit_test(test_after_upgrade),
 		cmocka_unit_test(test_open_at_close_and_trailers),

@@ -4,11 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "counters.h"
 #include "scep.h"
+#include "summary.h"
 #include "txn.h"
 
 #define SEC 1000000000ull
@@ -88,7 +91,7 @@ static int has_finding(const struct txn *t, const char *needle)
 
 static void test_issued_with_preparation(void **state)
 {
-	struct txn_table *tt = txn_table_new();
+	struct txn_table *tt = txn_table_new(NULL, NULL);
 	const struct txn *t;
 
 	(void)state;
@@ -110,7 +113,7 @@ static void test_issued_with_preparation(void **state)
 
 static void test_rejected_with_failinfo_and_nonce_mismatch(void **state)
 {
-	struct txn_table *tt = txn_table_new();
+	struct txn_table *tt = txn_table_new(NULL, NULL);
 	const struct txn *t;
 
 	(void)state;
@@ -125,7 +128,7 @@ static void test_rejected_with_failinfo_and_nonce_mismatch(void **state)
 
 static void test_pending_then_poll_then_issued(void **state)
 {
-	struct txn_table *tt = txn_table_new();
+	struct txn_table *tt = txn_table_new(NULL, NULL);
 	const struct txn *t;
 
 	(void)state;
@@ -143,7 +146,7 @@ static void test_pending_then_poll_then_issued(void **state)
 
 static void test_still_pending_at_end(void **state)
 {
-	struct txn_table *tt = txn_table_new();
+	struct txn_table *tt = txn_table_new(NULL, NULL);
 
 	(void)state;
 	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "Q", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 1));
@@ -154,7 +157,7 @@ static void test_still_pending_at_end(void **state)
 
 static void test_reused_id_after_close_opens_new(void **state)
 {
-	struct txn_table *tt = txn_table_new();
+	struct txn_table *tt = txn_table_new(NULL, NULL);
 
 	(void)state;
 	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "R", 200, SCEP_STATUS_FAILURE, SCEP_FAIL_BADREQUEST, 1));
@@ -171,7 +174,7 @@ static void test_reused_id_after_close_opens_new(void **state)
 
 static void test_http_error_and_no_response(void **state)
 {
-	struct txn_table *tt = txn_table_new();
+	struct txn_table *tt = txn_table_new(NULL, NULL);
 	struct scep_event *e500 = pki(1, SCEP_MT_PKCSREQ, "H", 500, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0);
 	struct scep_event *none = pki(2, SCEP_MT_PKCSREQ, "N", 0, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0);
 
@@ -188,7 +191,7 @@ static void test_http_error_and_no_response(void **state)
 
 static void test_lone_getcacaps_is_endpoint_group(void **state)
 {
-	struct txn_table *tt = txn_table_new();
+	struct txn_table *tt = txn_table_new(NULL, NULL);
 	struct scep_event *redirect = event(SCEP_OP_GETCACERT, 2, 302);
 
 	(void)state;
@@ -204,7 +207,7 @@ static void test_lone_getcacaps_is_endpoint_group(void **state)
 
 static void test_order_is_by_time_not_arrival(void **state)
 {
-	struct txn_table *tt = txn_table_new();
+	struct txn_table *tt = txn_table_new(NULL, NULL);
 
 	(void)state;
 	txn_add_event(tt, pki(9, SCEP_MT_PKCSREQ, "LATE", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 9));
@@ -213,6 +216,99 @@ static void test_order_is_by_time_not_arrival(void **state)
 	assert_string_equal(txn_get(tt, 0)->transaction_id, "EARLY");
 	assert_int_equal(txn_get(tt, 0)->seq, 1);
 	assert_string_equal(txn_get(tt, 1)->transaction_id, "LATE");
+	txn_table_free(tt);
+}
+
+/* Past max_txns the oldest finished transactions leave the table, counted
+ * in the summary; open ones stay while finished ones can go. */
+static void test_txn_cap_evicts_oldest_finished(void **state)
+{
+	struct txn_limits lim = { .max_txns = 8 };
+	struct counters cnt;
+	struct txn_table *tt;
+	struct summary s;
+	char tid[16];
+	uint64_t i;
+
+	(void)state;
+	memset(&cnt, 0, sizeof(cnt));
+	tt = txn_table_new(&lim, &cnt);
+	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "OPEN", 0, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0));
+	for (i = 2; i < 102; i++) {
+		snprintf(tid, sizeof(tid), "T%llu", (unsigned long long)i);
+		txn_add_event(tt, pki(i, SCEP_MT_PKCSREQ, tid, 200, i % 2 ? SCEP_STATUS_SUCCESS : SCEP_STATUS_FAILURE,
+				      i % 2 ? SCEP_FAIL_NONE : SCEP_FAIL_BADREQUEST, (uint8_t)i));
+		assert_true(txn_count(tt) <= 8);
+	}
+	/* the open one is still there and can be answered */
+	txn_add_event(tt, pki(200, SCEP_MT_CERTPOLL, "OPEN", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 200));
+	finish(tt);
+	assert_string_equal(txn_get(tt, 0)->transaction_id, "OPEN");
+	assert_int_equal(txn_get(tt, 0)->verdict, VERDICT_ISSUED);
+	assert_int_equal(cnt.txns_evicted, 101 - txn_count(tt));
+	assert_int_equal(summary_build(tt, &s), 0);
+	assert_int_equal(s.transactions, 101);
+	assert_int_equal(s.by_verdict[VERDICT_ISSUED], 51);
+	assert_int_equal(s.by_verdict[VERDICT_REJECTED], 50);
+	assert_int_equal(s.n_latency, 101);
+	assert_int_equal(s.n_servers, 1);
+	assert_int_equal(s.servers[0].total, 101);
+	summary_free(&s);
+	txn_table_free(tt);
+}
+
+/* With nothing finished to evict, the oldest open ones go, settled as they
+ * stand; a transaction keeps max_events exchanges and counts the rest. */
+static void test_txn_cap_open_and_exchange_cap(void **state)
+{
+	struct txn_limits lim = { .max_txns = 4, .max_events = 3 };
+	struct counters cnt;
+	struct txn_table *tt;
+	char tid[16];
+	uint64_t i;
+
+	(void)state;
+	memset(&cnt, 0, sizeof(cnt));
+	tt = txn_table_new(&lim, &cnt);
+	for (i = 1; i <= 20; i++) {
+		snprintf(tid, sizeof(tid), "P%llu", (unsigned long long)i);
+		txn_add_event(tt, pki(i, SCEP_MT_PKCSREQ, tid, 0, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0));
+		assert_true(txn_count(tt) <= 4);
+	}
+	for (i = 21; i <= 30; i++)
+		txn_add_event(tt, pki(i, SCEP_MT_CERTPOLL, "P20", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE,
+				      (uint8_t)i));
+	finish(tt);
+	assert_int_equal(cnt.txns_evicted, 20 - txn_count(tt));
+	assert_string_equal(txn_get(tt, txn_count(tt) - 1)->transaction_id, "P20");
+	assert_int_equal(txn_get(tt, txn_count(tt) - 1)->n_events, 3);
+	assert_int_equal(txn_get(tt, txn_count(tt) - 1)->events_capped, 8);
+	/* the latest poll took the last slot: it decides the verdict */
+	assert_int_equal(txn_get(tt, txn_count(tt) - 1)->events[2]->req_first_ts_ns, 30 * SEC);
+	assert_int_equal(cnt.txn_events_capped, 8);
+	/* the capped exchanges still stretch the transaction in time */
+	assert_int_equal(txn_get(tt, txn_count(tt) - 1)->last_ts_ns, 30 * SEC + SEC / 2);
+	txn_table_free(tt);
+}
+
+/* A flood of GetCACaps with no enrollment: grouped early, bounded. */
+static void test_loose_cap_groups_early(void **state)
+{
+	struct txn_limits lim = { .max_txns = 16, .max_events = 10, .max_loose = 32 };
+	struct counters cnt;
+	struct txn_table *tt;
+	uint64_t i;
+
+	(void)state;
+	memset(&cnt, 0, sizeof(cnt));
+	tt = txn_table_new(&lim, &cnt);
+	for (i = 1; i <= 1000; i++)
+		txn_add_event(tt, event(SCEP_OP_GETCACAPS, i, 200));
+	finish(tt);
+	assert_int_equal(txn_count(tt), 1);
+	assert_int_equal(txn_get(tt, 0)->first_msg_type, TXN_ENDPOINT_GROUP);
+	assert_int_equal(txn_get(tt, 0)->n_events, 10);
+	assert_int_equal(cnt.txn_events_capped, 990);
 	txn_table_free(tt);
 }
 
@@ -227,6 +323,9 @@ int main(void)
 		cmocka_unit_test(test_http_error_and_no_response),
 		cmocka_unit_test(test_lone_getcacaps_is_endpoint_group),
 		cmocka_unit_test(test_order_is_by_time_not_arrival),
+		cmocka_unit_test(test_txn_cap_evicts_oldest_finished),
+		cmocka_unit_test(test_txn_cap_open_and_exchange_cap),
+		cmocka_unit_test(test_loose_cap_groups_early),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
