@@ -49,12 +49,50 @@ static const uint8_t OID_FAIL_INFO_TEXT[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07
 /* A private library context keeps the legacy provider (single DES and RC2,
  * which micromdm and old NDES still use for envelopes) out of the
  * application-wide default context. */
+/* Recent GetCACert answers and what they decoded to. A server hands every
+ * client the same body, and parsing a certificate is the dearest thing in
+ * a run: OpenSSL 3.0 builds a key decoder for each public key (about a
+ * million instructions). Kept behind a pointer so decoding through a
+ * const scep_keys can still remember: the cache changes no result. */
+#define CA_CACHE_SLOTS 8
+#define CA_CACHE_BODY_MAX (64u * 1024)
+struct ca_cache_slot {
+	uint8_t *body;
+	size_t len;
+	int rc;
+	struct scep_cert **certs;
+	size_t n;
+	char *error;
+	uint64_t used;              /* tick of the last hit, for LRU */
+};
+struct ca_cache {
+	struct ca_cache_slot slot[CA_CACHE_SLOTS];
+	uint64_t tick;
+};
+
+/* Certificates carried in pkiMessages, by DER: every CertRep of a server
+ * carries the same CA/RA certificate. See cms_parse_cached. */
+#define X509_CACHE_SLOTS 32
+#define X509_CACHE_DER_MAX (16u * 1024)
+struct x509_cache_slot {
+	uint8_t *der;
+	size_t len;
+	X509 *x;
+	uint64_t used;
+};
+struct x509_cache {
+	struct x509_cache_slot slot[X509_CACHE_SLOTS];
+	uint64_t tick;
+};
+
 struct scep_keys {
 	OSSL_LIB_CTX *libctx;
 	OSSL_PROVIDER *prov_default;
 	OSSL_PROVIDER *prov_legacy;   /* NULL when legacy.so is not there */
 	EVP_PKEY *pkeys[KEYS_MAX];
 	size_t n_pkeys;
+	struct ca_cache *ca_cache;
+	struct x509_cache *x509_cache;
 };
 
 static const char LEGACY_MISSING[] = "DES needs OpenSSL's legacy provider (ossl-modules/legacy.so)";
@@ -429,6 +467,189 @@ static CMS_ContentInfo *cms_parse(const uint8_t *p, size_t len, OSSL_LIB_CTX *li
 	return ret;
 }
 
+/* ---- a pkiMessage parse that reuses certificates seen before ---- */
+
+/* One definite-length element at *q (up to end): its header and content.
+ * 0 when it is not one (error, indefinite length, or past end). */
+struct der_elt {
+	const uint8_t *hdr, *body, *end;
+	int tag, cls, constructed;
+};
+
+static int der_next(const uint8_t **q, const uint8_t *end, struct der_elt *e)
+{
+	const unsigned char *c = *q;
+	long plen = 0;
+	int ret;
+
+	if (c >= end)
+		return 0;
+	ret = ASN1_get_object(&c, &plen, &e->tag, &e->cls, end - *q);
+	if ((ret & 0x80) || (ret & 1) || plen > end - c)
+		return 0;
+	e->hdr = *q;
+	e->body = c;
+	e->end = c + plen;
+	e->constructed = (ret & V_ASN1_CONSTRUCTED) != 0;
+	*q = e->end;
+	return 1;
+}
+
+static int der_is(const struct der_elt *e, int cls, int constructed, int tag)
+{
+	return e->cls == cls && e->constructed == constructed && e->tag == tag;
+}
+
+/* Where the certificates [0] of a DER SignedData ContentInfo are: the
+ * three enclosing elements and the set itself. 0 when the message is BER,
+ * not signedData, or carries no certificates (nothing to gain then). */
+struct cms_certs_at {
+	struct der_elt ci, oid, explicit0, sd, certs;
+};
+
+static int find_cms_certs(const uint8_t *p, size_t len, struct cms_certs_at *a)
+{
+	static const uint8_t oid_signed[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02 };
+	const uint8_t *q = p, *end;
+	struct der_elt e;
+	int i;
+
+	if (len > LONG_MAX || !der_next(&q, p + len, &a->ci) ||
+	    !der_is(&a->ci, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
+		return 0;
+	q = a->ci.body;
+	end = a->ci.end;
+	if (!der_next(&q, end, &a->oid) || !der_is(&a->oid, V_ASN1_UNIVERSAL, 0, V_ASN1_OBJECT) ||
+	    a->oid.end - a->oid.body != (long)sizeof(oid_signed) ||
+	    memcmp(a->oid.body, oid_signed, sizeof(oid_signed)) ||
+	    !der_next(&q, end, &a->explicit0) || !der_is(&a->explicit0, V_ASN1_CONTEXT_SPECIFIC, 1, 0))
+		return 0;
+	q = a->explicit0.body;
+	if (!der_next(&q, a->explicit0.end, &a->sd) || !der_is(&a->sd, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
+		return 0;
+	q = a->sd.body;
+	for (i = 0; i < 3; i++)     /* version, digestAlgorithms, encapContentInfo */
+		if (!der_next(&q, a->sd.end, &e))
+			return 0;
+	return der_next(&q, a->sd.end, &a->certs) && der_is(&a->certs, V_ASN1_CONTEXT_SPECIFIC, 1, 0);
+}
+
+/* The same message without its certificates, lengths re-encoded. */
+static uint8_t *der_without_certs(const struct cms_certs_at *a, size_t *out_len)
+{
+	size_t cut = (size_t)(a->certs.end - a->certs.hdr);
+	int sd_len = (int)(a->sd.end - a->sd.body - (long)cut);
+	int ex_len = ASN1_object_size(1, sd_len, V_ASN1_SEQUENCE);
+	int ci_len = (int)(a->oid.end - a->oid.hdr) + ASN1_object_size(1, ex_len, 0);
+	int total = ASN1_object_size(1, ci_len, V_ASN1_SEQUENCE);
+	uint8_t *buf, *o;
+
+	if (sd_len < 0 || ex_len < 0 || ci_len < 0 || total < 0 || !(buf = malloc((size_t)total)))
+		return NULL;
+	o = buf;
+	ASN1_put_object(&o, 1, ci_len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	memcpy(o, a->oid.hdr, (size_t)(a->oid.end - a->oid.hdr));
+	o += a->oid.end - a->oid.hdr;
+	ASN1_put_object(&o, 1, ex_len, 0, V_ASN1_CONTEXT_SPECIFIC);
+	ASN1_put_object(&o, 1, sd_len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	memcpy(o, a->sd.body, (size_t)(a->certs.hdr - a->sd.body));
+	o += a->certs.hdr - a->sd.body;
+	memcpy(o, a->certs.end, (size_t)(a->sd.end - a->certs.end));
+	o += a->sd.end - a->certs.end;
+	*out_len = (size_t)(o - buf);
+	return buf;
+}
+
+/* A certificate by its DER, from the cache or parsed and remembered;
+ * the caller owns a reference. */
+static X509 *x509_cached(struct x509_cache *xc, OSSL_LIB_CTX *libctx, const uint8_t *der, size_t len)
+{
+	struct x509_cache_slot *s = &xc->slot[0];
+	const unsigned char *q = der;
+	X509 *x;
+	size_t i;
+
+	for (i = 0; i < X509_CACHE_SLOTS; i++) {
+		if (xc->slot[i].x && xc->slot[i].len == len && !memcmp(xc->slot[i].der, der, len)) {
+			xc->slot[i].used = ++xc->tick;
+			X509_up_ref(xc->slot[i].x);
+			return xc->slot[i].x;
+		}
+		if (xc->slot[i].used < s->used)
+			s = &xc->slot[i];
+	}
+	x = X509_new_ex(libctx, NULL);
+	if (!x || len > LONG_MAX || !d2i_X509(&x, &q, (long)len) || q != der + len) {
+		X509_free(x);
+		return NULL;
+	}
+	if (len <= X509_CACHE_DER_MAX) {
+		uint8_t *copy = malloc(len);
+
+		if (copy) {
+			free(s->der);
+			X509_free(s->x);
+			memcpy(copy, der, len);
+			s->der = copy;
+			s->len = len;
+			s->x = x;
+			s->used = ++xc->tick;
+			X509_up_ref(x);
+		}
+	}
+	return x;
+}
+
+/* Gives cms the certificates of the set, in order; 0 when one is not a
+ * plain certificate or does not parse on its own. */
+static int add_certs_cached(CMS_ContentInfo *cms, const struct der_elt *set,
+			    const struct scep_keys *k)
+{
+	const uint8_t *q = set->body;
+	struct der_elt e;
+	X509 *x;
+	int ok;
+
+	while (q < set->end) {
+		if (!der_next(&q, set->end, &e) || !der_is(&e, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
+			return 0;
+		x = x509_cached(k->x509_cache, k->libctx, e.hdr, (size_t)(e.end - e.hdr));
+		ok = x && CMS_add1_cert(cms, x);
+		X509_free(x);
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+/* cms_parse for pkiMessages. OpenSSL 3.0 spends about a million
+ * instructions building a key decoder for each certificate it parses, and
+ * every CertRep of a server carries the same CA/RA certificate: a DER
+ * SignedData is parsed without its certificates, which are then added from
+ * the cache. Anything unusual (BER, other certificate choices, a
+ * certificate that does not parse alone, duplicates) takes the plain path,
+ * so results and error messages are those of cms_parse. */
+static CMS_ContentInfo *cms_parse_cached(const uint8_t *p, size_t len, const struct scep_keys *k)
+{
+	struct cms_certs_at a;
+	CMS_ContentInfo *cms = NULL;
+	uint8_t *bare;
+	size_t bare_len = 0;
+
+	if (!k || !k->x509_cache || !find_cms_certs(p, len, &a) ||
+	    !(bare = der_without_certs(&a, &bare_len)))
+		return cms_parse(p, len, k ? k->libctx : NULL);
+	ERR_set_mark();
+	cms = cms_parse(bare, bare_len, k->libctx);
+	if (cms && !add_certs_cached(cms, &a.certs, k)) {
+		CMS_ContentInfo_free(cms);
+		cms = NULL;
+	}
+	ERR_pop_to_mark();
+	free(bare);
+	return cms ? cms : cms_parse(p, len, k->libctx);
+}
+
 /* ---- certificates and CSRs ---- */
 
 void scep_cert_free(struct scep_cert *c)
@@ -710,6 +931,73 @@ static struct scep_csr *csr_from_der(const uint8_t *p, size_t len, char **error)
 
 /* ---- keys ---- */
 
+static void certs_free(struct scep_cert **certs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		scep_cert_free(certs[i]);
+	free(certs);
+}
+
+static void ca_slot_clear(struct ca_cache_slot *s)
+{
+	free(s->body);
+	certs_free(s->certs, s->n);
+	free(s->error);
+	memset(s, 0, sizeof(*s));
+}
+
+static char *str_dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static struct scep_cert *cert_dup(const struct scep_cert *c)
+{
+	struct scep_cert *d = malloc(sizeof(*d));
+
+	if (!d)
+		return NULL;
+	*d = *c;
+	d->subject = str_dup_or_null(c->subject);
+	d->issuer = str_dup_or_null(c->issuer);
+	d->serial = str_dup_or_null(c->serial);
+	d->key_type = str_dup_or_null(c->key_type);
+	d->key_usage_names = str_dup_or_null(c->key_usage_names);
+	d->ext_key_usage = str_dup_or_null(c->ext_key_usage);
+	d->role = str_dup_or_null(c->role);
+	d->der = c->der_len ? malloc(c->der_len) : NULL;
+	if (d->der)
+		memcpy(d->der, c->der, c->der_len);
+	if ((c->subject && !d->subject) || (c->issuer && !d->issuer) || (c->serial && !d->serial) ||
+	    (c->key_type && !d->key_type) || (c->key_usage_names && !d->key_usage_names) ||
+	    (c->ext_key_usage && !d->ext_key_usage) || (c->role && !d->role) ||
+	    (c->der_len && !d->der)) {
+		scep_cert_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static int certs_dup(struct scep_cert **from, size_t n, struct scep_cert ***out)
+{
+	size_t i;
+
+	*out = NULL;
+	if (!n)
+		return 0;
+	if (!(*out = calloc(n, sizeof(**out))))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!((*out)[i] = cert_dup(from[i]))) {
+			certs_free(*out, i);
+			*out = NULL;
+			return -1;
+		}
+	return 0;
+}
+
 struct scep_keys *scep_keys_new(void)
 {
 	struct scep_keys *k = calloc(1, sizeof(*k));
@@ -717,7 +1005,9 @@ struct scep_keys *scep_keys_new(void)
 	if (!k)
 		return NULL;
 	k->libctx = OSSL_LIB_CTX_new();
-	if (!k->libctx)
+	k->ca_cache = calloc(1, sizeof(*k->ca_cache));
+	k->x509_cache = calloc(1, sizeof(*k->x509_cache));
+	if (!k->libctx || !k->ca_cache || !k->x509_cache)
 		goto fail;
 	k->prov_default = OSSL_PROVIDER_load(k->libctx, "default");
 	if (!k->prov_default)
@@ -741,6 +1031,14 @@ void scep_keys_free(struct scep_keys *k)
 		return;
 	for (i = 0; i < k->n_pkeys; i++)
 		EVP_PKEY_free(k->pkeys[i]);
+	for (i = 0; k->ca_cache && i < CA_CACHE_SLOTS; i++)
+		ca_slot_clear(&k->ca_cache->slot[i]);
+	free(k->ca_cache);
+	for (i = 0; k->x509_cache && i < X509_CACHE_SLOTS; i++) {
+		free(k->x509_cache->slot[i].der);
+		X509_free(k->x509_cache->slot[i].x);
+	}
+	free(k->x509_cache);
 	if (k->prov_legacy)
 		OSSL_PROVIDER_unload(k->prov_legacy);
 	if (k->prov_default)
@@ -2352,7 +2650,7 @@ struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 	/* iOS sends BER with indefinite lengths; DER-only servers reject it */
 	if (rd_u8(&r, &l0) && l0 == 0x80)
 		m->ber_indefinite = 1;
-	cms = cms_parse(der, len, keys ? keys->libctx : NULL);
+	cms = cms_parse_cached(der, len, keys);
 	if (!cms) {
 		char *why = parse_error("not a CMS ContentInfo", der, len);
 
@@ -2537,4 +2835,71 @@ out:
 		free(arr);
 	}
 	return ret;
+}
+
+/* A copy of what the slot holds, as scep_decode_ca_certs would return it. */
+static int ca_slot_answer(const struct ca_cache_slot *s, struct scep_cert ***out, size_t *n,
+			  char **error)
+{
+	if (certs_dup(s->certs, s->n, out) < 0)
+		return -2;
+	*n = s->n;
+	if (error && s->error && !(*error = strdup(s->error))) {
+		certs_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -2;
+	}
+	return s->rc;
+}
+
+static void ca_slot_remember(struct ca_cache *cc, const uint8_t *body, size_t len, int rc,
+			     struct scep_cert **certs, size_t n, const char *error)
+{
+	struct ca_cache_slot *s = &cc->slot[0];
+	size_t i;
+
+	for (i = 1; i < CA_CACHE_SLOTS; i++)
+		if (cc->slot[i].used < s->used)
+			s = &cc->slot[i];
+	ca_slot_clear(s);
+	s->body = malloc(len);
+	if (!s->body || certs_dup(certs, n, &s->certs) < 0 || (error && !(s->error = strdup(error)))) {
+		ca_slot_clear(s);
+		return;
+	}
+	memcpy(s->body, body, len);
+	s->len = len;
+	s->n = n;
+	s->rc = rc;
+	s->used = ++cc->tick;
+}
+
+int scep_decode_ca_certs_cached(const struct scep_keys *keys, const uint8_t *body, size_t len,
+				struct scep_cert ***out, size_t *n, char **error)
+{
+	struct ca_cache *cc = keys ? keys->ca_cache : NULL;
+	size_t i;
+	int rc;
+
+	if (!cc || !len || len > CA_CACHE_BODY_MAX)
+		return scep_decode_ca_certs(body, len, out, n, error);
+	*out = NULL;
+	*n = 0;
+	if (error)
+		*error = NULL;
+	for (i = 0; i < CA_CACHE_SLOTS; i++) {
+		struct ca_cache_slot *s = &cc->slot[i];
+
+		if (s->body && s->len == len && !memcmp(s->body, body, len)) {
+			rc = ca_slot_answer(s, out, n, error);
+			if (rc == -2)
+				break;          /* out of memory copying: decode afresh */
+			s->used = ++cc->tick;
+			return rc;
+		}
+	}
+	rc = scep_decode_ca_certs(body, len, out, n, error);
+	ca_slot_remember(cc, body, len, rc, *out, *n, error ? *error : NULL);
+	return rc;
 }

@@ -607,7 +607,7 @@ static void decode_response(struct scep_event *ev, const struct http_exchange *x
 			set_problem(ev, str_printf("%s answered 200 without certificates", scep_op_name(ev->op)));
 			break;
 		}
-		if (scep_decode_ca_certs(body, blen, &ev->ca_certs, &ev->n_ca_certs, &why) < 0)
+		if (scep_decode_ca_certs_cached(keys, body, blen, &ev->ca_certs, &ev->n_ca_certs, &why) < 0)
 			set_problem(ev, why ? why : strdup("no certificate decoded"));
 		else if (why)
 			set_problem(ev, why);

@@ -286,6 +286,10 @@ struct scep_msg *scep_decode_text(const uint8_t *in, size_t len, const struct sc
 /* Certificates from a GetCACert body (one DER cert or certs-only PKCS#7). */
 int scep_decode_ca_certs(const uint8_t *body, size_t len,
 			 struct scep_cert ***out, size_t *n, char **error);
+/* The same, answered from keys' memory of recent bodies when this one was
+ * seen before (a server sends every client the same); keys NULL decodes. */
+int scep_decode_ca_certs_cached(const struct scep_keys *keys, const uint8_t *body, size_t len,
+				struct scep_cert ***out, size_t *n, char **error);
 void scep_cert_free(struct scep_cert *c);
 /* One DER certificate (a TLS Certificate message entry) summarised like
  * the others; NULL when it does not parse or memory runs out. */

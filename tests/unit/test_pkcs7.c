@@ -385,6 +385,56 @@ static void test_ca_certs_single_der(void **state)
 	free(body);
 }
 
+static void free_certs(struct scep_cert **certs, size_t n)
+{
+	while (n)
+		scep_cert_free(certs[--n]);
+	free(certs);
+}
+
+/* The cache answers a body seen before with an equal, separately owned
+ * copy; another body (or a failing one) is decoded on its own. */
+static void test_ca_certs_cached(void **state)
+{
+	struct scep_keys *k = scep_keys_new();
+	size_t len, len2, n1 = 0, n2 = 0, n3 = 0, i;
+	uint8_t *body = test_load("ca-ra.p7b", &len), *one = test_load("getcacert.der", &len2);
+	struct scep_cert **c1 = NULL, **c2 = NULL, **c3 = NULL;
+	static const uint8_t bad[] = { 0x30, 0x03, 0x02, 0x01 };
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(scep_decode_ca_certs_cached(k, body, len, &c1, &n1, &err), 0);
+	assert_int_equal(scep_decode_ca_certs_cached(k, body, len, &c2, &n2, &err), 0);
+	assert_null(err);
+	assert_int_equal(n1, 2);
+	assert_int_equal(n2, 2);
+	for (i = 0; i < n1; i++) {
+		assert_ptr_not_equal(c1[i], c2[i]);
+		assert_ptr_not_equal(c1[i]->der, c2[i]->der);
+		assert_string_equal(c1[i]->subject, c2[i]->subject);
+		assert_string_equal(c1[i]->sha256, c2[i]->sha256);
+		assert_string_equal(c1[i]->role, c2[i]->role);
+		assert_memory_equal(c1[i]->der, c2[i]->der, c1[i]->der_len);
+	}
+	free_certs(c1, n1);         /* the copy handed out is the caller's */
+	assert_int_equal(scep_decode_ca_certs_cached(k, one, len2, &c3, &n3, &err), 0);
+	assert_int_equal(n3, 1);
+	assert_string_equal(c3[0]->subject, CA_SUBJECT);
+	free_certs(c3, n3);
+	assert_int_equal(scep_decode_ca_certs_cached(k, bad, sizeof(bad), &c3, &n3, &err), -1);
+	assert_non_null(err);
+	free(err);
+	err = NULL;
+	assert_int_equal(scep_decode_ca_certs_cached(k, bad, sizeof(bad), &c3, &n3, &err), -1);
+	assert_non_null(err);
+	free(err);
+	free_certs(c2, n2);
+	free(body);
+	free(one);
+	scep_keys_free(k);
+}
+
 static void test_ca_certs_pkcs7(void **state)
 {
 	size_t len, n = 0;
@@ -1042,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(test_legacy_provider_missing),
 		cmocka_unit_test(test_ca_certs_single_der),
 		cmocka_unit_test(test_ca_certs_pkcs7),
+		cmocka_unit_test(test_ca_certs_cached),
 		cmocka_unit_test(test_ca_certs_garbage),
 		cmocka_unit_test(test_keys_load_errors),
 		cmocka_unit_test(test_openssl_certmonger_get),
