@@ -55,10 +55,10 @@ struct cap_input {
 	char *name;
 	int linktype;            /* classic and live: the one link type */
 	int nano;                /* classic and live: stamps in ns (else us) */
-	uint8_t *buf;            /* classic: copy of the pending packet */
-	size_t bufcap;
-	/* the pending packet; data is buf, or the walker's block buffer,
-	 * which stays put until this input is read again */
+	size_t snap_max;         /* classic: records are cut to this */
+	/* the pending packet: libpcap's buffer (pcap_next_ex keeps it until
+	 * the next call on this input) or the walker's block buffer, which
+	 * likewise stays put until this input is read again; never copied */
 	const uint8_t *data;
 	uint64_t ts_ns;
 	int pend_linktype;
@@ -101,7 +101,6 @@ static void input_close(struct cap_input *in)
 	for (i = 0; i < in->nlts; i++)
 		if (in->lts[i].filter_state == 1)
 			pcap_freecode(&in->lts[i].prog);
-	free(in->buf);
 	free(in->name);
 	free(in->deferred);
 	memset(in, 0, sizeof(*in));
@@ -355,13 +354,7 @@ static int open_pcap(struct cap_input *in, FILE *f, const char *filter,
 	if (filter && set_filter(in, filter, PCAP_NETMASK_UNKNOWN, err, errlen) < 0)
 		return -1;
 	snap = pcap_snapshot(in->p);
-	in->bufcap = snap > 0 && snap < CAPTURE_MAX_SNAPLEN ? (size_t)snap
-							    : CAPTURE_MAX_SNAPLEN;
-	in->buf = malloc(in->bufcap);
-	if (!in->buf) {
-		snprintf(err, errlen, "%s: out of memory", in->name);
-		return -1;
-	}
+	in->snap_max = snap > 0 && snap < CAPTURE_MAX_SNAPLEN ? (size_t)snap : CAPTURE_MAX_SNAPLEN;
 	in->need_read = 1;
 	return 0;
 }
@@ -490,10 +483,8 @@ static int read_pcap(struct cap_input *in, char *err, size_t errlen)
 
 	rc = pcap_next_ex(in->p, &h, &data);
 	if (rc == 1) {
-		in->caplen = h->caplen > in->bufcap ? (uint32_t)in->bufcap
-						    : h->caplen;
-		memcpy(in->buf, data, in->caplen);
-		in->data = in->buf;
+		in->caplen = h->caplen > in->snap_max ? (uint32_t)in->snap_max : h->caplen;
+		in->data = data;
 		in->wirelen = h->len;
 		in->ts_ns = hdr_ts_ns(h, in->nano);
 		in->pend_linktype = in->linktype;
