@@ -110,30 +110,11 @@ buf_mib=${buf_mib:-64}
 mkdir -p "$dir/bin" || die "cannot create $dir"
 # the last run's outputs only: ladder rates differ from run to run
 rm -f "$dir"/live-*.replay "$dir"/live-*.stdout "$dir"/live-*.stderr "$dir"/live-*.time
-pcap_flags=$(pkg-config --cflags --libs libpcap 2>/dev/null || echo -lpcap)
-if [ ! -x "$dir/bin/gen" ] || [ "$here/gen.c" -nt "$dir/bin/gen" ]; then
-	# shellcheck disable=SC2086
-	${CC:-cc} -O2 -o "$dir/bin/gen" "$here/gen.c" $pcap_flags -lm || die "cannot build gen"
-fi
+prog=bench-live
+# shellcheck source=tests/bench/common.sh
+. "$here/common.sh"
+build_tools gen
 
-# make_capture MB ENROLLMENTS: prints the path of that capture, writing it
-# (and FILE.meta, gen's facts) unless a current one is there.
-make_capture() {
-	f="$dir/bench-${1}MB-e$2-f$flows.pcap"
-	if [ ! -s "$f.meta" ] || [ "$dir/bin/gen" -nt "$f" ]; then
-		echo "bench-live: writing $f" >&2
-		# shellcheck disable=SC2086
-		"$dir/bin/gen" -o "$f" -m "$1" -e "$2" -f "$flows" $sources >"$f.meta.tmp" ||
-			die "gen failed"
-		mv "$f.meta.tmp" "$f.meta"
-	fi
-	echo "$f"
-}
-
-meta() { sed -n "s/^$2=//p" "$1.meta"; }
-
-# Enrollments at run.sh's density (BENCH_ENROLL per BENCH_MB), at least 1.
-scaled_enroll() { awk -v m="$1" -v e="$enroll" -v d="$density_mb" 'BEGIN { n = int(e * m / d + 0.5); print n < 1 ? 1 : n }'; }
 
 f=$(make_capture "$mb" "$(scaled_enroll "$mb")") || exit 2
 packets=$(meta "$f" packets)

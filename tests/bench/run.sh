@@ -55,33 +55,12 @@ if [ ! -x /usr/bin/time ]; then
 	fi
 fi
 
-mkdir -p "$dir/bin" || die "cannot create $dir"
-pcap_flags=$(pkg-config --cflags --libs libpcap 2>/dev/null || echo -lpcap)
-for t in gen bare; do
-	if [ ! -x "$dir/bin/$t" ] || [ "$here/$t.c" -nt "$dir/bin/$t" ]; then
-		# shellcheck disable=SC2086
-		${CC:-cc} -O2 -o "$dir/bin/$t" "$here/$t.c" $pcap_flags -lm || die "cannot build $t"
-	fi
-done
+prog=bench
+density_mb=$mb
+# shellcheck source=tests/bench/common.sh
+. "$here/common.sh"
+build_tools gen bare
 
-# make_capture MB ENROLLMENTS: prints the path of that capture, writing it
-# (and FILE.meta, gen's facts) unless a current one is there.
-make_capture() {
-	f="$dir/bench-${1}MB-e$2-f$flows.pcap"
-	if [ ! -s "$f.meta" ] || [ "$dir/bin/gen" -nt "$f" ]; then
-		echo "bench: writing $f" >&2
-		# shellcheck disable=SC2086
-		"$dir/bin/gen" -o "$f" -m "$1" -e "$2" -f "$flows" $sources >"$f.meta.tmp" ||
-			die "gen failed"
-		mv "$f.meta.tmp" "$f.meta"
-	fi
-	echo "$f"
-}
-
-meta() { sed -n "s/^$2=//p" "$1.meta"; }
-
-# Enrollments at the default density (BENCH_ENROLL per BENCH_MB), at least 1.
-scaled_enroll() { awk -v m="$1" -v e="$enroll" -v d="$mb" 'BEGIN { n = int(e * m / d + 0.5); print n < 1 ? 1 : n }'; }
 
 # measure OUT CMD...: runs CMD, appends "wall_s rss_kib" to OUT.times;
 # its stdout goes to OUT.stdout. Wall time from date(1) in ns: %e has 10 ms steps.
