@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh [--callgrind | --rss] - scepdump throughput benchmark ('make bench').
+# run.sh [--callgrind | --rss | --txns] - scepdump throughput benchmark ('make bench').
 #
 # Builds gen and bare (cc -O2, libpcap), writes a deterministic gateway-like
 # capture with gen (HTTP/1.1, TLS and BENCH_ENROLL real SCEP enrollments
@@ -18,6 +18,10 @@
 #                traffic mix, enrollments scaled to size): top 15 functions
 #   --rss        scepdump's peak RSS on BENCH_RSS_SIZES files (MB, default
 #                "100 400", enrollments scaled to size): is memory flat?
+#   --txns       enrollment-dense files (BENCH_TXN_SPECS "MB:enrollments ...",
+#                default "60:4000 240:16000") at --max-transactions
+#                BENCH_TXN_CAP (1000): every enrollment counted, peak RSS
+#                within 1.5x; exit 1 otherwise
 #
 # Environment: SCEPDUMP (the binary; 'make bench' sets it), SRCDIR,
 # BENCH_MB (450), BENCH_ENROLL (400), BENCH_FLOWS (800 concurrent),
@@ -40,8 +44,8 @@ sources="$srcdir/captures/scepclient-post-enroll.pcap $srcdir/captures/concurren
 die() { echo "bench: $*" >&2; exit 2; }
 
 case "$mode" in
-bench|--callgrind|--rss) ;;
-*) die "usage: run.sh [--callgrind | --rss]" ;;
+bench|--callgrind|--rss|--txns) ;;
+*) die "usage: run.sh [--callgrind | --rss | --txns]" ;;
 esac
 [ -x "$scepdump" ] || die "no scepdump at '$scepdump' (set SCEPDUMP, or run 'make bench')"
 case "$runs" in ''|*[!0-9]*|0) die "BENCH_RUNS must be a positive number" ;; esac
@@ -129,6 +133,35 @@ if [ "$mode" = --rss ]; then
 			"$(awk -v k="$2" 'BEGIN { print k / 1024 }')" "$(sed -n '1s/ transactions\{0,1\}:.*//p' "$dir/rss.stdout")"
 	done
 	exit 0
+fi
+
+if [ "$mode" = --txns ]; then
+	# Enrollment-dense files (gen -m MB -e N): the transaction table, not
+	# the flow table, is what grows. Memory must stay flat past the cap,
+	# and every enrollment must still be counted in the summary.
+	cap=${BENCH_TXN_CAP:-1000}
+	printf '%-8s %8s %8s %10s %12s %10s\n' "MB" "enroll" "wall s" "RSS MiB" "summary" "evicted"
+	rss1="" fail=0
+	for spec in ${BENCH_TXN_SPECS:-60:4000 240:16000}; do
+		smb=${spec%%:*} sen=${spec#*:}
+		f=$(make_capture "$smb" "$sen")
+		rm -f "$dir/txns.times"
+		measure "$dir/txns" "$scepdump" -q --max-transactions "$cap" -r "$f" || die "scepdump failed on $f"
+		set -- $(cat "$dir/txns.times")
+		got=$(sed -n '1s/ transactions\{0,1\}:.*//p' "$dir/txns.stdout")
+		ev=$(sed -n 's/^scepdump: \([0-9]*\) transactions past --max-transactions.*/\1/p' "$dir/txns.stderr")
+		printf '%-8s %8s %8s %10.1f %12s %10s\n' "$smb" "$(meta "$f" enrollments)" "$1" \
+			"$(awk -v k="$2" 'BEGIN { print k / 1024 }')" "$got" "${ev:-0}"
+		[ "$got" = "$(meta "$f" enrollments)" ] || { echo "FAIL: summary counts $got, want $(meta "$f" enrollments)"; fail=1; }
+		if [ -z "$rss1" ]; then
+			rss1=$2
+		elif [ "$2" -gt $((rss1 * 3 / 2)) ]; then
+			echo "FAIL: peak RSS $2 KiB is over 1.5x the small file's $rss1 KiB"
+			fail=1
+		fi
+	done
+	[ $fail = 0 ] && echo "PASS: every enrollment counted, memory within 1.5x at --max-transactions $cap"
+	exit $fail
 fi
 
 f=$(make_capture "$mb" "$enroll")
