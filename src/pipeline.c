@@ -546,7 +546,8 @@ static void merge_device_logs(struct sd_ctx *ctx)
 	for (i = 0; i < ctx->opt.n_devlogs; i++) {
 		memset(&l, 0, sizeof(l));
 		if (devlog_read_file_opts(ctx->opt.devlogs[i], &o, &l, err, sizeof(err)) < 0) {
-			fprintf(stderr, "scepdump: --device-log %s: %s\n", ctx->opt.devlogs[i], err);
+			/* err names the file already */
+			fprintf(stderr, "scepdump: --device-log %s\n", err);
 			ctx->input_errors++;
 		} else {
 			if (l.note[0])
