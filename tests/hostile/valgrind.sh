@@ -27,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 logs=${KEEP_VG_LOGS:-$tmp/logs}
 mkdir -p "$logs"
 logs=$(cd "$logs" && pwd)
-FLAGS="--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=30 ${VALGRIND_FLAGS:-}"
+FLAGS="--error-exitcode=99 --suppressions=$here/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=30 ${VALGRIND_FLAGS:-}"
 
 # the wrapper the golden runner calls as scepdump
 cat >"$tmp/scepdump" <<WRAP
