@@ -126,6 +126,7 @@ struct dir_state {
 	/* a record split over TCP segments, held until complete */
 	uint8_t *rec;
 	size_t rec_len;
+	size_t skip;                /* bytes left of an opaque record already counted */
 	uint64_t rec_first_frame, rec_first_ts;
 	/* handshake messages split over records */
 	uint8_t *hs;
@@ -1340,6 +1341,16 @@ static int rec_header(const uint8_t *h, uint8_t *type, uint16_t *ver, uint16_t *
 	return *type >= RT_CCS && *type <= RT_HEARTBEAT && (*ver >> 8) == 3 && *len <= REC_MAX;
 }
 
+/* Whether record() would look at no byte of this record's body: ciphertext
+ * of a direction with no key, and not an alert. TLS 1.2 looked its keys up
+ * at ChangeCipherSpec; TLS 1.3 looks them up per epoch, in record(). */
+static int record_is_opaque(const struct tls_conn *c, const struct dir_state *ds, uint8_t type)
+{
+	if (!ds->encrypted || ds->have_keys || type == RT_ALERT)
+		return 0;
+	return c->tls13 ? type == RT_APPDATA && ds->key_tried : 1;
+}
+
 static void stop_dir(struct tls_conn *c, enum stream_dir dir, int why)
 {
 	struct dir_state *ds = &c->d[dir];
@@ -1372,6 +1383,12 @@ static void data(struct tls_conn *c, const struct stream_event *ev)
 	}
 	rd_init(&r, ev->data, ev->len);
 	while (rd_left(&r) && !ds->stopped) {
+		if (ds->skip) {
+			take = ds->skip > rd_left(&r) ? rd_left(&r) : ds->skip;
+			rd_skip(&r, take);
+			ds->skip -= take;
+			continue;
+		}
 		if (ds->rec_len) {
 			/* finish the held record: its header first */
 			if (ds->rec_len < REC_HDR) {
@@ -1414,6 +1431,15 @@ static void data(struct tls_conn *c, const struct stream_event *ev)
 				       ev->first_ts_ns, ev->frame, ev->ts_ns);
 				continue;
 			}
+		}
+		/* a partial record that nobody can read (ciphertext without a
+		 * key): counted now, its bytes skipped as they come, neither
+		 * copied nor held */
+		if (rd_left(&r) >= REC_HDR && record_is_opaque(c, ds, type)) {
+			record(c, dir, type, ver, NULL, len, ev->first_frame, ev->first_ts_ns,
+			       ev->frame, ev->ts_ns);
+			ds->skip = REC_HDR + (size_t)len;
+			continue;
 		}
 		/* a partial record: hold it (never more than one record) */
 		if (!ds->rec && !(ds->rec = malloc(REC_HDR + REC_MAX))) {
