@@ -375,8 +375,10 @@ static int ipv4_decode(struct rd *r, struct ip_reasm *ipr,
 	}
 	if (proto != IP_PROTO_TCP)
 		return PKT_NOT_TCP;
+	if (!ipr || !ipr->verify_checksums)
+		return tcp_decode(&payload, wire, NULL, seg);
 	pseudo = pseudo_header_sum(src, dst, 4, wire);
-	return tcp_decode(&payload, wire, ipr && ipr->verify_checksums ? &pseudo : NULL, seg);
+	return tcp_decode(&payload, wire, &pseudo, seg);
 }
 
 static int ipv6_decode(struct rd *r, struct ip_reasm *ipr,
@@ -410,9 +412,12 @@ static int ipv6_decode(struct rd *r, struct ip_reasm *ipr,
 		switch (nh) {
 		case IP_PROTO_TCP:
 		{
-			uint32_t pseudo6 = pseudo_header_sum(src, dst, 16, wire);
+			uint32_t pseudo6;
 
-			return tcp_decode(&payload, wire, ipr && ipr->verify_checksums ? &pseudo6 : NULL, seg);
+			if (!ipr || !ipr->verify_checksums)
+				return tcp_decode(&payload, wire, NULL, seg);
+			pseudo6 = pseudo_header_sum(src, dst, 16, wire);
+			return tcp_decode(&payload, wire, &pseudo6, seg);
 		}
 		case IP_PROTO_HOPOPTS:
 		case IP_PROTO_ROUTING:
