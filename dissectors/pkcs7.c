@@ -948,11 +948,6 @@ static void ca_slot_clear(struct ca_cache_slot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static char *str_dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 static struct scep_cert *cert_dup(const struct scep_cert *c)
 {
 	struct scep_cert *d = malloc(sizeof(*d));
@@ -2830,9 +2825,7 @@ out:
 		*out = arr;
 		*n = cnt;
 	} else {
-		while (cnt)
-			scep_cert_free(arr[--cnt]);
-		free(arr);
+		certs_free(arr, cnt);
 	}
 	return ret;
 }

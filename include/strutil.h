@@ -17,5 +17,7 @@ int str_hex_digit(uint8_t c);
  * ASCII (and backslash) become \xHH so wire data cannot forge output
  * lines or terminal escapes. */
 char *str_printable(const uint8_t *p, size_t n, size_t max);
+/* strdup that passes NULL through (NULL also when memory runs out). */
+char *str_dup_or_null(const char *s);
 
 #endif

@@ -46,11 +46,6 @@ struct app_conn {
 	char *upgrade_method, *upgrade_uri, *upgrade_host;
 };
 
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 static const char *tls_cipher_label(const struct tls_info *ti, char *buf, size_t len)
 {
 	if (!ti->has_cipher_suite)
@@ -105,15 +100,15 @@ static struct scep_tls *tls_summary(struct tls_conn *tls)
 		return NULL;
 	v = ti->version ? tls_version_name(ti->version) : NULL;
 	c = tls_cipher_label(ti, buf, sizeof(buf));
-	t->version = dup_or_null(v);
-	t->cipher = dup_or_null(c);
-	t->sni = dup_or_null(ti->sni);
-	t->alpn = dup_or_null(ti->alpn);
+	t->version = str_dup_or_null(v);
+	t->cipher = str_dup_or_null(c);
+	t->sni = str_dup_or_null(ti->sni);
+	t->alpn = str_dup_or_null(ti->alpn);
 	t->alert = tls_alert_text(ti);
-	t->note = dup_or_null(ti->decrypt_note);
+	t->note = str_dup_or_null(ti->decrypt_note);
 	t->handshake_failed = ti->handshake_failed;
 	t->offered = tls_offered_text(ti);
-	t->resumed = ti->resumed ? dup_or_null(ti->resumed_by) : NULL;
+	t->resumed = ti->resumed ? str_dup_or_null(ti->resumed_by) : NULL;
 	if (ti->n_server_certs) {
 		char d[16];
 		const struct scep_cert *leaf = ti->server_certs[0];
@@ -166,8 +161,8 @@ static void on_http_exchange(void *arg, const struct http_exchange *x)
 	a->exchanges++;
 	if (x->status == 101 && x->method && !a->upgrade_method) {
 		a->upgrade_method = strdup(x->method);
-		a->upgrade_uri = dup_or_null(x->uri);
-		a->upgrade_host = dup_or_null(x->host);
+		a->upgrade_uri = str_dup_or_null(x->uri);
+		a->upgrade_host = str_dup_or_null(x->host);
 	}
 	if (scep_classify(x) == SCEP_OP_NONE)
 		return;
@@ -246,7 +241,7 @@ static void report_opaque_tls(struct app_conn *a, const struct flow *f)
 	ev->res_last_ts_ns = f->last_ts_ns;
 	ev->req_first_frame = f->first_frame;
 	ev->res_last_frame = f->last_frame;
-	ev->host = dup_or_null(ti->sni);
+	ev->host = str_dup_or_null(ti->sni);
 	ev->tls = tls_summary(a->tls);
 	hold_opaque_tls(a->ctx, ev);
 }

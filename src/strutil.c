@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "reader.h"
 #include "strutil.h"
@@ -60,4 +61,9 @@ char *str_printable(const uint8_t *p, size_t n, size_t max)
 	}
 	*o = '\0';
 	return out;
+}
+
+char *str_dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
 }

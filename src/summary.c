@@ -1,5 +1,6 @@
-/* summary.c - end-of-run figures from the finished transaction table;
- * ordered deterministically (count, then address) for stable output. */
+/* summary.c - end-of-run figures from the transaction table and from the
+ * transactions it evicted (txn_evicted_summary); ordered deterministically
+ * (count, then address) for stable output. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -49,12 +49,6 @@ static int push_ptr(void ***arr, size_t *n, void *p)
 	return 0;
 }
 
-
-static char *dup_str(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 /* Enough buckets for chains of about two at the cap. */
 static size_t id_bucket_count(size_t max_txns)
 {
@@ -162,7 +156,7 @@ static struct txn *txn_new(struct txn_table *tt, const struct scep_event *ev, co
 
 	if (!t)
 		return NULL;
-	t->transaction_id = dup_str(tid);
+	t->transaction_id = str_dup_or_null(tid);
 	t->client = ev->client;
 	t->server = ev->server;
 	t->first_msg_type = TXN_NO_TYPE;
@@ -811,7 +805,7 @@ static void txn_add_device(struct txn *t, const struct devlog_event *e, int infe
 	n->kind = e->kind;
 	n->source = e->source;
 	n->what = device_what(e);
-	n->transaction_id = dup_str(e->transaction_id);
+	n->transaction_id = str_dup_or_null(e->transaction_id);
 	n->pki_status = e->pki_status;
 	n->inferred = inferred;
 	n->line_no = e->line_no;

@@ -44,6 +44,17 @@ fi
 
 [ -n "$PY" ] && "$PY" "$dir/evtx-events.py" "$xml" >"$tmp/ref" 2>"$tmp/ref.err"
 
+# same_events TOOL BASE: the events in $tmp/BASE.xml (what TOOL printed)
+# are those of the XML export, $tmp/ref
+same_events() {
+	"$PY" "$dir/evtx-events.py" "$tmp/$2.xml" >"$tmp/$2.ev" 2>&1
+	if [ -s "$tmp/ref" ] && diff -u "$tmp/ref" "$tmp/$2.ev" >"$tmp/$2.diff"; then
+		ok "$1: the same $(wc -l <"$tmp/ref") events as windows-strongswan-enroll.xml"
+	else
+		notok "$1: the same events as windows-strongswan-enroll.xml" "$tmp/$2.diff"
+	fi
+}
+
 # 3-4: libevtx reads every record without an error, and they are the XML's events
 if [ -z "$have_evtxexport" ] || [ -z "$PY" ]; then
 	skip "evtxexport reads windows-strongswan-enroll.evtx without an error" "evtxexport not installed (apt-get install libevtx-utils)"
@@ -57,12 +68,7 @@ else
 		echo "exit $rc" >>"$tmp/libevtx.err"
 		notok "evtxexport reads windows-strongswan-enroll.evtx without an error" "$tmp/libevtx.err"
 	fi
-	"$PY" "$dir/evtx-events.py" "$tmp/libevtx.xml" >"$tmp/libevtx.ev" 2>&1
-	if [ -s "$tmp/ref" ] && diff -u "$tmp/ref" "$tmp/libevtx.ev" >"$tmp/libevtx.diff"; then
-		ok "evtxexport: the same $(wc -l <"$tmp/ref") events as windows-strongswan-enroll.xml"
-	else
-		notok "evtxexport: the same events as windows-strongswan-enroll.xml" "$tmp/libevtx.diff"
-	fi
+	same_events evtxexport libevtx
 fi
 
 # 5-6: python-evtx likewise, and its own checksum verdicts (file header, chunk)
@@ -86,12 +92,7 @@ with Evtx(sys.argv[1]) as e:
 		echo "exit $rc, checksum verification exit $vrc" >>"$tmp/pyevtx.err"
 		notok "evtx_dump.py reads windows-strongswan-enroll.evtx without an error" "$tmp/pyevtx.err"
 	fi
-	"$PY" "$dir/evtx-events.py" "$tmp/pyevtx.xml" >"$tmp/pyevtx.ev" 2>&1
-	if [ -s "$tmp/ref" ] && diff -u "$tmp/ref" "$tmp/pyevtx.ev" >"$tmp/pyevtx.diff"; then
-		ok "evtx_dump.py: the same $(wc -l <"$tmp/ref") events as windows-strongswan-enroll.xml"
-	else
-		notok "evtx_dump.py: the same events as windows-strongswan-enroll.xml" "$tmp/pyevtx.diff"
-	fi
+	same_events evtx_dump.py pyevtx
 fi
 
 # 7-8: libevtx's own verdict: the good file is clean, the hostile twin is not
