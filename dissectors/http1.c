@@ -76,6 +76,7 @@ struct http1_conn {
 	http_exchange_cb cb;
 	void *cb_arg;
 	htp_cfg_t *hcfg;
+	int own_hcfg;         /* no shared settings were given: ours to free */
 	htp_connp_t *connp;
 	struct xstate *head, *tail;
 	uint64_t next_seq;
@@ -788,6 +789,33 @@ static htp_cfg_t *config_new(void)
 	return cfg;
 }
 
+/* A wrapper, not the libhtp type itself, so callers need no libhtp header. */
+struct http1_settings {
+	htp_cfg_t *hcfg;
+};
+
+struct http1_settings *http1_settings_new(void)
+{
+	struct http1_settings *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->hcfg = config_new();
+	if (!st->hcfg) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void http1_settings_free(struct http1_settings *st)
+{
+	if (!st)
+		return;
+	htp_config_destroy(st->hcfg);
+	free(st);
+}
+
 struct http1_conn *http1_open(const struct http1_config *cfg,
 			      struct counters *cnt, const struct flow *f,
 			      http_exchange_cb cb, void *cb_arg)
@@ -806,9 +834,10 @@ struct http1_conn *http1_open(const struct http1_config *cfg,
 	c->server = f->server;
 	c->cb = cb;
 	c->cb_arg = cb_arg;
-	c->hcfg = config_new();
+	c->own_hcfg = !cfg->settings;
+	c->hcfg = cfg->settings ? cfg->settings->hcfg : config_new();
 	if (!c->hcfg || parser_new(c) < 0) {
-		if (c->hcfg)
+		if (c->hcfg && c->own_hcfg)
 			htp_config_destroy(c->hcfg);
 		free(c);
 		return NULL;
@@ -1137,6 +1166,7 @@ void http1_close(struct http1_conn *c)
 	}
 	for (d = 0; d < 2; d++)
 		free(c->dir[d].pending);
-	htp_config_destroy(c->hcfg);
+	if (c->own_hcfg)
+		htp_config_destroy(c->hcfg);
 	free(c);
 }

@@ -1276,7 +1276,8 @@ static void feed(struct http2_conn *c, enum stream_dir d, const uint8_t *data,
 			k = ds->content_left;
 			if (k > rd_left(&r))
 				k = rd_left(&r);
-			rd_sub(&r, k, &sub);
+			if (!rd_sub(&r, k, &sub))
+				break;   /* cannot happen: k <= what is left */
 			ds->content_left -= (uint32_t)k;
 			frame_content(c, d, rd_ptr(&sub), k, ds->content_left == 0);
 			if (ds->content_left)

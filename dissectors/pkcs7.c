@@ -319,17 +319,20 @@ struct asn1_loc {
  * advance past a header whose content is cut, 3.0.22 does), so the header
  * is read again on its success path: from a zero-padded copy of its first
  * bytes, with no length limit, and the lengths are compared here. */
+#define HEAD_COPY 16
 static void locate_bad_header(const struct rd *r, struct asn1_loc *loc)
 {
-	unsigned char head[32] = { 0 };
+	/* LONG_MAX below means no "too long" error path, so nothing bounds the
+	 * read but the bytes themselves: the tag loop stops at the first zero
+	 * after the copy, but the length's leading-zero skip may run 127 bytes
+	 * (0x30 0xff 00 00 ...), so the zero padding must cover that too. */
+	unsigned char head[HEAD_COPY + 1 + 127 + 16] = { 0 };
 	const unsigned char *q = head;
-	size_t left = rd_left(r), n = left < 16 ? left : 16, hl;
+	size_t left = rd_left(r), n = left < HEAD_COPY ? left : HEAD_COPY, hl;
 	long plen = 0;
 	int tag, cls, ret;
 
 	memcpy(head, rd_ptr(r), n);
-	/* LONG_MAX: no "too long" error path. It reads only the header, at most
-	 * 1 + 5 tag + 1 + 8 length bytes here, inside the 32-byte copy. */
 	ret = ASN1_get_object(&q, &plen, &tag, &cls, LONG_MAX);
 	hl = (size_t)(q - head);
 	if ((ret & 0x80 && plen <= 0) || hl == 0 || hl > n)
@@ -660,7 +663,6 @@ void scep_cert_free(struct scep_cert *c)
 	free(c->issuer);
 	free(c->serial);
 	free(c->key_type);
-	free(c->der);
 	free(c->key_usage_names);
 	free(c->ext_key_usage);
 	free(c->role);
@@ -683,7 +685,6 @@ static struct scep_cert *cert_from_x509(X509 *x)
 	struct scep_cert *c = calloc(1, sizeof(*c));
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	unsigned char *der = NULL;
 	EVP_PKEY *pk;
 	uint32_t flags;
 	int n;
@@ -723,15 +724,9 @@ static struct scep_cert *cert_from_x509(X509 *x)
 		hex_lower(md, mdlen, c->sha1, sizeof(c->sha1));
 	if (X509_digest(x, EVP_sha256(), md, &mdlen))
 		hex_lower(md, mdlen, c->sha256, sizeof(c->sha256));
-	n = i2d_X509(x, &der);
-	if (n > 0) {
-		c->der = malloc((size_t)n);
-		if (c->der) {
-			memcpy(c->der, der, (size_t)n);
-			c->der_len = (size_t)n;
-		}
-		OPENSSL_free(der);
-	}
+	n = i2d_X509(x, NULL);
+	if (n > 0)
+		c->der_len = (size_t)n;
 	ERR_clear_error();
 	return c;
 }
@@ -962,13 +957,9 @@ static struct scep_cert *cert_dup(const struct scep_cert *c)
 	d->key_usage_names = str_dup_or_null(c->key_usage_names);
 	d->ext_key_usage = str_dup_or_null(c->ext_key_usage);
 	d->role = str_dup_or_null(c->role);
-	d->der = c->der_len ? malloc(c->der_len) : NULL;
-	if (d->der)
-		memcpy(d->der, c->der, c->der_len);
 	if ((c->subject && !d->subject) || (c->issuer && !d->issuer) || (c->serial && !d->serial) ||
 	    (c->key_type && !d->key_type) || (c->key_usage_names && !d->key_usage_names) ||
-	    (c->ext_key_usage && !d->ext_key_usage) || (c->role && !d->role) ||
-	    (c->der_len && !d->der)) {
+	    (c->ext_key_usage && !d->ext_key_usage) || (c->role && !d->role)) {
 		scep_cert_free(d);
 		return NULL;
 	}

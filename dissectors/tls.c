@@ -1424,9 +1424,8 @@ static void data(struct tls_conn *c, const struct stream_event *ev)
 				stop_dir(c, dir, ST_NOT_TLS);
 				return;
 			}
-			if ((size_t)len + REC_HDR <= rd_left(&r)) {
-				rd_skip(&r, REC_HDR);
-				rd_sub(&r, len, &rec);
+			if ((size_t)len + REC_HDR <= rd_left(&r) && rd_skip(&r, REC_HDR) &&
+			    rd_sub(&r, len, &rec)) {
 				record(c, dir, type, ver, rd_ptr(&rec), len, ev->first_frame,
 				       ev->first_ts_ns, ev->frame, ev->ts_ns);
 				continue;

@@ -43,7 +43,8 @@ struct flow_table *flow_table_new(const struct flow_limits *lim,
 				  const struct flow_app_ops *ops, void *ops_arg);
 /* Looks up or creates the flow of seg, reassembles, dispatches events. */
 int flow_table_input(struct flow_table *ft, const struct tcp_seg *seg);
-/* Closes flows idle since before now_ns - idle_timeout. */
+/* Closes flows idle since before now_ns - idle_timeout, and forgets closed
+ * entries quiet for a minute (flow.c). */
 void flow_table_expire(struct flow_table *ft, uint64_t now_ns);
 /* End of input: flush what is held (as gaps + data) and close every flow. */
 void flow_table_flush(struct flow_table *ft);

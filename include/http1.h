@@ -11,10 +11,21 @@ struct http1_config {
 	size_t max_body;            /* bytes kept per body; more is counted */
 	size_t max_h2_streams;      /* streams in flight per connection */
 	size_t max_h2_header_list;  /* decoded header list bytes per message */
+	/* libhtp's settings and callbacks, the same for every connection:
+	 * made once by http1_settings_new and shared (NULL: each connection
+	 * makes its own, as unit tests and fuzz harnesses do). */
+	struct http1_settings *settings;
 };
 
 struct http1_conn;
+struct http1_settings;
 struct counters;
+
+/* The libhtp configuration every connection reads (libhtp never writes it
+ * after setup, so one serves all); freed by the caller after the last
+ * connection closes. NULL when out of memory. */
+struct http1_settings *http1_settings_new(void);
+void http1_settings_free(struct http1_settings *s);
 
 /* Returns 1 when data (the first bytes of a direction) looks like HTTP/1. */
 int http1_probe(const uint8_t *data, size_t len, enum stream_dir dir);

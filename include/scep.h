@@ -80,7 +80,9 @@ struct scep_cert {
 	int self_signed;
 	char sha1[SCEP_SHA1_HEX];
 	char sha256[SCEP_SHA256_HEX];
-	uint8_t *der;               /* the certificate itself */
+	/* the certificate's DER length; its bytes are not kept (nothing
+	 * prints them, and at a few kB per transaction they were the largest
+	 * part of what a long capture holds) */
 	size_t der_len;
 	/* X509v3 keyUsage as names, "digitalSignature, keyEncipherment";
 	 * NULL when the certificate has no keyUsage extension */

@@ -7,8 +7,9 @@
  * seen by its SYN-ACK has the receiver as client; otherwise the sender of
  * the first packet seen. When both directions have ended (FIN or RST),
  * ops->close is called and the flow stays as a closed entry (no state, no
- * events) until the idle timeout, so the late ACKs and retransmitted FINs
- * that follow every close do not open a new flow. A SYN without ACK on a
+ * events) for FLOW_CLOSED_LINGER_NS of quiet (or the idle timeout when that
+ * is shorter), so the late ACKs and retransmitted FINs that follow every
+ * close do not open a new flow. A SYN without ACK on a
  * closed or half-closed flow, or one whose sequence number is far from what
  * the flow expects, is a new connection on the same ports: the old flow is
  * closed first. A SYN equal to the one seen is a retransmission.
@@ -37,6 +38,10 @@
  * or a duplicate of this connection's: TCP windows stay well below it. */
 #define FLOW_REUSE_DISTANCE (1 << 24)
 #define FLOW_MIN_BUCKETS 64
+/* What trails a close comes within seconds (Linux's TIME_WAIT is 60 s).
+ * Closed entries used to stay for the whole idle timeout, so on a busy
+ * link their number grew with the length of the capture, not its rate. */
+#define FLOW_CLOSED_LINGER_NS (60ull * 1000000000ull)
 
 struct flow_entry {
 	struct flow pub;
@@ -93,24 +98,28 @@ static int ep_cmp(const struct endpoint *a, const struct endpoint *b)
 	return 0;
 }
 
-static uint32_t fnv1a(uint32_t h, const uint8_t *p, size_t n)
+/* One multiply-xorshift round per 32-bit word: every packet hashes its
+ * tuple, and a byte-at-a-time hash was a visible share of the per-packet
+ * cost. Neither hash has a secret: a crafted capture can fill one chain
+ * either way, up to the max_flows cap. */
+static uint32_t mix32(uint32_t h, uint32_t v)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h;
+	h ^= v;
+	h *= 0x9E3779B1u;
+	return h ^ (h >> 15);
 }
 
 static uint32_t ep_hash(uint32_t h, const struct endpoint *ep)
 {
-	uint8_t port[2] = { (uint8_t)(ep->port >> 8), (uint8_t)ep->port };
+	size_t i, words = ep_addr_len(ep) / 4;
+	uint32_t w;
 
-	h = fnv1a(h, &ep->family, 1);
-	h = fnv1a(h, ep->addr, ep_addr_len(ep));
-	return fnv1a(h, port, 2);
+	h = mix32(h, (uint32_t)ep->family << 16 | ep->port);
+	for (i = 0; i < words; i++) {
+		memcpy(&w, ep->addr + 4 * i, 4);
+		h = mix32(h, w);
+	}
+	return h;
 }
 
 /* The same for both directions: the lower endpoint goes first. */
@@ -426,15 +435,18 @@ int flow_table_input(struct flow_table *ft, const struct tcp_seg *seg)
 void flow_table_expire(struct flow_table *ft, uint64_t now_ns)
 {
 	uint64_t idle = ft->lim.idle_timeout_ns;
+	uint64_t linger = idle && idle < FLOW_CLOSED_LINGER_NS ? idle : FLOW_CLOSED_LINGER_NS;
 	struct flow_entry *e;
 
-	if (!idle || now_ns < idle)
-		return;
-	while ((e = ft->live.head) && e->pub.last_ts_ns < now_ns - idle) {
-		ft->cnt->flows_timed_out++;
-		destroy(ft, e);
+	if (idle && now_ns >= idle) {
+		while ((e = ft->live.head) && e->pub.last_ts_ns < now_ns - idle) {
+			ft->cnt->flows_timed_out++;
+			destroy(ft, e);
+		}
 	}
-	while ((e = ft->dead.head) && e->pub.last_ts_ns < now_ns - idle)
+	if (now_ns < linger)
+		return;
+	while ((e = ft->dead.head) && e->pub.last_ts_ns < now_ns - linger)
 		destroy(ft, e);
 }
 

@@ -467,13 +467,15 @@ int pipeline_init(struct sd_ctx *ctx)
 	ctx->http1.max_body = ctx->opt.max_body;
 	ctx->http1.max_h2_streams = ctx->opt.max_h2_streams;
 	ctx->http1.max_h2_header_list = ctx->opt.max_h2_header_list;
+	ctx->http1.settings = http1_settings_new();
 	ctx->ipr = ip_reasm_new(ctx->opt.max_flow_buffer);
 	ip_reasm_verify_checksums(ctx->ipr, ctx->opt.checksums);
 	ctx->flows = flow_table_new(&lim, &ctx->cnt, &app_ops, ctx);
 	ctx->keys = scep_keys_new();
 	ctx->txns = txn_table_new(&tlim, &ctx->cnt);
 	ctx->keylog = keylog_new();
-	if (!ctx->ipr || !ctx->flows || !ctx->keys || !ctx->txns || !ctx->keylog) {
+	if (!ctx->http1.settings || !ctx->ipr || !ctx->flows || !ctx->keys || !ctx->txns ||
+	    !ctx->keylog) {
 		fprintf(stderr, "scepdump: out of memory setting up\n");
 		return -1;
 	}
@@ -574,6 +576,9 @@ void pipeline_free(struct sd_ctx *ctx)
 {
 	if (ctx->flows)
 		flow_table_free(ctx->flows);
+	/* after the flows: their HTTP/1 parsers read these settings */
+	http1_settings_free(ctx->http1.settings);
+	ctx->http1.settings = NULL;
 	if (ctx->ipr)
 		ip_reasm_free(ctx->ipr);
 	if (ctx->txns)

@@ -379,7 +379,6 @@ static void test_ca_certs_single_der(void **state)
 	assert_int_equal(certs[0]->key_usage, 0x80 | 0x04 | 0x02);
 	assert_string_equal(certs[0]->key_type, "RSA");
 	assert_int_equal(certs[0]->der_len, len);
-	assert_memory_equal(certs[0]->der, body, len);
 	scep_cert_free(certs[0]);
 	free(certs);
 	free(body);
@@ -411,11 +410,11 @@ static void test_ca_certs_cached(void **state)
 	assert_int_equal(n2, 2);
 	for (i = 0; i < n1; i++) {
 		assert_ptr_not_equal(c1[i], c2[i]);
-		assert_ptr_not_equal(c1[i]->der, c2[i]->der);
+		assert_ptr_not_equal(c1[i]->subject, c2[i]->subject);
 		assert_string_equal(c1[i]->subject, c2[i]->subject);
 		assert_string_equal(c1[i]->sha256, c2[i]->sha256);
 		assert_string_equal(c1[i]->role, c2[i]->role);
-		assert_memory_equal(c1[i]->der, c2[i]->der, c1[i]->der_len);
+		assert_int_equal(c1[i]->der_len, c2[i]->der_len);
 	}
 	free_certs(c1, n1);         /* the copy handed out is the caller's */
 	assert_int_equal(scep_decode_ca_certs_cached(k, one, len2, &c3, &n3, &err), 0);
@@ -784,6 +783,27 @@ static size_t find_bytes(const uint8_t *buf, size_t len, const uint8_t *pat, siz
 	return (size_t)-1;
 }
 
+/* The DER of the first certificate a SignedData carries (OpenSSL's
+ * parse: the decoder keeps no certificate bytes); OPENSSL_free it. */
+static uint8_t *first_cert_der(const uint8_t *der, size_t len, size_t *out_len)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	STACK_OF(X509) *certs;
+	unsigned char *out = NULL;
+	int n;
+
+	assert_non_null(cms);
+	certs = CMS_get1_certs(cms);
+	assert_non_null(certs);
+	n = i2d_X509(sk_X509_value(certs, 0), &out);
+	assert_true(n > 0);
+	*out_len = (size_t)n;
+	sk_X509_pop_free(certs, X509_free);
+	CMS_ContentInfo_free(cms);
+	return out;
+}
+
 /* Cut a real message every 64 bytes (and just before/after the points
  * that matter). What must come out depends on where the cut is: the
  * envelope (recipient) comes before certificates and signerInfos, the
@@ -905,15 +925,16 @@ static void test_partial_decrypts(void **state)
 	scep_msg_free(m);
 	/* the certificates' [0] tag overwritten: d2i refuses the message,
 	 * the walk skips the unknown element and still reads signerInfos */
-	m = scep_decode_pki_message(der, len, NULL);
 	{
-		size_t at = find_bytes(der, len, m->signer->der, m->signer->der_len);
+		size_t cert_len, at;
+		uint8_t *cert = first_cert_der(der, len, &cert_len);
 
+		at = find_bytes(der, len, cert, cert_len);
 		assert_true(at != (size_t)-1 && at >= 4);
 		assert_int_equal(der[at - 4], 0xa0);
 		der[at - 4] = 0xa5;
+		OPENSSL_free(cert);
 	}
-	scep_msg_free(m);
 	m = scep_decode_pki_message(der, len, k);
 	assert_int_equal(m->decoded, 0);
 	assert_int_equal(m->partial, 1);
