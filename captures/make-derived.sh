@@ -106,6 +106,21 @@ log "11 truncated / garbage"
 log "12 response only"
 "${PT[@]}" cut-flow-before "$CAPDIR/$CM.pcap" "$OUT/response-only.pcap" --frame "$CM_RESP1" > "$TMP/response-only.log"
 
+log "13 opaque TLS before SCEP toward the same server"
+# two copies of the TLS 1.3 capture (no key log: opaque), moved to 300 s and
+# 150 s before the TLS 1.2 one (readable with its key log); same server
+T12=tls12-http11-enroll; T13N=tls13-h2-enroll-nokeys
+start() { capinfos -a -S -r -T "$1" 2>/dev/null | awk -F'\t' 'NR == 1 { print $2 }'; }
+T12_START=$(start "$CAPDIR/$T12.pcap"); T13N_START=$(start "$CAPDIR/$T13N.pcap")
+for lead in 300 150; do
+    editcap -t "$(awk -v a="$T12_START" -v b="$T13N_START" -v l="$lead" 'BEGIN { printf "%.6f", a - l - b }')" \
+        "$CAPDIR/$T13N.pcap" "$TMP/opaque-$lead.pcap"
+done
+# the second copy from another client port: two connections, not one reused
+T13N_CPORT=$(ts "$CAPDIR/$T13N.pcap" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' -T fields -e tcp.srcport | sed -n 1p)
+tcprewrite --portmap="$T13N_CPORT:$((T13N_CPORT + 1))" --fixcsum -i "$TMP/opaque-150.pcap" -o "$TMP/opaque-150p.pcap"
+mergecap -F pcap -w "$OUT/opaque-tls-before-scep.pcap" "$TMP/opaque-300.pcap" "$TMP/opaque-150p.pcap" "$CAPDIR/$T12.pcap"
+
 chmod 644 "$OUT"/*.pcap "$OUT"/*.pcapng
 
 # ---------------------------------------------------------------------------
@@ -114,7 +129,7 @@ chmod 644 "$OUT"/*.pcap "$OUT"/*.pcapng
 GOOD=($SC-reordered.pcap $SC-duplicated.pcap $SC-dropped.pcap $SC-dropped-head.pcap
       $CM-snaplen200.pcap $SC-port33333.pcap $SC-vlan.pcap $SC-qinq.pcap $SC-sll2.pcap
       two-interfaces.pcapng $C20-part-a.pcap $C20-part-b.pcap $C20-shuffled.pcap
-      response-only.pcap)
+      response-only.pcap opaque-tls-before-scep.pcap)
 BROKEN=(enroll-truncated.pcap garbage-file.pcap)
 for f in "${GOOD[@]}"; do
     capinfos "$OUT/$f" > /dev/null 2> "$TMP/capinfos.err" || die "capinfos fails on $f: $(cat "$TMP/capinfos.err")"
@@ -284,6 +299,7 @@ row $C20-shuffled.pcap $C20.pcap
 row enroll-truncated.pcap $SC.pcap
 row garbage-file.pcap "$SC.pcap (header)"
 row response-only.pcap $CM.pcap
+row opaque-tls-before-scep.pcap "$T13N.pcap (x2) + $T12.pcap"
 cat <<EOF
 
 Source facts used below (tshark): in \`$SC.pcap\` ($SC_N packets, one connection
@@ -463,6 +479,20 @@ All other connections are untouched. $(npk "$OUT/response-only.pcap") packets.
 the source; on the PKIOperation connection (picked up mid-stream, no SYN) an HTTP response
 with a CertRep (pkiStatus SUCCESS) and **no request**: reported as a response whose request
 was not captured, not paired with any other request.
+
+## \`opaque-tls-before-scep.pcap\`
+
+\`editcap -t\` moves two copies of \`../$T13N.pcap\` (TLS 1.3 + HTTP/2, whose key log is
+not given) to 300 s and 150 s before the start of \`../$T12.pcap\` (TLS 1.2 + HTTP/1.1),
+\`tcprewrite --portmap\` moves the second copy's client port from $T13N_CPORT to
+$((T13N_CPORT + 1)), and \`mergecap\` joins the three: $(npk "$OUT/opaque-tls-before-scep.pcap") packets,
+$(nconn "$OUT/opaque-tls-before-scep.pcap") connections, all toward the same server
+$(ts "$CAPDIR/$T12.pcap" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' -T fields -e ip.dst -e tcp.dstport | tr '\t' : | sed -n 1p).
+
+**Correct result:** with \`--keylog keys/tls12-http11.keylog\` the last connection is an
+enrollment (as in \`../$T12.pcap\`); the two earlier ones cannot be read, and they end before
+that server is seen carrying SCEP: a tool that shows encrypted connections toward servers
+that carry SCEP must keep them until it knows.
 EOF
 } > "$OUT/README.md"
 

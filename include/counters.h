@@ -41,6 +41,7 @@
 	X(h2_resync_bytes)      \
 	X(scep_exchanges)       \
 	X(tls_not_shown)        \
+	X(tls_opaque_capped)    \
 	X(scep_decode_errors)   \
 	X(txns_evicted)         \
 	X(txn_events_capped)    \

@@ -50,6 +50,7 @@ struct sd_options {
 	size_t max_txn_exchanges;   /* txn_limits.max_events */
 	size_t max_h2_streams;
 	size_t max_h2_header_list;
+	size_t max_opaque_tls;      /* undecided opaque TLS connections held */
 	uint64_t idle_timeout_ns;
 };
 

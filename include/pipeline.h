@@ -29,8 +29,10 @@ struct sd_ctx {
 	struct extract_list scep_flows;     /* for -w: connections that carried SCEP */
 	struct endpoint *scep_servers;      /* servers that carried SCEP */
 	size_t n_scep_servers;
-	struct scep_event **opaque_tls;     /* TLS without readable HTTP, held to the end */
-	size_t n_opaque_tls;
+	/* TLS without readable HTTP whose relevance is known only at the end:
+	 * a FIFO ring of opt.max_opaque_tls entries */
+	struct scep_event **opaque_tls;
+	size_t opaque_head, n_opaque_tls;
 	int input_errors;
 	/* live capture: told of each SCEP exchange as it completes */
 	void (*on_event)(struct sd_ctx *ctx, const struct scep_event *ev);

@@ -14,7 +14,7 @@
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
-	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_SKEW
+	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_SKEW
 };
 
 static const struct option long_options[] = {
@@ -44,6 +44,7 @@ static const struct option long_options[] = {
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 	{ "max-transactions", required_argument, NULL, OPT_MAX_TXNS },
 	{ "max-txn-exchanges", required_argument, NULL, OPT_MAX_TXN_EXCHANGES },
+	{ "max-opaque-tls", required_argument, NULL, OPT_MAX_OPAQUE_TLS },
 	{ "max-h2-streams", required_argument, NULL, OPT_MAX_H2_STREAMS },
 	{ "max-h2-header-list", required_argument, NULL, OPT_MAX_H2_HEADER_LIST },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
@@ -102,6 +103,8 @@ void options_usage(FILE *out)
 	      "      --max-txn-exchanges N  exchanges kept per transaction (default 1000)\n"
 	      "      --max-h2-streams N   HTTP/2 streams in flight per connection (default 1000)\n"
 	      "      --max-h2-header-list BYTES  decoded HTTP/2 headers kept per message (default 65536)\n"
+	      "      --max-opaque-tls N   TLS connections without readable HTTP held until the end\n"
+	      "                           in case their server carries SCEP later (default 1000)\n"
 	      "  -h, --help               this text\n"
 	      "  -V, --version            version\n"
 	      "\n"
@@ -199,6 +202,7 @@ static void set_defaults(struct sd_options *o)
 	o->max_txn_exchanges = TXN_MAX_EVENTS;
 	o->max_h2_streams = 1000;
 	o->max_h2_header_list = 64u << 10;
+	o->max_opaque_tls = 1000;
 	o->color = isatty(STDOUT_FILENO);    /* --color=auto */
 }
 
@@ -322,6 +326,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case OPT_MAX_TXN_EXCHANGES: return parse_size("max-txn-exchanges", arg, &o->max_txn_exchanges);
 	case OPT_MAX_H2_STREAMS: return parse_size("max-h2-streams", arg, &o->max_h2_streams);
 	case OPT_MAX_H2_HEADER_LIST: return parse_size("max-h2-header-list", arg, &o->max_h2_header_list);
+	case OPT_MAX_OPAQUE_TLS: return parse_size("max-opaque-tls", arg, &o->max_opaque_tls);
 	case OPT_IDLE_TIMEOUT:
 		if (parse_size("idle-timeout", arg, &v) < 0)
 			return -1;

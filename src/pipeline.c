@@ -175,22 +175,6 @@ static void on_http_exchange(void *arg, const struct http_exchange *x)
 	deliver_event(ctx, ev);
 }
 
-/* Most TLS on a gateway is not SCEP. An opaque connection is shown when
- * its server carried SCEP in this capture, when either side sent a fatal
- * alert (a device refusing the proxy's certificate), or with -v; the rest
- * is counted. Decided at the end, when every SCEP server is known. */
-static void hold_opaque_tls(struct sd_ctx *ctx, struct scep_event *ev)
-{
-	struct scep_event **n = realloc(ctx->opaque_tls, (ctx->n_opaque_tls + 1) * sizeof(*n));
-
-	if (!n) {
-		scep_event_free(ev);
-		return;
-	}
-	ctx->opaque_tls = n;
-	ctx->opaque_tls[ctx->n_opaque_tls++] = ev;
-}
-
 static int opaque_tls_relevant(const struct sd_ctx *ctx, const struct scep_event *ev)
 {
 	size_t i;
@@ -203,21 +187,67 @@ static int opaque_tls_relevant(const struct sd_ctx *ctx, const struct scep_event
 	return 0;
 }
 
+/* capped: given up before the end, when its server might still have
+ * carried SCEP; else known not to be part of any SCEP story */
+static void give_up_opaque_tls(struct sd_ctx *ctx, struct scep_event *ev, int capped)
+{
+	if (capped)
+		ctx->cnt.tls_opaque_capped++;
+	else
+		ctx->cnt.tls_not_shown++;
+	scep_event_free(ev);
+}
+
+/* Most TLS on a gateway is not SCEP. An opaque connection is shown when
+ * its server carries SCEP in this capture, when either side sent a fatal
+ * alert (a device refusing the proxy's certificate), or with -v; the rest
+ * is counted. When that is known as it closes, it goes on at once; else it
+ * waits for the end in a ring of --max-opaque-tls, in case its server
+ * carries SCEP later, and past the cap the oldest is given up
+ * (tls_opaque_capped): held for the whole capture they grew with it. */
+static void hold_opaque_tls(struct sd_ctx *ctx, struct scep_event *ev)
+{
+	size_t cap = ctx->opt.max_opaque_tls;
+
+	if (opaque_tls_relevant(ctx, ev)) {
+		deliver_event(ctx, ev);
+		return;
+	}
+	if (!ctx->opaque_tls && cap)
+		ctx->opaque_tls = calloc(cap, sizeof(*ctx->opaque_tls));
+	if (!ctx->opaque_tls) {
+		give_up_opaque_tls(ctx, ev, 1);
+		return;
+	}
+	if (ctx->n_opaque_tls == cap) {
+		give_up_opaque_tls(ctx, ctx->opaque_tls[ctx->opaque_head], 1);
+		ctx->opaque_tls[ctx->opaque_head] = ev;
+		ctx->opaque_head = (ctx->opaque_head + 1) % cap;
+		return;
+	}
+	ctx->opaque_tls[(ctx->opaque_head + ctx->n_opaque_tls++) % cap] = ev;
+}
+
+static struct scep_event *opaque_tls_at(const struct sd_ctx *ctx, size_t i)
+{
+	return ctx->opaque_tls[(ctx->opaque_head + i) % ctx->opt.max_opaque_tls];
+}
+
 static void settle_opaque_tls(struct sd_ctx *ctx)
 {
 	size_t i;
 
 	for (i = 0; i < ctx->n_opaque_tls; i++) {
-		if (opaque_tls_relevant(ctx, ctx->opaque_tls[i])) {
-			deliver_event(ctx, ctx->opaque_tls[i]);
-		} else {
-			ctx->cnt.tls_not_shown++;
-			scep_event_free(ctx->opaque_tls[i]);
-		}
+		struct scep_event *ev = opaque_tls_at(ctx, i);
+
+		if (opaque_tls_relevant(ctx, ev))
+			deliver_event(ctx, ev);
+		else
+			give_up_opaque_tls(ctx, ev, 0);
 	}
 	free(ctx->opaque_tls);
 	ctx->opaque_tls = NULL;
-	ctx->n_opaque_tls = 0;
+	ctx->n_opaque_tls = ctx->opaque_head = 0;
 }
 
 /* A TLS connection whose HTTP never came through (no key log, a failed
@@ -512,12 +542,12 @@ static void settle_free_opaque(struct sd_ctx *ctx)
 	size_t i;
 
 	for (i = 0; i < ctx->n_opaque_tls; i++)
-		scep_event_free(ctx->opaque_tls[i]);
+		scep_event_free(opaque_tls_at(ctx, i));
 	free(ctx->opaque_tls);
 	free(ctx->scep_servers);
 	ctx->opaque_tls = NULL;
 	ctx->scep_servers = NULL;
-	ctx->n_opaque_tls = ctx->n_scep_servers = 0;
+	ctx->n_opaque_tls = ctx->opaque_head = ctx->n_scep_servers = 0;
 }
 
 /* Device logs are read after the packets: lines without a date take the

@@ -548,7 +548,7 @@ static void print_summary(FILE *out, const struct sd_ctx *ctx)
 		(unsigned long long)c->scep_exchanges, (unsigned long long)s.damaged_exchanges,
 		(unsigned long long)c->http_skipped,
 		(unsigned long long)(c->flows_capped + c->http_bodies_capped + c->h2_headers_capped +
-				     c->h2_streams_capped + (c->reasm_bytes_capped ? 1 : 0)));
+				     c->h2_streams_capped + c->tls_opaque_capped + (c->reasm_bytes_capped ? 1 : 0)));
 	if (c->txns_evicted || c->txn_events_capped)
 		fprintf(out, "%llu transaction%s past --max-transactions counted here but not listed above; "
 			"%llu exchange%s past --max-txn-exchanges not kept\n",
@@ -558,6 +558,10 @@ static void print_summary(FILE *out, const struct sd_ctx *ctx)
 		fprintf(out, "%llu TLS connection%s without readable HTTP and no SCEP seen toward %s not shown (-v lists them)\n",
 			(unsigned long long)c->tls_not_shown, c->tls_not_shown == 1 ? "" : "s",
 			c->tls_not_shown == 1 ? "its server" : "their servers");
+	if (c->tls_opaque_capped)
+		fprintf(out, "%llu TLS connection%s without readable HTTP given up past --max-opaque-tls before the end: not shown even if %s carried SCEP later\n",
+			(unsigned long long)c->tls_opaque_capped, c->tls_opaque_capped == 1 ? "" : "s",
+			c->tls_opaque_capped == 1 ? "its server" : "their servers");
 	if (s.n_latency)
 		fprintf(out, "latency (first PKIOperation to last CertRep, %zu enrollments): p50 %s, p90 %s, p99 %s, max %s\n",
 			s.n_latency, fmt_duration_ns(s.latency_p50, d1, sizeof(d1)),
