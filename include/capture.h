@@ -36,7 +36,8 @@ struct capture *capture_open_live(const struct capture_live_opts *o,
 void capture_print_listening(const struct capture *c, FILE *out);
 
 /* Next packet in timestamp order across all inputs. Returns 1 with pkt
- * filled (borrowed until the next call), 0 at the end of all inputs, -1 on
+ * filled (borrowed until the next call), 0 at the end of all inputs, 2
+ * when a live capture had nothing for a while (no packet; call again), -1 on
  * a read error: err says which file, which packet (pcapng: which block at
  * which byte), what; the caller may call again, the failed input is then
  * skipped. A pcapng interface whose link type the dissectors cannot walk

@@ -9,6 +9,7 @@
 #include "options.h"
 #include "packet.h"
 
+struct decode_queue;
 struct flow_table;
 struct scep_event;
 struct scep_keys;
@@ -22,6 +23,7 @@ struct sd_ctx {
 	struct flow_table *flows;
 	struct http1_config http1;
 	struct scep_keys *keys;
+	struct decode_queue *decode;  /* SCEP exchanges on their way to txns */
 	struct keylog *keylog;      /* TLS secrets: --keylog files and pcapng blocks */
 	struct txn_table *txns;
 	uint64_t first_ts_ns, last_ts_ns;
@@ -42,6 +44,8 @@ struct sd_ctx {
  * key file cannot be used. */
 int pipeline_init(struct sd_ctx *ctx);
 void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p);
+/* No packet for a while (live capture): passes on what was decoded. */
+void pipeline_idle(struct sd_ctx *ctx);
 /* TLS secrets that arrived inside the capture (pcapng Decryption Secrets
  * Blocks), in NSS key log format. */
 void pipeline_add_keylog_text(struct sd_ctx *ctx, const uint8_t *text, size_t len);

@@ -763,7 +763,7 @@ static int next_live(struct capture *c, struct pkt *pkt, char *err,
 	while (!c->stop) {
 		rc = pcap_next_ex(in->p, &h, &data);
 		if (rc == 0)
-			continue;   /* timeout: look at stop again */
+			return 2;   /* timeout: the caller may do its idle work */
 		if (rc == 1) {
 			/* Live packets are not merged: libpcap's buffer
 			 * lives until the next call, as pkt promises. */

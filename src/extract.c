@@ -98,8 +98,8 @@ long extract_write(const struct extract_list *l, const char *const *paths, size_
 	while ((rc = capture_next(cap, &p, err, sizeof(err))) != 0) {
 		struct pcap_pkthdr h;
 
-		if (rc < 0)
-			continue;   /* reported on the first pass already */
+		if (rc != 1)
+			continue;   /* errors: reported on the first pass already */
 		if (pkt_decode_tcp(&p, ipr, &scratch, &seg) != PKT_TCP || !wanted(l, reused, &seg))
 			continue;
 		if (linktype < 0) {

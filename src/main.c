@@ -286,6 +286,10 @@ static void read_packets(struct sd_ctx *ctx, struct capture *cap)
 		rc = capture_next(cap, &p, err, sizeof(err));
 		if (rc == 0)
 			break;
+		if (rc == 2) {
+			pipeline_idle(ctx);
+			continue;
+		}
 		if (rc < 0) {
 			progress_end(&pr);
 			fprintf(stderr, "scepdump: %s\n", err);

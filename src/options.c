@@ -14,7 +14,7 @@
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
-	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_SKEW
+	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_SKEW
 };
 
 static const struct option long_options[] = {
@@ -45,6 +45,7 @@ static const struct option long_options[] = {
 	{ "max-transactions", required_argument, NULL, OPT_MAX_TXNS },
 	{ "max-txn-exchanges", required_argument, NULL, OPT_MAX_TXN_EXCHANGES },
 	{ "max-opaque-tls", required_argument, NULL, OPT_MAX_OPAQUE_TLS },
+	{ "decode-threads", required_argument, NULL, OPT_DECODE_THREADS },
 	{ "max-h2-streams", required_argument, NULL, OPT_MAX_H2_STREAMS },
 	{ "max-h2-header-list", required_argument, NULL, OPT_MAX_H2_HEADER_LIST },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
@@ -105,6 +106,8 @@ void options_usage(FILE *out)
 	      "      --max-h2-header-list BYTES  decoded HTTP/2 headers kept per message (default 65536)\n"
 	      "      --max-opaque-tls N   TLS connections without readable HTTP held until the end\n"
 	      "                           in case their server carries SCEP later (default 1000)\n"
+	      "      --decode-threads N   1: decode SCEP messages on a second thread (default);\n"
+	      "                           0: on the capture thread. The output is the same\n"
 	      "  -h, --help               this text\n"
 	      "  -V, --version            version\n"
 	      "\n"
@@ -203,6 +206,7 @@ static void set_defaults(struct sd_options *o)
 	o->max_h2_streams = 1000;
 	o->max_h2_header_list = 64u << 10;
 	o->max_opaque_tls = 1000;
+	o->decode_threads = 1;
 	o->color = isatty(STDOUT_FILENO);    /* --color=auto */
 }
 
@@ -327,6 +331,13 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case OPT_MAX_H2_STREAMS: return parse_size("max-h2-streams", arg, &o->max_h2_streams);
 	case OPT_MAX_H2_HEADER_LIST: return parse_size("max-h2-header-list", arg, &o->max_h2_header_list);
 	case OPT_MAX_OPAQUE_TLS: return parse_size("max-opaque-tls", arg, &o->max_opaque_tls);
+	case OPT_DECODE_THREADS:
+		if (strcmp(arg, "0") && strcmp(arg, "1")) {
+			fprintf(stderr, "scepdump: --decode-threads: '%s' is not 0 or 1\n", arg);
+			return -1;
+		}
+		o->decode_threads = arg[0] - '0';
+		return 0;
 	case OPT_IDLE_TIMEOUT:
 		if (parse_size("idle-timeout", arg, &v) < 0)
 			return -1;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "decode_queue.h"
 #include "devlog.h"
 #include "flow.h"
 #include "format.h"
@@ -140,10 +141,8 @@ static void remember_scep_server(struct sd_ctx *ctx, const struct endpoint *srv)
 
 static void deliver_event(struct sd_ctx *ctx, struct scep_event *ev)
 {
-	if (ev->op != SCEP_OP_TLS) {
+	if (ev->op != SCEP_OP_TLS)
 		ctx->cnt.scep_exchanges++;
-		remember_scep_server(ctx, &ev->server);
-	}
 	if (ev->problem)
 		ctx->cnt.scep_decode_errors++;
 	if (ctx->on_event)
@@ -151,12 +150,38 @@ static void deliver_event(struct sd_ctx *ctx, struct scep_event *ev)
 	txn_add_event(ctx->txns, ev);
 }
 
+/* Hands decoded events on in the order their exchanges ended; wait: also
+ * those still being decoded. */
+static void deliver_decoded(struct sd_ctx *ctx, int wait)
+{
+	struct scep_event *ev;
+	int dropped;
+
+	while (decode_queue_pending(ctx->decode)) {
+		ev = decode_queue_pop(ctx->decode, wait, &dropped);
+		if (ev)
+			deliver_event(ctx, ev);
+		else if (!dropped)
+			return;   /* the oldest is still being decoded */
+	}
+}
+
+static void make_room_to_decode(struct sd_ctx *ctx)
+{
+	struct scep_event *ev;
+	int dropped;
+
+	while (decode_queue_full(ctx->decode)) {
+		ev = decode_queue_pop(ctx->decode, 1, &dropped);
+		if (ev)
+			deliver_event(ctx, ev);
+	}
+}
+
 static void on_http_exchange(void *arg, const struct http_exchange *x)
 {
 	struct app_conn *a = arg;
 	struct sd_ctx *ctx = a->ctx;
-	struct scep_event *ev;
-
 	ctx->cnt.http_exchanges++;
 	a->exchanges++;
 	if (x->status == 101 && x->method && !a->upgrade_method) {
@@ -167,12 +192,12 @@ static void on_http_exchange(void *arg, const struct http_exchange *x)
 	if (scep_classify(x) == SCEP_OP_NONE)
 		return;
 	a->carried_scep = 1;
-	ev = scep_event_from_exchange(x, ctx->keys);
-	if (!ev)
-		return;
-	if (a->tls)
-		ev->tls = tls_summary(a->tls);
-	deliver_event(ctx, ev);
+	/* now, not when decoded: what is decided as a TLS connection closes
+	 * must not depend on how far the decode thread has got */
+	remember_scep_server(ctx, &x->server);
+	make_room_to_decode(ctx);
+	if (decode_queue_push(ctx->decode, x, ctx->keys, a->tls ? tls_summary(a->tls) : NULL) < 0)
+		ctx->cnt.scep_decode_errors++;   /* out of memory copying it */
 }
 
 static int opaque_tls_relevant(const struct sd_ctx *ctx, const struct scep_event *ev)
@@ -210,7 +235,9 @@ static void hold_opaque_tls(struct sd_ctx *ctx, struct scep_event *ev)
 	size_t cap = ctx->opt.max_opaque_tls;
 
 	if (opaque_tls_relevant(ctx, ev)) {
-		deliver_event(ctx, ev);
+		/* behind the exchanges still being decoded, as if there were none */
+		make_room_to_decode(ctx);
+		decode_queue_push_event(ctx->decode, ev);
 		return;
 	}
 	if (!ctx->opaque_tls && cap)
@@ -504,8 +531,9 @@ int pipeline_init(struct sd_ctx *ctx)
 	ctx->keys = scep_keys_new();
 	ctx->txns = txn_table_new(&tlim, &ctx->cnt);
 	ctx->keylog = keylog_new();
+	ctx->decode = decode_queue_new(ctx->opt.decode_threads);
 	if (!ctx->http1.settings || !ctx->ipr || !ctx->flows || !ctx->keys || !ctx->txns ||
-	    !ctx->keylog) {
+	    !ctx->keylog || !ctx->decode) {
 		fprintf(stderr, "scepdump: out of memory setting up\n");
 		return -1;
 	}
@@ -530,8 +558,11 @@ void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p)
 	}
 	flow_table_input(ctx->flows, &seg);
 	flow_table_expire(ctx->flows, p->ts_ns);
-	/* a scan of open transactions at most once a second of capture time */
+	deliver_decoded(ctx, 0);
+	/* a scan of open transactions at most once a second of capture time,
+	 * after every exchange that ended before this packet is in */
 	if (p->ts_ns >= ctx->next_txn_expiry_ns) {
+		deliver_decoded(ctx, 1);
 		txn_expire(ctx->txns, p->ts_ns, ctx->opt.idle_timeout_ns);
 		ctx->next_txn_expiry_ns = p->ts_ns + 1000000000ull;
 	}
@@ -591,6 +622,8 @@ void pipeline_finish(struct sd_ctx *ctx)
 {
 	if (ctx->flows)
 		flow_table_flush(ctx->flows);
+	if (ctx->decode)
+		deliver_decoded(ctx, 1);
 	settle_opaque_tls(ctx);
 	if (ctx->txns)
 		merge_device_logs(ctx);
@@ -602,8 +635,18 @@ void pipeline_finish(struct sd_ctx *ctx)
 			ctx->opt.max_txns);
 }
 
+/* A live capture with nothing to read for a while: what the decode thread
+ * finished meanwhile is shown now, not with the next packet. */
+void pipeline_idle(struct sd_ctx *ctx)
+{
+	deliver_decoded(ctx, 0);
+}
+
 void pipeline_free(struct sd_ctx *ctx)
 {
+	/* first: the decode thread reads the keys */
+	decode_queue_free(ctx->decode);
+	ctx->decode = NULL;
 	if (ctx->flows)
 		flow_table_free(ctx->flows);
 	/* after the flows: their HTTP/1 parsers read these settings */

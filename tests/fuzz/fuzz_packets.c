@@ -98,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&ctx, 0, sizeof(ctx));
 	if (parse_options(&ctx.opt, data[0]) < 0)
 		abort();
+	ctx.opt.decode_threads = 0;   /* one thread: libFuzzer's timing and leak checks */
 	if (pipeline_init(&ctx) < 0)
 		abort();
 	scep_keys_free(ctx.keys);
