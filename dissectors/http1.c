@@ -775,6 +775,9 @@ static htp_cfg_t *config_new(void)
 	htp_config_set_field_limits(cfg, HTTP1_MAX_LINE, HTTP1_MAX_LINE);
 	/* warnings would pile up in the connection's message list */
 	htp_config_set_log_level(cfg, HTP_LOG_ERROR);
+	/* nothing here reads cookies or credentials: not parsed, not kept */
+	htp_config_set_parse_request_cookies(cfg, 0);
+	htp_config_set_parse_request_auth(cfg, 0);
 	htp_config_register_request_start(cfg, on_req_start);
 	htp_config_register_request_line(cfg, on_req_line);
 	htp_config_register_request_headers(cfg, on_req_headers);

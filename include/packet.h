@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct counters;
 
@@ -72,6 +73,12 @@ void ip_reasm_verify_checksums(struct ip_reasm *ipr, int on);
 const char *endpoint_str(const struct endpoint *ep, char *buf, size_t len);
 /* Address only, no port. */
 const char *endpoint_addr_str(const struct endpoint *ep, char *buf, size_t len);
-int endpoint_eq(const struct endpoint *a, const struct endpoint *b);
+/* Inline: the flow lookup compares endpoints for every packet. */
+static inline int endpoint_eq(const struct endpoint *a, const struct endpoint *b)
+{
+	if (a->family != b->family || a->port != b->port)
+		return 0;
+	return a->family == 6 ? !memcmp(a->addr, b->addr, 16) : !memcmp(a->addr, b->addr, 4);
+}
 
 #endif

@@ -98,6 +98,8 @@ struct summary;
  * txn_events_capped; it must outlive the table. */
 struct txn_table *txn_table_new(const struct txn_limits *lim, struct counters *cnt);
 void txn_table_on_close(struct txn_table *t, txn_closed_cb cb, void *arg);
+/* 1 when a close callback is set: only then has txn_expire work to do. */
+int txn_table_streams(const struct txn_table *t);
 /* Takes ownership of ev. */
 void txn_add_event(struct txn_table *t, struct scep_event *ev);
 /* Live capture: transactions with no new event for timeout_ns are settled

@@ -56,6 +56,13 @@ struct cap_input {
 	int linktype;            /* classic and live: the one link type */
 	int nano;                /* classic and live: stamps in ns (else us) */
 	size_t snap_max;         /* classic: records are cut to this */
+	/* classic: where the next record starts, for error messages. Counted
+	 * (ftell per packet was a visible cost) once the record header size is
+	 * known from the first record; asked of the file again when libpcap
+	 * may have skipped bytes unseen: a filter (then always), or a record
+	 * as long as a snapshot-length cut. */
+	long next_pos;
+	int rec_hdr;             /* 0 unknown, -1 always ftell, else its size */
 	/* the pending packet: libpcap's buffer (pcap_next_ex keeps it until
 	 * the next call on this input) or the walker's block buffer, which
 	 * likewise stays put until this input is read again; never copied */
@@ -353,6 +360,7 @@ static int open_pcap(struct cap_input *in, FILE *f, const char *filter,
 		return -1;
 	if (filter && set_filter(in, filter, PCAP_NETMASK_UNKNOWN, err, errlen) < 0)
 		return -1;
+	in->rec_hdr = filter ? -1 : 0;
 	snap = pcap_snapshot(in->p);
 	in->snap_max = snap > 0 && snap < CAPTURE_MAX_SNAPLEN ? (size_t)snap : CAPTURE_MAX_SNAPLEN;
 	in->need_read = 1;
@@ -473,16 +481,33 @@ static uint64_t hdr_ts_ns(const struct pcap_pkthdr *h, int nano)
 /* Reads the next record of a classic pcap input into its own buffer:
  * libpcap's is only valid until the next call on that handle, and the
  * merge holds one packet per input across calls. */
+/* Keeps in->next_pos after a record of caplen bytes that started at pos. */
+static void count_pos(struct cap_input *in, FILE *f, long pos, uint32_t caplen)
+{
+	long now;
+
+	if (in->rec_hdr > 0 && caplen < 65535) {
+		in->next_pos = pos + in->rec_hdr + (long)caplen;
+		return;
+	}
+	now = f ? ftell(f) : -1;
+	if (in->rec_hdr == 0 && pos >= 0 && now >= 0 && caplen < 65535 &&
+	    (now - pos - (long)caplen == 16 || now - pos - (long)caplen == 24))
+		in->rec_hdr = (int)(now - pos - (long)caplen);
+	in->next_pos = now;
+}
+
 static int read_pcap(struct cap_input *in, char *err, size_t errlen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	FILE *f = pcap_file(in->p);
-	long pos = f ? ftell(f) : -1;
+	long pos = in->rec_hdr > 0 ? in->next_pos : (f ? ftell(f) : -1);
 	int rc;
 
 	rc = pcap_next_ex(in->p, &h, &data);
 	if (rc == 1) {
+		count_pos(in, f, pos, h->caplen);
 		in->caplen = h->caplen > in->snap_max ? (uint32_t)in->snap_max : h->caplen;
 		in->data = data;
 		in->wirelen = h->len;

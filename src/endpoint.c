@@ -34,11 +34,3 @@ const char *endpoint_str(const struct endpoint *ep, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", a, (unsigned)ep->port);
 	return buf;
 }
-
-int endpoint_eq(const struct endpoint *a, const struct endpoint *b)
-{
-	size_t n = a->family == 6 ? 16 : 4;
-
-	return a->family == b->family && a->port == b->port &&
-	       !memcmp(a->addr, b->addr, n);
-}

@@ -559,9 +559,11 @@ void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p)
 	flow_table_input(ctx->flows, &seg);
 	flow_table_expire(ctx->flows, p->ts_ns);
 	deliver_decoded(ctx, 0);
-	/* a scan of open transactions at most once a second of capture time,
-	 * after every exchange that ended before this packet is in */
-	if (p->ts_ns >= ctx->next_txn_expiry_ns) {
+	/* Live output: a scan of open transactions at most once a second of
+	 * capture time, after every exchange that ended before this packet is
+	 * in (waiting for the decode thread: without live output there is
+	 * nothing to close early, and no reason to wait). */
+	if (p->ts_ns >= ctx->next_txn_expiry_ns && txn_table_streams(ctx->txns)) {
 		deliver_decoded(ctx, 1);
 		txn_expire(ctx->txns, p->ts_ns, ctx->opt.idle_timeout_ns);
 		ctx->next_txn_expiry_ns = p->ts_ns + 1000000000ull;

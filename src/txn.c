@@ -341,6 +341,11 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 		stream_if_wanted(tt, t);
 }
 
+int txn_table_streams(const struct txn_table *tt)
+{
+	return tt->on_close != NULL;
+}
+
 void txn_expire(struct txn_table *tt, uint64_t now_ns, uint64_t timeout_ns)
 {
 	size_t i;

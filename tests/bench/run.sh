@@ -7,10 +7,12 @@
 # (so machine noise hits all alike), from a warm page cache:
 #   bare            pcap_next_ex loop: the speed of reading the file
 #   bare --parse    + Ethernet/IPv4/TCP and a 5-tuple hash lookup/insert
-#   scepdump -q -r FILE
+#   scepdump -q -r FILE                 (SCEP decoded on its second thread)
+#   scepdump -q --decode-threads 0 -r FILE   (the same on one thread: "scepdump-1t")
 #   tcpdump -r FILE -w /dev/null tcp                     (if installed)
 #   tshark -Y 'http.request.uri contains "operation="'    (once; if installed)
-# and prints medians (wall s, MB/s, packets/s, peak RSS) with ratios to the
+# and prints medians (wall s, CPU s = user + system, MB/s, packets/s, peak
+# RSS) with ratios of wall time to the
 # two bare loops. scepdump must report one transaction per spliced
 # enrollment: PASS/FAIL, and exit 1 on FAIL.
 #
@@ -66,15 +68,16 @@ density_mb=$mb
 build_tools gen bare
 
 
-# measure OUT CMD...: runs CMD, appends "wall_s rss_kib" to OUT.times;
+# measure OUT CMD...: runs CMD, appends "wall_s rss_kib cpu_s" to OUT.times;
 # its stdout goes to OUT.stdout. Wall time from date(1) in ns: %e has 10 ms steps.
 measure() {
 	out=$1; shift
 	t0=$(date +%s%N)
-	/usr/bin/time -f '%M' -o "$out.rss" "$@" >"$out.stdout" 2>"$out.stderr"
+	/usr/bin/time -f '%M %U %S' -o "$out.rss" "$@" >"$out.stdout" 2>"$out.stderr"
 	rc=$?
 	t1=$(date +%s%N)
-	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $(tail -n 1 "$out.rss")" >>"$out.times"
+	set -- $(tail -n 1 "$out.rss")
+	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $1 $(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.2f", u + s }')" >>"$out.times"
 	return $rc
 }
 
@@ -174,7 +177,7 @@ echo "  $runs runs each, in turns, warm page cache; $(nproc) CPUs, load $(cut -d
 cat "$f" >/dev/null
 "$dir/bin/bare" "$f" >/dev/null
 
-tools="bare parse scepdump"
+tools="bare parse scepdump scepdump-1t"
 [ "${BENCH_TCPDUMP:-1}" != 0 ] && command -v tcpdump >/dev/null && tools="$tools tcpdump"
 for t in $tools tshark; do rm -f "$dir/$t.times"; done
 
@@ -186,6 +189,7 @@ while [ $i -lt "$runs" ]; do
 		bare) measure "$dir/$t" "$dir/bin/bare" "$f" ;;
 		parse) measure "$dir/$t" "$dir/bin/bare" --parse "$f" ;;
 		scepdump) measure "$dir/$t" "$scepdump" -q -r "$f" ;;
+		scepdump-1t) measure "$dir/$t" "$scepdump" -q --decode-threads 0 -r "$f" ;;
 		tcpdump) measure "$dir/$t" tcpdump -r "$f" -w /dev/null tcp ;;
 		esac || die "$t failed (run $i): $(head -c 300 "$dir/$t.stderr")"
 	done
@@ -202,17 +206,18 @@ fi
 bare_s=$(median 1 "$dir/bare.times")
 parse_s=$(median 1 "$dir/parse.times")
 echo
-printf '%-10s %9s %15s %9s %12s %9s %8s %9s\n' tool "wall s" "min-max" "MB/s" "packets/s" "RSS MiB" "x bare" "x parse"
+printf '%-11s %9s %15s %7s %9s %12s %9s %8s %9s\n' tool "wall s" "min-max" "CPU s" "MB/s" "packets/s" "RSS MiB" "x bare" "x parse"
 for t in $tools; do
 	w=$(median 1 "$dir/$t.times")
 	r=$(median 2 "$dir/$t.times")
+	c=$(median 3 "$dir/$t.times")
 	lo=$(cut -d' ' -f1 "$dir/$t.times" | sort -n | head -n 1)
 	hi=$(cut -d' ' -f1 "$dir/$t.times" | sort -n | tail -n 1)
-	awk -v t="$t" -v w="$w" -v r="$r" -v lo="$lo" -v hi="$hi" -v b="$bytes" -v p="$packets" \
+	awk -v t="$t" -v w="$w" -v r="$r" -v c="$c" -v lo="$lo" -v hi="$hi" -v b="$bytes" -v p="$packets" \
 	    -v bs="$bare_s" -v ps="$parse_s" -v n="$(wc -l <"$dir/$t.times")" 'BEGIN {
 		name = (t == "parse") ? "bare-parse" : t
-		printf "%-10s %9.3f %15s %9.0f %12.0f %9.1f %8.1f %9.1f%s\n", name, w, sprintf("%.3f-%.3f", lo, hi),
-			b / 1e6 / w, p / w, r / 1024, w / bs, w / ps, (n == 1) ? "  (1 run)" : "" }'
+		printf "%-11s %9.3f %15s %7.2f %9.0f %12.0f %9.1f %8.1f %9.1f%s\n", name, w, sprintf("%.3f-%.3f", lo, hi),
+			c, b / 1e6 / w, p / w, r / 1024, w / bs, w / ps, (n == 1) ? "  (1 run)" : "" }'
 done
 
 echo
