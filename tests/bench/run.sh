@@ -110,18 +110,26 @@ if [ "$mode" = --callgrind ]; then
 	f=$(make_capture "$cmb" "$(scaled_enroll "$cmb")")
 	out="$dir/callgrind.out"
 	echo "callgrind: $scepdump -q -r $(basename "$f") ($(meta "$f" bytes) bytes, $(meta "$f" packets) packets, $(meta "$f" enrollments) enrollments)"
-	valgrind --tool=callgrind --callgrind-out-file="$out" "$scepdump" -q -r "$f" >"$dir/callgrind.stdout" 2>"$dir/callgrind.stderr" ||
+	rm -f "$out" "$out"-*
+	valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$out" "$scepdump" -q -r "$f" \
+		>"$dir/callgrind.stdout" 2>"$dir/callgrind.stderr" ||
 		die "valgrind failed: see $dir/callgrind.stderr"
 	head -n 1 "$dir/callgrind.stdout"
-	total=$(sed -n 's/^summary: *//p' "$out")
-	echo "total instructions: $total ($(awk -v t="$total" -v p="$(meta "$f" packets)" 'BEGIN { printf "%.0f", t / p }') per packet)"
-	echo
-	echo "top 15 functions by instructions (self):"
-	callgrind_annotate --threshold=100 "$out" 2>/dev/null | top_functions 15
-	echo
-	echo "top 20 by instructions (inclusive: with what they call):"
-	callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null | top_functions 20
-	echo "(full profile: callgrind_annotate $out)"
+	for part in "$out"-*; do
+		total=$(sed -n 's/^summary: *//p' "$part")
+		case $part in
+		*-01) what="capture thread (packets, TCP, HTTP, TLS; scepdump's main)" ;;
+		*) what="decode thread (SCEP/PKCS#7 through OpenSSL)" ;;
+		esac
+		echo
+		echo "== $what: $total instructions ($(awk -v t="$total" -v p="$(meta "$f" packets)" 'BEGIN { printf "%.0f", t / p }') per packet)"
+		echo "top 15 functions by instructions (self):"
+		callgrind_annotate --threshold=100 "$part" 2>/dev/null | top_functions 15
+		echo
+		echo "top 20 by instructions (inclusive: with what they call):"
+		callgrind_annotate --inclusive=yes --threshold=100 "$part" 2>/dev/null | top_functions 20
+	done
+	echo "(full profiles: callgrind_annotate $out-01, $out-02)"
 	exit 0
 fi
 
