@@ -35,7 +35,9 @@ struct reasm {
 	struct reasm_chunk *head, *tail;  /* held, sorted, non-overlapping */
 	size_t held;            /* charged against the caps */
 	uint64_t hist_from;     /* history is valid from this offset on */
-	uint8_t hist[REASM_HISTORY];
+	/* REASM_HISTORY bytes from the first delivery until reasm_release:
+	 * a closed flow's entry lingers without it (a third of its size) */
+	uint8_t *hist;
 };
 
 /* Shared by all reassemblers of a table: caps, counters and where events

@@ -124,6 +124,9 @@ void reasm_release(struct reasm *r, const struct reasm_ctx *c)
 {
 	while (r->head)
 		chunk_unlink(r, c, r->head);
+	free(r->hist);
+	r->hist = NULL;
+	r->hist_from = r->next_abs;
 }
 
 static void hist_put(struct reasm *r, const uint8_t *p, size_t n)
@@ -131,6 +134,11 @@ static void hist_put(struct reasm *r, const uint8_t *p, size_t n)
 	uint64_t at = r->next_abs;
 	size_t i;
 
+	if (!r->hist && !(r->hist = malloc(REASM_HISTORY))) {
+		/* out of memory: nothing delivered so far can be compared */
+		r->hist_from = r->next_abs + n;
+		return;
+	}
 	if (n > REASM_HISTORY) {
 		at += n - REASM_HISTORY;
 		p += n - REASM_HISTORY;
@@ -154,6 +162,8 @@ static int hist_differs(const struct reasm *r, uint64_t at,
 	uint64_t from = r->hist_from;
 	uint64_t o;
 
+	if (!r->hist)
+		return 0;
 	if (r->next_abs > REASM_HISTORY && r->next_abs - REASM_HISTORY > from)
 		from = r->next_abs - REASM_HISTORY;
 	for (o = at > from ? at : from; o < at + n && o < r->next_abs; o++)

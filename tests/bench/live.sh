@@ -10,7 +10,9 @@
 # outside the namespace is touched), and for each offload setting replays
 # the file with tcpreplay onto vrep while one capture runs on vcap:
 #   scepdump     scepdump -i vcap -q: libpcap immediate mode (TPACKET_V2
-#                ring of fixed-size frames), 8 MiB buffer (capture.c)
+#                ring of fixed-size frames), BENCH_LIVE_BUFFER_MIB ring
+#                (-B; default 64, scepdump's own default in capture.c);
+#                SCEP decoded on its second thread (--decode-threads 1)
 #   tcpdump-imm  tcpdump --immediate-mode -B <same> -w /dev/null tcp: the
 #                same ring with no analysis: the capture path's own limit
 #   tcpdump      tcpdump -B <same> -w /dev/null tcp: libpcap's default
@@ -23,9 +25,9 @@
 # 'dropped by kernel'), CPU time and peak RSS (/usr/bin/time -v) are kept.
 #
 # Offload settings: 'on' is the veth as created (TSO/GSO on, like a NIC
-# with GRO): libpcap then sizes ring frames for 64 KiB packets, 128 frames
-# in 8 MiB. 'off' turns TSO/GSO/GRO off on vcap (ethtool): MTU-sized
-# frames, about 5000 in 8 MiB.
+# with GRO): libpcap then sizes ring frames for 64 KiB packets, 1024 frames
+# in 64 MiB. 'off' turns TSO/GSO/GRO off on vcap (ethtool): MTU-sized
+# frames, about 40000 in 64 MiB.
 #
 # A run is lossless when the kernel dropped nothing and the filter saw every
 # packet tcpreplay sent; scepdump's run must also report one transaction per
