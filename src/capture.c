@@ -478,9 +478,6 @@ static uint64_t hdr_ts_ns(const struct pcap_pkthdr *h, int nano)
 	return sec * 1000000000ull + (nano ? frac : frac * 1000ull);
 }
 
-/* Reads the next record of a classic pcap input into its own buffer:
- * libpcap's is only valid until the next call on that handle, and the
- * merge holds one packet per input across calls. */
 /* Keeps in->next_pos after a record of caplen bytes that started at pos. */
 static void count_pos(struct cap_input *in, FILE *f, long pos, uint32_t caplen)
 {
@@ -497,6 +494,9 @@ static void count_pos(struct cap_input *in, FILE *f, long pos, uint32_t caplen)
 	in->next_pos = now;
 }
 
+/* Reads the next record of a classic pcap input. Its bytes stay in
+ * libpcap's buffer, valid until the next call on that handle: the merge
+ * reads an input again only after handing its pending packet out. */
 static int read_pcap(struct cap_input *in, char *err, size_t errlen)
 {
 	struct pcap_pkthdr *h;

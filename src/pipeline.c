@@ -182,6 +182,7 @@ static void on_http_exchange(void *arg, const struct http_exchange *x)
 {
 	struct app_conn *a = arg;
 	struct sd_ctx *ctx = a->ctx;
+
 	ctx->cnt.http_exchanges++;
 	a->exchanges++;
 	if (x->status == 101 && x->method && !a->upgrade_method) {
@@ -646,11 +647,12 @@ void pipeline_idle(struct sd_ctx *ctx)
 
 void pipeline_free(struct sd_ctx *ctx)
 {
-	/* first: the decode thread reads the keys */
-	decode_queue_free(ctx->decode);
-	ctx->decode = NULL;
+	/* closing what is left may still hand exchanges to the decode queue */
 	if (ctx->flows)
 		flow_table_free(ctx->flows);
+	/* before the keys, which the decode thread reads */
+	decode_queue_free(ctx->decode);
+	ctx->decode = NULL;
 	/* after the flows: their HTTP/1 parsers read these settings */
 	http1_settings_free(ctx->http1.settings);
 	ctx->http1.settings = NULL;
