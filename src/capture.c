@@ -478,17 +478,21 @@ static uint64_t hdr_ts_ns(const struct pcap_pkthdr *h, int nano)
 	return sec * 1000000000ull + (nano ? frac : frac * 1000ull);
 }
 
+/* A record this long may have been cut by libpcap, the rest skipped unseen:
+ * its end is asked of the file. */
+#define CAPTURE_MAYBE_CUT 65535
+
 /* Keeps in->next_pos after a record of caplen bytes that started at pos. */
 static void count_pos(struct cap_input *in, FILE *f, long pos, uint32_t caplen)
 {
 	long now;
 
-	if (in->rec_hdr > 0 && caplen < 65535) {
+	if (in->rec_hdr > 0 && caplen < CAPTURE_MAYBE_CUT) {
 		in->next_pos = pos + in->rec_hdr + (long)caplen;
 		return;
 	}
 	now = f ? ftell(f) : -1;
-	if (in->rec_hdr == 0 && pos >= 0 && now >= 0 && caplen < 65535 &&
+	if (in->rec_hdr == 0 && pos >= 0 && now >= 0 && caplen < CAPTURE_MAYBE_CUT &&
 	    (now - pos - (long)caplen == 16 || now - pos - (long)caplen == 24))
 		in->rec_hdr = (int)(now - pos - (long)caplen);
 	in->next_pos = now;

@@ -10,6 +10,7 @@
 
 #include "decode_queue.h"
 #include "scep.h"
+#include "strutil.h"
 
 /* What may wait for the worker before the capture thread waits too: enough
  * to cover a burst of enrollments, little next to the flow table. */
@@ -59,13 +60,12 @@ static void exchange_free(struct http_exchange *x)
 	free((char *)x->res.content_length);
 }
 
+/* str_dup_or_null, remembering in *ok that a copy failed */
 static const char *dup_str(const char *s, int *ok)
 {
-	char *d;
+	char *d = str_dup_or_null(s);
 
-	if (!s)
-		return NULL;
-	if (!(d = strdup(s)))
+	if (s && !d)
 		*ok = 0;
 	return d;
 }
@@ -75,7 +75,6 @@ static void side_copy(struct http_side *to, const struct http_side *from, int *o
 	uint8_t *b = NULL;
 
 	*to = *from;
-	to->body = NULL;
 	to->content_type = dup_str(from->content_type, ok);
 	to->content_length = dup_str(from->content_length, ok);
 	if (from->body && from->body_len) {
