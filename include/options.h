@@ -52,6 +52,7 @@ struct sd_options {
 	size_t max_h2_header_list;
 	size_t max_opaque_tls;      /* undecided opaque TLS connections held */
 	int decode_threads;         /* 0: decode SCEP inline; 1: on a worker */
+	int no_spill;               /* finished transactions stay in memory (spill.h) */
 	uint64_t idle_timeout_ns;
 };
 

@@ -13,6 +13,7 @@ struct decode_queue;
 struct flow_table;
 struct scep_event;
 struct scep_keys;
+struct spill;
 struct keylog;
 struct txn_table;
 
@@ -26,6 +27,8 @@ struct sd_ctx {
 	struct decode_queue *decode;  /* SCEP exchanges on their way to txns */
 	struct keylog *keylog;      /* TLS secrets: --keylog files and pcapng blocks */
 	struct txn_table *txns;
+	struct spill *spill;        /* offline: finished transactions' listing, on disk */
+	int spill_failed;           /* said once; the rest stay in the table */
 	uint64_t first_ts_ns, last_ts_ns;
 	uint64_t next_txn_expiry_ns;
 	struct extract_list scep_flows;     /* for -w: connections that carried SCEP */

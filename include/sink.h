@@ -11,9 +11,10 @@ struct scep_msg;
 struct txn;
 
 /* The whole report at the end of input; transactions already streamed are
- * not printed again. */
-void sink_text_write(FILE *out, const struct sd_ctx *ctx);
-void sink_json_write(FILE *out, const struct sd_ctx *ctx);
+ * not printed again, spilled ones (spill.h) are copied in their place.
+ * -1 when one of those could not be read back (said on stderr). */
+int sink_text_write(FILE *out, const struct sd_ctx *ctx);
+int sink_json_write(FILE *out, const struct sd_ctx *ctx);
 /* One self-contained HTML page: summary, then a swimlane per transaction. */
 void sink_html_write(FILE *out, const struct sd_ctx *ctx);
 /* One transaction now (live capture prints each as it settles). */

@@ -30,7 +30,8 @@ struct summary {
 	size_t n_servers, n_clients;
 };
 
-/* The whole run: what txn_evicted_summary(tt) holds plus the table. */
+/* The whole run: the evicted and released transactions' figures
+ * (txn_evicted_summary, txn_released_summary) plus the table. */
 int summary_build(const struct txn_table *tt, struct summary *s);
 /* Incremental use (the transaction table's evicted ones): s starts zeroed;
  * only summary_build sorts and computes the percentiles. */

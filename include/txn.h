@@ -47,6 +47,7 @@ enum txn_group {
 
 struct txn {
 	uint64_t seq;               /* 1-based, in order of first event */
+	uint64_t created;           /* order of creation: breaks ties of first_ts_ns */
 	char *transaction_id;       /* NULL for endpoint-level groups */
 	int reused_id;              /* same ID as an earlier, closed transaction */
 	struct endpoint client, server;
@@ -88,6 +89,13 @@ struct txn_limits {
 /* Called once per transaction as soon as its final CertRep (or HTTP error)
  * settles it, so live capture shows enrollments as they end. */
 typedef void (*txn_closed_cb)(void *arg, const struct txn *t);
+/* Offline: called once per transaction that nothing can change any more
+ * (its final CertRep came), with its verdict settled. Returning 0 means the
+ * caller kept what it needs (the rendered listing): the table then lets the
+ * transaction go, keeping its figures for the summary and its ID for
+ * reuse detection, so memory does not grow with the number of enrollments.
+ * Returning -1 keeps it in the table. */
+typedef int (*txn_release_cb)(void *arg, const struct txn *t);
 
 struct txn_table;
 
@@ -98,6 +106,9 @@ struct summary;
  * txn_events_capped; it must outlive the table. */
 struct txn_table *txn_table_new(const struct txn_limits *lim, struct counters *cnt);
 void txn_table_on_close(struct txn_table *t, txn_closed_cb cb, void *arg);
+/* Not with txn_table_on_close, device logs (they join finished
+ * transactions at the end) or an output that needs the whole table. */
+void txn_table_on_release(struct txn_table *t, txn_release_cb cb, void *arg);
 /* 1 when a close callback is set: only then has txn_expire work to do. */
 int txn_table_streams(const struct txn_table *t);
 /* Takes ownership of ev. */
@@ -113,11 +124,15 @@ void txn_add_device_events(struct txn_table *t, const struct devlog_list *l);
 /* End of input: open transactions get their final verdict, findings are
  * computed, and the table is ordered by first event time. */
 void txn_finish(struct txn_table *t);
-/* Transactions in the table (evicted ones are not). */
+/* Transactions in the table (evicted and released ones are not). */
 size_t txn_count(const struct txn_table *t);
-/* What the transactions that left the table (txn_limits) add to the
- * summary; summary_build merges it with the table's own. */
+/* Transactions handed to the release callback and let go. */
+size_t txn_released_count(const struct txn_table *t);
+/* What the transactions that left the table add to the summary: evicted
+ * ones (txn_limits, not listed) and released ones (listed by whoever took
+ * them); summary_build merges both with the table's own. */
 const struct summary *txn_evicted_summary(const struct txn_table *t);
+const struct summary *txn_released_summary(const struct txn_table *t);
 const struct txn *txn_get(const struct txn_table *t, size_t i);
 void txn_table_free(struct txn_table *t);
 

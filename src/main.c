@@ -24,6 +24,7 @@
 #include "pipeline.h"
 #include "scep.h"
 #include "sink.h"
+#include "spill.h"
 #include "summary.h"
 #include "txn.h"
 
@@ -63,6 +64,99 @@ static void stream_txn(void *arg, const struct txn *t)
 	else if (!ctx->opt.quiet)
 		sink_text_txn(stdout, ctx, t);
 	fflush(stdout);
+}
+
+static int txn_failed(const struct txn *t)
+{
+	return t->verdict != VERDICT_NONE && t->verdict != VERDICT_ISSUED &&
+	       t->verdict != VERDICT_DELIVERED;
+}
+
+/* --check: the line naming a transaction that did not end ISSUED or
+ * DELIVERED, so a regression job's log says what broke. */
+static void print_check_line(FILE *out, const void *arg, const struct txn *t)
+{
+	char cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN];
+
+	(void)arg;
+	if (!txn_failed(t))
+		return;
+	fprintf(out, "scepdump: check: %s%s %s -> %s %s%s%s\n",
+		t->transaction_id ? "txn " : "no transactionID",
+		t->transaction_id ? t->transaction_id : "",
+		endpoint_str(&t->client, cli, sizeof(cli)), endpoint_str(&t->server, srv, sizeof(srv)),
+		txn_verdict_name(t->verdict), t->reason ? " " : "", t->reason ? t->reason : "");
+}
+
+/* Renders into a string what render would print. */
+static char *render_to_string(void (*render)(FILE *, const void *, const struct txn *),
+			      const void *arg, const struct txn *t, size_t *len)
+{
+	char *buf = NULL;
+	FILE *m = open_memstream(&buf, len);
+
+	if (!m)
+		return NULL;
+	render(m, arg, t);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void render_listing(FILE *out, const void *arg, const struct txn *t)
+{
+	const struct sd_ctx *ctx = arg;
+
+	if (ctx->opt.json)
+		sink_json_txn(out, ctx, t);
+	else if (!ctx->opt.quiet)
+		sink_text_txn(out, ctx, t);
+}
+
+/* Reading files: a transaction whose final CertRep came can change no more;
+ * it is rendered now and waits on disk for the end (spill.h). */
+static int spill_txn(void *arg, const struct txn *t)
+{
+	struct sd_ctx *ctx = arg;
+	size_t llen = 0, clen = 0;
+	char *listing, *check = NULL, err[256];
+	int rc = -1;
+
+	if (ctx->spill_failed)
+		return -1;
+	listing = render_to_string(render_listing, ctx, t, &llen);
+	if (listing && ctx->opt.check)
+		check = render_to_string(print_check_line, NULL, t, &clen);
+	if (!listing || (ctx->opt.check && !check))
+		snprintf(err, sizeof(err), "out of memory");
+	else
+		rc = spill_add(ctx->spill, t, listing, llen, check, clen, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "scepdump: %s: finished transactions stay in memory from here on\n", err);
+		ctx->spill_failed = 1;
+	}
+	free(listing);
+	free(check);
+	return rc;
+}
+
+/* Not for live capture (it prints as it goes), device logs (their lines
+ * join finished transactions at the end) or --html (it needs them all). */
+static void start_spill(struct sd_ctx *ctx)
+{
+	char err[256];
+
+	if (ctx->opt.mode != MODE_OFFLINE || ctx->opt.no_spill || ctx->opt.n_devlogs ||
+	    ctx->opt.html_file)
+		return;
+	ctx->spill = spill_new(err, sizeof(err));
+	if (!ctx->spill) {
+		fprintf(stderr, "scepdump: %s: finished transactions stay in memory (--no-spill)\n", err);
+		return;
+	}
+	txn_table_on_release(ctx->txns, spill_txn, ctx);
 }
 
 /* The most a decode input may hold: a pkiMessage, or a log line with one. */
@@ -251,7 +345,7 @@ static void progress_update(struct progress *pr, const struct sd_ctx *ctx, const
 	fprintf(stderr, "\r%3.0f%%  %.0f MB/s  %llu packets  %zu transactions ",
 		pr->total_bytes ? 100.0 * (double)pr->read_bytes / (double)pr->total_bytes : 0.0,
 		el > 0 ? (double)pr->read_bytes / el / 1e6 : 0.0,
-		(unsigned long long)pr->packets, txn_count(ctx->txns));
+		(unsigned long long)pr->packets, txn_count(ctx->txns) + txn_released_count(ctx->txns));
 }
 
 static void progress_end(struct progress *pr)
@@ -313,31 +407,30 @@ static void print_kernel_stats(const struct sd_ctx *ctx, struct capture *cap)
 		(unsigned long long)received, (unsigned long long)dropped);
 }
 
-/* --check: every transaction that did not end ISSUED or DELIVERED is named
- * on stderr, so a regression job's log says what broke. */
-static int check_failures(const struct sd_ctx *ctx)
+static size_t failed_in(const struct summary *s)
 {
-	char cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN];
+	return s->transactions - s->by_verdict[VERDICT_ISSUED] - s->by_verdict[VERDICT_DELIVERED];
+}
+
+/* --check: every transaction that did not end ISSUED or DELIVERED is named
+ * on stderr, in listing order. */
+static int check_failures(struct sd_ctx *ctx)
+{
 	const struct summary *gone = txn_evicted_summary(ctx->txns);
+	const struct summary *released = txn_released_summary(ctx->txns);
 	size_t i, failed = 0, gone_failed = 0, total = txn_count(ctx->txns);
 
-	for (i = 0; i < txn_count(ctx->txns); i++) {
-		const struct txn *t = txn_get(ctx->txns, i);
-
-		if (t->verdict == VERDICT_NONE || t->verdict == VERDICT_ISSUED ||
-		    t->verdict == VERDICT_DELIVERED)
-			continue;
-		failed++;
-		fprintf(stderr, "scepdump: check: %s%s %s -> %s %s%s%s\n",
-			t->transaction_id ? "txn " : "no transactionID",
-			t->transaction_id ? t->transaction_id : "",
-			endpoint_str(&t->client, cli, sizeof(cli)), endpoint_str(&t->server, srv, sizeof(srv)),
-			txn_verdict_name(t->verdict), t->reason ? " " : "", t->reason ? t->reason : "");
+	for (i = 0; i < txn_count(ctx->txns); i++)
+		failed += txn_failed(txn_get(ctx->txns, i));
+	if (listing_write(ctx->spill, ctx->txns, SPILL_CHECK, stderr, print_check_line, NULL) < 0)
+		ctx->input_errors++;
+	if (released) {
+		failed += failed_in(released);
+		total += released->transactions + released->endpoint_groups;
 	}
 	/* past --max-transactions: counted, no longer there to be named */
 	if (gone) {
-		gone_failed = gone->transactions - gone->by_verdict[VERDICT_ISSUED] -
-			      gone->by_verdict[VERDICT_DELIVERED];
+		gone_failed = failed_in(gone);
 		total += gone->transactions + gone->endpoint_groups;
 	}
 	if (gone_failed)
@@ -349,11 +442,14 @@ static int check_failures(const struct sd_ctx *ctx)
 	return failed ? 1 : 0;
 }
 
-static int exit_status(const struct sd_ctx *ctx)
+static int exit_status(struct sd_ctx *ctx)
 {
-	if (ctx->input_errors)
-		return 2;
-	return ctx->opt.check ? check_failures(ctx) : 0;
+	int failed;
+
+	if (ctx->input_errors || !ctx->opt.check)
+		return ctx->input_errors ? 2 : 0;
+	failed = check_failures(ctx);
+	return ctx->input_errors ? 2 : failed;
 }
 
 int main(int argc, char **argv)
@@ -403,6 +499,8 @@ int main(int argc, char **argv)
 	if (ctx.opt.mode == MODE_LIVE) {
 		txn_table_on_close(ctx.txns, stream_txn, &ctx);
 		ctx.on_event = stream_event;
+	} else if (cap) {
+		start_spill(&ctx);
 	}
 	signal_capture = cap;
 	install_signal_handlers();
@@ -410,10 +508,8 @@ int main(int argc, char **argv)
 	if (cap)
 		read_packets(&ctx, cap);
 	pipeline_finish(&ctx);
-	if (ctx.opt.json)
-		sink_json_write(stdout, &ctx);
-	else
-		sink_text_write(stdout, &ctx);
+	if ((ctx.opt.json ? sink_json_write(stdout, &ctx) : sink_text_write(stdout, &ctx)) < 0)
+		ctx.input_errors++;
 	fflush(stdout);
 	if (ctx.opt.html_file && write_html(&ctx) < 0)
 		ctx.input_errors++;

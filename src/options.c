@@ -14,7 +14,7 @@
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
-	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_SKEW
+	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_NO_SPILL, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_SKEW
 };
 
 static const struct option long_options[] = {
@@ -46,6 +46,7 @@ static const struct option long_options[] = {
 	{ "max-txn-exchanges", required_argument, NULL, OPT_MAX_TXN_EXCHANGES },
 	{ "max-opaque-tls", required_argument, NULL, OPT_MAX_OPAQUE_TLS },
 	{ "decode-threads", required_argument, NULL, OPT_DECODE_THREADS },
+	{ "no-spill", no_argument, NULL, OPT_NO_SPILL },
 	{ "max-h2-streams", required_argument, NULL, OPT_MAX_H2_STREAMS },
 	{ "max-h2-header-list", required_argument, NULL, OPT_MAX_H2_HEADER_LIST },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
@@ -99,8 +100,9 @@ void options_usage(FILE *out)
 	      "      --max-flow-buffer BYTES  out-of-order bytes held per direction (default 1048576)\n"
 	      "      --max-total-buffer BYTES out-of-order bytes held in all (default 268435456)\n"
 	      "      --idle-timeout SEC   close TCP flows idle this long (default 300)\n"
-	      "      --max-transactions N transactions held (default 10000); older finished ones\n"
-	      "                           are then counted in the summary but not listed\n"
+	      "      --max-transactions N transactions held (default 10000); past it the oldest\n"
+	      "                           leave: counted in the summary, listed only if shown\n"
+	      "                           or spilled already\n"
 	      "      --max-txn-exchanges N  exchanges kept per transaction (default 1000)\n"
 	      "      --max-h2-streams N   HTTP/2 streams in flight per connection (default 1000)\n"
 	      "      --max-h2-header-list BYTES  decoded HTTP/2 headers kept per message (default 65536)\n"
@@ -108,6 +110,10 @@ void options_usage(FILE *out)
 	      "                           in case their server carries SCEP later (default 1000)\n"
 	      "      --decode-threads N   1: decode SCEP messages on a second thread (default);\n"
 	      "                           0: on the capture thread. The output is the same\n"
+	      "      --no-spill           keep finished transactions in memory until the end\n"
+	      "                           (by default, reading files, each is written out to\n"
+	      "                           an unlinked file in $TMPDIR once final, so memory\n"
+	      "                           does not grow with their number)\n"
 	      "  -h, --help               this text\n"
 	      "  -V, --version            version\n"
 	      "\n"
@@ -310,6 +316,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case OPT_CHECK: o->check = 1; return 0;
 	case OPT_SHOW_SECRETS: o->show_secrets = 1; return 0;
 	case OPT_CHECKSUMS: o->checksums = 1; return 0;
+	case OPT_NO_SPILL: o->no_spill = 1; return 0;
 	case OPT_COLOR:
 		if (!arg || !strcmp(arg, "always"))
 			o->color = 1;

@@ -18,6 +18,7 @@
 #include "scep.h"
 #include "strutil.h"
 #include "tls.h"
+#include "spill.h"
 #include "txn.h"
 
 enum app_proto { APP_UNKNOWN, APP_HTTP1, APP_HTTP2, APP_TLS, APP_OTHER };
@@ -660,6 +661,8 @@ void pipeline_free(struct sd_ctx *ctx)
 		ip_reasm_free(ctx->ipr);
 	if (ctx->txns)
 		txn_table_free(ctx->txns);
+	spill_free(ctx->spill);
+	ctx->spill = NULL;
 	if (ctx->keys)
 		scep_keys_free(ctx->keys);
 	extract_free(&ctx->scep_flows);

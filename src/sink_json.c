@@ -10,6 +10,7 @@
 #include "pipeline.h"
 #include "scep.h"
 #include "sink.h"
+#include "spill.h"
 #include "summary.h"
 #include "txn.h"
 
@@ -379,14 +380,18 @@ static void emit(FILE *out, json_t *o)
 	json_decref(o);
 }
 
-void sink_json_write(FILE *out, const struct sd_ctx *ctx)
+static void put_unless_streamed(FILE *out, const void *ctx, const struct txn *t)
 {
-	size_t i;
+	if (!t->streamed)
+		emit(out, txn_json(ctx, t));
+}
 
-	for (i = 0; i < txn_count(ctx->txns); i++)
-		if (!txn_get(ctx->txns, i)->streamed)
-			emit(out, txn_json(ctx, txn_get(ctx->txns, i)));
+int sink_json_write(FILE *out, const struct sd_ctx *ctx)
+{
+	int rc = listing_write(ctx->spill, ctx->txns, SPILL_LISTING, out, put_unless_streamed, ctx);
+
 	emit(out, summary_json(ctx));
+	return rc;
 }
 
 void sink_json_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)

@@ -10,6 +10,7 @@
 #include "pipeline.h"
 #include "scep.h"
 #include "sink.h"
+#include "spill.h"
 #include "summary.h"
 #include "txn.h"
 
@@ -585,17 +586,22 @@ static void print_counters(FILE *out, const struct counters *c)
 	fputc('\n', out);
 }
 
-void sink_text_write(FILE *out, const struct sd_ctx *ctx)
+static void put_unless_streamed(FILE *out, const void *ctx, const struct txn *t)
 {
-	size_t i;
+	if (!t->streamed)
+		sink_text_txn(out, ctx, t);
+}
+
+int sink_text_write(FILE *out, const struct sd_ctx *ctx)
+{
+	int rc = 0;
 
 	if (!ctx->opt.quiet)
-		for (i = 0; i < txn_count(ctx->txns); i++)
-			if (!txn_get(ctx->txns, i)->streamed)
-				sink_text_txn(out, ctx, txn_get(ctx->txns, i));
+		rc = listing_write(ctx->spill, ctx->txns, SPILL_LISTING, out, put_unless_streamed, ctx);
 	print_summary(out, ctx);
 	if (ctx->opt.verbose)
 		print_counters(out, &ctx->cnt);
+	return rc;
 }
 
 /* scepdump decode: one message, everything the decoder found. */

@@ -161,10 +161,13 @@ int summary_add_summary(struct summary *s, const struct summary *from)
 int summary_build(const struct txn_table *tt, struct summary *s)
 {
 	const struct summary *gone = txn_evicted_summary(tt);
+	const struct summary *released = txn_released_summary(tt);
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	if (gone && summary_add_summary(s, gone) < 0)
+		return -1;
+	if (released && summary_add_summary(s, released) < 0)
 		return -1;
 	for (i = 0; i < txn_count(tt); i++)
 		if (summary_add_txn(s, txn_get(tt, i)) < 0)

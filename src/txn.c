@@ -22,20 +22,39 @@
  * client to the same server are taken as that enrollment's preparation. */
 #define PREP_WINDOW_NS (120ull * 1000000000ull)
 
+/* The ID and server of a transaction the table let go (txn_release_cb):
+ * enough to tell that a later request reuses it. */
+struct released_id {
+	struct released_id *chain;  /* same bucket */
+	struct released_id *older_next;   /* FIFO: oldest first */
+	struct endpoint server;
+	char tid[];
+};
+
 struct txn_table {
 	struct txn **txns;          /* in order of creation until txn_finish sorts them */
 	size_t n;
+	uint64_t n_created;
 	/* GetCACaps/GetCACert not (yet) attached to an enrollment */
 	struct scep_event **loose;
 	size_t n_loose;
 	txn_closed_cb on_close;
 	void *on_close_arg;
+	txn_release_cb on_release;
+	void *on_release_arg;
+	size_t n_released;
+	/* IDs of released transactions, at most lim.max_txns of them (as many
+	 * as the table would have remembered had it kept them) */
+	struct released_id **released_by_id;   /* id_buckets chains */
+	struct released_id *released_oldest, *released_newest;
+	size_t n_released_ids;
 	struct txn_limits lim;
 	struct counters *cnt;
 	/* transactionID -> transactions, newest first in each chain */
 	struct txn **by_id;
 	size_t id_buckets;          /* a power of two */
 	struct summary gone;        /* what evicted transactions add to the summary */
+	struct summary released;    /* what released transactions add to it */
 };
 
 static int push_ptr(void ***arr, size_t *n, void *p)
@@ -80,13 +99,18 @@ struct txn_table *txn_table_new(const struct txn_limits *lim, struct counters *c
 
 /* FNV-1a: transactionIDs are chosen by clients, but a chain only costs
  * time, and the table is capped. */
-static struct txn **id_bucket(const struct txn_table *tt, const char *tid)
+static size_t id_hash(const struct txn_table *tt, const char *tid)
 {
 	uint32_t h = 2166136261u;
 
 	for (; *tid; tid++)
 		h = (h ^ (uint8_t)*tid) * 16777619u;
-	return &tt->by_id[h & (tt->id_buckets - 1)];
+	return h & (tt->id_buckets - 1);
+}
+
+static struct txn **id_bucket(const struct txn_table *tt, const char *tid)
+{
+	return &tt->by_id[id_hash(tt, tid)];
 }
 
 static void id_index_remove(struct txn_table *tt, struct txn *t)
@@ -106,6 +130,69 @@ void txn_table_on_close(struct txn_table *tt, txn_closed_cb cb, void *arg)
 {
 	tt->on_close = cb;
 	tt->on_close_arg = arg;
+}
+
+void txn_table_on_release(struct txn_table *tt, txn_release_cb cb, void *arg)
+{
+	tt->on_release = cb;
+	tt->on_release_arg = arg;
+}
+
+static int released_id_seen(const struct txn_table *tt, const char *tid,
+			    const struct endpoint *server)
+{
+	const struct released_id *r;
+
+	if (!tt->released_by_id)
+		return 0;
+	for (r = tt->released_by_id[id_hash(tt, tid)]; r; r = r->chain)
+		if (!strcmp(r->tid, tid) && endpoint_eq(&r->server, server))
+			return 1;
+	return 0;
+}
+
+static void forget_oldest_released_id(struct txn_table *tt)
+{
+	struct released_id *r = tt->released_oldest, **pp;
+
+	for (pp = &tt->released_by_id[id_hash(tt, r->tid)]; *pp; pp = &(*pp)->chain)
+		if (*pp == r) {
+			*pp = r->chain;
+			break;
+		}
+	tt->released_oldest = r->older_next;
+	if (!tt->released_oldest)
+		tt->released_newest = NULL;
+	tt->n_released_ids--;
+	free(r);
+}
+
+/* Best effort: without it, a later reuse of the ID is not flagged. */
+static void remember_released_id(struct txn_table *tt, const struct txn *t)
+{
+	size_t len = strlen(t->transaction_id);
+	struct released_id *r;
+	size_t h;
+
+	if (!tt->released_by_id &&
+	    !(tt->released_by_id = calloc(tt->id_buckets, sizeof(*tt->released_by_id))))
+		return;
+	r = malloc(sizeof(*r) + len + 1);
+	if (!r)
+		return;
+	memcpy(r->tid, t->transaction_id, len + 1);
+	r->server = t->server;
+	h = id_hash(tt, r->tid);
+	r->chain = tt->released_by_id[h];
+	tt->released_by_id[h] = r;
+	r->older_next = NULL;
+	if (tt->released_newest)
+		tt->released_newest->older_next = r;
+	else
+		tt->released_oldest = r;
+	tt->released_newest = r;
+	if (++tt->n_released_ids > tt->lim.max_txns)
+		forget_oldest_released_id(tt);
 }
 
 static uint64_t event_start(const struct scep_event *ev)
@@ -160,6 +247,7 @@ static struct txn *txn_new(struct txn_table *tt, const struct scep_event *ev, co
 	t->client = ev->client;
 	t->server = ev->server;
 	t->first_msg_type = TXN_NO_TYPE;
+	t->created = tt->n_created++;
 	if (push_ptr((void ***)&tt->txns, &tt->n, t) < 0) {
 		free(t->transaction_id);
 		free(t);
@@ -210,6 +298,8 @@ static struct txn *find_open(struct txn_table *tt, const char *tid,
 			return t;
 		*seen_closed = 1;
 	}
+	if (!*seen_closed)
+		*seen_closed = released_id_seen(tt, tid, &ev->server);
 	return NULL;
 }
 
@@ -302,6 +392,35 @@ static void stream_if_wanted(struct txn_table *tt, struct txn *t)
 	tt->on_close(tt->on_close_arg, t);
 }
 
+static void table_remove(struct txn_table *tt, const struct txn *t)
+{
+	size_t i;
+
+	/* a transaction that just finished is most often among the newest */
+	for (i = tt->n; i-- > 0;)
+		if (tt->txns[i] == t) {
+			memmove(tt->txns + i, tt->txns + i + 1, (tt->n - i - 1) * sizeof(*tt->txns));
+			tt->n--;
+			return;
+		}
+}
+
+static void release_if_wanted(struct txn_table *tt, struct txn *t)
+{
+	if (!tt->on_release)
+		return;
+	settle(t, 1);
+	if (tt->on_release(tt->on_release_arg, t) < 0 ||
+	    summary_add_txn(&tt->released, t) < 0)
+		return;
+	tt->n_released++;
+	id_index_remove(tt, t);
+	if (t->transaction_id)
+		remember_released_id(tt, t);
+	table_remove(tt, t);
+	txn_free(t);
+}
+
 static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 {
 	const char *tid = event_tid(ev);
@@ -337,8 +456,10 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 		t->closed = 1;
 	if (!kept)
 		scep_event_free(ev);
-	if (t->closed)
+	if (t->closed) {
 		stream_if_wanted(tt, t);
+		release_if_wanted(tt, t);
+	}
 }
 
 int txn_table_streams(const struct txn_table *tt)
@@ -950,7 +1071,7 @@ static int cmp_txn_time(const void *a, const void *b)
 
 	if (x->first_ts_ns != y->first_ts_ns)
 		return x->first_ts_ns < y->first_ts_ns ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return x->created < y->created ? -1 : x->created > y->created;
 }
 
 /* Orders the events, then decides the verdict and runs the checks, once. */
@@ -987,9 +1108,19 @@ size_t txn_count(const struct txn_table *tt)
 	return tt ? tt->n : 0;
 }
 
+size_t txn_released_count(const struct txn_table *tt)
+{
+	return tt ? tt->n_released : 0;
+}
+
 const struct summary *txn_evicted_summary(const struct txn_table *tt)
 {
 	return tt ? &tt->gone : NULL;
+}
+
+const struct summary *txn_released_summary(const struct txn_table *tt)
+{
+	return tt ? &tt->released : NULL;
 }
 
 const struct txn *txn_get(const struct txn_table *tt, size_t i)
@@ -1028,10 +1159,14 @@ void txn_table_free(struct txn_table *tt)
 		txn_free(tt->txns[i]);
 	for (i = 0; i < tt->n_loose; i++)
 		scep_event_free(tt->loose[i]);
+	while (tt->released_oldest)
+		forget_oldest_released_id(tt);
+	free(tt->released_by_id);
 	free(tt->txns);
 	free(tt->loose);
 	free(tt->by_id);
 	summary_free(&tt->gone);
+	summary_free(&tt->released);
 	free(tt);
 }
 

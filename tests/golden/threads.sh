@@ -1,10 +1,12 @@
 #!/bin/sh
-# threads.sh - the decode thread changes no output: a dense mix written by
-# tests/bench/gen (hundreds of real enrollments among HTTP and TLS) goes
-# through scepdump with --decode-threads 0 once and with the worker thread
-# several times; text (-v) and JSON must be byte for byte the same. The
-# golden captures are small enough that the worker is rarely behind: here it
-# is behind all the time. Prints TAP.
+# threads.sh - the decode thread and spilling change no output: a dense mix
+# written by tests/bench/gen (hundreds of real enrollments among HTTP and
+# TLS) goes through scepdump with --decode-threads 0 --no-spill once and with
+# the defaults (worker thread, finished transactions spilled to a temporary
+# file) several times; text (-v) and JSON must be byte for byte the same.
+# The golden captures are small enough that the worker is rarely behind and
+# few transactions are open while others finish: here both happen all the
+# time. Prints TAP.
 #   SRCDIR, SCEPDUMP as for run.sh; GEN (tests/bench/gen, built by make check)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,8 +27,8 @@ if ! "$GEN" -o "$tmp/mix.pcap" -m 6 -e 300 -f 100 \
 	done
 	exit 0
 fi
-"$SCEPDUMP" --decode-threads 0 -v -r "$tmp/mix.pcap" >"$tmp/ref.txt" 2>&1
-"$SCEPDUMP" --decode-threads 0 --json -r "$tmp/mix.pcap" >"$tmp/ref.json" 2>&1
+"$SCEPDUMP" --decode-threads 0 --no-spill -v -r "$tmp/mix.pcap" >"$tmp/ref.txt" 2>&1
+"$SCEPDUMP" --decode-threads 0 --no-spill --json -r "$tmp/mix.pcap" >"$tmp/ref.json" 2>&1
 want=$(sed -n 's/^enrollments=//p' "$tmp/meta")
 k=0
 i=0
@@ -40,10 +42,10 @@ while [ $i -lt "$RUNS" ]; do
 			"$SCEPDUMP" --json -r "$tmp/mix.pcap" >"$tmp/run.$kind" 2>&1
 		fi
 		if ! cmp -s "$tmp/ref.$kind" "$tmp/run.$kind"; then
-			echo "not ok $k - run $i ($kind) differs from --decode-threads 0:"
+			echo "not ok $k - run $i ($kind) differs from --decode-threads 0 --no-spill:"
 			diff "$tmp/ref.$kind" "$tmp/run.$kind" | head -n 10 | sed 's/^/# /'
 		else
-			echo "ok $k - run $i ($kind): the same as --decode-threads 0"
+			echo "ok $k - run $i ($kind): the same as --decode-threads 0 --no-spill"
 		fi
 	done
 done

@@ -312,6 +312,103 @@ static void test_loose_cap_groups_early(void **state)
 	txn_table_free(tt);
 }
 
+/* What the release callback saw, and whether it takes the transaction. */
+struct released_log {
+	char tid[16][8];
+	int verdict[16], reused[16];
+	size_t n;
+	int refuse;
+};
+
+static int record_release(void *arg, const struct txn *t)
+{
+	struct released_log *log = arg;
+
+	if (log->refuse)
+		return -1;
+	assert_true(log->n < 16);
+	assert_true(t->settled);
+	snprintf(log->tid[log->n], sizeof(log->tid[0]), "%s", t->transaction_id);
+	log->verdict[log->n] = t->verdict;
+	log->reused[log->n] = t->reused_id;
+	log->n++;
+	return 0;
+}
+
+/* Offline spilling: a transaction leaves the table when its final CertRep
+ * comes, settled; the summary still counts it and a later request reusing
+ * its ID is still flagged. Open ones stay. */
+static void test_release_finished(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	struct released_log log;
+	struct summary s;
+
+	(void)state;
+	memset(&log, 0, sizeof(log));
+	txn_table_on_release(tt, record_release, &log);
+	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "R", 200, SCEP_STATUS_FAILURE, SCEP_FAIL_BADREQUEST, 1));
+	txn_add_event(tt, pki(2, SCEP_MT_PKCSREQ, "P", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 2));
+	assert_int_equal(log.n, 1);
+	assert_int_equal(txn_count(tt), 1);
+	txn_add_event(tt, pki(9, SCEP_MT_PKCSREQ, "R", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 9));
+	assert_int_equal(log.n, 2);
+	assert_string_equal(log.tid[0], "R");
+	assert_int_equal(log.verdict[0], VERDICT_REJECTED);
+	assert_int_equal(log.reused[0], 0);
+	assert_int_equal(log.verdict[1], VERDICT_ISSUED);
+	assert_int_equal(log.reused[1], 1);
+	assert_int_equal(txn_released_count(tt), 2);
+	/* the pending one is answered later: it is still there to be found */
+	txn_add_event(tt, pki(12, SCEP_MT_CERTPOLL, "P", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 12));
+	assert_int_equal(log.n, 3);
+	assert_string_equal(log.tid[2], "P");
+	assert_int_equal(log.verdict[2], VERDICT_ISSUED);
+	finish(tt);
+	assert_int_equal(txn_count(tt), 0);
+	assert_int_equal(summary_build(tt, &s), 0);
+	assert_int_equal(s.transactions, 3);
+	assert_int_equal(s.by_verdict[VERDICT_ISSUED], 2);
+	assert_int_equal(s.by_verdict[VERDICT_REJECTED], 1);
+	assert_int_equal(s.n_latency, 3);
+	summary_free(&s);
+	txn_table_free(tt);
+}
+
+/* A callback that cannot take one (its file is full) leaves it listed from
+ * the table; released IDs are remembered up to the transaction cap. */
+static void test_release_refused_and_id_memory_capped(void **state)
+{
+	struct txn_limits lim = { .max_txns = 4 };
+	struct txn_table *tt = txn_table_new(&lim, NULL);
+	struct released_log log;
+	char tid[8];
+	int i;
+
+	(void)state;
+	memset(&log, 0, sizeof(log));
+	txn_table_on_release(tt, record_release, &log);
+	for (i = 0; i < 10; i++) {
+		snprintf(tid, sizeof(tid), "T%d", i);
+		txn_add_event(tt, pki((uint64_t)i + 1, SCEP_MT_PKCSREQ, tid, 200, SCEP_STATUS_SUCCESS,
+				      SCEP_FAIL_NONE, (uint8_t)(i + 1)));
+	}
+	assert_int_equal(log.n, 10);
+	assert_int_equal(txn_count(tt), 0);
+	/* T0 is forgotten (past the cap of 4), T9 is not */
+	txn_add_event(tt, pki(20, SCEP_MT_PKCSREQ, "T0", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 20));
+	txn_add_event(tt, pki(21, SCEP_MT_PKCSREQ, "T9", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 21));
+	assert_int_equal(log.reused[10], 0);
+	assert_int_equal(log.reused[11], 1);
+	log.refuse = 1;
+	txn_add_event(tt, pki(30, SCEP_MT_PKCSREQ, "K", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 30));
+	finish(tt);
+	assert_int_equal(txn_count(tt), 1);
+	assert_string_equal(txn_get(tt, 0)->transaction_id, "K");
+	assert_int_equal(txn_released_count(tt), 12);
+	txn_table_free(tt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +423,8 @@ int main(void)
 		cmocka_unit_test(test_txn_cap_evicts_oldest_finished),
 		cmocka_unit_test(test_txn_cap_open_and_exchange_cap),
 		cmocka_unit_test(test_loose_cap_groups_early),
+		cmocka_unit_test(test_release_finished),
+		cmocka_unit_test(test_release_refused_and_id_memory_capped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
