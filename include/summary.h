@@ -17,6 +17,14 @@ struct summary_group {
 	size_t by_verdict[VERDICT_COUNT];
 };
 
+/* Where each group sits in its array, by address: open addressing, a slot
+ * holds the position + 1 (0: empty). So a summary of thousands of clients
+ * is counted in constant time per transaction. */
+struct group_index {
+	size_t *slot;
+	size_t cap;                 /* a power of two, at least twice the groups */
+};
+
 struct summary {
 	size_t transactions;        /* with a transactionID or a verdict */
 	size_t endpoint_groups;     /* endpoint-level groups without a verdict */
@@ -28,6 +36,8 @@ struct summary {
 	uint64_t damaged_exchanges;
 	struct summary_group *servers, *clients;   /* most transactions first */
 	size_t n_servers, n_clients;
+	size_t servers_alloc, clients_alloc;
+	struct group_index server_idx, client_idx; /* until summary_build sorts */
 };
 
 /* The whole run: the evicted and released transactions' figures

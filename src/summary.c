@@ -1,36 +1,86 @@
 /* summary.c - end-of-run figures from the transaction table and from the
- * transactions it evicted (txn_evicted_summary); ordered deterministically
- * (count, then address) for stable output. */
+ * transactions that left it (txn_evicted_summary, txn_released_summary);
+ * ordered deterministically (count, then address) for stable output. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "scep.h"
 #include "summary.h"
 
-static struct summary_group *group_for(struct summary_group **arr, size_t *n,
-				       const struct endpoint *ep)
+static size_t endpoint_hash(const struct endpoint *ep)
 {
-	struct summary_group *g;
+	uint32_t h = 2166136261u;
 	size_t i;
 
-	for (i = 0; i < *n; i++)
-		if (endpoint_eq(&(*arr)[i].ep, ep))
-			return &(*arr)[i];
-	g = realloc(*arr, (*n + 1) * sizeof(**arr));
-	if (!g)
+	for (i = 0; i < 16; i++)
+		h = (h ^ ep->addr[i]) * 16777619u;
+	h = (h ^ ep->port) * 16777619u;
+	return (h ^ ep->family) * 16777619u;
+}
+
+static size_t *index_find(const struct group_index *ix, const struct summary_group *arr,
+			  const struct endpoint *ep)
+{
+	size_t i = endpoint_hash(ep) & (ix->cap - 1);
+
+	while (ix->slot[i] && !endpoint_eq(&arr[ix->slot[i] - 1].ep, ep))
+		i = (i + 1) & (ix->cap - 1);
+	return &ix->slot[i];
+}
+
+static int index_grow(struct group_index *ix, const struct summary_group *arr, size_t n)
+{
+	size_t cap = ix->cap ? ix->cap * 2 : 64, k;
+	struct group_index nix = { calloc(cap, sizeof(*nix.slot)), cap };
+
+	if (!nix.slot)
+		return -1;
+	for (k = 0; k < n; k++)
+		*index_find(&nix, arr, &arr[k].ep) = k + 1;
+	free(ix->slot);
+	*ix = nix;
+	return 0;
+}
+
+static struct summary_group *group_for(struct summary_group **arr, size_t *n, size_t *alloc,
+				       struct group_index *ix, const struct endpoint *ep)
+{
+	struct summary_group *g;
+	size_t *slot;
+
+	if ((*n + 1) * 2 > ix->cap && index_grow(ix, *arr, *n) < 0)
 		return NULL;
-	*arr = g;
+	slot = index_find(ix, *arr, ep);
+	if (*slot)
+		return &(*arr)[*slot - 1];
+	if (*n == *alloc) {
+		size_t na = *alloc ? *alloc * 2 : 8;
+
+		g = realloc(*arr, na * sizeof(**arr));
+		if (!g)
+			return NULL;
+		*arr = g;
+		*alloc = na;
+	}
 	g = &(*arr)[(*n)++];
 	memset(g, 0, sizeof(*g));
 	g->ep = *ep;
+	*slot = *n;
 	return g;
 }
 
-static void count_in(struct summary_group **arr, size_t *n, const struct endpoint *ep,
-		     enum txn_verdict v)
+static struct summary_group *server_group(struct summary *s, const struct endpoint *ep)
 {
-	struct summary_group *g = group_for(arr, n, ep);
+	return group_for(&s->servers, &s->n_servers, &s->servers_alloc, &s->server_idx, ep);
+}
 
+static struct summary_group *client_group(struct summary *s, const struct endpoint *ep)
+{
+	return group_for(&s->clients, &s->n_clients, &s->clients_alloc, &s->client_idx, ep);
+}
+
+static void count_in(struct summary_group *g, enum txn_verdict v)
+{
 	if (g) {
 		g->total++;
 		g->by_verdict[v]++;
@@ -119,19 +169,19 @@ int summary_add_txn(struct summary *s, const struct txn *t)
 	s->by_verdict[t->verdict]++;
 	client.port = 0;
 	if (t->server.family) {     /* device-log-only transactions have no endpoints */
-		count_in(&s->servers, &s->n_servers, &t->server, t->verdict);
-		count_in(&s->clients, &s->n_clients, &client, t->verdict);
+		count_in(server_group(s, &t->server), t->verdict);
+		count_in(client_group(s, &client), t->verdict);
 	}
 	return txn_latency(t, &lat) ? add_latency(s, lat) : 0;
 }
 
-static void add_groups(struct summary_group **arr, size_t *n, const struct summary_group *from,
-		       size_t n_from)
+static void add_groups(struct summary *s, struct summary_group *(*group)(struct summary *, const struct endpoint *),
+		       const struct summary_group *from, size_t n_from)
 {
 	size_t i, v;
 
 	for (i = 0; i < n_from; i++) {
-		struct summary_group *g = group_for(arr, n, &from[i].ep);
+		struct summary_group *g = group(s, &from[i].ep);
 
 		if (!g)
 			continue;
@@ -150,8 +200,8 @@ int summary_add_summary(struct summary *s, const struct summary *from)
 	s->damaged_exchanges += from->damaged_exchanges;
 	for (i = 0; i < VERDICT_COUNT; i++)
 		s->by_verdict[i] += from->by_verdict[i];
-	add_groups(&s->servers, &s->n_servers, from->servers, from->n_servers);
-	add_groups(&s->clients, &s->n_clients, from->clients, from->n_clients);
+	add_groups(s, server_group, from->servers, from->n_servers);
+	add_groups(s, client_group, from->clients, from->n_clients);
 	for (i = 0; i < from->n_latency; i++)
 		if (add_latency(s, from->latencies[i]) < 0)
 			return -1;
@@ -183,6 +233,11 @@ int summary_build(const struct txn_table *tt, struct summary *s)
 		qsort(s->servers, s->n_servers, sizeof(*s->servers), cmp_group);
 	if (s->n_clients)
 		qsort(s->clients, s->n_clients, sizeof(*s->clients), cmp_group);
+	/* the positions moved; nothing is counted in after this */
+	free(s->server_idx.slot);
+	free(s->client_idx.slot);
+	memset(&s->server_idx, 0, sizeof(s->server_idx));
+	memset(&s->client_idx, 0, sizeof(s->client_idx));
 	return 0;
 }
 
@@ -191,5 +246,7 @@ void summary_free(struct summary *s)
 	free(s->latencies);
 	free(s->servers);
 	free(s->clients);
+	free(s->server_idx.slot);
+	free(s->client_idx.slot);
 	memset(s, 0, sizeof(*s));
 }
