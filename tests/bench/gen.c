@@ -7,7 +7,14 @@
  * It trusts its source captures (our own, under captures/) but checks the
  * header lengths it reads from them. Fixed seed: same arguments, same bytes.
  *
- *   gen -o OUT.pcap [-m MB] [-e ENROLLMENTS] [-f FLOWS] [-s SEED] SRC.pcap...
+ *   gen -o OUT.pcap [-m MB] [-e ENROLLMENTS] [-f FLOWS] [-s SEED] [-c] SRC.pcap...
+ *
+ * At MB the capture window closes and conversations under way are cut, as
+ * in a real capture; the more FLOWS at once, the more of the mix is then
+ * the start of conversations (requests, handshakes). With -c they run to
+ * their end instead (the file grows past MB by about FLOWS half-finished
+ * conversations), so mixes with different FLOWS hold the same kind of
+ * traffic: only how many conversations are open at once differs.
  *
  * Prints key=value facts (bytes, packets, flows, enrollments) on stdout.
  */
@@ -725,7 +732,7 @@ static void conv_step(struct gen *g, struct conv *c)
 
 static void usage(void)
 {
-	fputs("usage: gen -o OUT.pcap [-m MB] [-e ENROLLMENTS] [-f FLOWS] [-s SEED] SRC.pcap...\n", stderr);
+	fputs("usage: gen -o OUT.pcap [-m MB] [-e ENROLLMENTS] [-f FLOWS] [-s SEED] [-c] SRC.pcap...\n", stderr);
 	exit(2);
 }
 
@@ -734,14 +741,16 @@ int main(int argc, char **argv)
 	const char *out = NULL;
 	double mb = 450;
 	int n_enroll = 400, n_slots = 800, opt, i, n_active, next_enroll = 0, draining = 0;
+	int complete = 0;
 	uint64_t seed = 20261125, target, first_enroll_at = 0, last_enroll_at = 0;
 	struct gen g;
 	struct conv *slots;
 	int *active;
 	pcap_t *dead;
 
-	while ((opt = getopt(argc, argv, "o:m:e:f:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:m:e:f:s:c")) != -1) {
 		switch (opt) {
+		case 'c': complete = 1; break;
 		case 'o': out = optarg; break;
 		case 'm': mb = atof(optarg); break;
 		case 'e': n_enroll = atoi(optarg); break;
@@ -786,10 +795,11 @@ int main(int argc, char **argv)
 			conv_step(&g, c);
 		if (!draining && g.bytes >= target) {
 			/* The capture window closes: other flows are cut where
-			 * they are, as in a real capture; SCEP replays (and any
-			 * enrollment not yet started) run to their end. */
+			 * they are (unless -c), as in a real capture; SCEP
+			 * replays (and any enrollment not yet started) run to
+			 * their end. */
 			draining = 1;
-			for (i = n_active; i-- > 0;)
+			for (i = n_active; i-- > 0 && !complete;)
 				if (slots[active[i]].kind != K_SCEP)
 					active[i] = active[--n_active];
 			continue;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh [--callgrind | --rss | --txns] - scepdump throughput benchmark ('make bench').
+# run.sh [--callgrind | --rss | --txns | --flows] - scepdump throughput benchmark ('make bench').
 #
 # Builds gen and bare (cc -O2, libpcap), writes a deterministic gateway-like
 # capture with gen (HTTP/1.1, TLS and BENCH_ENROLL real SCEP enrollments
@@ -24,6 +24,15 @@
 #                default "60:4000 240:16000") at --max-transactions
 #                BENCH_TXN_CAP (1000): every enrollment counted, peak RSS
 #                within 1.5x; exit 1 otherwise
+#   --flows      the same kind of traffic with more conversations open at
+#                once: gen -c (conversations run to their end, so every
+#                file holds the same mix) at BENCH_FLOWS_SPECS concurrent
+#                flows (default "200 800 3200"), BENCH_FLOWS_MB (300) of
+#                them plus what is under way then, 100 enrollments;
+#                scepdump's wall time as a ratio of the flow-lookup loop's,
+#                and peak RSS per concurrent flow against the loop's. PASS
+#                when the largest ratio is within 1.25x of the smallest and
+#                every enrollment is found; exit 1 otherwise
 #
 # Environment: SCEPDUMP (the binary; 'make bench' sets it), SRCDIR,
 # BENCH_MB (450), BENCH_ENROLL (400), BENCH_FLOWS (800 concurrent),
@@ -46,8 +55,8 @@ sources="$srcdir/captures/scepclient-post-enroll.pcap $srcdir/captures/concurren
 die() { echo "bench: $*" >&2; exit 2; }
 
 case "$mode" in
-bench|--callgrind|--rss|--txns) ;;
-*) die "usage: run.sh [--callgrind | --rss | --txns]" ;;
+bench|--callgrind|--rss|--txns|--flows) ;;
+*) die "usage: run.sh [--callgrind | --rss | --txns | --flows]" ;;
 esac
 [ -x "$scepdump" ] || die "no scepdump at '$scepdump' (set SCEPDUMP, or run 'make bench')"
 case "$runs" in ''|*[!0-9]*|0) die "BENCH_RUNS must be a positive number" ;; esac
@@ -172,6 +181,51 @@ if [ "$mode" = --txns ]; then
 		fi
 	done
 	[ $fail = 0 ] && echo "PASS: every enrollment counted, memory within 1.5x at --max-transactions $cap"
+	exit $fail
+fi
+
+if [ "$mode" = --flows ]; then
+	fmb=${BENCH_FLOWS_MB:-300}
+	printf '%-7s %8s %9s %8s %8s %8s %7s %10s %10s\n' "flows" "MB" "packets" "conns" "parse s" "scep s" "ratio" "parse MiB" "scep MiB"
+	fail=0 rmin="" rmax="" base=""
+	for nf in ${BENCH_FLOWS_SPECS:-200 800 3200}; do
+		f="$dir/flows-c-${fmb}MB-f$nf.pcap"
+		if [ ! -s "$f.meta" ] || [ "$dir/bin/gen" -nt "$f" ]; then
+			echo "bench: writing $f" >&2
+			# shellcheck disable=SC2086
+			"$dir/bin/gen" -c -o "$f" -m "$fmb" -e 100 -f "$nf" $sources >"$f.meta.tmp" || die "gen failed"
+			mv "$f.meta.tmp" "$f.meta"
+		fi
+		rm -f "$dir/fparse.times" "$dir/fscep.times"
+		cat "$f" >/dev/null
+		i=0
+		while [ $i -lt "$runs" ]; do
+			i=$((i + 1))
+			measure "$dir/fparse" "$dir/bin/bare" --parse "$f" || die "bare failed on $f"
+			measure "$dir/fscep" "$scepdump" -q -r "$f" || die "scepdump failed on $f"
+		done
+		tp=$(median 1 "$dir/fparse.times") ts=$(median 1 "$dir/fscep.times")
+		mp=$(median 2 "$dir/fparse.times") ms=$(median 2 "$dir/fscep.times")
+		ratio=$(awk -v a="$ts" -v b="$tp" 'BEGIN { printf "%.2f", a / b }')
+		printf '%-7s %8.0f %9s %8s %8.3f %8.3f %6sx %10.1f %10.1f\n' "$nf" "$(awk -v b="$(meta "$f" bytes)" 'BEGIN { print b / 1e6 }')" \
+			"$(meta "$f" packets)" "$(meta "$f" flows)" "$tp" "$ts" "$ratio" \
+			"$(awk -v k="$mp" 'BEGIN { print k / 1024 }')" "$(awk -v k="$ms" 'BEGIN { print k / 1024 }')"
+		got=$(sed -n '1s/ transactions\{0,1\}:.*//p' "$dir/fscep.stdout")
+		[ "$got" = 100 ] || { echo "FAIL: $got transactions, want 100"; fail=1; }
+		rmin=$(awk -v r="$ratio" -v m="${rmin:-$ratio}" 'BEGIN { print (r < m ? r : m) }')
+		rmax=$(awk -v r="$ratio" -v m="${rmax:-$ratio}" 'BEGIN { print (r > m ? r : m) }')
+		if [ -z "$base" ]; then
+			base="$nf $mp $ms"
+		else
+			set -- $base
+			echo "        from $1 to $nf flows at once: parse +$(awk -v a="$mp" -v b="$2" -v n="$nf" -v m="$1" 'BEGIN { printf "%.2f", (a - b) / (n - m) }') KiB, scepdump +$(awk -v a="$ms" -v b="$3" -v n="$nf" -v m="$1" 'BEGIN { printf "%.2f", (a - b) / (n - m) }') KiB per flow"
+		fi
+	done
+	if awk -v a="$rmax" -v b="$rmin" 'BEGIN { exit !(a > 1.25 * b) }'; then
+		echo "FAIL: the ratio to the flow-lookup loop goes from ${rmin}x to ${rmax}x"
+		fail=1
+	fi
+	[ $fail = 0 ] && echo "PASS: time per packet flat in concurrent flows (${rmin}x to ${rmax}x the flow-lookup loop), every enrollment found"
 	exit $fail
 fi
 
