@@ -87,7 +87,7 @@ elif ! $as_user test -x "$SCEPDUMP" 2>/dev/null; then
 	user_why="user nobody cannot execute $SCEPDUMP"
 fi
 
-echo "1..25"
+echo "1..27"
 
 # ---- capture files --------------------------------------------------------
 head -c 10 "$cap" >"$tmp/head10.pcap"
@@ -188,6 +188,18 @@ fi
 # ---- the body cap ---------------------------------------------------------
 run "$SCEPDUMP" -q --max-body 64 -r "$cap"
 check "--max-body 64: bodies capped and counted, not decoded short; exit 0" 0 - "[1-9][0-9]* capped"
+
+# ---- the spill file ----------------------------------------------------------
+# Reading files, finished transactions wait in a temporary file in $TMPDIR;
+# when it cannot be made they stay in memory, the listing the same.
+run env TMPDIR="$tmp/no-such-dir" "$SCEPDUMP" -r "$SRCDIR/captures/concurrent-20.pcap"
+check "TMPDIR missing: one line, transactions kept in memory, exit 0" 0 \
+	"^scepdump: cannot create a temporary file in .*no-such-dir: .*stay in memory" \
+	"^20 transactions: 17 ISSUED, 3 REJECTED"
+"$SCEPDUMP" -r "$SRCDIR/captures/concurrent-20.pcap" >"$tmp/spilled.out" 2>/dev/null
+rc=0
+cmp -s "$tmp/out" "$tmp/spilled.out" || rc=1
+check "TMPDIR missing: the same listing as spilled" 0 "" ""
 
 # ---- .evtx device logs ------------------------------------------------------
 # A damaged .evtx (tests/devlogs/make-evtx.py: chunk 1's header checksum
