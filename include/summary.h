@@ -38,6 +38,13 @@ struct summary {
 	size_t n_servers, n_clients;
 	size_t servers_alloc, clients_alloc;
 	struct group_index server_idx, client_idx; /* until summary_build sorts */
+	/* Servers and clients told apart: at most max_groups each (0: no cap;
+	 * the transaction table sets --max-transactions in the summaries it
+	 * keeps, and summary_build takes it from there), so a capture with
+	 * millions of clients does not grow the summary without end. The
+	 * transactions of further ones are counted together here. */
+	size_t max_groups;
+	struct summary_group other_servers, other_clients;
 };
 
 /* The whole run: the evicted and released transactions' figures

@@ -470,7 +470,8 @@ static void put_verdict_cells(FILE *out, const size_t *by_verdict)
 /* Like the text sink: the busiest ten by name, the rest counted. */
 #define HTML_GROUPS_SHOWN 10
 
-static void put_groups(FILE *out, const char *title, const struct summary_group *g, size_t n)
+static void put_groups(FILE *out, const char *title, const struct summary_group *g, size_t n,
+		       const struct summary_group *other)
 {
 	char ep[ENDPOINT_STRLEN];
 	size_t i;
@@ -487,6 +488,11 @@ static void put_groups(FILE *out, const char *title, const struct summary_group 
 	}
 	if (n > HTML_GROUPS_SHOWN)
 		fprintf(out, "<tr><td colspan=\"3\">and %zu more</td></tr>\n", n - HTML_GROUPS_SHOWN);
+	if (other->total) {
+		fprintf(out, "<tr><th>others past --max-transactions</th><td class=\"n\">%zu</td>", other->total);
+		put_verdict_cells(out, other->by_verdict);
+		fputs("</tr>\n", out);
+	}
 	fputs("</table>\n", out);
 }
 
@@ -512,8 +518,8 @@ static void put_summary(FILE *out, const struct sd_ctx *ctx)
 			fmt_duration_ns(s.latency_p50, d[0], sizeof(d[0])), fmt_duration_ns(s.latency_p90, d[1], sizeof(d[1])),
 			fmt_duration_ns(s.latency_p99, d[2], sizeof(d[2])), fmt_duration_ns(s.latency_max, d[3], sizeof(d[3])));
 	fputs("</table>\n", out);
-	put_groups(out, "Servers", s.servers, s.n_servers);
-	put_groups(out, "Clients", s.clients, s.n_clients);
+	put_groups(out, "Servers", s.servers, s.n_servers, &s.other_servers);
+	put_groups(out, "Clients", s.clients, s.n_clients, &s.other_clients);
 	fprintf(out, "<table><caption>Capture</caption>\n"
 		"<tr><th>packets</th><td class=\"n\">%llu</td><th>flows</th><td class=\"n\">%llu</td></tr>\n"
 		"<tr><th>SCEP exchanges</th><td class=\"n\">%llu</td><th>damaged exchanges</th><td class=\"n%s\">%llu</td></tr>\n"

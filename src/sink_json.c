@@ -329,7 +329,8 @@ static json_t *verdict_counts_json(const size_t *by_verdict)
 	return o;
 }
 
-static json_t *groups_json(const struct summary_group *g, size_t n)
+/* Past --max-transactions distinct ones, the rest are counted as "others". */
+static json_t *groups_json(const struct summary_group *g, size_t n, const struct summary_group *other)
 {
 	json_t *o = json_object();
 	char ep[ENDPOINT_STRLEN];
@@ -339,6 +340,8 @@ static json_t *groups_json(const struct summary_group *g, size_t n)
 		json_object_set_new(o, g[i].ep.port ? endpoint_str(&g[i].ep, ep, sizeof(ep))
 						    : endpoint_addr_str(&g[i].ep, ep, sizeof(ep)),
 				    verdict_counts_json(g[i].by_verdict));
+	if (other->total)
+		json_object_set_new(o, "others", verdict_counts_json(other->by_verdict));
 	return o;
 }
 
@@ -353,8 +356,8 @@ static json_t *summary_json(const struct sd_ctx *ctx)
 	set_int(o, "transactions", (long long)s.transactions);
 	set_int(o, "endpoint_groups", (long long)s.endpoint_groups);
 	json_object_set_new(o, "verdicts", verdict_counts_json(s.by_verdict));
-	json_object_set_new(o, "per_server", groups_json(s.servers, s.n_servers));
-	json_object_set_new(o, "per_client", groups_json(s.clients, s.n_clients));
+	json_object_set_new(o, "per_server", groups_json(s.servers, s.n_servers, &s.other_servers));
+	json_object_set_new(o, "per_client", groups_json(s.clients, s.n_clients, &s.other_clients));
 	if (s.n_latency) {
 		lat = json_object();
 		set_int(lat, "enrollments", (long long)s.n_latency);

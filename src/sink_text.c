@@ -513,7 +513,7 @@ static void print_verdict_counts(FILE *out, const struct sd_ctx *ctx, const size
 #define SUMMARY_GROUPS_SHOWN 10
 
 static void print_groups(FILE *out, const struct sd_ctx *ctx, const char *label,
-			 const struct summary_group *g, size_t n)
+			 const struct summary_group *g, size_t n, const struct summary_group *other)
 {
 	char ep[ENDPOINT_STRLEN];
 	size_t i;
@@ -527,6 +527,11 @@ static void print_groups(FILE *out, const struct sd_ctx *ctx, const char *label,
 	}
 	if (n > SUMMARY_GROUPS_SHOWN)
 		fprintf(out, ", and %zu more", n - SUMMARY_GROUPS_SHOWN);
+	if (other->total) {
+		fprintf(out, ", others past --max-transactions: %zu (", other->total);
+		print_verdict_counts(out, ctx, other->by_verdict);
+		fputc(')', out);
+	}
 	if (n)
 		fputc('\n', out);
 }
@@ -568,9 +573,9 @@ static void print_summary(FILE *out, const struct sd_ctx *ctx)
 			s.n_latency, fmt_duration_ns(s.latency_p50, d1, sizeof(d1)),
 			fmt_duration_ns(s.latency_p90, d2, sizeof(d2)), fmt_duration_ns(s.latency_p99, d3, sizeof(d3)),
 			fmt_duration_ns(s.latency_max, d4, sizeof(d4)));
-	print_groups(out, ctx, "servers:", s.servers, s.n_servers);
+	print_groups(out, ctx, "servers:", s.servers, s.n_servers, &s.other_servers);
 	if (ctx->opt.verbose)
-		print_groups(out, ctx, "clients:", s.clients, s.n_clients);
+		print_groups(out, ctx, "clients:", s.clients, s.n_clients, &s.other_clients);
 	if (ctx->opt.checksums)
 		fprintf(out, "checksums: %llu bad IPv4 header, %llu bad TCP (verified with --checksums; offloading makes them wrong on the capturing host)\n",
 			(unsigned long long)c->ip_checksum_bad, (unsigned long long)c->tcp_checksum_bad);

@@ -43,7 +43,8 @@ static int index_grow(struct group_index *ix, const struct summary_group *arr, s
 }
 
 static struct summary_group *group_for(struct summary_group **arr, size_t *n, size_t *alloc,
-				       struct group_index *ix, const struct endpoint *ep)
+				       struct group_index *ix, const struct endpoint *ep,
+				       struct summary_group *other, size_t max_groups)
 {
 	struct summary_group *g;
 	size_t *slot;
@@ -53,6 +54,8 @@ static struct summary_group *group_for(struct summary_group **arr, size_t *n, si
 	slot = index_find(ix, *arr, ep);
 	if (*slot)
 		return &(*arr)[*slot - 1];
+	if (max_groups && *n >= max_groups)
+		return other;
 	if (*n == *alloc) {
 		size_t na = *alloc ? *alloc * 2 : 8;
 
@@ -71,12 +74,14 @@ static struct summary_group *group_for(struct summary_group **arr, size_t *n, si
 
 static struct summary_group *server_group(struct summary *s, const struct endpoint *ep)
 {
-	return group_for(&s->servers, &s->n_servers, &s->servers_alloc, &s->server_idx, ep);
+	return group_for(&s->servers, &s->n_servers, &s->servers_alloc, &s->server_idx, ep,
+			 &s->other_servers, s->max_groups);
 }
 
 static struct summary_group *client_group(struct summary *s, const struct endpoint *ep)
 {
-	return group_for(&s->clients, &s->n_clients, &s->clients_alloc, &s->client_idx, ep);
+	return group_for(&s->clients, &s->n_clients, &s->clients_alloc, &s->client_idx, ep,
+			 &s->other_clients, s->max_groups);
 }
 
 static void count_in(struct summary_group *g, enum txn_verdict v)
@@ -175,19 +180,25 @@ int summary_add_txn(struct summary *s, const struct txn *t)
 	return txn_latency(t, &lat) ? add_latency(s, lat) : 0;
 }
 
+static void add_group_counts(struct summary_group *g, const struct summary_group *from)
+{
+	size_t v;
+
+	g->total += from->total;
+	for (v = 0; v < VERDICT_COUNT; v++)
+		g->by_verdict[v] += from->by_verdict[v];
+}
+
 static void add_groups(struct summary *s, struct summary_group *(*group)(struct summary *, const struct endpoint *),
 		       const struct summary_group *from, size_t n_from)
 {
-	size_t i, v;
+	size_t i;
 
 	for (i = 0; i < n_from; i++) {
 		struct summary_group *g = group(s, &from[i].ep);
 
-		if (!g)
-			continue;
-		g->total += from[i].total;
-		for (v = 0; v < VERDICT_COUNT; v++)
-			g->by_verdict[v] += from[i].by_verdict[v];
+		if (g)
+			add_group_counts(g, &from[i]);
 	}
 }
 
@@ -202,6 +213,8 @@ int summary_add_summary(struct summary *s, const struct summary *from)
 		s->by_verdict[i] += from->by_verdict[i];
 	add_groups(s, server_group, from->servers, from->n_servers);
 	add_groups(s, client_group, from->clients, from->n_clients);
+	add_group_counts(&s->other_servers, &from->other_servers);
+	add_group_counts(&s->other_clients, &from->other_clients);
 	for (i = 0; i < from->n_latency; i++)
 		if (add_latency(s, from->latencies[i]) < 0)
 			return -1;
@@ -215,6 +228,7 @@ int summary_build(const struct txn_table *tt, struct summary *s)
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
+	s->max_groups = gone ? gone->max_groups : 0;
 	if (gone && summary_add_summary(s, gone) < 0)
 		return -1;
 	if (released && summary_add_summary(s, released) < 0)

@@ -88,6 +88,7 @@ struct txn_table *txn_table_new(const struct txn_limits *lim, struct counters *c
 	tt->lim.max_events = lim && lim->max_events ? lim->max_events : TXN_MAX_EVENTS;
 	tt->lim.max_loose = lim && lim->max_loose ? lim->max_loose : TXN_MAX_LOOSE;
 	tt->cnt = cnt;
+	tt->gone.max_groups = tt->released.max_groups = tt->lim.max_txns;
 	tt->id_buckets = id_bucket_count(tt->lim.max_txns);
 	tt->by_id = calloc(tt->id_buckets, sizeof(*tt->by_id));
 	if (!tt->by_id) {

@@ -409,6 +409,40 @@ static void test_release_refused_and_id_memory_capped(void **state)
 	txn_table_free(tt);
 }
 
+/* Past max_txns distinct clients (and servers) the summary stops telling
+ * them apart: their transactions are counted as others. */
+static void test_summary_groups_capped(void **state)
+{
+	struct txn_limits lim = { .max_txns = 2 };
+	struct txn_table *tt = txn_table_new(&lim, NULL);
+	struct summary s;
+	uint8_t k;
+
+	(void)state;
+	for (k = 0; k < 5; k++) {
+		char tid[8];
+		struct scep_event *ev;
+
+		snprintf(tid, sizeof(tid), "C%u", k);
+		ev = pki(k + 1, SCEP_MT_PKCSREQ, tid, 200, k ? SCEP_STATUS_SUCCESS : SCEP_STATUS_FAILURE,
+			 k ? SCEP_FAIL_NONE : SCEP_FAIL_BADREQUEST, (uint8_t)(k + 1));
+		ev->client = ep((uint8_t)(20 + k), 40000);
+		txn_add_event(tt, ev);
+	}
+	finish(tt);
+	assert_int_equal(summary_build(tt, &s), 0);
+	assert_int_equal(s.transactions, 5);
+	assert_int_equal(s.n_clients, 2);
+	assert_int_equal(s.clients[0].total + s.clients[1].total, 2);
+	assert_int_equal(s.other_clients.total, 3);
+	assert_int_equal(s.other_clients.by_verdict[VERDICT_ISSUED], 3);
+	assert_int_equal(s.n_servers, 1);
+	assert_int_equal(s.servers[0].total, 5);
+	assert_int_equal(s.other_servers.total, 0);
+	summary_free(&s);
+	txn_table_free(tt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_loose_cap_groups_early),
 		cmocka_unit_test(test_release_finished),
 		cmocka_unit_test(test_release_refused_and_id_memory_capped),
+		cmocka_unit_test(test_summary_groups_capped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
