@@ -21,9 +21,11 @@
 #   --rss        scepdump's peak RSS on BENCH_RSS_SIZES files (MB, default
 #                "100 400", enrollments scaled to size): is memory flat?
 #   --txns       enrollment-dense files (BENCH_TXN_SPECS "MB:enrollments ...",
-#                default "60:4000 240:16000") at --max-transactions
-#                BENCH_TXN_CAP (1000): every enrollment counted, peak RSS
-#                within 1.5x; exit 1 otherwise
+#                default "250:4000 1000:16000": both last longer than the
+#                60 s a closed connection lingers, so both hold a full
+#                window of them) at --max-transactions BENCH_TXN_CAP
+#                (1000): every enrollment counted, peak RSS within 1.5x;
+#                exit 1 otherwise
 #   --flows      the same kind of traffic with more conversations open at
 #                once: gen -c (conversations run to their end, so every
 #                file holds the same mix) at BENCH_FLOWS_SPECS concurrent
@@ -162,7 +164,7 @@ if [ "$mode" = --txns ]; then
 	cap=${BENCH_TXN_CAP:-1000}
 	printf '%-8s %8s %8s %10s %12s %10s\n' "MB" "enroll" "wall s" "RSS MiB" "summary" "evicted"
 	rss1="" fail=0
-	for spec in ${BENCH_TXN_SPECS:-60:4000 240:16000}; do
+	for spec in ${BENCH_TXN_SPECS:-250:4000 1000:16000}; do
 		smb=${spec%%:*} sen=${spec#*:}
 		f=$(make_capture "$smb" "$sen")
 		rm -f "$dir/txns.times"
