@@ -89,12 +89,13 @@ struct txn_limits {
 /* Called once per transaction as soon as its final CertRep (or HTTP error)
  * settles it, so live capture shows enrollments as they end. */
 typedef void (*txn_closed_cb)(void *arg, const struct txn *t);
-/* Offline: called once per transaction that nothing can change any more
- * (its final CertRep came), with its verdict settled. Returning 0 means the
- * caller kept what it needs (the rendered listing): the table then lets the
- * transaction go, keeping its figures for the summary and its ID for
- * reuse detection, so memory does not grow with the number of enrollments.
- * Returning -1 keeps it in the table. */
+/* Called once per transaction that nothing can change any more (its final
+ * CertRep came, or, live, it expired), with its verdict settled, after the
+ * close callback if there is one. Returning 0 means the caller kept what it
+ * needs (offline the rendered listing; live it was printed already): the
+ * table then lets the transaction go, keeping its figures for the summary
+ * and its ID for reuse detection, so memory does not grow with the number
+ * of enrollments. Returning -1 keeps it in the table. */
 typedef int (*txn_release_cb)(void *arg, const struct txn *t);
 
 struct txn_table;
@@ -106,8 +107,8 @@ struct summary;
  * txn_events_capped; it must outlive the table. */
 struct txn_table *txn_table_new(const struct txn_limits *lim, struct counters *cnt);
 void txn_table_on_close(struct txn_table *t, txn_closed_cb cb, void *arg);
-/* Not with txn_table_on_close, device logs (they join finished
- * transactions at the end) or an output that needs the whole table. */
+/* Not with device logs (they join finished transactions at the end) or an
+ * output that needs them all at the end (--html; live, --check's names). */
 void txn_table_on_release(struct txn_table *t, txn_release_cb cb, void *arg);
 /* 1 when a close callback is set: only then has txn_expire work to do. */
 int txn_table_streams(const struct txn_table *t);

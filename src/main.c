@@ -159,6 +159,14 @@ static void start_spill(struct sd_ctx *ctx)
 	txn_table_on_release(ctx->txns, spill_txn, ctx);
 }
 
+/* Live: a transaction printed as it settled is needed again only for the
+ * summary, which the table keeps: days on a gateway do not grow memory. */
+static int forget_printed(void *arg, const struct txn *t)
+{
+	(void)arg;
+	return t->streamed ? 0 : -1;
+}
+
 /* The most a decode input may hold: a pkiMessage, or a log line with one. */
 #define DECODE_MAX_INPUT (16u << 20)
 
@@ -499,6 +507,8 @@ int main(int argc, char **argv)
 	if (ctx.opt.mode == MODE_LIVE) {
 		txn_table_on_close(ctx.txns, stream_txn, &ctx);
 		ctx.on_event = stream_event;
+		if (!ctx.opt.n_devlogs && !ctx.opt.html_file && !ctx.opt.check)
+			txn_table_on_release(ctx.txns, forget_printed, &ctx);
 	} else if (cap) {
 		start_spill(&ctx);
 	}

@@ -476,13 +476,19 @@ void txn_expire(struct txn_table *tt, uint64_t now_ns, uint64_t timeout_ns)
 
 	if (!tt->on_close)
 		return;
-	for (i = 0; i < tt->n; i++) {
+	for (i = 0; i < tt->n;) {
 		struct txn *t = tt->txns[i];
 
-		if (t->closed || t->last_ts_ns + timeout_ns > now_ns)
+		if (t->closed || t->last_ts_ns + timeout_ns > now_ns) {
+			i++;
 			continue;
+		}
 		t->closed = 1;
 		stream_if_wanted(tt, t);
+		release_if_wanted(tt, t);
+		/* released, the next one moved into slot i */
+		if (i < tt->n && tt->txns[i] == t)
+			i++;
 	}
 }
 

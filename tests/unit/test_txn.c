@@ -409,6 +409,46 @@ static void test_release_refused_and_id_memory_capped(void **state)
 	txn_table_free(tt);
 }
 
+static void count_streamed(void *arg, const struct txn *t)
+{
+	(void)t;
+	(*(int *)arg)++;
+}
+
+/* Live: transactions that expire one after another are each printed and
+ * then let go; the one still within the timeout stays. */
+static void test_live_expiry_releases_each(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	struct released_log log;
+	int streamed = 0;
+	char tid[8];
+	int i;
+
+	(void)state;
+	memset(&log, 0, sizeof(log));
+	txn_table_on_close(tt, count_streamed, &streamed);
+	txn_table_on_release(tt, record_release, &log);
+	for (i = 0; i < 4; i++) {
+		snprintf(tid, sizeof(tid), "X%d", i);
+		txn_add_event(tt, pki((uint64_t)i + 1, SCEP_MT_PKCSREQ, tid, 200, SCEP_STATUS_PENDING,
+				      SCEP_FAIL_NONE, (uint8_t)(i + 1)));
+	}
+	txn_add_event(tt, pki(100, SCEP_MT_PKCSREQ, "LATE", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 100));
+	assert_int_equal(txn_count(tt), 5);
+	txn_expire(tt, 50 * SEC, 10 * SEC);
+	assert_int_equal(streamed, 4);
+	assert_int_equal(log.n, 4);
+	assert_int_equal(log.verdict[3], VERDICT_PENDING);
+	assert_int_equal(txn_count(tt), 1);
+	assert_string_equal(txn_get(tt, 0)->transaction_id, "LATE");
+	/* a poll for an expired one opens a new transaction, flagged as reuse */
+	txn_add_event(tt, pki(101, SCEP_MT_CERTPOLL, "X0", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 101));
+	assert_int_equal(log.n, 5);
+	assert_int_equal(log.reused[4], 1);
+	txn_table_free(tt);
+}
+
 /* Past max_txns distinct clients (and servers) the summary stops telling
  * them apart: their transactions are counted as others. */
 static void test_summary_groups_capped(void **state)
@@ -460,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_release_finished),
 		cmocka_unit_test(test_release_refused_and_id_memory_capped),
 		cmocka_unit_test(test_summary_groups_capped),
+		cmocka_unit_test(test_live_expiry_releases_each),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
