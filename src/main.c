@@ -54,15 +54,21 @@ static void install_signal_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Live capture: print each enrollment as soon as it settles. */
-static void stream_txn(void *arg, const struct txn *t)
+/* One transaction as the listing shows it. */
+static void render_listing(FILE *out, const void *arg, const struct txn *t)
 {
 	const struct sd_ctx *ctx = arg;
 
 	if (ctx->opt.json)
-		sink_json_txn(stdout, ctx, t);
+		sink_json_txn(out, ctx, t);
 	else if (!ctx->opt.quiet)
-		sink_text_txn(stdout, ctx, t);
+		sink_text_txn(out, ctx, t);
+}
+
+/* Live capture: print each enrollment as soon as it settles. */
+static void stream_txn(void *arg, const struct txn *t)
+{
+	render_listing(stdout, arg, t);
 	fflush(stdout);
 }
 
@@ -105,15 +111,6 @@ static char *render_to_string(void (*render)(FILE *, const void *, const struct 
 	return buf;
 }
 
-static void render_listing(FILE *out, const void *arg, const struct txn *t)
-{
-	const struct sd_ctx *ctx = arg;
-
-	if (ctx->opt.json)
-		sink_json_txn(out, ctx, t);
-	else if (!ctx->opt.quiet)
-		sink_text_txn(out, ctx, t);
-}
 
 /* Reading files: a transaction whose final CertRep came can change no more;
  * it is rendered now and waits on disk for the end (spill.h). */
