@@ -122,6 +122,19 @@ enum epoch { EP_PLAIN = 0, EP_HANDSHAKE, EP_APPLICATION };
 enum stop_why { ST_RUNNING = 0, ST_NOT_TLS, ST_DESYNC };
 
 /* Read state of one direction. */
+/* A direction's keys and cipher, allocated only once a key log gives them:
+ * most TLS seen on a gateway has no keys, and keeps no room for them. */
+#define KEY_BLOCK_LEN (2 * 48 + 2 * 32 + 2 * 16)
+
+struct dir_keys {
+	EVP_CIPHER_CTX *cctx;
+	EVP_MAC_CTX *mctx;
+	uint8_t key[32], iv[16], mac_key[48];
+	size_t iv_len;
+	uint8_t secret[KEYLOG_SECRET_MAX]; /* TLS 1.3 current traffic secret */
+	size_t secret_len;
+};
+
 struct dir_state {
 	/* a record split over TCP segments, held until complete */
 	uint8_t *rec;
@@ -140,12 +153,7 @@ struct dir_state {
 	int epoch;                  /* TLS 1.3: enum epoch */
 	int delivering;             /* plaintext went upward: losses become gaps */
 	uint64_t seq;
-	EVP_CIPHER_CTX *cctx;
-	EVP_MAC_CTX *mctx;
-	uint8_t key[32], iv[16], mac_key[48];
-	size_t iv_len;
-	uint8_t secret[KEYLOG_SECRET_MAX]; /* TLS 1.3 current traffic secret */
-	size_t secret_len;
+	struct dir_keys *k;         /* only while decrypting (have_keys) */
 	/* handshake progress */
 	int finished;               /* Finished seen (or inferred: 1.2 without keys) */
 	int sent_server_flight;     /* Certificate / ServerKeyExchange / ServerHelloDone */
@@ -168,7 +176,7 @@ struct tls_conn {
 	int tls13;
 	int early_data_offered;
 	int key_block_state;        /* TLS 1.2: 0 not tried, 1 ready, -1 none */
-	uint8_t key_block[2 * 48 + 2 * 32 + 2 * 16];
+	uint8_t *key_block;         /* KEY_BLOCK_LEN bytes once derived */
 	uint8_t *plain;             /* decrypt scratch, REC_MAX bytes */
 	uint64_t record_no;         /* records of the connection, both ways */
 	int server_enc_after_client; /* TLS 1.3 without keys: shape of the ending */
@@ -409,13 +417,22 @@ static int key_block(const char *md, const uint8_t *master, size_t mlen,
 
 static void dir_keys_free(struct dir_state *ds)
 {
-	EVP_CIPHER_CTX_free(ds->cctx);
-	EVP_MAC_CTX_free(ds->mctx);
-	ds->cctx = NULL;
-	ds->mctx = NULL;
 	ds->have_keys = 0;
-	OPENSSL_cleanse(ds->key, sizeof(ds->key));
-	OPENSSL_cleanse(ds->mac_key, sizeof(ds->mac_key));
+	if (!ds->k)
+		return;
+	EVP_CIPHER_CTX_free(ds->k->cctx);
+	EVP_MAC_CTX_free(ds->k->mctx);
+	OPENSSL_cleanse(ds->k, sizeof(*ds->k));
+	free(ds->k);
+	ds->k = NULL;
+}
+
+/* Room for the direction's keys (zeroed); NULL when out of memory. */
+static struct dir_keys *dir_keys_new(struct dir_state *ds)
+{
+	dir_keys_free(ds);
+	ds->k = calloc(1, sizeof(*ds->k));
+	return ds->k;
 }
 
 /* Sets up the direction's cipher (and HMAC) from key/iv/mac_key. */
@@ -426,22 +443,26 @@ static int dir_cipher_init(struct tls_conn *c, struct dir_state *ds)
 	EVP_MAC *mac;
 	int ok;
 
-	EVP_CIPHER_CTX_free(ds->cctx);
-	EVP_MAC_CTX_free(ds->mctx);
-	ds->mctx = NULL;
-	ds->cctx = ciph ? EVP_CIPHER_CTX_new() : NULL;
+	if (!ds->k) {
+		EVP_CIPHER_free(ciph);
+		return -1;
+	}
+	EVP_CIPHER_CTX_free(ds->k->cctx);
+	EVP_MAC_CTX_free(ds->k->mctx);
+	ds->k->mctx = NULL;
+	ds->k->cctx = ciph ? EVP_CIPHER_CTX_new() : NULL;
 	/* CBC in TLS 1.0 chains records: the IV is set once and the context
 	 * carries the last ciphertext block on; later versions send it */
-	ok = ds->cctx && EVP_DecryptInit_ex2(ds->cctx, ciph, ds->key,
-					     s->kind == CK_CBC ? ds->iv : NULL, NULL);
+	ok = ds->k->cctx && EVP_DecryptInit_ex2(ds->k->cctx, ciph, ds->k->key,
+					     s->kind == CK_CBC ? ds->k->iv : NULL, NULL);
 	if (ok && s->kind == CK_CBC)
-		ok = EVP_CIPHER_CTX_set_padding(ds->cctx, 0);
+		ok = EVP_CIPHER_CTX_set_padding(ds->k->cctx, 0);
 	EVP_CIPHER_free(ciph);
 	if (ok && s->kind == CK_CBC) {
 		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-		ds->mctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+		ds->k->mctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
 		EVP_MAC_free(mac);
-		ok = ds->mctx != NULL;
+		ok = ds->k->mctx != NULL;
 	}
 	ERR_clear_error();
 	if (!ok) {
@@ -494,7 +515,7 @@ static void keys_12(struct tls_conn *c, enum stream_dir dir)
 	const struct suite *s = c->suite;
 	uint8_t master[KEYLOG_SECRET_MAX];
 	size_t mac_len, key_len, iv_len, need, mlen;
-	const uint8_t *kb = c->key_block;
+	const uint8_t *kb;
 	int cli = dir == DIR_TO_SERVER;
 
 	if (c->key_block_state == 0) {
@@ -512,8 +533,10 @@ static void keys_12(struct tls_conn *c, enum stream_dir dir)
 				    str_printf("no key log entry for this connection"));
 			return;
 		}
-		need = sizeof(c->key_block);
-		if (key_block(c->info.version == V_TLS12 ? s->prf_md : "MD5-SHA1", master, mlen,
+		need = KEY_BLOCK_LEN;
+		c->key_block = malloc(KEY_BLOCK_LEN);
+		if (!c->key_block ||
+		    key_block(c->info.version == V_TLS12 ? s->prf_md : "MD5-SHA1", master, mlen,
 			      c->client_random, c->server_random, c->key_block, need) < 0) {
 			OPENSSL_cleanse(master, sizeof(master));
 			set_decrypt(c, TLS_DECRYPT_FAILED,
@@ -526,6 +549,11 @@ static void keys_12(struct tls_conn *c, enum stream_dir dir)
 	}
 	if (c->key_block_state != 1)
 		return;
+	if (!dir_keys_new(ds)) {
+		set_decrypt(c, TLS_DECRYPT_FAILED, str_printf("decrypt failed: out of memory"));
+		return;
+	}
+	kb = c->key_block;
 	/* RFC 5246 6.3 order: MAC keys, write keys, IVs (client then server);
 	 * AEAD suites have no MAC key and a 4-byte (GCM) or 12-byte
 	 * (ChaCha20, RFC 7905) fixed IV; CBC IVs matter only for TLS 1.0 */
@@ -533,12 +561,12 @@ static void keys_12(struct tls_conn *c, enum stream_dir dir)
 	key_len = s->key_len;
 	iv_len = s->kind == CK_GCM ? 4 : s->kind == CK_CHACHA ? 12 :
 		 strcmp(s->cipher, "DES-EDE3-CBC") ? 16 : 8;
-	memcpy(ds->mac_key, kb + (cli ? 0 : mac_len), mac_len);
+	memcpy(ds->k->mac_key, kb + (cli ? 0 : mac_len), mac_len);
 	kb += 2 * mac_len;
-	memcpy(ds->key, kb + (cli ? 0 : key_len), key_len);
+	memcpy(ds->k->key, kb + (cli ? 0 : key_len), key_len);
 	kb += 2 * key_len;
-	memcpy(ds->iv, kb + (cli ? 0 : iv_len), iv_len);
-	ds->iv_len = iv_len;
+	memcpy(ds->k->iv, kb + (cli ? 0 : iv_len), iv_len);
+	ds->k->iv_len = iv_len;
 	ds->seq = 0;
 	if (dir_cipher_init(c, ds) < 0)
 		set_decrypt(c, TLS_DECRYPT_FAILED,
@@ -550,9 +578,9 @@ static int keys_13_from_secret(struct tls_conn *c, struct dir_state *ds)
 {
 	const struct suite *s = c->suite;
 
-	ds->iv_len = 12;
-	if (expand_label(s->prf_md, ds->secret, ds->secret_len, "key", ds->key, s->key_len) < 0 ||
-	    expand_label(s->prf_md, ds->secret, ds->secret_len, "iv", ds->iv, 12) < 0)
+	ds->k->iv_len = 12;
+	if (expand_label(s->prf_md, ds->k->secret, ds->k->secret_len, "key", ds->k->key, s->key_len) < 0 ||
+	    expand_label(s->prf_md, ds->k->secret, ds->k->secret_len, "iv", ds->k->iv, 12) < 0)
 		return -1;
 	ds->seq = 0;
 	return dir_cipher_init(c, ds);
@@ -568,6 +596,8 @@ static int hash_len(const struct suite *s)
 static void keys_13(struct tls_conn *c, enum stream_dir dir)
 {
 	struct dir_state *ds = &c->d[dir];
+	uint8_t secret[KEYLOG_SECRET_MAX];
+	size_t secret_len;
 	enum keylog_label label;
 	static const char *const label_names[] = {
 		"CLIENT_RANDOM", "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
@@ -584,27 +614,36 @@ static void keys_13(struct tls_conn *c, enum stream_dir dir)
 	else
 		label = dir == DIR_TO_SERVER ? KEYLOG_CLIENT_TRAFFIC_SECRET_0
 					     : KEYLOG_SERVER_TRAFFIC_SECRET_0;
-	ds->secret_len = keylog_find(c->kl, c->client_random, label, ds->secret);
-	if (!ds->secret_len) {
-		int any = keylog_find(c->kl, c->client_random, KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET, ds->secret) ||
-			  keylog_find(c->kl, c->client_random, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET, ds->secret) ||
-			  keylog_find(c->kl, c->client_random, KEYLOG_CLIENT_TRAFFIC_SECRET_0, ds->secret) ||
-			  keylog_find(c->kl, c->client_random, KEYLOG_SERVER_TRAFFIC_SECRET_0, ds->secret);
+	secret_len = keylog_find(c->kl, c->client_random, label, secret);
+	if (!secret_len) {
+		int any = keylog_find(c->kl, c->client_random, KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET, secret) ||
+			  keylog_find(c->kl, c->client_random, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET, secret) ||
+			  keylog_find(c->kl, c->client_random, KEYLOG_CLIENT_TRAFFIC_SECRET_0, secret) ||
+			  keylog_find(c->kl, c->client_random, KEYLOG_SERVER_TRAFFIC_SECRET_0, secret);
 
-		OPENSSL_cleanse(ds->secret, sizeof(ds->secret));
+		OPENSSL_cleanse(secret, sizeof(secret));
 		set_decrypt(c, TLS_DECRYPT_NO_KEY,
 			    any ? str_printf("no key log entry for this connection (%s missing)",
 					     label_names[label])
 				: str_printf("no key log entry for this connection"));
 		return;
 	}
-	if ((int)ds->secret_len != hash_len(c->suite)) {
+	if ((int)secret_len != hash_len(c->suite)) {
+		OPENSSL_cleanse(secret, sizeof(secret));
 		set_decrypt(c, TLS_DECRYPT_FAILED,
 			    str_printf("decrypt failed: %s in the key log is %zu bytes, %s needs %d",
-				       label_names[label], ds->secret_len, c->suite->name,
+				       label_names[label], secret_len, c->suite->name,
 				       hash_len(c->suite)));
 		return;
 	}
+	if (!dir_keys_new(ds)) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		set_decrypt(c, TLS_DECRYPT_FAILED, str_printf("decrypt failed: out of memory"));
+		return;
+	}
+	memcpy(ds->k->secret, secret, secret_len);
+	ds->k->secret_len = secret_len;
+	OPENSSL_cleanse(secret, sizeof(secret));
 	if (keys_13_from_secret(c, ds) < 0) {
 		set_decrypt(c, TLS_DECRYPT_FAILED,
 			    str_printf("decrypt failed: TLS13-KDF key derivation failed"));
@@ -621,9 +660,9 @@ static void key_update(struct tls_conn *c, enum stream_dir dir)
 
 	if (!ds->have_keys)
 		return;
-	if (expand_label(c->suite->prf_md, ds->secret, ds->secret_len, "traffic upd",
-			 next, ds->secret_len) < 0 ||
-	    (memcpy(ds->secret, next, ds->secret_len), keys_13_from_secret(c, ds) < 0)) {
+	if (expand_label(c->suite->prf_md, ds->k->secret, ds->k->secret_len, "traffic upd",
+			 next, ds->k->secret_len) < 0 ||
+	    (memcpy(ds->k->secret, next, ds->k->secret_len), keys_13_from_secret(c, ds) < 0)) {
 		dir_keys_free(ds);
 		set_decrypt(c, TLS_DECRYPT_FAILED,
 			    str_printf("decrypt failed: key update derivation failed"));
@@ -649,7 +688,7 @@ static void xor_nonce(const struct dir_state *ds, uint8_t nonce[12])
 	uint8_t s[8];
 	int i;
 
-	memcpy(nonce, ds->iv, 12);
+	memcpy(nonce, ds->k->iv, 12);
 	put_be64(s, ds->seq);
 	for (i = 0; i < 8; i++)
 		nonce[4 + i] ^= s[i];
@@ -663,11 +702,11 @@ static int aead_open(struct dir_state *ds, const uint8_t *nonce, const uint8_t *
 	size_t ct_len = in_len - TAG_LEN;
 	int outl = 0, finl = 0, ok;
 
-	ok = EVP_DecryptInit_ex2(ds->cctx, NULL, NULL, nonce, NULL) &&
-	     EVP_DecryptUpdate(ds->cctx, NULL, &outl, aad, (int)aad_len) &&
-	     EVP_DecryptUpdate(ds->cctx, out, &outl, in, (int)ct_len) &&
-	     EVP_CIPHER_CTX_ctrl(ds->cctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, (void *)tag) &&
-	     EVP_DecryptFinal_ex(ds->cctx, out + outl, &finl) > 0;
+	ok = EVP_DecryptInit_ex2(ds->k->cctx, NULL, NULL, nonce, NULL) &&
+	     EVP_DecryptUpdate(ds->k->cctx, NULL, &outl, aad, (int)aad_len) &&
+	     EVP_DecryptUpdate(ds->k->cctx, out, &outl, in, (int)ct_len) &&
+	     EVP_CIPHER_CTX_ctrl(ds->k->cctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, (void *)tag) &&
+	     EVP_DecryptFinal_ex(ds->k->cctx, out + outl, &finl) > 0;
 	ERR_clear_error();
 	return ok ? 0 : -1;
 }
@@ -681,9 +720,9 @@ static int hmac(struct tls_conn *c, struct dir_state *ds, const uint8_t *hdr, si
 
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)c->suite->mac_md, 0);
 	params[1] = OSSL_PARAM_construct_end();
-	ok = EVP_MAC_init(ds->mctx, ds->mac_key, c->suite->mac_len, params) &&
-	     EVP_MAC_update(ds->mctx, hdr, hdr_len) && EVP_MAC_update(ds->mctx, p, n) &&
-	     EVP_MAC_final(ds->mctx, out, &outl, EVP_MAX_MD_SIZE);
+	ok = EVP_MAC_init(ds->k->mctx, ds->k->mac_key, c->suite->mac_len, params) &&
+	     EVP_MAC_update(ds->k->mctx, hdr, hdr_len) && EVP_MAC_update(ds->k->mctx, p, n) &&
+	     EVP_MAC_final(ds->k->mctx, out, &outl, EVP_MAX_MD_SIZE);
 	ERR_clear_error();
 	return ok && outl == c->suite->mac_len ? 0 : -1;
 }
@@ -703,7 +742,7 @@ static void pseudo_header(uint8_t h[13], uint64_t seq, uint8_t type, uint16_t ve
 static const char *open_cbc(struct tls_conn *c, struct dir_state *ds, uint8_t type, uint16_t ver,
 			    const uint8_t *in, size_t n, uint8_t *out, size_t *out_len)
 {
-	size_t bs = (size_t)EVP_CIPHER_CTX_get_block_size(ds->cctx);
+	size_t bs = (size_t)EVP_CIPHER_CTX_get_block_size(ds->k->cctx);
 	size_t mac_len = c->suite->mac_len, iv_len = ver >= V_TLS11 ? bs : 0;
 	uint8_t h[13], mac[EVP_MAX_MD_SIZE];
 	size_t ct_len, pad, i, plain_len;
@@ -725,9 +764,9 @@ static const char *open_cbc(struct tls_conn *c, struct dir_state *ds, uint8_t ty
 	}
 	if (!ct_len || ct_len % bs)
 		return "ciphertext not a whole number of blocks";
-	if ((iv_len && !EVP_DecryptInit_ex2(ds->cctx, NULL, NULL, in, NULL)) ||
-	    !EVP_CIPHER_CTX_set_padding(ds->cctx, 0) ||
-	    !EVP_DecryptUpdate(ds->cctx, out, &outl, in + iv_len, (int)ct_len) ||
+	if ((iv_len && !EVP_DecryptInit_ex2(ds->k->cctx, NULL, NULL, in, NULL)) ||
+	    !EVP_CIPHER_CTX_set_padding(ds->k->cctx, 0) ||
+	    !EVP_DecryptUpdate(ds->k->cctx, out, &outl, in + iv_len, (int)ct_len) ||
 	    (size_t)outl != ct_len) {
 		ERR_clear_error();
 		return "CBC decryption failed";
@@ -787,7 +826,7 @@ static const char *open_record(struct tls_conn *c, struct dir_state *ds, uint8_t
 		/* RFC 5288 3: 4-byte salt from the key block + 8 explicit bytes */
 		if (n < 8 + TAG_LEN)
 			return "record shorter than nonce and tag";
-		memcpy(nonce, ds->iv, 4);
+		memcpy(nonce, ds->k->iv, 4);
 		memcpy(nonce + 4, in, 8);
 		pseudo_header(h, ds->seq, *type, ver, n - 8 - TAG_LEN);
 		if (aead_open(ds, nonce, h, sizeof(h), in + 8, n - 8, c->plain) < 0)
@@ -1542,11 +1581,13 @@ void tls_close(struct tls_conn *c)
 	tls_finish(c);
 	for (d = 0; d < 2; d++) {
 		dir_keys_free(&c->d[d]);
-		OPENSSL_cleanse(c->d[d].secret, sizeof(c->d[d].secret));
 		free(c->d[d].rec);
 		free(c->d[d].hs);
 	}
-	OPENSSL_cleanse(c->key_block, sizeof(c->key_block));
+	if (c->key_block) {
+		OPENSSL_cleanse(c->key_block, KEY_BLOCK_LEN);
+		free(c->key_block);
+	}
 	for (i = 0; i < c->info.n_server_certs; i++)
 		scep_cert_free(c->info.server_certs[i]);
 	for (i = 0; i < c->info.n_client_certs; i++)
