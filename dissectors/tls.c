@@ -1390,6 +1390,22 @@ static int record_is_opaque(const struct tls_conn *c, const struct dir_state *ds
 	return c->tls13 ? type == RT_APPDATA && ds->key_tried : 1;
 }
 
+int tls_unreadable(const struct tls_conn *c)
+{
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		const struct dir_state *ds = &c->d[d];
+
+		if (ds->stopped)
+			continue;
+		if (!ds->encrypted || ds->have_keys ||
+		    !(c->tls13 ? ds->key_tried : c->key_block_state == -1))
+			return 0;
+	}
+	return 1;
+}
+
 static void stop_dir(struct tls_conn *c, enum stream_dir dir, int why)
 {
 	struct dir_state *ds = &c->d[dir];

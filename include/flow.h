@@ -28,11 +28,18 @@ struct flow {
 	int saw_syn;
 };
 
+/* What event() returns: FLOW_BYTES_READ normally; FLOW_BYTES_UNREAD once the
+ * application will not read this flow's bytes again (not HTTP or TLS, TLS
+ * without keys past its handshake): their framing may still be followed,
+ * but a retransmission that differs from what was delivered no longer
+ * matters, so no history of delivered bytes is copied or kept. */
+enum { FLOW_BYTES_READ = 0, FLOW_BYTES_UNREAD = 1 };
+
 /* The application layer above TCP. open() returns the per-flow state passed
  * to event() and close(); event data is borrowed for the call only. */
 struct flow_app_ops {
 	void *(*open)(void *arg, const struct flow *f);
-	void (*event)(void *app, const struct flow *f, const struct stream_event *ev);
+	int (*event)(void *app, const struct flow *f, const struct stream_event *ev);
 	void (*close)(void *app, const struct flow *f);
 };
 

@@ -35,6 +35,7 @@ struct reasm {
 	struct reasm_chunk *head, *tail;  /* held, sorted, non-overlapping */
 	size_t held;            /* charged against the caps */
 	uint64_t hist_from;     /* history is valid from this offset on */
+	int no_history;         /* nobody reads the bytes: none kept (reasm_stop_history) */
 	/* REASM_HISTORY bytes from the first delivery until reasm_release:
 	 * a closed flow's lingering entry is 350 bytes without the two of
 	 * its directions, not 850 */
@@ -67,6 +68,9 @@ void reasm_reset(struct reasm *r, const struct reasm_ctx *c,
 		 uint64_t frame, uint64_t ts_ns);
 /* No more input: held data out with gaps, and a FIN already seen. */
 void reasm_flush(struct reasm *r, const struct reasm_ctx *c);
+/* Nobody will read this direction's bytes again: delivered bytes are no
+ * longer kept to compare retransmissions with. */
+void reasm_stop_history(struct reasm *r);
 /* Frees what is held (no events) and returns its charge to the total. */
 void reasm_release(struct reasm *r, const struct reasm_ctx *c);
 /* Serial-number distance b - a in (-2^31, 2^31]. */

@@ -115,6 +115,10 @@ struct tls_conn *tls_open(const struct keylog *kl, struct counters *cnt,
  * events; a partial record is held (at most one record per direction). */
 void tls_event(struct tls_conn *c, const struct stream_event *ev);
 const struct tls_info *tls_get_info(const struct tls_conn *c);
+/* 1 once no plaintext can come out of either direction any more: each is
+ * encrypted and its key lookup failed, or it stopped (not TLS, desync).
+ * Records are still framed and counted. */
+int tls_unreadable(const struct tls_conn *c);
 /* Settles the handshake verdict and frees. */
 void tls_close(struct tls_conn *c);
 /* The verdict tls_close would give, without freeing (for a lead that

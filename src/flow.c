@@ -206,8 +206,11 @@ static void on_reasm_event(void *arg, const struct stream_event *ev)
 {
 	struct emit_arg *a = arg;
 
-	if (a->ft->ops.event)
-		a->ft->ops.event(a->e->app, &a->e->pub, ev);
+	if (a->ft->ops.event &&
+	    a->ft->ops.event(a->e->app, &a->e->pub, ev) == FLOW_BYTES_UNREAD) {
+		reasm_stop_history(&a->e->dir[DIR_TO_SERVER]);
+		reasm_stop_history(&a->e->dir[DIR_TO_CLIENT]);
+	}
 }
 
 static struct reasm_ctx reasm_ctx_of(struct flow_table *ft, struct emit_arg *a)

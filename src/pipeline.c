@@ -417,17 +417,27 @@ static void app_detect(struct app_conn *a, const struct flow *f,
 	a->proto = APP_HTTP1;   /* the HTTP layer tells 1 from 2 itself */
 }
 
-static void flow_app_event(void *app, const struct flow *f, const struct stream_event *ev)
+/* Whether anyone will read this connection's bytes again (flow.h). */
+static int bytes_read(const struct app_conn *a)
+{
+	if (a->proto == APP_OTHER || (a->proto == APP_HTTP1 && a->http.kind == APP_OTHER))
+		return FLOW_BYTES_UNREAD;
+	if (a->proto == APP_TLS && tls_unreadable(a->tls))
+		return FLOW_BYTES_UNREAD;
+	return FLOW_BYTES_READ;
+}
+
+static int flow_app_event(void *app, const struct flow *f, const struct stream_event *ev)
 {
 	struct app_conn *a = app;
 	struct stream_event flipped;
 
 	if (!a)
-		return;
+		return FLOW_BYTES_READ;
 	if (a->proto == APP_UNKNOWN)
 		app_detect(a, f, ev);
 	if (a->proto != APP_HTTP1 && a->proto != APP_TLS)
-		return;
+		return bytes_read(a);
 	if (a->swapped) {
 		flipped = *ev;
 		flipped.dir = ev->dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
@@ -437,6 +447,7 @@ static void flow_app_event(void *app, const struct flow *f, const struct stream_
 		tls_event(a->tls, ev);
 	else
 		http_layer_feed(a, &a->http, ev, NULL);
+	return bytes_read(a);
 }
 
 static void flow_app_close(void *app, const struct flow *f)

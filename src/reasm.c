@@ -129,11 +129,20 @@ void reasm_release(struct reasm *r, const struct reasm_ctx *c)
 	r->hist_from = r->next_abs;
 }
 
+void reasm_stop_history(struct reasm *r)
+{
+	r->no_history = 1;
+	free(r->hist);
+	r->hist = NULL;
+}
+
 static void hist_put(struct reasm *r, const uint8_t *p, size_t n)
 {
 	uint64_t at = r->next_abs;
 	size_t i;
 
+	if (r->no_history)
+		return;
 	if (!r->hist && !(r->hist = malloc(REASM_HISTORY))) {
 		/* out of memory: nothing delivered so far can be compared */
 		r->hist_from = r->next_abs + n;

@@ -32,6 +32,7 @@ struct rig {
 	size_t napps;
 	char trace[4096];
 	uint64_t frame;
+	int unread;                 /* the app says FLOW_BYTES_UNREAD */
 };
 
 static void add(struct rig *g, const char *s)
@@ -59,7 +60,7 @@ static void *on_open(void *arg, const struct flow *f)
 }
 
 /* "<id><dir><kind>" with dir '>' to the server, '<' to the client. */
-static void on_event(void *app, const struct flow *f, const struct stream_event *ev)
+static int on_event(void *app, const struct flow *f, const struct stream_event *ev)
 {
 	struct app *a = app;
 	unsigned long long id = (unsigned long long)f->id;
@@ -84,6 +85,7 @@ static void on_event(void *app, const struct flow *f, const struct stream_event 
 		break;
 	}
 	add(a->g, buf);
+	return a->g->unread ? FLOW_BYTES_UNREAD : FLOW_BYTES_READ;
 }
 
 static void on_close(void *app, const struct flow *f)
@@ -205,6 +207,30 @@ static void test_connection(void **state)
 	assert_true(g.apps[0].saw_syn);
 	assert_int_equal(g.cnt.tcp_gaps, 0);
 	rig_done(&g);
+}
+
+/* A retransmission that differs from what was delivered is counted while
+ * the application reads the bytes, not once it said it never will again
+ * (nothing delivered is then kept to compare with). */
+static void test_unread_bytes_keep_no_history(void **state)
+{
+	struct endpoint c = ep4(1, 40000), s = ep4(2, 80);
+	struct rig g;
+	int unread;
+
+	(void)state;
+	for (unread = 0; unread < 2; unread++) {
+		rig_init(&g, 16, 1 << 20, 0);
+		g.unread = unread;
+		handshake(&g, c, s, 0);
+		tx(&g, c, s, A | P, 101, 501, "GET /abc", 1);
+		tx(&g, c, s, A | P, 101, 501, "PUT /abc", 2);
+		tx(&g, c, s, A | P, 109, 501, "!", 3);
+		assert_string_equal(g.trace, "O1(10.0.0.1:40000>10.0.0.2:80) 1>D:GET /abc 1>D:!");
+		assert_int_equal(g.cnt.tcp_overlaps_conflicting, unread ? 0 : 1);
+		flow_table_flush(g.ft);
+		rig_done(&g);
+	}
 }
 
 static void test_client_server(void **state)
@@ -527,6 +553,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connection),
 		cmocka_unit_test(test_client_server),
+		cmocka_unit_test(test_unread_bytes_keep_no_history),
 		cmocka_unit_test(test_port_reuse),
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_closed_entries_expire),

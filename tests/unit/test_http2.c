@@ -946,10 +946,11 @@ static void *cap_open(void *arg, const struct flow *f)
 	return http2_open(&cc->cfg, &cc->h->cnt, f, on_exchange, cc->h, 0);
 }
 
-static void cap_event(void *app, const struct flow *f, const struct stream_event *ev)
+static int cap_event(void *app, const struct flow *f, const struct stream_event *ev)
 {
 	(void)f;
 	http2_event(app, ev);
+	return FLOW_BYTES_READ;
 }
 
 static void cap_close(void *app, const struct flow *f)

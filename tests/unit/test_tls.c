@@ -38,6 +38,7 @@ struct result {
 	struct tls_alert alert0;
 	uint64_t decrypted;
 	int desynced;
+	int unreadable;             /* tls_unreadable() at the end */
 	/* upward events */
 	char plain[2][PLAIN_MAX];
 	size_t plain_len[2];
@@ -107,7 +108,7 @@ static void *on_open(void *arg, const struct flow *f)
 	return c;
 }
 
-static void on_event(void *app, const struct flow *f, const struct stream_event *ev)
+static int on_event(void *app, const struct flow *f, const struct stream_event *ev)
 {
 	struct conn *c = app;
 	struct stream_event piece;
@@ -119,7 +120,7 @@ static void on_event(void *app, const struct flow *f, const struct stream_event 
 		piece.kind = STREAM_GAP;
 		piece.data = NULL;
 		tls_event(c->tls, &piece);
-		return;
+		return FLOW_BYTES_READ;
 	}
 	if (ev->kind == STREAM_DATA && c->g->mutate && ev->len &&
 	    c->g->data_events++ == c->g->mutate % 8) {
@@ -132,11 +133,11 @@ static void on_event(void *app, const struct flow *f, const struct stream_event 
 		piece.data = copy;
 		tls_event(c->tls, &piece);
 		free(copy);
-		return;
+		return FLOW_BYTES_READ;
 	}
 	if (ev->kind != STREAM_DATA || !c->g->split) {
 		tls_event(c->tls, ev);
-		return;
+		return FLOW_BYTES_READ;
 	}
 	for (at = 0; at < ev->len; at += c->g->split) {
 		piece = *ev;
@@ -144,6 +145,7 @@ static void on_event(void *app, const struct flow *f, const struct stream_event 
 		piece.len = ev->len - at < c->g->split ? ev->len - at : c->g->split;
 		tls_event(c->tls, &piece);
 	}
+	return FLOW_BYTES_READ;
 }
 
 static void on_close(void *app, const struct flow *f)
@@ -180,6 +182,7 @@ static void on_close(void *app, const struct flow *f)
 		r->alert0 = in->alerts[0];
 	r->decrypted = in->records_decrypted[0] + in->records_decrypted[1];
 	r->desynced = in->desynced[0] || in->desynced[1];
+	r->unreadable = tls_unreadable(c->tls);
 	tls_close(c->tls);
 	c->tls = NULL;
 }
@@ -327,6 +330,7 @@ static void check_curl(const char *name, uint16_t version, const char *suite, ui
 	assert_int_equal(r->alert0.desc, 0);
 	assert_int_equal(r->fins, 2);
 	assert_true(g->cnt.tls_records_decrypted >= 6);
+	assert_int_equal(r->unreadable, 0);
 	assert_int_equal(g->cnt.tls_decrypt_failures, 0);
 	assert_int_equal(g->cnt.tls_malformed, 0);
 	assert_int_equal(g->cnt.tls_connections, 1);
@@ -448,6 +452,8 @@ static void test_no_key(void **s)
 	assert_int_equal(r->plain_len[0] + r->plain_len[1], 0);
 	assert_int_equal(r->decrypted, 0);
 	assert_int_equal(g->cnt.tls_no_key, 1);
+	/* nothing more can be read from it: the flow may drop its history */
+	assert_int_equal(r->unreadable, 1);
 	rig_free(g);
 
 	g = run("tls-12-gcm.pcap", NULL);
@@ -461,6 +467,7 @@ static void test_no_key(void **s)
 	/* the close_notify alerts are there, but unreadable */
 	assert_int_equal(r->n_alerts, 2);
 	assert_int_equal(r->alert0.desc, -1);
+	assert_int_equal(r->unreadable, 1);
 	rig_free(g);
 }
 
