@@ -36,7 +36,8 @@ struct reasm {
 	size_t held;            /* charged against the caps */
 	uint64_t hist_from;     /* history is valid from this offset on */
 	int no_history;         /* nobody reads the bytes: none kept (reasm_stop_history) */
-	/* REASM_HISTORY bytes from the first delivery until reasm_release:
+	/* REASM_HISTORY bytes from the first delivery until reasm_release
+	 * (none after reasm_stop_history):
 	 * a closed flow's lingering entry is 350 bytes without the two of
 	 * its directions, not 850 */
 	uint8_t *hist;

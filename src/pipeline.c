@@ -16,9 +16,9 @@
 #include "keylog.h"
 #include "pipeline.h"
 #include "scep.h"
+#include "spill.h"
 #include "strutil.h"
 #include "tls.h"
-#include "spill.h"
 #include "txn.h"
 
 enum app_proto { APP_UNKNOWN, APP_HTTP1, APP_HTTP2, APP_TLS, APP_OTHER };
