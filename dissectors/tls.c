@@ -122,10 +122,11 @@ enum epoch { EP_PLAIN = 0, EP_HANDSHAKE, EP_APPLICATION };
 enum stop_why { ST_RUNNING = 0, ST_NOT_TLS, ST_DESYNC };
 
 /* Read state of one direction. */
-/* A direction's keys and cipher, allocated only once a key log gives them:
- * most TLS seen on a gateway has no keys, and keeps no room for them. */
+/* TLS 1.0-1.2 key block: two MAC keys, two write keys, two IVs at most */
 #define KEY_BLOCK_LEN (2 * 48 + 2 * 32 + 2 * 16)
 
+/* A direction's keys and cipher, allocated only once a key log gives them:
+ * most TLS seen on a gateway has no keys, and keeps no room for them. */
 struct dir_keys {
 	EVP_CIPHER_CTX *cctx;
 	EVP_MAC_CTX *mctx;
