@@ -122,8 +122,12 @@ void txn_expire(struct txn_table *t, uint64_t now_ns, uint64_t timeout_ns);
  * sent that never reached the capture opens a transaction of its own.
  * Call after the packets, before txn_finish. Copies what it keeps. */
 void txn_add_device_events(struct txn_table *t, const struct devlog_list *l);
+/* The listing order: first event time, then order of creation. Returns
+ * <0, 0 or >0 like a qsort comparator; the spill file (spill.c) merges by
+ * the same rule. */
+int txn_listing_cmp(uint64_t first_ts_a, uint64_t created_a, uint64_t first_ts_b, uint64_t created_b);
 /* End of input: open transactions get their final verdict, findings are
- * computed, and the table is ordered by first event time. */
+ * computed, and the table is ordered by first event time (txn_listing_cmp). */
 void txn_finish(struct txn_table *t);
 /* Transactions in the table (evicted and released ones are not). */
 size_t txn_count(const struct txn_table *t);

@@ -139,14 +139,20 @@ static int spill_txn(void *arg, const struct txn *t)
 	return rc;
 }
 
-/* Not for live capture (it prints as it goes), device logs (their lines
- * join finished transactions at the end) or --html (it needs them all). */
+/* Device logs (their lines join finished transactions at the end) and
+ * --html (it draws them all) need every transaction in the table to the
+ * end: then none is released, live or offline. */
+static int needs_all_at_end(const struct sd_options *o)
+{
+	return o->n_devlogs || o->html_file;
+}
+
+/* Reading files only: live capture prints as it goes. */
 static void start_spill(struct sd_ctx *ctx)
 {
 	char err[256];
 
-	if (ctx->opt.mode != MODE_OFFLINE || ctx->opt.no_spill || ctx->opt.n_devlogs ||
-	    ctx->opt.html_file)
+	if (ctx->opt.mode != MODE_OFFLINE || ctx->opt.no_spill || needs_all_at_end(&ctx->opt))
 		return;
 	ctx->spill = spill_new(err, sizeof(err));
 	if (!ctx->spill) {
@@ -504,7 +510,8 @@ int main(int argc, char **argv)
 	if (ctx.opt.mode == MODE_LIVE) {
 		txn_table_on_close(ctx.txns, stream_txn, &ctx);
 		ctx.on_event = stream_event;
-		if (!ctx.opt.n_devlogs && !ctx.opt.html_file && !ctx.opt.check)
+		/* --check names failures at the end */
+		if (!needs_all_at_end(&ctx.opt) && !ctx.opt.check)
 			txn_table_on_release(ctx.txns, forget_printed, &ctx);
 	} else if (cap) {
 		start_spill(&ctx);

@@ -134,18 +134,11 @@ static int spill_copy(const struct spill *sp, size_t i, enum spill_part part, FI
 	return 0;
 }
 
-static int entry_before(uint64_t ts_a, uint64_t created_a, uint64_t ts_b, uint64_t created_b)
-{
-	return ts_a != ts_b ? ts_a < ts_b : created_a < created_b;
-}
-
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct spill_entry *x = a, *y = b;
 
-	if (entry_before(x->first_ts_ns, x->created, y->first_ts_ns, y->created))
-		return -1;
-	return entry_before(y->first_ts_ns, y->created, x->first_ts_ns, x->created);
+	return txn_listing_cmp(x->first_ts_ns, x->created, y->first_ts_ns, y->created);
 }
 
 int listing_write(struct spill *sp, const struct txn_table *tt, enum spill_part part,
@@ -161,8 +154,8 @@ int listing_write(struct spill *sp, const struct txn_table *tt, enum spill_part 
 	while (i < n || k < txn_count(tt)) {
 		const struct txn *t = k < txn_count(tt) ? txn_get(tt, k) : NULL;
 
-		if (i < n && (!t || entry_before(sp->e[i].first_ts_ns, sp->e[i].created,
-						 t->first_ts_ns, t->created))) {
+		if (i < n && (!t || txn_listing_cmp(sp->e[i].first_ts_ns, sp->e[i].created,
+						    t->first_ts_ns, t->created) < 0)) {
 			if (spill_copy(sp, i++, part, out) < 0)
 				rc = -1;
 		} else {

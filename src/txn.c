@@ -1073,14 +1073,19 @@ static int cmp_event_time(const void *a, const void *b)
 	return x->http_seq < y->http_seq ? -1 : x->http_seq > y->http_seq;
 }
 
+int txn_listing_cmp(uint64_t first_ts_a, uint64_t created_a, uint64_t first_ts_b, uint64_t created_b)
+{
+	if (first_ts_a != first_ts_b)
+		return first_ts_a < first_ts_b ? -1 : 1;
+	return created_a < created_b ? -1 : created_a > created_b;
+}
+
 static int cmp_txn_time(const void *a, const void *b)
 {
 	const struct txn *x = *(struct txn *const *)a;
 	const struct txn *y = *(struct txn *const *)b;
 
-	if (x->first_ts_ns != y->first_ts_ns)
-		return x->first_ts_ns < y->first_ts_ns ? -1 : 1;
-	return x->created < y->created ? -1 : x->created > y->created;
+	return txn_listing_cmp(x->first_ts_ns, x->created, y->first_ts_ns, y->created);
 }
 
 /* Orders the events, then decides the verdict and runs the checks, once. */
