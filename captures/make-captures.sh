@@ -26,6 +26,10 @@
 # `tcpdump -i any`, linktype LINUX_SLL2), re-using the existing keys/ca.*;
 # every other capture, key and log is left untouched.
 #
+#   sudo captures/make-captures.sh --only same-key
+# makes ONLY same-key-reenroll.pcap (scepclient enrolling twice with the same
+# key, as a Cisco router re-enrolls), re-using the existing keys/ca.*.
+#
 #   sudo captures/make-captures.sh --only tls
 # makes ONLY the TLS / HTTP/2 captures (nginx + curl in front of scepserver,
 # see make-tls.sh and tls/README.md), re-using the existing keys/ca.*; every
@@ -55,9 +59,10 @@ ONLY=""
 case "${1:-}" in
     "") ;;
     --only)
-        [[ "${2:-}" == sll2 || "${2:-}" == tls ]] || die "usage: make-captures.sh [--only sll2|tls]"
+        [[ "${2:-}" == sll2 || "${2:-}" == tls || "${2:-}" == same-key ]] ||
+            die "usage: make-captures.sh [--only sll2|tls|same-key]"
         ONLY=$2 ;;
-    *) die "usage: make-captures.sh [--only sll2|tls]" ;;
+    *) die "usage: make-captures.sh [--only sll2|tls|same-key]" ;;
 esac
 
 # --- fixed, deterministic-ish settings -------------------------------------
@@ -80,6 +85,7 @@ PORT_PCAPNG=8010       # enroll.pcapng
 PORT_SC_RENEWAL=8011   # scepclient-renewal.pcap
 PORT_RENEW_REJ=8012    # renewal-rejected.pcap
 PORT_SLL2=8013         # scepclient-any-sll2.pcap (tcpdump -i any)
+PORT_SAMEKEY=8014      # same-key-reenroll.pcap
 
 # ---------------------------------------------------------------------------
 # 1. namespace network setup: loopback only, real 1500-byte frames
@@ -309,6 +315,13 @@ ss_enroll() {   # ss_enroll LOG URL NEWKEY DN OUTCERT [extra pki args]
         --cacert-sig "$KEYS/ca.pem" --cipher des3 --outform pem "$@"
 }
 
+# The peers' logs name the files they were given by absolute path: keep
+# them relative to the repository, the work directory as $WORK, so the
+# project names no path of the machine that made it.
+relative_logs() {   # relative_logs LOGFILE...
+    sed -i -E "s#$(dirname "$CAPDIR")/##g; s#/tmp/scepdump-captures\.[A-Za-z0-9]+#\$WORK#g" "$@"
+}
+
 # the certificate micromdm stored in its depot for CN (latest serial)
 depot_cert() {   # depot_cert NAME CN
     ls -1 "$WORK/$1/depot/$2".*.pem 2>/dev/null | sort -t. -k2,2n | tail -1
@@ -336,6 +349,37 @@ capture_sll2() {
 if [[ $ONLY == sll2 ]]; then
     capture_sll2
     log "done (--only sll2)"
+    exit 0
+fi
+
+# --- same-key-reenroll.pcap -------------------------------------------------
+# scepclient run twice in one directory keeps its key (and CSR), and RFC 8894
+# derives the transactionID from the key: the second enrollment sends the
+# first one's transactionID, as a Cisco router re-enrolling with its old key
+# does. micromdm answers it as it would any request for a DN it has issued.
+# Also made alone by `make-captures.sh --only same-key`.
+capture_same_key() {
+    local N=same-key-reenroll
+    log "$N"
+    rm -f "$LOGS/$N".* "$KEYS/$N".*
+    start_server $N $PORT_SAMEKEY
+    start_capture "$CAPDIR/$N.pcap" $PORT_SAMEKEY
+    scepclient_enroll "$WORK/$N/client" "$LOGS/$N.client.log" \
+        "http://127.0.0.1:$PORT_SAMEKEY/scep" "$KEYS/$N.key" "$N" "$CHALLENGE" \
+        || die "$N: first enrollment failed (see logs/$N.client.log)"
+    cp "$WORK/$N/client/client.pem" "$KEYS/$N.cert.pem"
+    rm -f "$WORK/$N/client/client.pem"
+    sleep 1
+    scepclient_enroll "$WORK/$N/client" "$LOGS/$N.client.log" \
+        "http://127.0.0.1:$PORT_SAMEKEY/scep" "$KEYS/$N.key" "$N" "$CHALLENGE" || true
+    stop_capture
+    stop_server
+    chmod 644 "$KEYS/$N".*
+}
+if [[ $ONLY == same-key ]]; then
+    capture_same_key
+    relative_logs "$LOGS/same-key-reenroll".*.log
+    log "done (--only same-key)"
     exit 0
 fi
 
@@ -573,6 +617,8 @@ cp "$WORK/$N/client/client.pem" "$KEYS/$N.cert.pem"
 
 capture_sll2
 
+capture_same_key
+
 capture_tls
 
 chmod 644 "$KEYS"/*.key   # throw-away test keys, readable like the rest
@@ -581,11 +627,13 @@ chmod 644 "$KEYS"/*.pem
 # ===========================================================================
 # 4. facts (from tshark + openssl, not from scepdump) and README.md
 # ===========================================================================
+relative_logs "$LOGS"/*.log
+
 log "extracting signer certificates and facts"
 CAPS=(scepclient-post-enroll.pcap certmonger-get-enroll.pcap strongswan-enroll.pcap
       renewal.pcap renewal-rejected.pcap scepclient-renewal.pcap wrong-challenge.pcap
       duplicate-subject.pcap garbage-http500.pcap concurrent-20.pcap ipv6-enroll.pcap
-      enroll.pcapng)
+      enroll.pcapng same-key-reenroll.pcap)
 for c in "${CAPS[@]}"; do
     [[ -f "$CAPDIR/$c" ]] || die "missing $c"
     sz=$(stat -c %s "$CAPDIR/$c")

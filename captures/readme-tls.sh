@@ -97,7 +97,7 @@ p("The captures are in `captures/` (next to the base captures), their secrets an
 p("in `captures/logs/`. They are described here and not in `captures/README.md`, so `tests/golden/crosscheck.sh` (which")
 p("reads `captures/README.md`) does not yet check them; the `PKIOperation summary` tables below have the same format.\n")
 p("Rebuild only these (keeps every base capture, key and log; re-uses `keys/ca.*`), as root (about 35 s):\n")
-p("```\nsudo /work/main/captures/make-captures.sh --only tls\n```\n")
+p("```\nsudo captures/make-captures.sh --only tls\n```\n")
 p("The full rebuild (`sudo captures/make-captures.sh`) makes them too. Re-print the facts:\n")
 p("```\ncaptures/describe-tls.sh            # all TLS captures, each with its key log\n```\n")
 p("## Peers and versions (Debian 12 packages)\n")

@@ -7,6 +7,9 @@ set -euo pipefail
 FACTS=$1
 LOGS=$2
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# the repository, whose absolute path the logs hold: the README names paths
+# relative to it, not those of the machine that made it
+TOP=$(dirname "$HERE")
 
 facts_of() {   # the describe.sh block of one capture file
     awk -v f="### \`$1\`" '
@@ -17,12 +20,13 @@ facts_of() {   # the describe.sh block of one capture file
 
 server_log() {   # what micromdm itself logged about requests
     sed -E 's/ ts=[^ ]+//; s/ caller=[^ ]+//; s/ component=[^ ]+//; s@/tmp/scepdump-captures\.[A-Za-z0-9]+@$WORK@g' "$LOGS/$1.scepserver.log" |
+        sed "s#$TOP/##g" |
         grep -E 'scep_message_type|failed to sign|err="|error="[^n]' |
         grep -v -E 'error=null|err=null' || true
 }
 
 client_log() {   # the clients' own verdicts
-    sed -E "s#/tmp/scepdump-captures\.[A-Za-z0-9]+#\$WORK#g; s# ts=[^ ]+##" "$LOGS/$1.client.log" |
+    sed -E "s#/tmp/scepdump-captures\.[A-Za-z0-9]+#\$WORK#g; s# ts=[^ ]+##; s#$TOP/##g" "$LOGS/$1.client.log" |
         grep -E '^\$ |exit code|pkiStatus|failInfo|transaction|only RSA|unable to verify|State |status:|New |^[0-9]{3} ' || true
 }
 
@@ -39,7 +43,7 @@ cat <<EOF
 Rebuild everything (captures, keys, logs, this README) from scratch, as root:
 
 \`\`\`
-sudo /work/main/captures/make-captures.sh      # about 40 s
+sudo captures/make-captures.sh      # about 40 s
 \`\`\`
 
 Re-print the facts of any capture (also works outside the namespace):
@@ -348,6 +352,18 @@ scepclient enrollment of `CN=scepclient-pcapng-enroll,OU=MDM,O=scepdump,C=US`. S
 `scepclient-post-enroll.pcap`. Unlike the `.pcap` files it is **not** checksum-fixed: every TCP segment
 carries the partial loopback checksum (tshark: "Bad checksum"), as in any capture taken on the sending
 host with checksum offload — a dissector must not reject such segments.
+EOF
+
+section same-key-reenroll.pcap same-key-reenroll <<'EOF'
+micromdm `scepclient` run twice in one directory: the second run keeps the first one's key and CSR, so it
+sends the same transactionID (RFC 8894 derives it from the key), as a Cisco router re-enrolling with its
+old key does. The first PKCSReq is answered SUCCESS (serial 02); the second, a new request for a DN the
+CA has just issued, is answered CertRep FAILURE badRequest (server log: "DN ... already exists"). The two
+requests carry different self-signed signer certificates (serials differ) over the same public key.
+```
+scepclient -server-url http://127.0.0.1:8014/scep -private-key client.key -challenge scepdump-challenge \
+           -cn same-key-reenroll -organization scepdump -ou MDM -country US -keySize 2048 -debug   # twice
+```
 EOF
 
 cat <<'EOF'

@@ -88,6 +88,7 @@ void devlog_event_clear(struct devlog_event *e)
 	free(e->cert_name);
 	free(e->text);
 	free(e->decode_note);
+	free(e->error_domain);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -325,6 +326,11 @@ int devlog_eq(const struct rd *r, const char *lit)
 	return rd_left(r) == strlen(lit) && lit_at(r, 0, lit, 0);
 }
 
+int devlog_eq_ci(const struct rd *r, const char *lit)
+{
+	return rd_left(r) == strlen(lit) && lit_at(r, 0, lit, 1);
+}
+
 /* Days from 1970-01-01 of a proleptic Gregorian date (Hinnant's
  * days_from_civil), so no timegm() and no dependence on the local TZ. */
 static int64_t days_from_civil(int64_t y, int m, int d)
@@ -337,6 +343,47 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + doe - 719468;
+}
+
+/* Hinnant's civil_from_days, the inverse of days_from_civil. */
+void devlog_civil_from_days(int64_t days, int *y, int *mon, int *d)
+{
+	int64_t z = days + 719468, era, doe, yoe, doy, mp, yy;
+
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	yy = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*mon = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yy + (*mon <= 2));
+}
+
+void devlog_pick_date(struct devlog_ctx *c, int64_t tod_s, int64_t off_s)
+{
+	int64_t ref_local, day, diff;
+
+	c->date_set = 1;
+	if (!c->o->ref_ts_ns) {
+		c->no_date = 1;
+		c->year = DEVLOG_NO_DATE_YEAR;
+		c->month = c->day = 1;
+		return;
+	}
+	/* the capture's instant as a wall clock in the line's offset; the
+	 * line's day is the one that puts it nearest that instant, so a log
+	 * copied just past midnight of a capture begun before it (or the
+	 * other way round) is not a day off */
+	ref_local = (int64_t)(c->o->ref_ts_ns / 1000000000ull) + off_s;
+	day = ref_local >= 0 ? ref_local / 86400 : (ref_local - 86399) / 86400;
+	diff = day * 86400 + tod_s - ref_local;
+	if (diff > 43200)
+		day--;
+	else if (diff < -43200)
+		day++;
+	devlog_civil_from_days(day, &c->year, &c->month, &c->day);
 }
 
 int64_t devlog_civil_s(int y, int mon, int d, int h, int mi, int s)
@@ -443,6 +490,7 @@ void devlog_decode_message(struct devlog_ctx *c, const struct rd *url, struct de
 	if (m->sender_nonce_len && !e->sender_nonce)
 		e->sender_nonce = hex_of(m->sender_nonce, m->sender_nonce_len);
 	e->message_cut = !m->decoded;
+	c->out->messages_cut += !m->decoded;
 	if (!m->decoded && m->error && !e->decode_note)
 		e->decode_note = strdup(m->error);
 	if (!m->decoded && !m->partial)
@@ -586,9 +634,12 @@ static void ctx_init(struct devlog_ctx *c, const struct devlog_opts *o, struct d
 	memset(c, 0, sizeof(*c));
 	c->o = o;
 	c->out = out;
-	c->year = o->year ? o->year : 1970;
-	c->month = o->month ? o->month : 1;
-	c->day = o->day ? o->day : 1;
+	if (o->year) {
+		c->year = o->year;
+		c->month = o->month ? o->month : 1;
+		c->day = o->day ? o->day : 1;
+		c->date_set = 1;
+	}
 	c->last_tod_ns = -1;
 }
 

@@ -208,14 +208,28 @@ static int is_error_level(const struct rd *lvl)
 	       devlog_eq(lvl, "WARN") || devlog_eq(lvl, "WARNING") || devlog_eq(lvl, "E");
 }
 
+/* The state machines' lines: "SCEP cert '<name>' state changed from A to
+ * B" (NativeScepCertInstallStateMachine) and "Root cert '<hash>' ..."
+ * (NativeRootCertInstallStateMachine). The Intune troubleshooting page
+ * defines delivery of a SCEP certificate as CERT_ENROLLED ->
+ * CERT_INSTALL_REQUESTED -> CERT_INSTALLING -> CERT_ACCESS_REQUESTED ->
+ * CERT_ACCESS_GRANTED: no CERT_INSTALL_SUCCESS for it (only the root
+ * shows that state). So a SCEP certificate leaving CERT_INSTALLING for a
+ * state that is no failure is installed; CERT_ACCESS_GRANTED is the app
+ * given its key. The root's states are kept apart (root_cert): a trusted
+ * root installed says nothing of the enrolled certificate. */
 static int state_line(struct rd msg, struct devlog_event *e)
 {
 	static const char mid[] = "' state changed from ";
 	size_t q = devlog_rd_find(&msg, " cert '"), at, next;
-	struct rd name, rest, from;
+	struct rd name, rest, from, who;
+	int failed;
 
 	if (q == SIZE_MAX)
 		return 0;
+	who = msg;
+	who.len = q;
+	e->root_cert = devlog_rd_find(&who, "Root") != SIZE_MAX;
 	rest = msg;
 	rd_skip(&rest, q + strlen(" cert '"));
 	/* the name may hold quotes: the last "' state changed from " ends it */
@@ -241,13 +255,16 @@ static int state_line(struct rd msg, struct devlog_event *e)
 	e->cert_name = devlog_strdup(&name, 512);
 	e->state_from = devlog_strdup(&from, 64);
 	e->state_to = devlog_strdup(&rest, 64);
-	if (devlog_eq(&rest, "CERT_INSTALL_SUCCESS"))
-		e->kind = DEVLOG_INSTALLED;
+	failed = devlog_rd_find(&rest, "FAIL") != SIZE_MAX || devlog_rd_find(&rest, "ERROR") != SIZE_MAX ||
+		 devlog_rd_find(&rest, "DENIED") != SIZE_MAX;
+	if (failed)
+		e->kind = DEVLOG_ERROR;
+	else if (e->root_cert)
+		e->kind = DEVLOG_CERT_STATE;
 	else if (devlog_eq(&rest, "CERT_ACCESS_GRANTED"))
 		e->kind = DEVLOG_ACCESS_GRANTED;
-	else if (devlog_rd_find(&rest, "FAIL") != SIZE_MAX || devlog_rd_find(&rest, "ERROR") != SIZE_MAX ||
-		 devlog_rd_find(&rest, "DENIED") != SIZE_MAX)
-		e->kind = DEVLOG_ERROR;
+	else if (devlog_eq(&rest, "CERT_INSTALL_SUCCESS") || devlog_eq(&from, "CERT_INSTALLING"))
+		e->kind = DEVLOG_INSTALLED;
 	else
 		e->kind = DEVLOG_CERT_STATE;
 	return 1;
@@ -295,6 +312,12 @@ int devlog_android_line(struct devlog_ctx *c, struct rd line)
 
 				rd_init(&u, e.url, strlen(e.url));
 				devlog_decode_message(c, &u, &e);
+			} else if (!e.url && devlog_rd_find(&t, "CMSSignedData") != SIZE_MAX) {
+				/* EnrollmentTransaction "Sending org.spongycastle.cms.
+				 * CMSSignedData@ad57775": the signed pkiMessage on its
+				 * way, no URL (the transport logs that) */
+				free(e.op);
+				e.op = strdup("PKIOperation");
 			}
 		}
 	} else if (devlog_rd_lit(&t, "Received '")) {

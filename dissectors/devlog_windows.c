@@ -1,10 +1,11 @@
 /* devlog_windows.c - Windows MDM client events
  * (Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin)
  * exported with `wevtutil qe <log> /f:xml` (or /f:RenderedXml, or
- * Get-WinEvent ... ToXml()). A small bounded scanner, not an XML parser:
- * it finds each <Event>...</Event> and reads the few elements SCEP needs;
- * anything malformed counts as an unparsed event. Untrusted text, read
- * through struct rd only. */
+ * Get-WinEvent ... ToXml()), or copied from Event Viewer's XML view (each
+ * foldable element behind "- "). A small bounded scanner, not an XML
+ * parser: it finds each <Event>...</Event> and reads the few elements SCEP
+ * needs; anything malformed counts as an unparsed event. Untrusted text,
+ * read through struct rd only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +15,31 @@
 
 static const char SRC[] = "windows";
 
-/* The SCEP events of the provider. 39 is the one the Intune
- * troubleshooting page names ("SCEP: Certificate installed successfully");
- * 32, 36, 306 and 307 are what Intune support threads quote and are NOT
- * checked against the provider's manifest. Other Error-level events that
- * mention SCEP are errors too, so an unlisted ID is not lost. */
+/* The SCEP events, with the start of their message as published (see
+ * tests/devlogs/README.md for where): the MDM provider's 36 (request
+ * generated, Information), 39 (installed, the one the Intune
+ * troubleshooting page names), 306 ("CspExecute", Information: the
+ * profile arrived; its Result 0x2ab0003 is DM_S_ACCEPTED_FOR_PROCESSING,
+ * no error), 32 ("Certificate enroll failed", Error) and 307 ("Failed
+ * LogError Message", Error); and CertEnroll's 86/87 (Application log: the
+ * SCEP client's own GetCACaps/enrollment failures). An event the table
+ * calls harmless is an error still when its Level is Error or Critical;
+ * an unlisted Error-level event that mentions SCEP is one too, so an
+ * unknown ID is not lost. Matched on provider and ID: IDs are per
+ * provider. */
 static const struct {
+	const char *provider;       /* a part of the Provider Name */
 	int id;
 	enum devlog_kind kind;
 	const char *what;
 } KNOWN[] = {
-	{ 32, DEVLOG_ERROR, "SCEP: Certificate request generation failed." },
-	{ 36, DEVLOG_OTHER, "SCEP: Certificate request generated successfully." },
-	{ 39, DEVLOG_INSTALLED, "SCEP: Certificate installed successfully." },
-	{ 306, DEVLOG_ERROR, "SCEP: CspExecute failed." },
-	{ 307, DEVLOG_ERROR, "SCEP: Certificate enroll failed." },
+	{ "DeviceManagement-Enterprise-Diagnostics-Provider", 32, DEVLOG_ERROR, "SCEP: Certificate enroll failed." },
+	{ "DeviceManagement-Enterprise-Diagnostics-Provider", 36, DEVLOG_OTHER, "SCEP: Certificate request generated successfully." },
+	{ "DeviceManagement-Enterprise-Diagnostics-Provider", 39, DEVLOG_INSTALLED, "SCEP: Certificate installed successfully." },
+	{ "DeviceManagement-Enterprise-Diagnostics-Provider", 306, DEVLOG_OTHER, "SCEP: CspExecute." },
+	{ "DeviceManagement-Enterprise-Diagnostics-Provider", 307, DEVLOG_ERROR, "SCEP: Failed LogError Message." },
+	{ "CertificateServicesClient-CertEnroll", 86, DEVLOG_ERROR, "SCEP Certificate enrollment initialization failed." },
+	{ "CertificateServicesClient-CertEnroll", 87, DEVLOG_ERROR, "SCEP Certificate enrollment failed." },
 };
 
 int devlog_windows_probe(const uint8_t *buf, size_t len)
@@ -38,6 +49,9 @@ int devlog_windows_probe(const uint8_t *buf, size_t len)
 	rd_init(&r, buf, len > 4096 ? 4096 : len);
 	devlog_rd_lit(&r, "\xef\xbb\xbf");
 	devlog_rd_ws(&r);
+	/* Event Viewer's XML view, copied: "- <Event xmlns=...>" */
+	if (devlog_rd_lit(&r, "- "))
+		devlog_rd_ws(&r);
 	if (rd_left(&r) == 0 || rd_ptr(&r)[0] != '<')
 		return 0;
 	return devlog_rd_find(&r, "<Event ") != SIZE_MAX || devlog_rd_find(&r, "<Event>") != SIZE_MAX ||
@@ -244,7 +258,7 @@ static void one_event(struct devlog_ctx *c, struct rd ev)
 	const char *what = NULL;
 	enum devlog_kind kind = DEVLOG_OTHER;
 	int known = 0, scep;
-	struct rd tr;
+	struct rd tr, provider;
 
 	if (!elem(&ev, "EventID", NULL, &content) || !rd_int(&content, &id) ||
 	    !elem(&ev, "TimeCreated", &tag, &content) || !attr(&tag, "SystemTime", &v) ||
@@ -258,12 +272,18 @@ static void one_event(struct devlog_ctx *c, struct rd ev)
 	msg[0] = '\0';
 	if (elem(&ev, "Message", NULL, &content))
 		xml_unescape(&content, msg, sizeof(msg));
+	rd_init(&provider, NULL, 0);
+	if (elem(&ev, "Provider", &tag, &content))
+		attr(&tag, "Name", &provider);
 	for (i = 0; i < sizeof(KNOWN) / sizeof(KNOWN[0]); i++)
-		if (KNOWN[i].id == id) {
+		if (KNOWN[i].id == id && devlog_rd_find(&provider, KNOWN[i].provider) != SIZE_MAX) {
 			kind = KNOWN[i].kind;
 			what = KNOWN[i].what;
 			known = 1;
 		}
+	/* Level 1 critical, 2 error */
+	if (known && kind == DEVLOG_OTHER && level >= 1 && level <= 2)
+		kind = DEVLOG_ERROR;
 	rd_init(&tr, msg, strlen(msg));
 	scep = devlog_rd_find_ci(&tr, "scep") != SIZE_MAX;
 	rd_init(&tr, data, strlen(data));
@@ -284,8 +304,8 @@ static void one_event(struct devlog_ctx *c, struct rd ev)
 	e.ts_has_offset = has_off;
 	if (level >= 0)
 		e.level = level_name(level);
-	if (elem(&ev, "Provider", &tag, &content) && attr(&tag, "Name", &v))
-		e.component = devlog_strdup(&v, 128);
+	if (rd_left(&provider) > 0)
+		e.component = devlog_strdup(&provider, 128);
 	/* rendered message first; else the known description and the data */
 	if (msg[0])
 		snprintf(text, sizeof(text), "%s", msg);

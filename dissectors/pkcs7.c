@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
@@ -45,6 +46,10 @@ enum { SCEP_ATTR_MESSAGE_TYPE = 2, SCEP_ATTR_PKI_STATUS = 3, SCEP_ATTR_FAIL_INFO
        SCEP_ATTR_SENDER_NONCE = 5, SCEP_ATTR_RECIPIENT_NONCE = 6, SCEP_ATTR_TRANSACTION_ID = 7 };
 /* id-scep-failInfoText 1.3.6.1.5.5.7.24.1 (RFC 8894 section 3.2.1.4.4) */
 static const uint8_t OID_FAIL_INFO_TEXT[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x18, 0x01 };
+/* NDES's CertRep attributes: 1.3.6.1.4.1.311.21.33, the failure HRESULT
+ * in decimal, and 1.3.6.1.4.1.311.21.38, a status text */
+static const uint8_t OID_MS_HRESULT[] = { 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x15, 0x21 };
+static const uint8_t OID_MS_STATUS[] = { 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x15, 0x26 };
 
 /* A private library context keeps the legacy provider (single DES and RC2,
  * which micromdm and old NDES still use for envelopes) out of the
@@ -93,6 +98,10 @@ struct scep_keys {
 	size_t n_pkeys;
 	struct ca_cache *ca_cache;
 	struct x509_cache *x509_cache;
+	/* --ca-cert certificates (and those of --key PKCS#12 files): the
+	 * signers of messages that carry no certificate, such as NDES's
+	 * CertReps */
+	STACK_OF(X509) *given_certs;
 };
 
 static const char LEGACY_MISSING[] = "DES needs OpenSSL's legacy provider (ossl-modules/legacy.so)";
@@ -110,7 +119,14 @@ static void set_first(char **slot, char *msg)
 	*slot = msg;
 }
 
+/* One line for m->notes, taken over (NULL is out of memory: nothing). */
+static void msg_note(struct scep_msg *m, char *note)
+{
+	str_list_add(&m->notes, &m->n_notes, note);
+}
+
 /* The innermost OpenSSL reason, for messages like "wrong tag". */
+
 static const char *ossl_reason(void)
 {
 	unsigned long e = ERR_peek_last_error();
@@ -724,6 +740,8 @@ static struct scep_cert *cert_from_x509(X509 *x)
 		hex_lower(md, mdlen, c->sha1, sizeof(c->sha1));
 	if (X509_digest(x, EVP_sha256(), md, &mdlen))
 		hex_lower(md, mdlen, c->sha256, sizeof(c->sha256));
+	if (X509_pubkey_digest(x, EVP_sha256(), md, &mdlen))
+		hex_lower(md, mdlen, c->key_sha256, sizeof(c->key_sha256));
 	n = i2d_X509(x, NULL);
 	if (n > 0)
 		c->der_len = (size_t)n;
@@ -1025,6 +1043,7 @@ void scep_keys_free(struct scep_keys *k)
 		X509_free(k->x509_cache->slot[i].x);
 	}
 	free(k->x509_cache);
+	sk_X509_pop_free(k->given_certs, X509_free);
 	if (k->prov_legacy)
 		OSSL_PROVIDER_unload(k->prov_legacy);
 	if (k->prov_default)
@@ -1101,6 +1120,148 @@ static EVP_PKEY *der_key(struct scep_keys *k, BIO *b, struct pass_ctx *pc)
 	return pk;
 }
 
+/* Certificates that name signers (--ca-cert, a PKCS#12's certificates). */
+static int given_certs_add(struct scep_keys *k, X509 *x)
+{
+	if (!k->given_certs && !(k->given_certs = sk_X509_new_null()))
+		return -1;
+	if (sk_X509_num(k->given_certs) >= CERTS_MAX || !sk_X509_push(k->given_certs, x))
+		return -1;
+	return 0;
+}
+
+static int given_certs_add_stack(struct scep_keys *k, STACK_OF(X509) *sk)
+{
+	int i, added = 0;
+
+	for (i = 0; sk && i < sk_X509_num(sk); i++) {
+		X509 *x = sk_X509_value(sk, i);
+
+		if (X509_up_ref(x) && given_certs_add(k, x) == 0)
+			added++;
+		else
+			X509_free(x);
+	}
+	return added;
+}
+
+/* PKCS12_parse works in OpenSSL's default library context, where the
+ * RC2/3DES of Windows and older OpenSSL exports need the legacy provider:
+ * it is loaded there for the parse only. */
+static int pkcs12_parse_legacy(PKCS12 *p12, const char *pass, EVP_PKEY **pk, X509 **cert,
+			       STACK_OF(X509) **ca)
+{
+	OSSL_PROVIDER *legacy, *dflt;
+	int ok;
+
+	if (PKCS12_parse(p12, pass, pk, cert, ca))
+		return 1;
+	ERR_clear_error();
+	legacy = OSSL_PROVIDER_try_load(NULL, "legacy", 1);
+	dflt = legacy ? OSSL_PROVIDER_try_load(NULL, "default", 1) : NULL;
+	ok = legacy && dflt && PKCS12_parse(p12, pass, pk, cert, ca);
+	if (dflt)
+		OSSL_PROVIDER_unload(dflt);
+	if (legacy)
+		OSSL_PROVIDER_unload(legacy);
+	return ok;
+}
+
+/* A .pfx/.p12 (what keys leave NDES and EJBCA as): its key opens
+ * envelopes, its certificates name signers. 1 found, 0 not PKCS#12, -1
+ * error (err set). Windows exports often have an empty password. */
+static int load_pkcs12(struct scep_keys *k, BIO *b, const char *path, const char *pass,
+		       char *err, size_t errlen)
+{
+	PKCS12 *p12 = d2i_PKCS12_bio(b, NULL);
+	EVP_PKEY *pk = NULL;
+	X509 *cert = NULL;
+	STACK_OF(X509) *ca = NULL;
+	const char *use = pass;
+
+	if (!p12)
+		return 0;
+	if (!PKCS12_mac_present(p12)) {
+		if (!use)
+			use = "";
+	} else if (use && !PKCS12_verify_mac(p12, use, -1)) {
+		snprintf(err, errlen, "%s: wrong passphrase: the PKCS#12 file's integrity check fails with "
+			 "the one given", path);
+		PKCS12_free(p12);
+		return -1;
+	} else if (!use && PKCS12_verify_mac(p12, "", 0)) {
+		use = "";
+	} else if (!use && !PKCS12_verify_mac(p12, NULL, 0)) {
+		snprintf(err, errlen, "%s: the PKCS#12 file is protected; give its password with --key-pass",
+			 path);
+		PKCS12_free(p12);
+		return -1;
+	}
+	if (!pkcs12_parse_legacy(p12, use, &pk, &cert, &ca)) {
+		snprintf(err, errlen, "%s: PKCS#12 file does not open: %s", path, ossl_reason());
+		PKCS12_free(p12);
+		return -1;
+	}
+	PKCS12_free(p12);
+	if (cert && given_certs_add(k, cert) < 0)
+		X509_free(cert);
+	given_certs_add_stack(k, ca);
+	sk_X509_pop_free(ca, X509_free);
+	if (!pk) {
+		snprintf(err, errlen, "%s: the PKCS#12 file holds no private key", path);
+		return -1;
+	}
+	return keys_add(k, pk, path, err, errlen) < 0 ? -1 : 1;
+}
+
+int scep_keys_load_certs(struct scep_keys *k, const char *path, char *err, size_t errlen)
+{
+	STACK_OF(X509_INFO) *infos;
+	BIO *b;
+	X509 *x;
+	int added = 0, i;
+
+	b = BIO_new_file(path, "rb");
+	if (!b) {
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		ERR_clear_error();
+		return -1;
+	}
+	ERR_set_mark();
+	/* PEM: every CERTIFICATE block, and the certificates of a PKCS7 one */
+	infos = PEM_X509_INFO_read_bio_ex(b, NULL, no_passphrase, NULL, k->libctx, NULL);
+	for (i = 0; infos && i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *xi = sk_X509_INFO_value(infos, i);
+
+		if (xi->x509 && given_certs_add(k, xi->x509) == 0) {
+			xi->x509 = NULL;
+			added++;
+		}
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	if (!added && BIO_reset(b) == 0) {
+		PKCS7 *p7 = PEM_read_bio_PKCS7(b, NULL, no_passphrase, NULL);
+
+		if (!p7 && BIO_reset(b) == 0)
+			p7 = d2i_PKCS7_bio(b, NULL);
+		if (p7 && PKCS7_type_is_signed(p7) && p7->d.sign)
+			added += given_certs_add_stack(k, p7->d.sign->cert);
+		PKCS7_free(p7);
+	}
+	if (!added && BIO_reset(b) == 0 && (x = d2i_X509_bio(b, NULL)) != NULL) {
+		if (given_certs_add(k, x) == 0)
+			added++;
+		else
+			X509_free(x);
+	}
+	ERR_pop_to_mark();
+	BIO_free(b);
+	if (added)
+		return 0;
+	snprintf(err, errlen, "%s: no certificate found (PEM, DER or a PKCS#7 bundle)", path);
+	return -1;
+}
+
 int scep_keys_load(struct scep_keys *k, const char *path, char *err, size_t errlen)
 {
 	return scep_keys_load_pass(k, path, NULL, err, errlen);
@@ -1146,6 +1307,13 @@ int scep_keys_load_pass(struct scep_keys *k, const char *path, const char *pass,
 			encrypted = 1;
 		}
 	}
+	if (!found && !encrypted && BIO_reset(b) == 0) {
+		int rc = load_pkcs12(k, b, path, pass, err, errlen);
+
+		if (rc < 0)
+			goto fail;
+		found += rc;
+	}
 	ERR_pop_to_mark();
 	BIO_free(b);
 	if (found)
@@ -1158,7 +1326,7 @@ int scep_keys_load_pass(struct scep_keys *k, const char *path, const char *pass,
 			 "--key-pass, or write a clear copy with 'openssl pkey -in %s -out KEY.pem'",
 			 path, path);
 	else
-		snprintf(err, errlen, "%s: no private key found (PEM or DER, RSA/EC)", path);
+		snprintf(err, errlen, "%s: no private key found (PEM, DER or PKCS#12, RSA/EC)", path);
 	return -1;
 fail:
 	ERR_pop_to_mark();
@@ -1179,8 +1347,13 @@ void scep_msg_free(struct scep_msg *m)
 	free(m->digest_alg);
 	free(m->sig_alg);
 	scep_cert_free(m->signer);
+	free(m->signer_issuer);
+	free(m->signer_serial);
+	certs_free(m->other_certs, m->n_other_certs);
 	free(m->transaction_id);
 	free(m->fail_info_text);
+	free(m->signed_challenge);
+	free(m->ms_status_text);
 	for (i = 0; i < m->n_recipients; i++) {
 		free(m->recipients[i].issuer);
 		free(m->recipients[i].serial);
@@ -1199,6 +1372,9 @@ void scep_msg_free(struct scep_msg *m)
 	for (i = 0; i < m->n_signed_attrs; i++)
 		free(m->signed_attrs[i]);
 	free(m->signed_attrs);
+	for (i = 0; i < m->n_notes; i++)
+		free(m->notes[i]);
+	free(m->notes);
 	/* issued points into rep_certs */
 	free(m);
 }
@@ -1275,6 +1451,36 @@ static void read_number_attr(struct scep_msg *m, const ASN1_STRING *s, int *slot
 	set_first(&m->error, str_printf("%s attribute \"%s\" is not a decimal number", name,
 				       shown ? shown : "(not a string)"));
 	free(shown);
+}
+
+/* NDES writes the HRESULT as a signed decimal ("-2147024809"); kept as
+ * the 32-bit code it stands for (0x80070057). */
+static void read_ms_hresult(struct scep_msg *m, const ASN1_STRING *s)
+{
+	struct rd r;
+	uint8_t c;
+	int64_t v = 0;
+	int neg = 0, digits = 0;
+
+	if (!s)
+		return;
+	rd_init(&r, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+	if (rd_left(&r) && *rd_ptr(&r) == '-') {
+		neg = 1;
+		rd_skip(&r, 1);
+	}
+	while (rd_u8(&r, &c)) {
+		if (c < '0' || c > '9' || ++digits > 10)
+			goto bad;
+		v = v * 10 + (c - '0');
+	}
+	if (!digits || (neg && v > 2147483648LL) || (!neg && v > 4294967295LL))
+		goto bad;
+	m->has_ms_hresult = 1;
+	m->ms_hresult = (uint32_t)(neg ? -v : v);
+	return;
+bad:
+	msg_note(m, strdup("NDES HRESULT attribute (1.3.6.1.4.1.311.21.33) is not a decimal number"));
 }
 
 /* Lower-case hex of at most ATTR_HEX_MAX bytes, "..." when cut. */
@@ -1381,10 +1587,17 @@ static char *attr_entry(const ASN1_OBJECT *o, const X509_ATTRIBUTE *a)
 		if (OBJ_obj2txt(dotted, sizeof(dotted), o, 1) <= 0)
 			snprintf(dotted, sizeof(dotted), "?");
 		name = dotted;
-		named = 0;
+		/* NDES's strings are read as strings; other unknown values are
+		 * shown as their DER */
+		named = oid_is(o, OID_MS_HRESULT, sizeof(OID_MS_HRESULT)) ||
+			oid_is(o, OID_MS_STATUS, sizeof(OID_MS_STATUS));
 	}
 	if (n <= 0)
 		return str_printf("%s=(no value)", name);
+	/* a secret wherever it sits: the value is kept apart, for
+	 * --show-secrets only */
+	if (nid == NID_pkcs9_challengePassword)
+		return str_printf("%s=****", name);
 	/* several values (legal for an Attribute, never seen in SCEP) are
 	 * joined with "; " */
 	for (i = 0; i < n && i < 4; i++) {
@@ -1408,17 +1621,7 @@ static char *attr_entry(const ASN1_OBJECT *o, const X509_ATTRIBUTE *a)
 
 static void attrs_list_add(struct scep_msg *m, char *entry)
 {
-	char **grown;
-
-	if (!entry)
-		return;
-	grown = realloc(m->signed_attrs, (m->n_signed_attrs + 1) * sizeof(*grown));
-	if (!grown) {
-		free(entry);
-		return;
-	}
-	m->signed_attrs = grown;
-	m->signed_attrs[m->n_signed_attrs++] = entry;
+	str_list_add(&m->signed_attrs, &m->n_signed_attrs, entry);
 }
 
 /* One signed attribute: the SCEP ones fill their fields, every one is
@@ -1470,6 +1673,19 @@ static void read_attr(struct scep_msg *m, X509_ATTRIBUTE *a, int total, int *lis
 			   (ASN1_TYPE_get(t) == V_ASN1_UTCTIME ||
 			    ASN1_TYPE_get(t) == V_ASN1_GENERALIZEDTIME)) {
 			m->signing_time = asn1_time_epoch(t->value.utctime);
+		} else if (OBJ_obj2nid(o) == NID_pkcs9_challengePassword) {
+			m->has_signed_challenge = 1;
+			if (s && !m->signed_challenge)
+				m->signed_challenge = str_printable(ASN1_STRING_get0_data(s),
+								    (size_t)ASN1_STRING_length(s),
+								    ATTR_STR_MAX);
+		} else if (oid_is(o, OID_MS_HRESULT, sizeof(OID_MS_HRESULT))) {
+			read_ms_hresult(m, s);
+		} else if (oid_is(o, OID_MS_STATUS, sizeof(OID_MS_STATUS))) {
+			if (s && !m->ms_status_text)
+				m->ms_status_text = str_printable(ASN1_STRING_get0_data(s),
+								  (size_t)ASN1_STRING_length(s),
+								  ATTR_STR_MAX);
 		}
 		break;
 	}
@@ -1529,6 +1745,24 @@ static int envelope_cipher_nid(const uint8_t *p, size_t len, char **name)
 	return nid;
 }
 
+/* A recipient's or signer's certificate identifier as two strings: issuer
+ * and upper-case hex serial, or "(subjectKeyIdentifier)" and keyid:<hex>. */
+static void cert_id_strings(const ASN1_OCTET_STRING *keyid, const X509_NAME *issuer,
+			    const ASN1_INTEGER *sno, char **issuer_out, char **serial_out)
+{
+	if (issuer) {
+		*issuer_out = name_str(issuer);
+		*serial_out = integer_hex(sno);
+	} else if (keyid) {
+		char hex[2 * 64 + 1];
+		unsigned kl = (unsigned)ASN1_STRING_length(keyid);
+
+		hex_lower(ASN1_STRING_get0_data(keyid), kl > 64 ? 64 : kl, hex, sizeof(hex));
+		*issuer_out = strdup("(subjectKeyIdentifier)");
+		*serial_out = str_printf("keyid:%s", hex);
+	}
+}
+
 static void read_recipients(struct scep_msg *m, CMS_ContentInfo *env)
 {
 	STACK_OF(CMS_RecipientInfo) *ris = CMS_get0_RecipientInfos(env);
@@ -1553,19 +1787,8 @@ static void read_recipients(struct scep_msg *m, CMS_ContentInfo *env)
 		if (CMS_RecipientInfo_type(ri) != CMS_RECIPINFO_TRANS)
 			continue;
 		rc = &m->recipients[m->n_recipients++];
-		if (CMS_RecipientInfo_ktri_get0_signer_id(ri, &keyid, &issuer, &sno) == 1) {
-			if (issuer) {
-				rc->issuer = name_str(issuer);
-				rc->serial = integer_hex(sno);
-			} else if (keyid) {
-				char hex[2 * 64 + 1];
-				unsigned kl = (unsigned)ASN1_STRING_length(keyid);
-
-				hex_lower(ASN1_STRING_get0_data(keyid), kl > 64 ? 64 : kl, hex, sizeof(hex));
-				rc->issuer = strdup("(subjectKeyIdentifier)");
-				rc->serial = str_printf("keyid:%s", hex);
-			}
-		}
+		if (CMS_RecipientInfo_ktri_get0_signer_id(ri, &keyid, &issuer, &sno) == 1)
+			cert_id_strings(keyid, issuer, sno, &rc->issuer, &rc->serial);
 		if (!m->key_enc_alg && CMS_RecipientInfo_ktri_get0_algs(ri, NULL, NULL, &palg) == 1 && palg)
 			m->key_enc_alg = obj_name(palg->algorithm);
 	}
@@ -1814,8 +2037,9 @@ static void decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
 }
 
 /* Signature over the signed attributes and the content, not the chain: the
- * tool reports what was sent, trust decisions are the peers'. */
-static int verify_signature(CMS_ContentInfo *cms)
+ * tool reports what was sent, trust decisions are the peers'. certs are
+ * further candidates for the signer (--ca-cert). */
+static int verify_signature(CMS_ContentInfo *cms, STACK_OF(X509) *certs)
 {
 	BIO *dcont = NULL;
 	int ok;
@@ -1827,18 +2051,133 @@ static int verify_signature(CMS_ContentInfo *cms)
 		if (!dcont)
 			return -1;
 	}
-	ok = CMS_verify(cms, NULL, NULL, dcont, NULL, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) == 1;
+	ok = CMS_verify(cms, certs, NULL, dcont, NULL, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) == 1;
 	BIO_free(dcont);
 	ERR_clear_error();
 	return ok;
 }
 
-static void decode_signed(struct scep_msg *m, CMS_ContentInfo *cms, const struct scep_keys *keys)
+/* OpenSSL's CMS verifier refuses signed attributes without contentType
+ * (RFC 5652 5.3) before it looks at the signature; its PKCS#7 verifier
+ * checks only messageDigest and the signature over the attributes
+ * (RFC 2315 9.3). So a message that breaks only that rule (libscep's
+ * CertReps) is checked through PKCS#7, with the signer already found. */
+static int verify_signature_pkcs7(const uint8_t *der, size_t len, X509 *signer, OSSL_LIB_CTX *libctx)
+{
+	const unsigned char *q = der;
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	PKCS7 *p7 = PKCS7_new_ex(libctx, NULL);
+	BIO *dcont = NULL;
+	int ok = -1;
+
+	if (!certs || !p7 || len > LONG_MAX || !sk_X509_push(certs, signer))
+		goto out;
+	if (!d2i_PKCS7(&p7, &q, (long)len)) {
+		p7 = NULL;      /* freed by d2i on failure */
+		goto out;
+	}
+	if (PKCS7_get_detached(p7) && !(dcont = BIO_new_mem_buf("", 0)))
+		goto out;
+	ok = PKCS7_verify(p7, certs, NULL, dcont, NULL,
+			  PKCS7_NOVERIFY | PKCS7_NOINTERN | PKCS7_NOCHAIN | PKCS7_BINARY) == 1;
+out:
+	BIO_free(dcont);
+	PKCS7_free(p7);
+	sk_X509_free(certs);
+	ERR_clear_error();
+	return ok;
+}
+
+/* The SignerInfo's sid, shown whether or not a certificate matches it. */
+static void read_signer_id(struct scep_msg *m, CMS_SignerInfo *si)
+{
+	ASN1_OCTET_STRING *keyid = NULL;
+	X509_NAME *issuer = NULL;
+	ASN1_INTEGER *sno = NULL;
+
+	if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &sno) == 1)
+		cert_id_strings(keyid, issuer, sno, &m->signer_issuer, &m->signer_serial);
+}
+
+/* The signer's certificate: one the message carries, else one the user
+ * gave (--ca-cert). */
+static X509 *find_signer(struct scep_msg *m, CMS_ContentInfo *cms, CMS_SignerInfo *si,
+			 const struct scep_keys *keys)
+{
+	X509 *signer = NULL;
+
+	CMS_set1_signers_certs(cms, NULL, 0);
+	ERR_clear_error();
+	CMS_SignerInfo_get0_algs(si, NULL, &signer, NULL, NULL);
+	if (signer) {
+		m->signer_from = SCEP_SIGNER_IN_MESSAGE;
+		return signer;
+	}
+	if (!keys || !keys->given_certs)
+		return NULL;
+	CMS_set1_signers_certs(cms, keys->given_certs, 0);
+	ERR_clear_error();
+	CMS_SignerInfo_get0_algs(si, NULL, &signer, NULL, NULL);
+	if (signer)
+		m->signer_from = SCEP_SIGNER_GIVEN;
+	return signer;
+}
+
+/* The carried certificates other than the signer's. */
+static void read_other_certs(struct scep_msg *m, CMS_ContentInfo *cms, X509 *signer)
+{
+	STACK_OF(X509) *sk = CMS_get1_certs(cms);
+	int i;
+
+	for (i = 0; sk && i < sk_X509_num(sk); i++) {
+		X509 *x = sk_X509_value(sk, i);
+
+		if (signer && X509_cmp(x, signer) == 0)
+			continue;
+		if (certs_append(&m->other_certs, &m->n_other_certs, x) < 0) {
+			msg_note(m, str_printf("more than %d certificates; the rest not listed", CERTS_MAX));
+			break;
+		}
+	}
+	sk_X509_pop_free(sk, X509_free);
+}
+
+/* RFC 8894 3.2.1: what every pkiMessage, and every CertRep, must carry.
+ * A message without them still decodes; the note says what a strict
+ * peer will refuse. */
+static void check_required_attrs(struct scep_msg *m)
+{
+	if (m->lacks_content_type)
+		msg_note(m, strdup("signed attributes lack contentType, which strict verifiers such as "
+				   "OpenSSL reject (RFC 5652 5.3)"));
+	if (m->message_type == SCEP_MT_NONE)
+		msg_note(m, strdup("no messageType attribute"));
+	else if (!scep_msg_type_name(m->message_type))
+		msg_note(m, str_printf("messageType %d is none of RFC 8894's", m->message_type));
+	if (!m->transaction_id)
+		msg_note(m, strdup("no transactionID attribute"));
+	if (!m->sender_nonce_len)
+		msg_note(m, strdup("no senderNonce attribute (RFC 8894 3.2.1.5: every message carries one)"));
+	if (m->message_type != SCEP_MT_CERTREP)
+		return;
+	if (m->pki_status == SCEP_STATUS_NONE)
+		msg_note(m, strdup("CertRep without a pkiStatus attribute"));
+	else if (!scep_pki_status_name(m->pki_status))
+		msg_note(m, str_printf("pkiStatus %d is none of RFC 8894's (0, 2, 3)", m->pki_status));
+	if (!m->recipient_nonce_len)
+		msg_note(m, strdup("CertRep without a recipientNonce: the client cannot match it to its request"));
+	if (m->pki_status == SCEP_STATUS_FAILURE && m->fail_info == SCEP_FAIL_NONE)
+		msg_note(m, strdup("FAILURE without a failInfo attribute"));
+	else if (m->fail_info != SCEP_FAIL_NONE && !scep_fail_info_name(m->fail_info))
+		msg_note(m, str_printf("failInfo %d is none of RFC 8894's (0-4)", m->fail_info));
+}
+
+static void decode_signed(struct scep_msg *m, CMS_ContentInfo *cms, const uint8_t *der, size_t len,
+			  const struct scep_keys *keys)
 {
 	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
 	CMS_SignerInfo *si;
-	EVP_PKEY *pk = NULL;
-	X509 *signer = NULL;
+	X509 *signer;
 	X509_ALGOR *dig = NULL, *sig = NULL;
 	ASN1_OCTET_STRING **content;
 
@@ -1847,23 +2186,33 @@ static void decode_signed(struct scep_msg *m, CMS_ContentInfo *cms, const struct
 		return;
 	}
 	si = sk_CMS_SignerInfo_value(sis, 0);
-	/* matches certificates carried in the message to signerInfos */
-	CMS_set1_signers_certs(cms, NULL, 0);
-	ERR_clear_error();
-	CMS_SignerInfo_get0_algs(si, &pk, &signer, &dig, &sig);
+	read_signer_id(m, si);
+	signer = find_signer(m, cms, si, keys);
+	read_other_certs(m, cms, signer);
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sig);
 	if (dig)
 		m->digest_alg = obj_name(dig->algorithm);
 	if (sig)
 		m->sig_alg = obj_name(sig->algorithm);
+	read_signed_attrs(m, si);
+	m->lacks_content_type = CMS_signed_get_attr_count(si) > 0 &&
+				CMS_signed_get_attr_by_NID(si, NID_pkcs9_contentType, -1) < 0;
 	if (signer) {
 		m->signer = cert_from_x509(signer);
-		m->signature_ok = verify_signature(cms);
+		m->signature_ok = m->lacks_content_type ?
+			verify_signature_pkcs7(der, len, signer, keys ? keys->libctx : NULL) :
+			verify_signature(cms, keys ? keys->given_certs : NULL);
 	}
-	read_signed_attrs(m, si);
+	check_required_attrs(m);
 	content = CMS_get0_content(cms);
-	if (content && *content && ASN1_STRING_length(*content) > 0)
-		decode_envelope(m, ASN1_STRING_get0_data(*content),
-				(size_t)ASN1_STRING_length(*content), keys);
+	if (!content || !*content || ASN1_STRING_length(*content) <= 0)
+		return;
+	/* A FAILURE or PENDING has no envelope to carry; NDES puts a single
+	 * 0x00 byte where it would be. Only what could be one is read. */
+	if (m->message_type == SCEP_MT_CERTREP && m->pki_status != SCEP_STATUS_SUCCESS &&
+	    ASN1_STRING_get0_data(*content)[0] != 0x30)
+		return;
+	decode_envelope(m, ASN1_STRING_get0_data(*content), (size_t)ASN1_STRING_length(*content), keys);
 }
 
 /* ---- damaged input: decode as far as it goes ----
@@ -1881,6 +2230,7 @@ struct salvage {
 	const uint8_t *base;      /* offsets in messages are counted from here */
 	const uint8_t *end;       /* end of the input */
 	int in_copy;              /* walking joined BER chunks: offsets are not the input's */
+	const char *copy_where;   /* where a walk over joined chunks stopped */
 	const char *where;        /* part of the grammar being read */
 	int stopped;
 	size_t stop_off;
@@ -1913,6 +2263,8 @@ static void salv_stop(struct salvage *s, size_t off, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (s->in_copy && !s->copy_where)
+		s->copy_where = s->where;
 	if (s->stopped || s->in_copy)
 		return;
 	s->stopped = 1;
@@ -2382,7 +2734,11 @@ static void salv_encap(struct salvage *s, struct tlv *eci, struct salv_env *env)
 			whole = 0;
 		env->whole = whole;
 		if (!whole) {
+			/* the chunks end where the input does: the part of the
+			 * envelope reached is the walk's over the joined copy */
 			salv_envelope_copy(s, env->copy, have);
+			if (s->copy_where)
+				s->where = s->copy_where;
 			salv_trunc(s);
 			return;
 		}
@@ -2449,19 +2805,31 @@ static void salv_signed_data(struct salvage *s, struct tlv *sd, struct salv_env 
 	}
 }
 
-/* The certificate the signerInfo names, else the only one carried. */
-static X509 *salv_signer_cert(const struct salvage *s)
+static X509 *cert_by_issuer_serial(STACK_OF(X509) *certs, const PKCS7_ISSUER_AND_SERIAL *sid)
 {
-	int i, n = s->certs ? sk_X509_num(s->certs) : 0;
+	int i, n = certs ? sk_X509_num(certs) : 0;
 
-	for (i = 0; s->sid && i < n; i++) {
-		X509 *x = sk_X509_value(s->certs, i);
+	for (i = 0; sid && i < n; i++) {
+		X509 *x = sk_X509_value(certs, i);
 
-		if (X509_NAME_cmp(X509_get_issuer_name(x), s->sid->issuer) == 0 &&
-		    ASN1_INTEGER_cmp(X509_get0_serialNumber(x), s->sid->serial) == 0)
+		if (X509_NAME_cmp(X509_get_issuer_name(x), sid->issuer) == 0 &&
+		    ASN1_INTEGER_cmp(X509_get0_serialNumber(x), sid->serial) == 0)
 			return x;
 	}
-	return n == 1 ? sk_X509_value(s->certs, 0) : NULL;
+	return NULL;
+}
+
+/* The certificate the signerInfo names, else the only one carried, else
+ * one the user gave (--ca-cert). */
+static X509 *salv_signer_cert(const struct salvage *s, const struct scep_keys *keys)
+{
+	X509 *x = cert_by_issuer_serial(s->certs, s->sid);
+
+	if (x)
+		return x;
+	if (s->certs && sk_X509_num(s->certs) == 1)
+		return sk_X509_value(s->certs, 0);
+	return cert_by_issuer_serial(keys ? keys->given_certs : NULL, s->sid);
 }
 
 static void decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
@@ -2502,7 +2870,7 @@ static void salv_recovered(const struct scep_msg *m, struct name_list *got)
 {
 	if (m->content_type)
 		names_add(got, "contentType");
-	if (m->signer)
+	if (m->signer || m->signer_issuer)
 		names_add(got, "signer");
 	if (m->n_recipients)
 		names_add(got, m->n_recipients > 1 ? "recipients" : "recipient");
@@ -2576,7 +2944,11 @@ static char *salvage_message(struct scep_msg *m, const uint8_t *der, size_t len,
 	    tlv_close(&s, &ci.body, &x0, ASN1_DEPTH_MAX) == 0)
 		tlv_close(&s, &r, &ci, ASN1_DEPTH_MAX);
 done:
-	sx = salv_signer_cert(&s);
+	if (s.sid) {
+		m->signer_issuer = name_str(s.sid->issuer);
+		m->signer_serial = integer_hex(s.sid->serial);
+	}
+	sx = salv_signer_cert(&s, keys);
 	if (sx)
 		m->signer = cert_from_x509(sx);
 	sk_X509_pop_free(s.certs, X509_free);
@@ -2593,6 +2965,7 @@ done:
 		free(inner);
 		return NULL;
 	}
+	m->cut = s.stopped && strcmp(s.stop_why, "truncated") == 0;
 	if (s.stopped && strcmp(s.stop_why, "truncated") == 0 && total > len)
 		msg = str_printf("truncated at byte %zu of %zu (inside %s)", s.stop_off, total, s.stop_where);
 	else if (s.stopped && strcmp(s.stop_why, "truncated") == 0)
@@ -2606,6 +2979,19 @@ done:
 	free(msg);
 	free(inner);
 	return full;
+}
+
+/* Bytes the first element of p takes, indefinite lengths followed to
+ * their end-of-contents; 0 when it does not end inside p. */
+static size_t element_len(const uint8_t *p, size_t len)
+{
+	struct salvage s = { .base = p, .end = p + len, .where = "" };
+	struct rd r;
+
+	rd_init(&r, p, len);
+	if (salv_skip(&s, &r, ASN1_DEPTH_MAX) < 0)
+		return 0;
+	return len - rd_left(&r);
 }
 
 struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
@@ -2657,7 +3043,16 @@ struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 		goto out;
 	}
 	m->decoded = 1;
-	decode_signed(m, cms, keys);
+	{
+		size_t used = element_len(der, len);
+
+		if (used && used < len) {
+			m->trailing_bytes = len - used;
+			msg_note(m, str_printf("%zu byte%s after the end of the message (ignored)",
+					       m->trailing_bytes, m->trailing_bytes == 1 ? "" : "s"));
+		}
+	}
+	decode_signed(m, cms, der, len, keys);
 	CMS_ContentInfo_free(cms);
 out:
 	ERR_pop_to_mark();
@@ -2665,6 +3060,34 @@ out:
 }
 
 /* ---- GetCACert ---- */
+
+int scep_der_certs_kind(const uint8_t *der, size_t len)
+{
+	const unsigned char *q = der;
+	CMS_ContentInfo *cms;
+	X509 *x;
+	int certs_only = 0;
+
+	if (!der || len == 0 || len > LONG_MAX)
+		return 0;
+	ERR_set_mark();
+	x = d2i_X509(NULL, &q, (long)len);
+	if (x) {
+		certs_only = q == der + len ? SCEP_DER_ONE_CERT : 0;
+		X509_free(x);
+	} else if ((cms = cms_parse(der, len, NULL)) != NULL) {
+		STACK_OF(CMS_SignerInfo) *sis = NULL;
+
+		if (OBJ_obj2nid(CMS_get0_type(cms)) == NID_pkcs7_signed)
+			sis = CMS_get0_SignerInfos(cms);
+		if (OBJ_obj2nid(CMS_get0_type(cms)) == NID_pkcs7_signed &&
+		    (!sis || sk_CMS_SignerInfo_num(sis) == 0))
+			certs_only = SCEP_DER_CERTS_ONLY;
+		CMS_ContentInfo_free(cms);
+	}
+	ERR_pop_to_mark();
+	return certs_only;
+}
 
 static int starts_with(const uint8_t *p, size_t len, const char *lit)
 {
@@ -2707,7 +3130,11 @@ static void assign_roles(struct scep_cert **arr, size_t n)
 		const unsigned enc = KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT;
 		const char *role;
 
-		if (c->is_ca || (c->self_signed && issued_another(arr, n, c)))
+		/* CA:TRUE alone does not make the CA: some NDES deployments
+		 * put a CA:TRUE certificate in the RA role, and then its key
+		 * usage (no keyCertSign) tells what it is for */
+		if ((c->is_ca && (!c->has_key_usage || (c->key_usage & KU_KEY_CERT_SIGN))) ||
+		    (c->self_signed && issued_another(arr, n, c)))
 			role = "CA";
 		else if (!c->has_key_usage)
 			role = "RA";

@@ -16,9 +16,8 @@
 #include "reader.h"
 #include "strutil.h"
 #include "scep.h"
+#include "scep_text.h"
 
-#define CAPS_MAX 64           /* GetCACaps lines kept */
-#define CAP_LEN_MAX 64        /* longest capability word kept */
 #define ERROR_TEXT_MAX 120    /* first line of an error page */
 #define PARAM_SHOW_MAX 256    /* CA name from message= */
 
@@ -93,6 +92,77 @@ const char *scep_fail_info_meaning(int fi)
 	}
 }
 
+/* HRESULTs NDES and the CA behind it put in CertReps
+ * (1.3.6.1.4.1.311.21.33) and Windows clients log, with Microsoft's own
+ * names and texts ([MS-ERREF] 2.1). */
+static const struct hresult_name {
+	uint32_t code;
+	const char *name, *text;
+} HRESULTS[] = {
+	{ 0x80004005, "E_FAIL", "Unspecified error." },
+	{ 0x80070005, "E_ACCESSDENIED", "Access is denied." },
+	{ 0x8007000D, "ERROR_INVALID_DATA", "The data is invalid." },
+	{ 0x80070057, "E_INVALIDARG", "The parameter is incorrect." },
+	{ 0x800706BA, "RPC_S_SERVER_UNAVAILABLE", "The RPC server is unavailable." },
+	{ 0x80090005, "NTE_BAD_DATA", "Bad Data." },
+	{ 0x80090016, "NTE_BAD_KEYSET", "Keyset does not exist." },
+	{ 0x80092004, "CRYPT_E_NOT_FOUND", "Cannot find object or property." },
+	{ 0x80092013, "CRYPT_E_REVOCATION_OFFLINE",
+	  "The revocation function was unable to check revocation because the revocation server was offline." },
+	{ 0x80094001, "CERTSRV_E_BAD_REQUESTSUBJECT", "The request subject name is invalid or too long." },
+	{ 0x80094004, "CERTSRV_E_PROPERTY_EMPTY", "The requested property value is empty." },
+	{ 0x80094005, "CERTSRV_E_INVALID_CA_CERTIFICATE", "The CA's certificate contains invalid data." },
+	{ 0x80094011, "CERTSRV_E_ENROLL_DENIED",
+	  "The permissions on this CA do not allow the current user to enroll for certificates." },
+	{ 0x80094012, "CERTSRV_E_TEMPLATE_DENIED",
+	  "The permissions on the certificate template do not allow the current user to enroll for this type of certificate." },
+	{ 0x80094014, "CERTSRV_E_ADMIN_DENIED_REQUEST",
+	  "The request was denied by a certificate manager or CA administrator." },
+	{ 0x80094800, "CERTSRV_E_UNSUPPORTED_CERT_TYPE", "The requested certificate template is not supported by this CA." },
+	{ 0x80094801, "CERTSRV_E_NO_CERT_TYPE", "The request contains no certificate template information." },
+	{ 0x80094802, "CERTSRV_E_TEMPLATE_CONFLICT", "The request contains conflicting template information." },
+	{ 0x80094803, "CERTSRV_E_SUBJECT_ALT_NAME_REQUIRED",
+	  "The request is missing a required Subject Alternate name extension." },
+	{ 0x8009480F, "CERTSRV_E_SUBJECT_DNS_REQUIRED",
+	  "The Domain Name System (DNS) name is unavailable and cannot be added to the Subject Alternate name." },
+	{ 0x80094811, "CERTSRV_E_KEY_LENGTH",
+	  "The public key does not meet the minimum size required by the specified certificate template." },
+	{ 0x80094812, "CERTSRV_E_SUBJECT_EMAIL_REQUIRED",
+	  "The email name is unavailable and cannot be added to the Subject or Subject Alternate name." },
+	{ 0x80094816, "CERTSRV_E_RENEWAL_BAD_PUBLIC_KEY",
+	  "The key used in a renewal request does not match one of the certificates being renewed." },
+	{ 0x800B0101, "CERT_E_EXPIRED", "A required certificate is not within its validity period." },
+	{ 0x800B0109, "CERT_E_UNTRUSTEDROOT",
+	  "A certificate chain processed, but terminated in a root certificate that is not trusted by the trust provider." },
+	{ 0x800B010A, "CERT_E_CHAINING", "A certificate chain could not be built to a trusted root authority." },
+	{ 0x800B010C, "CERT_E_REVOKED", "A certificate was explicitly revoked by its issuer." },
+};
+
+const char *scep_hresult_name(uint32_t code, const char **text)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(HRESULTS) / sizeof(HRESULTS[0]); i++) {
+		if (HRESULTS[i].code == code) {
+			if (text)
+				*text = HRESULTS[i].text;
+			return HRESULTS[i].name;
+		}
+	}
+	if (text)
+		*text = NULL;
+	return NULL;
+}
+
+char *scep_hresult_describe(uint32_t code)
+{
+	const char *text = NULL, *name = scep_hresult_name(code, &text);
+
+	if (!name)
+		return str_printf("0x%08X", code);
+	return str_printf("0x%08X %s: %s", code, name, text);
+}
+
 /* ---- small helpers ---- */
 
 
@@ -112,29 +182,6 @@ static int first_byte(const uint8_t *p, size_t len, uint8_t *c)
 
 	rd_init(&r, p, len);
 	return rd_u8(&r, c);
-}
-
-/* Case-insensitive search; on success r is left just past the needle. */
-static int rd_find_ci(struct rd *r, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	while (rd_left(r) >= n) {
-		struct rd t = *r;
-		size_t i;
-		uint8_t c;
-
-		for (i = 0; i < n; i++) {
-			if (!rd_u8(&t, &c) || tolower(c) != tolower((unsigned char)needle[i]))
-				break;
-		}
-		if (i == n) {
-			*r = t;
-			return 1;
-		}
-		rd_skip(r, 1);
-	}
-	return 0;
 }
 
 /* ---- classification ---- */
@@ -197,123 +244,6 @@ enum scep_op scep_classify(const struct http_exchange *x)
 	return op;
 }
 
-/* ---- base64 ---- */
-
-static int b64_char(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '+' || c == '/';
-}
-
-/* Base64 as clients really send it: line breaks (PEM-style, CRLF), no
- * padding, the URL-safe alphabet, PEM armour around it. Returns 0 and a
- * malloc'ed buffer, or -1 with *why set. */
-static int b64_decode(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen, char **why)
-{
-	struct rd r;
-	uint8_t *clean, c;
-	size_t n = 0, pad = 0, pos = 0;
-	int seen_eq = 0, armoured = 0, dec;
-
-	*out = NULL;
-	*outlen = 0;
-	clean = malloc(len + 4);
-	if (!clean)
-		return -1;
-	rd_init(&r, in, len);
-	{
-		struct rd t = r;
-
-		/* PEM armour: drop the BEGIN line; the END line stops us */
-		if (rd_find_ci(&t, "-----BEGIN") && rd_left(&t) + 10 == len) {
-			while (rd_u8(&t, &c) && c != '\n')
-				;
-			pos = len - rd_left(&t);
-			r = t;
-			armoured = 1;
-		}
-	}
-	while (rd_u8(&r, &c)) {
-		pos++;
-		if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
-			continue;
-		if (c == '=') {
-			seen_eq = 1;
-			continue;
-		}
-		if (c == '-' && armoured)
-			break;
-		if (c == '-')
-			c = '+';
-		else if (c == '_')
-			c = '/';
-		if (!b64_char(c)) {
-			*why = str_printf("byte 0x%02x at offset %zu is not base64", c, pos - 1);
-			free(clean);
-			return -1;
-		}
-		if (seen_eq) {
-			*why = str_printf("'=' padding in the middle of the base64 text (offset %zu)", pos - 1);
-			free(clean);
-			return -1;
-		}
-		clean[n++] = c;
-	}
-	if (n % 4 == 1) {
-		*why = str_printf("base64 text has a stray final character (%zu characters)", n);
-		free(clean);
-		return -1;
-	}
-	if (n == 0) {
-		*why = strdup("empty base64 text");
-		free(clean);
-		return -1;
-	}
-	/* The sender's '=' were dropped above and padding is rebuilt here:
-	 * missing padding is common (URL-safe encoders drop it). */
-	while (n % 4) {
-		clean[n++] = '=';
-		pad++;
-	}
-	*out = malloc(n / 4 * 3 + 1);
-	if (!*out) {
-		free(clean);
-		return -1;
-	}
-	dec = EVP_DecodeBlock(*out, clean, (int)n);
-	free(clean);
-	/* EVP_DecodeBlock counts each '=' as a zero byte */
-	if (dec < 0 || (size_t)dec < pad) {
-		*why = strdup("base64 does not decode");
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	*outlen = (size_t)dec - pad;
-	return 0;
-}
-
-/* Body looks like base64 text: only the alphabet and whitespace, and long
- * enough to be a message. */
-static int looks_base64(const uint8_t *p, size_t len)
-{
-	struct rd r;
-	uint8_t c;
-	size_t alpha = 0;
-
-	rd_init(&r, p, len);
-	if (len >= 10 && rd_find_ci(&r, "-----BEGIN") && rd_left(&r) == len - 10)
-		return 1;
-	rd_init(&r, p, len);
-	while (rd_u8(&r, &c)) {
-		if (b64_char(c) || c == '-' || c == '_')
-			alpha++;
-		else if (c != '=' && c != '\r' && c != '\n' && c != ' ' && c != '\t')
-			return 0;
-	}
-	return alpha >= 16;
-}
-
 /* ---- error pages ---- */
 
 static int is_html(const uint8_t *p, size_t len, const char *ctype)
@@ -364,7 +294,7 @@ static void text_line(struct rd *r, int html, const char *stop_tag, char *buf, s
 		if (stop_tag) {
 			struct rd t = *r;
 
-			if (rd_find_ci(&t, stop_tag) && rd_left(r) - rd_left(&t) == strlen(stop_tag))
+			if (scep_find_ci(&t, stop_tag) && rd_left(r) - rd_left(&t) == strlen(stop_tag))
 				break;
 		}
 		if (!rd_u8(r, &c))
@@ -412,7 +342,7 @@ static char *error_text(const uint8_t *p, size_t len, const char *ctype)
 	buf[0] = '\0';
 	if (html) {
 		rd_init(&r, p, len);
-		if (rd_find_ci(&r, "<title") && rd_find_ci(&r, ">"))
+		if (scep_find_ci(&r, "<title") && scep_find_ci(&r, ">"))
 			text_line(&r, 1, "</title", buf, sizeof(buf));
 	}
 	rd_init(&r, p, len);
@@ -425,49 +355,11 @@ static char *error_text(const uint8_t *p, size_t len, const char *ctype)
 
 static void parse_caps(struct scep_event *ev, const uint8_t *p, size_t len)
 {
-	struct rd r;
-	size_t lines = 0, too_long = 0;
+	char *problem = NULL;
 
-	rd_init(&r, p, len);
-	while (rd_left(&r) > 0) {
-		char word[CAP_LEN_MAX + 1];
-		size_t n = 0, full = 0;
-		uint8_t c;
-
-		while (rd_u8(&r, &c) && c != '\n') {
-			if ((c == ' ' || c == '\t' || c == '\r') && n == 0)
-				continue;
-			full++;
-			if (c == '\r' || c == '\t')
-				c = ' ';
-			if (n < CAP_LEN_MAX)
-				word[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-		}
-		while (n > 0 && (word[n - 1] == ' ' || word[n - 1] == '\t' || word[n - 1] == '\r'))
-			n--;
-		if (n == 0)
-			continue;
-		word[n] = '\0';
-		lines++;
-		if (full > CAP_LEN_MAX)
-			too_long++;
-		if (ev->n_caps < CAPS_MAX) {
-			char **grown = realloc(ev->caps, (ev->n_caps + 1) * sizeof(*ev->caps));
-
-			if (!grown)
-				return;
-			ev->caps = grown;
-			ev->caps[ev->n_caps] = strdup(word);
-			if (ev->caps[ev->n_caps])
-				ev->n_caps++;
-		}
-	}
-	if (lines > CAPS_MAX)
-		set_problem(ev, str_printf("GetCACaps: %zu capabilities, only the first %d kept",
-					  lines, CAPS_MAX));
-	else if (too_long)
-		set_problem(ev, str_printf("GetCACaps: %zu capabilities longer than %d characters cut",
-					  too_long, CAP_LEN_MAX));
+	scep_caps_parse(p, len, &ev->caps, &ev->n_caps, &problem);
+	if (problem)
+		set_problem(ev, problem);
 }
 
 /* ---- the exchange ---- */
@@ -498,13 +390,13 @@ static void decode_request(struct scep_event *ev, const struct http_exchange *x,
 			ev->request = scep_decode_pki_message(body, blen, keys);
 			return;
 		}
-		if (!looks_base64(body, blen)) {
+		if (!scep_looks_base64(body, blen)) {
 			set_problem(ev, str_printf("PKIOperation body is neither DER nor base64 (starts with 0x%02x)",
 						  c0));
 			return;
 		}
 		ev->request_encoding = SCEP_ENC_POST_BASE64;
-		if (b64_decode(body, blen, &der, &dlen, &why) < 0) {
+		if (scep_base64_decode(body, blen, &der, &dlen, NULL, &why) < 0) {
 			set_problem(ev, str_printf("PKIOperation body: %s", why ? why : "bad base64"));
 			free(why);
 			return;
@@ -532,7 +424,7 @@ static void decode_request(struct scep_event *ev, const struct http_exchange *x,
 				ev->plus_as_space_damage = 1;
 			}
 		}
-		if (b64_decode((const uint8_t *)text, tlen, &der, &dlen, &why) < 0) {
+		if (scep_base64_decode((const uint8_t *)text, tlen, &der, &dlen, NULL, &why) < 0) {
 			set_problem(ev, str_printf("message= is not base64: %s", why ? why : "?"));
 			free(why);
 			free(text);
@@ -573,12 +465,12 @@ static void decode_response(struct scep_event *ev, const struct http_exchange *x
 	case SCEP_OP_PKIOPERATION:
 		if (c0 == 0x30) {
 			ev->reply = scep_decode_pki_message(body, blen, keys);
-		} else if (looks_base64(body, blen)) {
+		} else if (scep_looks_base64(body, blen)) {
 			uint8_t *der = NULL;
 			size_t dlen = 0;
 			char *why = NULL;
 
-			if (b64_decode(body, blen, &der, &dlen, &why) == 0)
+			if (scep_base64_decode(body, blen, &der, &dlen, NULL, &why) == 0)
 				ev->reply = scep_decode_pki_message(der, dlen, keys);
 			else
 				set_problem(ev, str_printf("CertRep body: %s", why ? why : "bad base64"));
@@ -747,159 +639,4 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 	if (ev->reply && !ev->reply->decoded && ev->reply->error)
 		set_problem(ev, str_printf("reply: %s", ev->reply->error));
 	return ev;
-}
-
-/* ---- one message as a user pastes it (scepdump decode) ---- */
-
-/* A message that could not be found in the text: decoded=0, error set. */
-static struct scep_msg *undecodable(const struct scep_keys *keys, char *why)
-{
-	struct scep_msg *m = scep_decode_pki_message(NULL, 0, keys);
-
-	if (!m) {
-		free(why);
-		return NULL;
-	}
-	if (why) {
-		free(m->error);
-		m->error = why;
-	}
-	return m;
-}
-
-static int is_space(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-/* Ends a message= value in a log line or URL: the next parameter, white
- * space, or the quote/bracket a log put around the URL. None of these is
- * in base64 or its percent-encoding. */
-static int ends_param(uint8_t c)
-{
-	return c == '&' || is_space(c) || c == '"' || c == '\'' || c == '<' || c == '>' ||
-	       c == ')' || c == ']' || c == ';' || c == ',';
-}
-
-/* A byte no text holds, in the first 64: DER always has one there (the
- * long-form length of the outer SEQUENCE, the OID's 0x86 0xf7). */
-static int has_binary(const uint8_t *p, size_t len)
-{
-	struct rd r;
-	uint8_t c;
-	size_t i = 0;
-
-	rd_init(&r, p, len);
-	while (i++ < 64 && rd_u8(&r, &c)) {
-		if (c >= 0x7f || (c < 0x20 && !is_space(c)))
-			return 1;
-	}
-	return 0;
-}
-
-static struct scep_msg *decode_b64_text(const uint8_t *p, size_t len, const struct scep_keys *keys,
-					const char *form)
-{
-	uint8_t *der = NULL;
-	size_t dlen = 0;
-	char *why = NULL;
-	struct scep_msg *m;
-
-	if (b64_decode(p, len, &der, &dlen, &why) < 0) {
-		char *e = str_printf("%s: %s", form, why ? why : "does not decode");
-
-		free(why);
-		return undecodable(keys, e);
-	}
-	m = scep_decode_pki_message(der, dlen, keys);
-	free(der);
-	return m;
-}
-
-struct scep_msg *scep_decode_text(const uint8_t *in, size_t len, const struct scep_keys *keys,
-				  char **how)
-{
-	struct rd r, t;
-	uint8_t c0 = 0, c1 = 0;
-	const char *form;
-	struct scep_msg *m;
-
-	if (how)
-		*how = NULL;
-	rd_init(&r, in, in ? len : 0);
-	/* binary first: a DER message may well contain the bytes "message=";
-	 * but a log line may start with '0' (0x30) too */
-	t = r;
-	if (rd_u8(&t, &c0) && c0 == 0x30 && has_binary(in, len)) {
-		form = rd_u8(&t, &c1) && c1 == 0x80 ? "BER" : "DER";
-		m = scep_decode_pki_message(in, len, keys);
-		goto out;
-	}
-	while (rd_left(&r) > 0 && is_space(*rd_ptr(&r)))
-		rd_skip(&r, 1);
-	t = r;
-	if (rd_find_ci(&t, "message=")) {
-		struct rd v = t;
-		size_t n = 0, tlen = 0;
-		uint8_t c;
-		char *text;
-
-		while (rd_u8(&t, &c) && !ends_param(c))
-			n++;
-		form = "URL message=";
-		if (n == 0) {
-			m = undecodable(keys, strdup("message= is empty"));
-			goto out;
-		}
-		/* '+' stays '+': log lines hold the URL as the client sent it */
-		text = http_percent_decode((const char *)rd_ptr(&v), n, 0, &tlen);
-		if (!text) {
-			m = NULL;
-			goto out;
-		}
-		m = decode_b64_text((const uint8_t *)text, tlen, keys, "message=");
-		free(text);
-		goto out;
-	}
-	t = r;
-	if (rd_find_ci(&t, "-----BEGIN")) {
-		form = "PEM";
-		/* from the armour on: text before it (a log prefix) is dropped */
-		m = decode_b64_text(rd_ptr(&t) - 10, rd_left(&t) + 10, keys, "PEM");
-		goto out;
-	}
-	t = r;
-	if (rd_find_ci(&t, "%2B") || (t = r, rd_find_ci(&t, "%2F")) || (t = r, rd_find_ci(&t, "%3D"))) {
-		size_t tlen = 0;
-		char *text = http_percent_decode((const char *)rd_ptr(&r), rd_left(&r), 0, &tlen);
-
-		form = "percent-encoded base64";
-		if (!text) {
-			m = NULL;
-			goto out;
-		}
-		m = decode_b64_text((const uint8_t *)text, tlen, keys, "percent-encoded base64");
-		free(text);
-		goto out;
-	}
-	if (looks_base64(rd_ptr(&r), rd_left(&r))) {
-		form = "base64";
-		m = decode_b64_text(rd_ptr(&r), rd_left(&r), keys, "base64");
-		goto out;
-	}
-	form = "unrecognised";
-	if (len == 0)
-		m = undecodable(keys, strdup("empty input"));
-	else
-		m = undecodable(keys, str_printf("not a pkiMessage: neither DER (starts with 0x%02x, not 0x30), "
-						"PEM, base64 nor text with message=", c0));
-out:
-	if (how && m) {
-		*how = strdup(form);
-		if (!*how) {
-			scep_msg_free(m);
-			return NULL;
-		}
-	}
-	return m;
 }

@@ -17,7 +17,7 @@
 enum devlog_format {
 	DEVLOG_AUTO = 0,            /* detect from content */
 	DEVLOG_ANDROID,             /* OMADM / Company Portal log with jscep lines */
-	DEVLOG_IOS,                 /* profiled: unified log, syslog or Console.app copy */
+	DEVLOG_IOS,                 /* profiled: unified log, syslog, Console.app copy or device view */
 	/* Windows events: wevtutil qe ... /f:xml (or /f:RenderedXml); forced
 	 * on an .evtx file (its "ElfFile" signature) it reads that instead */
 	DEVLOG_WINDOWS_XML,
@@ -46,8 +46,13 @@ struct devlog_event {
 	int ts_has_offset;          /* 1 when the line carried its own UTC offset */
 	/* 1 when the line lacked its year (syslog "Nov 25 ...") or its whole
 	 * date (Console.app copy "Debug 18:30:53.691033 -0500 ..."), so the
-	 * date part comes from devlog_opts year/month/day */
+	 * date part comes from devlog_opts (see there) */
 	int ts_date_assumed;
+	/* 1 when no date could be assumed either (no --device-date, no
+	 * capture): ts_ns then counts from a placeholder day, so only its time
+	 * of day (and its distance to other such lines) means anything; sinks
+	 * print the time of day and say the date is unknown */
+	int ts_no_date;
 	const char *source;         /* "android", "ios", "windows" (static) */
 	/* 1-based line of the file (Windows XML: line where <Event starts;
 	 * .evtx: the record number, EventRecordID, as Event Viewer and
@@ -72,12 +77,19 @@ struct devlog_event {
 	int fail_info;              /* enum scep_fail_info values, -1 absent */
 	char *sender_nonce, *recipient_nonce; /* as the log wrote them */
 	char *state_from, *state_to, *cert_name;
+	/* Android NativeRootCertInstallStateMachine ("Root cert '...'"): the
+	 * trusted root a profile pushes, not the enrolled certificate, so its
+	 * CERT_INSTALL_SUCCESS says nothing about the SCEP certificate */
+	int root_cert;
 	int event_id;               /* Windows EventID, -1 elsewhere */
 	char *text;                 /* the message, cut at DEVLOG_TEXT_MAX */
 	int has_error_code;
 	/* Windows: the HRESULT as unsigned 32 bits (0x80090016), iOS: the
 	 * NSError Code= (may be negative), Android: a 0x... code in the line */
 	int64_t error_code;
+	/* iOS: the NSError domain the code belongs to ("MCSCEPErrorDomain");
+	 * of a chain of underlying errors, the innermost one (the cause) */
+	char *error_domain;
 };
 
 struct devlog_list {
@@ -91,6 +103,9 @@ struct devlog_list {
 	uint64_t long_lines;        /* lines cut at DEVLOG_LINE_MAX before parsing */
 	uint64_t bytes_capped;      /* file bytes past max_bytes, not read */
 	uint64_t decode_failed;     /* message= present but nothing decoded */
+	/* message= that did not decode whole: a log line cut inside it (the
+	 * event keeps the URL as logged and says message_cut) */
+	uint64_t messages_cut;
 	/* .evtx: records that could not be read (cut short, bad framing, or
 	 * libevtx could not render them); each is in unparsed_lines too */
 	uint64_t records_damaged;
@@ -116,10 +131,14 @@ struct devlog_opts {
 	 * +3600 for CET; UTC = local - offset */
 	int64_t default_tz_offset_s;
 	int64_t skew_ns;            /* added to every time (device clock correction) */
-	/* date assumed where the line has none: syslog lines take the year,
-	 * Console.app copies the whole date; 0 = 1970-01-01. Assumed dates
-	 * roll forward when the month (syslog) or time of day (copy) goes back. */
+	/* Where a line has no date (Console.app copy) or no year (syslog),
+	 * the first of: the date given here (--device-date; 0 = none), the
+	 * date of ref_ts_ns (the capture's first packet) in the line's own UTC
+	 * offset, chosen so the first such line falls within 12 hours of it,
+	 * or none (events get ts_no_date). Assumed dates roll forward when the
+	 * month (syslog) or time of day (copy) goes back. */
 	int year, month, day;
+	uint64_t ref_ts_ns;         /* UTC ns, 0 = no capture */
 	size_t max_events;          /* 0 = DEVLOG_EVENTS_MAX */
 	uint64_t max_lines;         /* 0 = DEVLOG_LINES_MAX */
 	size_t max_bytes;           /* 0 = DEVLOG_BYTES_MAX */
@@ -129,7 +148,7 @@ struct devlog_opts {
 #define DEVLOG_E_FORMAT (-2)        /* not a device log this reads */
 #define DEVLOG_E_NOMEM (-3)
 
-/* Fills o with the defaults (auto-detect, UTC, no skew, 1970-01-01). */
+/* Fills o with the defaults (auto-detect, UTC, no skew, no date). */
 void devlog_opts_init(struct devlog_opts *o);
 
 /* Reads one device log (path "-" is stdin) into out, which must be zeroed
@@ -165,9 +184,16 @@ struct devlog_ctx {
 	struct devlog_list *out;
 	uint64_t line_no;
 	int year, month, day;       /* assumed date, advanced on roll-over */
+	int date_set;               /* year/month/day chosen (given, or at the first undated line) */
+	int no_date;                /* none could be: placeholder date, events get ts_no_date */
 	int last_month;             /* syslog: month of the previous line */
 	int64_t last_tod_ns;        /* copy format: time of day of the previous line */
 	int64_t day_shift;          /* copy format: days past the assumed date */
+	/* iOS: the last event may take the indented lines of an NSError
+	 * dump that follow it ("    Code   : 22003") */
+	int nserror_open;
+	int nserror_desc;           /* its first Desc is in the event's text */
+	char nserror_domain[64];    /* last Domain read, waiting for its Code */
 	int nomem;
 };
 
@@ -196,8 +222,19 @@ int devlog_rd_iso8601(struct rd *r, int64_t *local_s, int64_t *frac, int64_t *of
 void devlog_rd_rtrim(struct rd *r);                          /* drop trailing blanks/CR */
 char *devlog_strdup(const struct rd *r, size_t max);         /* printable copy */
 int devlog_eq(const struct rd *r, const char *lit);          /* whole span equals */
+int devlog_eq_ci(const struct rd *r, const char *lit);       /* the same, ASCII case ignored */
 /* Seconds since the epoch of a civil date/time; -1 when out of range. */
 int64_t devlog_civil_s(int y, int mon, int d, int h, int mi, int s);
+/* The civil date of a day count from 1970-01-01 (negative before it). */
+void devlog_civil_from_days(int64_t days, int *y, int *mon, int *d);
+/* Chooses the date of a read's first undated line, whose time of day is
+ * tod_s seconds in UTC offset off_s (see devlog_opts); sets c->year,
+ * c->month, c->day and c->date_set, or c->no_date when there is nothing
+ * to take a date from. */
+void devlog_pick_date(struct devlog_ctx *c, int64_t tod_s, int64_t off_s);
+/* Placeholder year of a read without any date: a leap year (a syslog
+ * "Feb 29" still parses) after 1970 (offsets east of UTC stay positive). */
+#define DEVLOG_NO_DATE_YEAR 1972
 /* local time + fraction - offset + skew, clamped at 0. */
 uint64_t devlog_ts(const struct devlog_ctx *c, int64_t local_s, int64_t frac_ns, int64_t off_s);
 /* operation= from a URL, NULL when absent. */

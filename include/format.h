@@ -12,6 +12,10 @@ char *fmt_hex(const uint8_t *p, size_t len, char *out, size_t outlen);
 /* "2026-03-02 09:14:07.120" (UTC, ms) or, with iso=1, RFC 3339 UTC with
  * microseconds, "2026-03-02T09:14:07.120456Z". */
 char *fmt_time_ns(uint64_t ts_ns, int iso, char *out, size_t outlen);
+/* The time of day alone, for times whose date is unknown (a device log
+ * line without one): "23:30:53.691" (UTC, ms) or, with iso=1, an RFC 3339
+ * full-time, "23:30:53.691033Z". */
+char *fmt_time_of_day_ns(uint64_t ts_ns, int iso, char *out, size_t outlen);
 /* "2027-03-02" */
 char *fmt_date(time_t t, char *out, size_t outlen);
 /* "412 ms", "1.2 s", "3 min" */

@@ -15,16 +15,20 @@ enum opt_mode { MODE_OFFLINE, MODE_LIVE, MODE_DECODE, MODE_HELP, MODE_VERSION };
 
 struct sd_options {
 	enum opt_mode mode;
+	int help_decode;            /* --help came after "decode" */
 	const char *files[OPT_MAX_FILES];
 	size_t n_files;
 	const char *keys[OPT_MAX_KEYS];
 	size_t n_keys;
+	const char *ca_certs[OPT_MAX_KEYS];     /* --ca-cert */
+	size_t n_ca_certs;
 	const char *keylogs[OPT_MAX_KEYLOGS];
 	size_t n_keylogs;
 	const char *devlogs[OPT_MAX_DEVLOGS];   /* --device-log */
 	size_t n_devlogs;
 	int devlog_format;          /* enum devlog_format; 0 = detect */
 	int64_t device_tz_s;        /* --device-tz: offset east of UTC */
+	int device_year, device_month, device_day;  /* --device-date; 0 = none */
 	int64_t device_skew_ns;     /* --device-skew */
 	const char *key_pass;       /* passphrase for encrypted --key files */
 	const char *decode_input;   /* decode: FILE or "-" */
@@ -60,6 +64,7 @@ struct sd_options {
  * naming the bad option (exit status 2). */
 int options_parse(struct sd_options *o, int argc, char **argv);
 void options_usage(FILE *out);
+void options_decode_usage(FILE *out);     /* scepdump decode --help */
 void options_free(struct sd_options *o);
 
 #endif

@@ -80,6 +80,9 @@ struct scep_cert {
 	int self_signed;
 	char sha1[SCEP_SHA1_HEX];
 	char sha256[SCEP_SHA256_HEX];
+	/* SHA-256 of the subjectPublicKeyInfo: the same key in two
+	 * certificates (a device's self-signed signer and its re-enrollment) */
+	char key_sha256[SCEP_SHA256_HEX];
 	/* the certificate's DER length; its bytes are not kept (nothing
 	 * prints them, and at a few kB per transaction they were the largest
 	 * part of what a long capture holds) */
@@ -142,6 +145,24 @@ struct scep_msg {
 	char *sig_alg;              /* "rsaEncryption" / "sha256WithRSAEncryption" */
 	struct scep_cert *signer;   /* certificate matching the signerInfo */
 	int signature_ok;           /* 1 verified, 0 bad, -1 not checked */
+	/* The SignerInfo's sid: issuer and serial (upper-case hex) of the
+	 * certificate that signed, known even when the message carries no
+	 * certificate (NDES CertReps); a subjectKeyIdentifier sid shows as
+	 * issuer "(subjectKeyIdentifier)", serial "keyid:<hex>". */
+	char *signer_issuer, *signer_serial;
+	/* Where the signer certificate came from: SCEP_SIGNER_IN_MESSAGE, or
+	 * SCEP_SIGNER_GIVEN (a --ca-cert file) when the message carries none;
+	 * SCEP_SIGNER_UNKNOWN when no certificate matched the sid. */
+	int signer_from;
+	/* Signed attributes are present but contentType is not among them
+	 * (libscep's CertReps): RFC 5652 5.3 requires it, so OpenSSL's CMS
+	 * verifier refuses the message whatever its signature. signature_ok
+	 * then says what the signature itself does. */
+	int lacks_content_type;
+	/* The certificates the SignedData carries besides the signer's, in
+	 * order (a CertRep's CA next to its RA, a chain) */
+	struct scep_cert **other_certs;
+	size_t n_other_certs;
 
 	/* SCEP signed attributes */
 	int message_type;           /* enum scep_msg_type or the raw number */
@@ -154,6 +175,17 @@ struct scep_msg {
 	int fail_info;              /* enum scep_fail_info or raw */
 	char *fail_info_text;
 	time_t signing_time;        /* 0 when absent */
+	/* challengePassword among the outer signed attributes, where Apple's
+	 * older clients put a copy of the CSR's: a secret, printed only with
+	 * --show-secrets (signed_attrs lists it masked) */
+	int has_signed_challenge;
+	char *signed_challenge;
+	/* NDES's own signed attributes in CertReps: 1.3.6.1.4.1.311.21.33,
+	 * the failure HRESULT as a decimal PrintableString ("-2147024809" is
+	 * 0x80070057), and 1.3.6.1.4.1.311.21.38, a status text ("Issued") */
+	int has_ms_hresult;
+	uint32_t ms_hresult;
+	char *ms_status_text;
 
 	/* pkcsPKIEnvelope (EnvelopedData) */
 	int enveloped;
@@ -192,6 +224,25 @@ struct scep_msg {
 	 * came out: "truncated at byte 1480 of 2542 (inside signerInfos):
 	 * recovered signer, recipient, messageType, transactionID". */
 	int partial;
+	/* partial because the input ends inside the message (a log line cut
+	 * it), not because a byte is wrong: nothing seen contradicts it */
+	int cut;
+
+	/* Bytes after the end of the outer ContentInfo (ignored by OpenSSL,
+	 * which stops at the end of the structure). */
+	size_t trailing_bytes;
+	/* What is wrong with a message that still decoded, one line each, in
+	 * the order found: "no senderNonce attribute (RFC 8894 3.2.1.5)",
+	 * "12 bytes after the end of the message", "failInfo 7 is none of
+	 * RFC 8894's 0-4". */
+	char **notes;
+	size_t n_notes;
+};
+
+enum scep_signer_source {
+	SCEP_SIGNER_UNKNOWN = 0,
+	SCEP_SIGNER_IN_MESSAGE,
+	SCEP_SIGNER_GIVEN
 };
 
 /* One SCEP operation seen on the wire: the request, the response and what
@@ -257,6 +308,10 @@ int scep_keys_load(struct scep_keys *k, const char *path, char *err, size_t errl
  * says so. The passphrase is not kept. */
 int scep_keys_load_pass(struct scep_keys *k, const char *path, const char *pass,
 			char *err, size_t errlen);
+/* Loads certificates (PEM, one DER certificate, or a PKCS#7 bundle such as
+ * a GetCACert body) that may have signed messages carrying none: NDES
+ * CertReps name their RA signer only by issuer and serial. */
+int scep_keys_load_certs(struct scep_keys *k, const char *path, char *err, size_t errlen);
 size_t scep_keys_count(const struct scep_keys *k);
 void scep_keys_free(struct scep_keys *k);
 
@@ -274,17 +329,60 @@ void scep_tls_free(struct scep_tls *t);
 struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 					 const struct scep_keys *keys);
 void scep_msg_free(struct scep_msg *m);
-/* One pkiMessage as a user pastes it (scepdump decode): DER (or BER), PEM
- * (PKCS7 / CMS armour), base64 (line breaks, padding or not, URL-safe
- * alphabet), percent-encoded base64, or any text holding "message=" (a URL,
- * an iOS profiled or Android jscep log line): the value up to the next '&'
- * or whitespace is percent-decoded ('+' kept as '+') and base64-decoded.
- * *how (when how is not NULL) gets a malloc'ed string the caller frees,
- * naming the form found: "DER", "BER", "PEM", "base64",
- * "percent-encoded base64", "URL message=", or "unrecognised". Returns
- * NULL only when out of memory; on failure decoded=0 and error says why. */
+/* The pkiMessage of scep_decode_input's input (device logs hold message=
+ * lines): anything else is an undecoded message whose error says what it
+ * was. *how (when how is not NULL) gets a malloc'ed string the caller
+ * frees, naming the form found (scep_input.form, or "unrecognised").
+ * Returns NULL only when out of memory. */
 struct scep_msg *scep_decode_text(const uint8_t *in, size_t len, const struct scep_keys *keys,
 				  char **how);
+/* What scepdump decode was given, once its text form is undone. */
+enum scep_input_kind {
+	SCEP_INPUT_NONE = 0,        /* nothing recognised: error says why */
+	SCEP_INPUT_MESSAGE,         /* a pkiMessage (msg) */
+	SCEP_INPUT_CERTS,           /* a GetCACert body: certificates */
+	SCEP_INPUT_CAPS             /* a GetCACaps body: capabilities */
+};
+
+struct scep_input {
+	enum scep_input_kind kind;
+	/* how the bytes were carried: "DER", "BER", "PEM", "base64",
+	 * "percent-encoded base64", "URL message=", "text" */
+	char *form;
+	size_t len;                 /* bytes the text form decoded to */
+	/* what was undone to get them ("double percent-encoding (%252B)
+	 * undone, spaces read as '+'"), NULL when nothing */
+	char *repairs;
+	/* base64 characters after the last whole byte: the text was cut */
+	size_t b64_leftover;
+	struct scep_msg *msg;       /* SCEP_INPUT_MESSAGE: never NULL */
+	/* SCEP_INPUT_CERTS: "one DER certificate", "certificates-only
+	 * PKCS#7", "PEM certificates"; the certificates with their roles */
+	char *certs_container;
+	struct scep_cert **certs;
+	size_t n_certs;
+	char **caps;                /* SCEP_INPUT_CAPS */
+	size_t n_caps;
+	/* why nothing was recognised, or what went wrong in certs/caps */
+	char *error;
+};
+
+/* One input as a user pastes it (scepdump decode): DER or BER, PEM, base64
+ * (line breaks, padding or not, URL-safe alphabet, cut anywhere),
+ * percent-encoded base64, or any text holding "message=" (a URL, an iOS
+ * profiled or Android jscep log line), with the damage logs and proxies
+ * do undone; then told apart by content: a pkiMessage, GetCACert
+ * certificates (a single certificate, a certificates-only PKCS#7, PEM
+ * certificates) or a GetCACaps list. NULL only when out of memory. */
+struct scep_input *scep_decode_input(const uint8_t *in, size_t len, const struct scep_keys *keys);
+void scep_input_free(struct scep_input *in);
+
+/* What der holds when it is no pkiMessage: SCEP_DER_ONE_CERT (an X.509
+ * certificate), SCEP_DER_CERTS_ONLY (a SignedData without signerInfos, a
+ * certificates-only PKCS#7), else 0. */
+enum { SCEP_DER_ONE_CERT = 1, SCEP_DER_CERTS_ONLY = 2 };
+int scep_der_certs_kind(const uint8_t *der, size_t len);
+
 /* Certificates from a GetCACert body (one DER cert or certs-only PKCS#7). */
 int scep_decode_ca_certs(const uint8_t *body, size_t len,
 			 struct scep_cert ***out, size_t *n, char **error);
@@ -302,5 +400,10 @@ const char *scep_msg_type_name(int mt);       /* "PKCSReq"; NULL if unknown */
 const char *scep_pki_status_name(int st);     /* "SUCCESS"; NULL if unknown */
 const char *scep_fail_info_name(int fi);      /* "badRequest"; NULL if unknown */
 const char *scep_fail_info_meaning(int fi);   /* one-line explanation */
+/* A Windows HRESULT's name ("E_INVALIDARG") and, in *text, Microsoft's
+ * text for it; NULL for codes not in the table. */
+const char *scep_hresult_name(uint32_t code, const char **text);
+/* "0x80070057 E_INVALIDARG: The parameter is incorrect." (malloc'ed) */
+char *scep_hresult_describe(uint32_t code);
 
 #endif

@@ -7,7 +7,7 @@
 
 struct sd_ctx;
 struct scep_event;
-struct scep_msg;
+struct scep_input;
 struct txn;
 
 /* The whole report at the end of input; transactions already streamed are
@@ -23,8 +23,8 @@ void sink_json_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t);
 /* Live capture: one SCEP exchange as it completes. */
 void sink_text_event(FILE *out, const struct sd_ctx *ctx, const struct scep_event *ev);
 void sink_json_event(FILE *out, const struct sd_ctx *ctx, const struct scep_event *ev);
-/* scepdump decode: one message; how says in which form it came. */
-void sink_text_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m, const char *how);
-void sink_json_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m, const char *how);
+/* scepdump decode: one input (a pkiMessage, certificates or caps). */
+void sink_text_input(FILE *out, const struct sd_ctx *ctx, const struct scep_input *in);
+void sink_json_input(FILE *out, const struct sd_ctx *ctx, const struct scep_input *in);
 
 #endif

@@ -19,5 +19,8 @@ int str_hex_digit(uint8_t c);
 char *str_printable(const uint8_t *p, size_t n, size_t max);
 /* strdup that passes NULL through (NULL also when memory runs out). */
 char *str_dup_or_null(const char *s);
+/* Appends s (taken over) to the list *list of *n strings; s NULL, or no
+ * memory to grow the list, adds nothing (s is freed). */
+void str_list_add(char ***list, size_t *n, char *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "packet.h"
+#include "scep.h"
 
 struct devlog_list;
 struct scep_cert;
@@ -22,6 +23,10 @@ struct txn_device_event {
 	int pki_status;             /* from a logged CertRep, -1 absent */
 	int inferred;               /* matched by time, not by transactionID */
 	uint64_t line_no;
+	int root_cert;              /* a trusted root's state, not the enrolled certificate's */
+	/* the log gave no date and none was given (devlog ts_no_date): only
+	 * the time of day of ts_ns means anything */
+	int no_date;
 };
 
 enum txn_verdict {
@@ -50,6 +55,13 @@ struct txn {
 	uint64_t created;           /* order of creation: breaks ties of first_ts_ns */
 	char *transaction_id;       /* NULL for endpoint-level groups */
 	int reused_id;              /* same ID as an earlier, closed transaction */
+	/* with reused_id: the earlier one's request was signed with the same
+	 * key (a re-enrollment: RFC 8894 derives the transactionID from the
+	 * key, so a device renewing with its old key sends the old ID) */
+	int reused_same_key;
+	/* SHA-256 of the first request's signer key (scep_cert.key_sha256),
+	 * "" when unknown */
+	char key_sha256[SCEP_SHA256_HEX];
 	struct endpoint client, server;
 	char *subject;              /* from the CSR, else the signer cert */
 	int first_msg_type;         /* PKCSReq, RenewalReq, ... or an enum txn_group */
@@ -62,6 +74,10 @@ struct txn {
 	size_t n_findings;
 	struct txn_device_event *device;   /* in time order */
 	size_t n_device;
+	/* known only from device log lines without a date (see
+	 * txn_device_event.no_date): first_ts_ns and last_ts_ns are times
+	 * of day on no known date */
+	int no_date;
 	int closed;
 	int settled;                /* verdict and findings computed */
 	int streamed;               /* handed to the close callback already */

@@ -37,6 +37,20 @@ char *fmt_time_ns(uint64_t ts_ns, int iso, char *out, size_t outlen)
 	return out;
 }
 
+char *fmt_time_of_day_ns(uint64_t ts_ns, int iso, char *out, size_t outlen)
+{
+	uint64_t s = ts_ns / 1000000000ull % 86400;
+	unsigned long frac = (unsigned long)(ts_ns % 1000000000ull);
+
+	if (iso)
+		snprintf(out, outlen, "%02u:%02u:%02u.%06luZ", (unsigned)(s / 3600), (unsigned)(s / 60 % 60),
+			 (unsigned)(s % 60), frac / 1000ul);
+	else
+		snprintf(out, outlen, "%02u:%02u:%02u.%03lu", (unsigned)(s / 3600), (unsigned)(s / 60 % 60),
+			 (unsigned)(s % 60), frac / 1000000ul);
+	return out;
+}
+
 char *fmt_date(time_t t, char *out, size_t outlen)
 {
 	struct tm tm;

@@ -210,12 +210,32 @@ static uint8_t *read_all(const char *path, size_t *len)
 	return buf;
 }
 
-/* scepdump decode: one message copied from a log, a file or a URL. Exit 0
+/* Why decode's input counts as not decoded (exit 2), or NULL: a message
+ * that parsed, or one a log cut short (decoded as far as it goes: the
+ * normal case for a log line, not an error), certificates, capabilities. */
+static const char *decode_failure(const struct scep_input *in)
+{
+	const struct scep_msg *m = in->msg;
+
+	switch (in->kind) {
+	case SCEP_INPUT_MESSAGE:
+		if (m->decoded || m->cut)
+			return NULL;
+		return m->error ? m->error : "not a SCEP message";
+	case SCEP_INPUT_CERTS:
+	case SCEP_INPUT_CAPS:
+		return NULL;
+	default:
+		return in->error ? in->error : "not a SCEP message";
+	}
+}
+
+/* scepdump decode: one input copied from a log, a file or a URL. Exit 0
  * when it decoded, 2 when it did not (what was recovered is still shown). */
 static int run_decode(struct sd_ctx *ctx)
 {
-	struct scep_msg *m;
-	char *how = NULL;
+	struct scep_input *in_msg;
+	const char *failed;
 	uint8_t *in;
 	size_t len;
 	int status;
@@ -223,23 +243,21 @@ static int run_decode(struct sd_ctx *ctx)
 	in = read_all(ctx->opt.decode_input, &len);
 	if (!in)
 		return 2;
-	m = scep_decode_text(in, len, ctx->keys, &how);
+	in_msg = scep_decode_input(in, len, ctx->keys);
 	free(in);
-	if (!m) {
+	if (!in_msg) {
 		fprintf(stderr, "scepdump: decode: out of memory\n");
-		free(how);
 		return 2;
 	}
 	if (ctx->opt.json)
-		sink_json_msg(stdout, ctx, m, how);
+		sink_json_input(stdout, ctx, in_msg);
 	else
-		sink_text_msg(stdout, ctx, m, how);
-	status = m->decoded ? 0 : 2;
-	if (!m->decoded)
-		fprintf(stderr, "scepdump: decode: %s: %s\n", ctx->opt.decode_input,
-			m->error ? m->error : "not a SCEP message");
-	scep_msg_free(m);
-	free(how);
+		sink_text_input(stdout, ctx, in_msg);
+	failed = decode_failure(in_msg);
+	status = failed ? 2 : 0;
+	if (failed)
+		fprintf(stderr, "scepdump: decode: %s: %s\n", ctx->opt.decode_input, failed);
+	scep_input_free(in_msg);
 	return status;
 }
 
@@ -474,7 +492,10 @@ int main(int argc, char **argv)
 	if (options_parse(&ctx.opt, argc, argv) < 0)
 		return 2;
 	if (ctx.opt.mode == MODE_HELP) {
-		options_usage(stdout);
+		if (ctx.opt.help_decode)
+			options_decode_usage(stdout);
+		else
+			options_usage(stdout);
 		return 0;
 	}
 	if (ctx.opt.mode == MODE_VERSION) {

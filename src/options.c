@@ -14,7 +14,8 @@
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
-	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_NO_SPILL, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_SKEW
+	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_NO_SPILL, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_DATE, OPT_DEVICE_SKEW,
+	OPT_CA_CERT
 };
 
 static const struct option long_options[] = {
@@ -27,10 +28,12 @@ static const struct option long_options[] = {
 	{ "write", required_argument, NULL, 'w' },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "key-pass", required_argument, NULL, OPT_KEY_PASS },
+	{ "ca-cert", required_argument, NULL, OPT_CA_CERT },
 	{ "keylog", required_argument, NULL, OPT_KEYLOG },
 	{ "device-log", required_argument, NULL, OPT_DEVLOG },
 	{ "device-log-format", required_argument, NULL, OPT_DEVLOG_FORMAT },
 	{ "device-tz", required_argument, NULL, OPT_DEVICE_TZ },
+	{ "device-date", required_argument, NULL, OPT_DEVICE_DATE },
 	{ "device-skew", required_argument, NULL, OPT_DEVICE_SKEW },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "html", required_argument, NULL, OPT_HTML },
@@ -58,6 +61,37 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+void options_decode_usage(FILE *out)
+{
+	fputs("Usage: scepdump decode [options] [FILE|-]\n"
+	      "\n"
+	      "Decodes one input copied from a capture, a server or a device log (standard\n"
+	      "input when FILE is '-' or absent), whatever form it is in: DER or BER, PEM,\n"
+	      "base64 (line breaks, no padding, URL-safe, or cut short by a log), percent-\n"
+	      "encoded base64, or a URL or log line holding message= (percent-encoding done\n"
+	      "twice, JSON-escaped slashes and '+' turned into spaces are undone). It may be\n"
+	      "a pkiMessage (PKCSReq, RenewalReq, CertPoll, GetCert, GetCRL, CertRep), a\n"
+	      "GetCACert answer (one certificate, a certificates-only PKCS#7, PEM\n"
+	      "certificates) or a GetCACaps answer (one capability per line). A message cut\n"
+	      "short is decoded as far as it goes, and where it stops is said.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --key FILE           private key (PEM, DER or PKCS#12) that opens the\n"
+	      "                           envelope: the RA/CA key for requests, the device key\n"
+	      "                           for CertReps; repeatable\n"
+	      "      --key-pass PASS      passphrase of encrypted --key files\n"
+	      "      --ca-cert FILE       CA/RA certificates (PEM, DER or PKCS#7) that signed a\n"
+	      "                           message carrying none (NDES CertReps); repeatable\n"
+	      "      --json               one JSON object instead of text (doc/json-schema.md)\n"
+	      "  -v, --verbose            add certificate fingerprints, the other certificates\n"
+	      "                           of the message and every signed attribute\n"
+	      "      --show-secrets       print challenge passwords (hidden by default)\n"
+	      "  -h, --help               this text\n"
+	      "\n"
+	      "Exit status: 0 decoded (a message cut short counts), 2 not decoded or an\n"
+	      "input error.\n", out);
+}
+
 void options_usage(FILE *out)
 {
 	fputs("Usage: scepdump [options] -r FILE [-r FILE ...]\n"
@@ -72,8 +106,11 @@ void options_usage(FILE *out)
 	      "  -s, --snaplen N          live capture snap length (default 262144)\n"
 	      "  -B, --buffer-size KiB    live capture kernel ring (default 65536 = 64 MiB)\n"
 	      "  -Z, --user USER          drop privileges to USER after opening the capture\n"
-	      "      --key FILE           private key (PEM/DER) to open SCEP envelopes; repeatable\n"
+	      "      --key FILE           private key (PEM, DER or PKCS#12 .pfx/.p12) to open SCEP\n"
+	      "                           envelopes; repeatable\n"
 	      "      --key-pass PASS      passphrase of encrypted --key files\n"
+	      "      --ca-cert FILE       CA/RA certificates (PEM, DER or PKCS#7 bundle) that signed\n"
+	      "                           messages carrying none (NDES CertReps); repeatable\n"
 	      "      --keylog FILE        TLS secrets in NSS key log format (SSLKEYLOGFILE); repeatable;\n"
 	      "                           pcapng Decryption Secrets Blocks are used too\n"
 	      "      --checksums          verify IPv4 and TCP checksums and report bad ones\n"
@@ -83,6 +120,8 @@ void options_usage(FILE *out)
 	      "      --device-log-format android|ios|windows|windows-evtx   instead of detecting it\n"
 	      "                           (windows: XML export or .evtx, told apart by content)\n"
 	      "      --device-tz +HH:MM   UTC offset of device log lines that carry none (default UTC)\n"
+	      "      --device-date YYYY-MM-DD  date of device log lines that carry none (iOS Console\n"
+	      "                           copy; syslog lines take its year); default: the capture's\n"
 	      "      --device-skew SEC    add SEC (may be negative) to every device time\n"
 	      "Output:\n"
 	      "  -w, --write FILE         also write the packets of the connections that carried\n"
@@ -236,6 +275,27 @@ static int parse_tz(const char *arg, int64_t *off)
 	return -1;
 }
 
+/* YYYY-MM-DD, a real calendar day */
+static int parse_date(const char *arg, int *y, int *m, int *d)
+{
+	int yy, mm, dd, n = 0, cy, cm, cd;
+	int64_t s;
+
+	if (sscanf(arg, "%4d-%2d-%2d%n", &yy, &mm, &dd, &n) == 3 && n == 10 && !arg[n] &&
+	    (s = devlog_civil_s(yy, mm, dd, 0, 0, 0)) >= 0) {
+		/* 2026-02-30 is a valid shape but no day: it must come back as itself */
+		devlog_civil_from_days(s / 86400, &cy, &cm, &cd);
+		if (cy == yy && cm == mm && cd == dd) {
+			*y = yy;
+			*m = mm;
+			*d = dd;
+			return 0;
+		}
+	}
+	fprintf(stderr, "scepdump: --device-date: '%s' is not a date like 2026-11-25\n", arg);
+	return -1;
+}
+
 static int parse_skew(const char *arg, int64_t *ns)
 {
 	char *end;
@@ -271,6 +331,13 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		o->keys[o->n_keys++] = arg;
 		return 0;
 	case OPT_KEY_PASS: o->key_pass = arg; return 0;
+	case OPT_CA_CERT:
+		if (o->n_ca_certs == OPT_MAX_KEYS) {
+			fprintf(stderr, "scepdump: --ca-cert: at most %d files\n", OPT_MAX_KEYS);
+			return -1;
+		}
+		o->ca_certs[o->n_ca_certs++] = arg;
+		return 0;
 	case OPT_KEYLOG:
 		if (o->n_keylogs == OPT_MAX_KEYLOGS) {
 			fprintf(stderr, "scepdump: --keylog: at most %d files\n", OPT_MAX_KEYLOGS);
@@ -293,6 +360,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		}
 		return 0;
 	case OPT_DEVICE_TZ: return parse_tz(arg, &o->device_tz_s);
+	case OPT_DEVICE_DATE: return parse_date(arg, &o->device_year, &o->device_month, &o->device_day);
 	case OPT_DEVICE_SKEW: return parse_skew(arg, &o->device_skew_ns);
 	case 'i': o->iface = arg; return 0;
 	case 'f':
@@ -350,7 +418,10 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 			return -1;
 		o->idle_timeout_ns = (uint64_t)v * 1000000000ull;
 		return 0;
-	case 'h': o->mode = MODE_HELP; return 0;
+	case 'h':
+		o->help_decode = o->mode == MODE_DECODE;
+		o->mode = MODE_HELP;
+		return 0;
 	case 'V': o->mode = MODE_VERSION; return 0;
 	default:
 		return -1;

@@ -488,6 +488,12 @@ static int load_keys(struct sd_ctx *ctx)
 			return -1;
 		}
 	}
+	for (i = 0; i < ctx->opt.n_ca_certs; i++) {
+		if (scep_keys_load_certs(ctx->keys, ctx->opt.ca_certs[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "scepdump: --ca-cert %s: %s\n", ctx->opt.ca_certs[i], err);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -603,19 +609,17 @@ static void merge_device_logs(struct sd_ctx *ctx)
 	struct devlog_opts o;
 	struct devlog_list l;
 	char err[256];
-	time_t day = (time_t)(ctx->first_ts_ns / 1000000000ull);
-	struct tm tm;
 	size_t i;
 
 	devlog_opts_init(&o);
 	o.force = (enum devlog_format)ctx->opt.devlog_format;
 	o.default_tz_offset_s = ctx->opt.device_tz_s;
 	o.skew_ns = ctx->opt.device_skew_ns;
-	if (ctx->first_ts_ns && gmtime_r(&day, &tm)) {
-		o.year = tm.tm_year + 1900;
-		o.month = tm.tm_mon + 1;
-		o.day = tm.tm_mday;
-	}
+	/* the reader takes the date in each line's own offset */
+	o.ref_ts_ns = ctx->first_ts_ns;
+	o.year = ctx->opt.device_year;
+	o.month = ctx->opt.device_month;
+	o.day = ctx->opt.device_day;
 	for (i = 0; i < ctx->opt.n_devlogs; i++) {
 		memset(&l, 0, sizeof(l));
 		if (devlog_read_file_opts(ctx->opt.devlogs[i], &o, &l, err, sizeof(err)) < 0) {

@@ -193,17 +193,37 @@ static void put_msg(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
 				     txn_nonce_echoed(ev) == 0 ? " (MISMATCH: not the request's senderNonce)" : "") : "");
 	if (m->pki_status >= 0)
 		kv(out, "pkiStatus", "%s", or_q(scep_pki_status_name(m->pki_status)));
-	if (m->fail_info >= 0)
-		kv(out, "failInfo", "%s: %s", or_q(scep_fail_info_name(m->fail_info)),
-		   or_q(scep_fail_info_meaning(m->fail_info)));
+	if (m->fail_info >= 0 && scep_fail_info_name(m->fail_info))
+		kv(out, "failInfo", "%s: %s", scep_fail_info_name(m->fail_info),
+		   scep_fail_info_meaning(m->fail_info));
+	else if (m->fail_info >= 0)
+		kv(out, "failInfo", "%d (unknown: none of RFC 8894's 0-4)", m->fail_info);
 	kv_str(out, "failInfoText", m->fail_info_text);
+	kv_str(out, "NDES status", m->ms_status_text);
+	if (m->has_ms_hresult) {
+		char *hr = scep_hresult_describe(m->ms_hresult);
+
+		kv(out, "NDES HRESULT", "%s", or_q(hr));
+		free(hr);
+	}
 	if (m->signing_time)
 		kv(out, "signingTime", "%s", fmt_time_ns((uint64_t)m->signing_time * 1000000000ull, 1, d, sizeof(d)));
 	kv(out, "signature", "%s / %s, %s%s", or_q(m->digest_alg), or_q(m->sig_alg),
+	   m->signature_ok == 1 && m->lacks_content_type ?
+	   "valid; signed attributes lack contentType, which strict verifiers such as OpenSSL reject" :
 	   m->signature_ok == 1 ? "verifies" : m->signature_ok == 0 ? "DOES NOT VERIFY" : "not checked",
 	   m->ber_indefinite ? ", BER indefinite-length encoding" : "");
 	if (m->signer)
-		put_cert(out, "signer", m->signer, at_ns);
+		put_cert(out, m->signer_from == SCEP_SIGNER_GIVEN ? "signer (from --ca-cert)" : "signer",
+			 m->signer, at_ns);
+	else if (m->signer_issuer)
+		kv(out, "signer", "not in the message: issuer %s, serial %s", m->signer_issuer,
+		   or_q(m->signer_serial));
+	for (i = 0; i < m->n_other_certs; i++)
+		put_cert(out, "certificate", m->other_certs[i], at_ns);
+	if (m->has_signed_challenge)
+		kv(out, "challenge (signed attribute)", "%s", ctx->opt.show_secrets && m->signed_challenge ?
+		   m->signed_challenge : "**** (--show-secrets)");
 	put_envelope(out, t, m);
 	if (m->csr) {
 		const struct scep_csr *c = m->csr;
@@ -225,6 +245,8 @@ static void put_msg(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
 			put_cert(out, "with", m->rep_certs[i], at_ns);
 	for (i = 0; i < m->n_signed_attrs; i++)
 		kv(out, "attribute", "%s", m->signed_attrs[i]);
+	for (i = 0; i < m->n_notes; i++)
+		kv(out, "note", "%s", m->notes[i]);
 }
 
 static void put_tls(FILE *out, const struct scep_tls *tls)
@@ -430,7 +452,11 @@ static void put_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
 		fputs("</span>", out);
 	}
 	fputs("</h2>\n<p class=\"meta\">", out);
-	put_escf(out, "%s UTC, %s -> %s", fmt_time_ns(t->first_ts_ns, 0, ts, sizeof(ts)), cli, srv);
+	if (t->no_date)
+		put_escf(out, "%s UTC (no date in the log), %s -> %s", fmt_time_of_day_ns(t->first_ts_ns, 0, ts, sizeof(ts)),
+			 cli, srv);
+	else
+		put_escf(out, "%s UTC, %s -> %s", fmt_time_ns(t->first_ts_ns, 0, ts, sizeof(ts)), cli, srv);
 	/* the Host header only when it says something the address does not
 	 * (a name, or a proxy's idea of the server) */
 	if (t->n_events && t->events[0]->host && strcmp(t->events[0]->host, srv) &&
@@ -545,7 +571,8 @@ static void put_summary(FILE *out, const struct sd_ctx *ctx)
 
 		fprintf(out, "<tr><td><a href=\"#t%llu\">#%llu</a></td><td>", (unsigned long long)t->seq,
 			(unsigned long long)t->seq);
-		put_esc(out, fmt_time_ns(t->first_ts_ns, 0, ts, sizeof(ts)));
+		put_esc(out, t->no_date ? fmt_time_of_day_ns(t->first_ts_ns, 0, ts, sizeof(ts))
+					: fmt_time_ns(t->first_ts_ns, 0, ts, sizeof(ts)));
 		fprintf(out, "</td><td><span class=\"badge %s\">", verdict_class(t->verdict));
 		put_esc(out, t->verdict == VERDICT_NONE ? "endpoint" : txn_verdict_name(t->verdict));
 		fputs("</span> ", out);

@@ -33,6 +33,13 @@ static void set_time(json_t *o, const char *k, uint64_t ts)
 		json_object_set_new(o, k, json_string(fmt_time_ns(ts, 1, buf, sizeof(buf))));
 }
 
+static void set_time_of_day(json_t *o, const char *k, uint64_t ts)
+{
+	char buf[32];
+
+	json_object_set_new(o, k, json_string(fmt_time_of_day_ns(ts, 1, buf, sizeof(buf))));
+}
+
 static void set_date(json_t *o, const char *k, time_t t)
 {
 	char buf[48];
@@ -92,14 +99,80 @@ static json_t *csr_json(const struct sd_ctx *ctx, const struct scep_csr *c)
 	return o;
 }
 
+/* One type whatever the value: the RFC's name, or the number sent as a
+ * decimal string when the RFC names none. */
 static void set_name_or_number(json_t *o, const char *k, const char *name, int v)
 {
+	char num[16];
+
 	if (v < 0)
 		return;
-	if (name)
-		set_str(o, k, name);
-	else
-		set_int(o, k, v);
+	snprintf(num, sizeof(num), "%d", v);
+	set_str(o, k, name ? name : num);
+}
+
+static void set_str_list(json_t *o, const char *k, char *const *list, size_t n)
+{
+	json_t *a;
+	size_t i;
+
+	if (!n)
+		return;
+	a = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(list[i]));
+	json_object_set_new(o, k, a);
+}
+
+static json_t *certs_json(struct scep_cert *const *certs, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, cert_json(certs[i]));
+	return a;
+}
+
+static const char *signature_state(const struct scep_msg *m)
+{
+	switch (m->signature_ok) {
+	case 1: return "valid";
+	case 0: return "invalid";
+	default: return "not checked";
+	}
+}
+
+/* Who signed: the SignerInfo's sid always, the certificate when known. */
+static void add_signer(json_t *o, const struct scep_msg *m)
+{
+	if (m->signer_issuer) {
+		json_t *id = json_object();
+
+		set_str(id, "issuer", m->signer_issuer);
+		set_str(id, "serial", m->signer_serial);
+		json_object_set_new(o, "signer_id", id);
+	}
+	if (m->signer) {
+		json_object_set_new(o, "signer", cert_json(m->signer));
+		set_str(o, "signer_source", m->signer_from == SCEP_SIGNER_GIVEN ? "--ca-cert" : "message");
+	}
+}
+
+static void add_ndes(json_t *o, const struct scep_msg *m)
+{
+	set_str(o, "ndes_status", m->ms_status_text);
+	if (m->has_ms_hresult) {
+		const char *text = NULL, *name = scep_hresult_name(m->ms_hresult, &text);
+		char hex[16];
+		json_t *h = json_object();
+
+		snprintf(hex, sizeof(hex), "0x%08X", m->ms_hresult);
+		set_str(h, "code", hex);
+		set_str(h, "name", name);
+		set_str(h, "text", text);
+		json_object_set_new(o, "ndes_hresult", h);
+	}
 }
 
 static void add_envelope(json_t *o, const struct scep_msg *m)
@@ -135,6 +208,8 @@ static json_t *msg_json(const struct sd_ctx *ctx, const struct scep_msg *m)
 	json_object_set_new(o, "decoded", json_boolean(m->decoded));
 	if (m->partial)
 		json_object_set_new(o, "partial", json_true());
+	if (m->cut)
+		json_object_set_new(o, "cut", json_true());
 	set_str(o, "error", m->error);
 	set_str(o, "content_type", m->content_type);
 	if (!m->decoded && !m->partial)
@@ -146,14 +221,24 @@ static json_t *msg_json(const struct sd_ctx *ctx, const struct scep_msg *m)
 	set_name_or_number(o, "pki_status", scep_pki_status_name(m->pki_status), m->pki_status);
 	set_name_or_number(o, "fail_info", scep_fail_info_name(m->fail_info), m->fail_info);
 	set_str(o, "fail_info_text", m->fail_info_text);
+	add_ndes(o, m);
 	set_date(o, "signing_time", m->signing_time);
 	set_str(o, "digest_alg", m->digest_alg);
 	set_str(o, "signature_alg", m->sig_alg);
 	if (m->signature_ok >= 0)
 		json_object_set_new(o, "signature_ok", json_boolean(m->signature_ok));
+	set_str(o, "signature", signature_state(m));
+	if (m->lacks_content_type)
+		json_object_set_new(o, "lacks_content_type", json_true());
 	json_object_set_new(o, "ber_indefinite", json_boolean(m->ber_indefinite));
-	if (m->signer)
-		json_object_set_new(o, "signer", cert_json(m->signer));
+	add_signer(o, m);
+	if (m->n_other_certs)
+		json_object_set_new(o, "other_certificates", certs_json(m->other_certs, m->n_other_certs));
+	if (m->has_signed_challenge) {
+		json_object_set_new(o, "has_signed_challenge", json_true());
+		if (ctx->opt.show_secrets)
+			set_str(o, "signed_challenge", m->signed_challenge);
+	}
 	add_envelope(o, m);
 	if (m->csr)
 		json_object_set_new(o, "csr", csr_json(ctx, m->csr));
@@ -162,14 +247,10 @@ static json_t *msg_json(const struct sd_ctx *ctx, const struct scep_msg *m)
 	set_str(o, "asks_issuer", m->req_issuer);
 	set_str(o, "asks_subject", m->req_subject);
 	set_str(o, "asks_serial", m->req_serial);
-	if (m->n_signed_attrs) {
-		json_t *a = json_array();
-		size_t i;
-
-		for (i = 0; i < m->n_signed_attrs; i++)
-			json_array_append_new(a, json_string(m->signed_attrs[i]));
-		json_object_set_new(o, "signed_attributes", a);
-	}
+	set_str_list(o, "signed_attributes", m->signed_attrs, m->n_signed_attrs);
+	if (m->trailing_bytes)
+		set_int(o, "trailing_bytes", (long long)m->trailing_bytes);
+	set_str_list(o, "notes", m->notes, m->n_notes);
 	return o;
 }
 
@@ -289,8 +370,17 @@ static json_t *txn_json(const struct sd_ctx *ctx, const struct txn *t)
 	set_str(o, "subject", t->subject);
 	if (t->reused_id)
 		json_object_set_new(o, "reused_id", json_true());
-	set_time(o, "first_seen", t->first_ts_ns);
-	set_time(o, "last_seen", t->last_ts_ns);
+	if (t->reused_same_key)
+		json_object_set_new(o, "reused_same_key", json_true());
+	if (t->no_date) {
+		/* device log lines without a date: no made-up day */
+		json_object_set_new(o, "date_known", json_false());
+		set_time_of_day(o, "first_seen_time_of_day", t->first_ts_ns);
+		set_time_of_day(o, "last_seen_time_of_day", t->last_ts_ns);
+	} else {
+		set_time(o, "first_seen", t->first_ts_ns);
+		set_time(o, "last_seen", t->last_ts_ns);
+	}
 	set_int(o, "duration_us", (long long)((t->last_ts_ns - t->first_ts_ns) / 1000));
 	for (i = 0; i < t->n_events; i++)
 		json_array_append_new(evs, event_json(ctx, t->events[i]));
@@ -304,7 +394,12 @@ static json_t *txn_json(const struct sd_ctx *ctx, const struct txn *t)
 		for (i = 0; i < t->n_device; i++) {
 			json_t *d = json_object();
 
-			set_time(d, "ts", t->device[i].ts_ns);
+			if (t->device[i].no_date) {
+				set_time_of_day(d, "time_of_day", t->device[i].ts_ns);
+				json_object_set_new(d, "date_known", json_false());
+			} else {
+				set_time(d, "ts", t->device[i].ts_ns);
+			}
 			set_str(d, "source", t->device[i].source);
 			set_str(d, "kind", devlog_kind_name((enum devlog_kind)t->device[i].kind));
 			set_str(d, "what", t->device[i].what);
@@ -402,14 +497,46 @@ void sink_json_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
 	emit(out, txn_json(ctx, t));
 }
 
-void sink_json_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m, const char *how)
+static const char *input_type(enum scep_input_kind k)
+{
+	switch (k) {
+	case SCEP_INPUT_CERTS: return "certificates";
+	case SCEP_INPUT_CAPS: return "capabilities";
+	default: return "message";
+	}
+}
+
+void sink_json_input(FILE *out, const struct sd_ctx *ctx, const struct scep_input *in)
 {
 	json_t *o = json_object();
 
-	set_str(o, "type", "message");
-	set_str(o, "input_form", how);
-	set_int(o, "length", (long long)m->der_len);
-	json_object_set_new(o, "pki_message", msg_json(ctx, m));
+	set_str(o, "type", input_type(in->kind));
+	set_str(o, "input_form", in->form);
+	set_int(o, "length", (long long)in->len);
+	set_str(o, "repairs", in->repairs);
+	if (in->b64_leftover)
+		set_int(o, "base64_leftover", (long long)in->b64_leftover);
+	switch (in->kind) {
+	case SCEP_INPUT_MESSAGE:
+		json_object_set_new(o, "pki_message", msg_json(ctx, in->msg));
+		break;
+	case SCEP_INPUT_CERTS:
+		set_str(o, "container", in->certs_container);
+		json_object_set_new(o, "certificates", certs_json(in->certs, in->n_certs));
+		set_str(o, "error", in->error);
+		break;
+	case SCEP_INPUT_CAPS:
+		set_str_list(o, "capabilities", in->caps, in->n_caps);
+		set_str(o, "error", in->error);
+		break;
+	default: {
+		json_t *m = json_object();
+
+		json_object_set_new(m, "decoded", json_false());
+		set_str(m, "error", in->error);
+		json_object_set_new(o, "pki_message", m);
+	}
+	}
 	emit(out, o);
 }
 

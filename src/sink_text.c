@@ -2,6 +2,7 @@
  * line, one line per request and per response, findings), then a summary.
  * Reads the finished transaction table only; times are UTC. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "flow.h"
@@ -109,6 +110,11 @@ static void print_caps(FILE *out, const struct scep_event *ev)
 		fputs("(no capabilities)", out);
 }
 
+static const char *cert_role(const struct scep_cert *c)
+{
+	return c->role ? c->role : c->is_ca ? "CA" : "RA";
+}
+
 static const char *validity_word(const struct scep_cert *c, uint64_t at_ns)
 {
 	switch (scep_cert_validity(c, (time_t)(at_ns / 1000000000ull))) {
@@ -123,7 +129,7 @@ static void print_cert_brief(FILE *out, const struct scep_cert *c, uint64_t at_n
 	char d[16], cn[128];
 	const char *v = validity_word(c, at_ns);
 
-	fprintf(out, "%s \"%s\" (to %s%s%s)", c->role ? c->role : c->is_ca ? "CA" : "RA",
+	fprintf(out, "%s \"%s\" (to %s%s%s)", cert_role(c),
 		subject_cn(c->subject, cn, sizeof(cn)), fmt_date(c->not_after, d, sizeof(d)),
 		v ? ", " : "", v ? v : "");
 }
@@ -140,7 +146,8 @@ static void print_ca_certs(FILE *out, const struct scep_event *ev)
 	}
 }
 
-static void print_cert_detail(FILE *out, const char *label, const struct scep_cert *c)
+/* One certificate over two to four lines; fingerprints only when full. */
+static void print_cert_detail(FILE *out, const char *label, const struct scep_cert *c, int full)
 {
 	char nb[16], na[16];
 
@@ -153,8 +160,10 @@ static void print_cert_detail(FILE *out, const char *label, const struct scep_ce
 	if (c->key_usage_names || c->ext_key_usage)
 		fprintf(out, "        key usage %s%s%s\n", c->key_usage_names ? c->key_usage_names : "-",
 			c->ext_key_usage ? "; extended " : "", c->ext_key_usage ? c->ext_key_usage : "");
-	fprintf(out, "        sha1 %s\n        sha256 %s\n", c->sha1, c->sha256);
+	if (full)
+		fprintf(out, "        sha1 %s\n        sha256 %s\n", c->sha1, c->sha256);
 }
+
 
 /* Names the recipient by the GetCACert certificate it matches, so a
  * request encrypted to the wrong certificate stands out. */
@@ -174,7 +183,7 @@ static void print_envelope_brief(FILE *out, const struct txn *t, const struct sc
 
 		c = txn_ca_cert(t, r->issuer, r->serial);
 		if (c)
-			fprintf(out, "%s %s \"%s\"", i ? "," : " to", c->is_ca ? "CA" : "RA",
+			fprintf(out, "%s %s \"%s\"", i ? "," : " to", cert_role(c),
 				subject_cn(c->subject, cn, sizeof(cn)));
 		else
 			fprintf(out, "%s serial %s of \"%s\"", i ? "," : " to", r->serial ? r->serial : "?",
@@ -200,6 +209,20 @@ static void print_request_detail(FILE *out, const struct sd_ctx *ctx, const stru
 		fprintf(out, ", challenge %s", ctx->opt.show_secrets && csr->challenge ? csr->challenge : "****");
 }
 
+/* NDES's own words in a CertRep: its status text and HRESULT, each
+ * after sep. */
+static void print_ndes_status(FILE *out, const struct scep_msg *m, const char *sep)
+{
+	if (m->ms_status_text)
+		fprintf(out, "%sNDES status \"%s\"", sep, m->ms_status_text);
+	if (m->has_ms_hresult) {
+		char *hr = scep_hresult_describe(m->ms_hresult);
+
+		fprintf(out, "%sNDES HRESULT %s", sep, hr ? hr : "?");
+		free(hr);
+	}
+}
+
 static void print_reply_detail(FILE *out, const struct scep_event *ev, const struct scep_msg *m)
 {
 	const char *st = scep_pki_status_name(m->pki_status);
@@ -207,11 +230,19 @@ static void print_reply_detail(FILE *out, const struct scep_event *ev, const str
 	char d[16];
 	int echoed;
 
-	fprintf(out, "%s", st ? st : "pkiStatus ?");
-	if (m->pki_status == SCEP_STATUS_FAILURE)
-		fprintf(out, " %s", fi ? fi : "(no failInfo)");
+	if (st)
+		fputs(st, out);
+	else
+		fprintf(out, "pkiStatus %d", m->pki_status);
+	if (m->pki_status == SCEP_STATUS_FAILURE && fi)
+		fprintf(out, " %s", fi);
+	else if (m->pki_status == SCEP_STATUS_FAILURE && m->fail_info >= 0)
+		fprintf(out, " failInfo %d (unknown)", m->fail_info);
+	else if (m->pki_status == SCEP_STATUS_FAILURE)
+		fputs(" (no failInfo)", out);
 	if (m->fail_info_text)
 		fprintf(out, " \"%s\"", m->fail_info_text);
+	print_ndes_status(out, m, "  ");
 	echoed = txn_nonce_echoed(ev);
 	if (echoed == 1)
 		fputs("  nonce echoed", out);
@@ -226,9 +257,54 @@ static void print_reply_detail(FILE *out, const struct scep_event *ev, const str
 		fputs("  (certificate in envelope; give --key to open it)", out);
 }
 
+static const char *signature_word(const struct scep_msg *m)
+{
+	if (m->signature_ok == 1 && m->lacks_content_type)
+		return "valid; signed attributes lack contentType, which strict verifiers such as OpenSSL reject";
+	if (m->signature_ok == 1)
+		return "verifies";
+	if (m->signature_ok == 0)
+		return "DOES NOT VERIFY";
+	if (!m->signer && m->signer_issuer)
+		return "not checked (no signer certificate: give it with --ca-cert)";
+	return "not checked";
+}
+
+/* Who signed: the certificate, or only the issuer and serial the
+ * SignerInfo names (NDES CertReps carry no certificate). */
+static void print_signer(FILE *out, const struct scep_msg *m, int full)
+{
+	if (m->signer) {
+		print_cert_detail(out, m->signer_from == SCEP_SIGNER_GIVEN ? "signer (from --ca-cert)" : "signer",
+				  m->signer, full);
+		return;
+	}
+	if (m->signer_issuer)
+		fprintf(out, "      signer: not in the message; SignerInfo names issuer %s, serial %s\n",
+			m->signer_issuer, m->signer_serial ? m->signer_serial : "?");
+}
+
+static void print_csr(FILE *out, const struct sd_ctx *ctx, const struct scep_csr *csr)
+{
+	fprintf(out, "      CSR %s, %s %d%s%s%s%s\n", csr->subject ? csr->subject : "?",
+		csr->key_type ? csr->key_type : "key", csr->key_bits,
+		csr->sans ? ", SAN " : "", csr->sans ? csr->sans : "",
+		csr->extensions ? ", requests " : "", csr->extensions ? csr->extensions : "");
+	if (csr->has_challenge)
+		fprintf(out, "        challengePassword %s\n",
+			ctx->opt.show_secrets && csr->challenge ? csr->challenge : "**** (--show-secrets)");
+}
+
+/* Everything the decoder found in one message. Capture mode shows it with
+ * -v; decode shows it always, and with -v adds certificate fingerprints,
+ * the other certificates and every signed attribute. */
 static void print_msg_verbose(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m)
 {
 	char hex[2 * SCEP_NONCE_MAX + 1];
+	int full = ctx->opt.mode != MODE_DECODE || ctx->opt.verbose;
+	/* what a message cut short never got to */
+	const char *absent = m->cut ? "(not reached)" : "?";
+	size_t i;
 
 	if (!m->decoded) {
 		fprintf(out, "      undecoded: %s\n", m->error ? m->error : "?");
@@ -236,21 +312,25 @@ static void print_msg_verbose(FILE *out, const struct sd_ctx *ctx, const struct 
 			return;
 	}
 	fprintf(out, "      signed with %s / %s, signature %s%s\n",
-		m->digest_alg ? m->digest_alg : "?", m->sig_alg ? m->sig_alg : "?",
-		m->signature_ok == 1 ? "verifies" : m->signature_ok == 0 ? "DOES NOT VERIFY" : "not checked",
+		m->digest_alg ? m->digest_alg : absent, m->sig_alg ? m->sig_alg : absent, signature_word(m),
 		m->ber_indefinite ? ", BER indefinite-length encoding" : "");
-	fprintf(out, "      transactionID %s\n", m->transaction_id ? m->transaction_id : "(none)");
+	fprintf(out, "      transactionID %s\n", m->transaction_id ? m->transaction_id : m->cut ? absent : "(none)");
 	if (m->sender_nonce_len)
 		fprintf(out, "      senderNonce %s\n", fmt_hex(m->sender_nonce, m->sender_nonce_len, hex, sizeof(hex)));
 	if (m->recipient_nonce_len)
 		fprintf(out, "      recipientNonce %s\n", fmt_hex(m->recipient_nonce, m->recipient_nonce_len, hex, sizeof(hex)));
-	if (m->signer)
-		print_cert_detail(out, "signer", m->signer);
+	print_signer(out, m, full);
+	for (i = 0; full && i < m->n_other_certs; i++)
+		print_cert_detail(out, "certificate", m->other_certs[i], full);
+	if (!full && m->n_other_certs)
+		fprintf(out, "      %zu more certificate%s (-v lists them)\n", m->n_other_certs,
+			m->n_other_certs == 1 ? "" : "s");
+	if (m->has_signed_challenge)
+		fprintf(out, "      challengePassword %s among the signed attributes, outside the CSR\n",
+			ctx->opt.show_secrets && m->signed_challenge ? m->signed_challenge : "**** (--show-secrets)");
 	if (m->enveloped) {
-		size_t i;
-
 		fprintf(out, "      envelope %s, key transport %s\n",
-			m->content_enc_alg ? m->content_enc_alg : "?", m->key_enc_alg ? m->key_enc_alg : "?");
+			m->content_enc_alg ? m->content_enc_alg : absent, m->key_enc_alg ? m->key_enc_alg : absent);
 		for (i = 0; i < m->n_recipients; i++)
 			fprintf(out, "      recipient issuer %s, serial %s\n",
 				m->recipients[i].issuer ? m->recipients[i].issuer : "?",
@@ -259,23 +339,16 @@ static void print_msg_verbose(FILE *out, const struct sd_ctx *ctx, const struct 
 	if (m->req_issuer)
 		fprintf(out, "      asks for %s %s, issuer %s\n", m->req_serial ? "serial" : "subject",
 			m->req_serial ? m->req_serial : m->req_subject ? m->req_subject : "?", m->req_issuer);
-	if (m->csr) {
-		fprintf(out, "      CSR %s, %s %d%s%s%s%s\n", m->csr->subject ? m->csr->subject : "?",
-			m->csr->key_type ? m->csr->key_type : "key", m->csr->key_bits,
-			m->csr->sans ? ", SAN " : "", m->csr->sans ? m->csr->sans : "",
-			m->csr->extensions ? ", requests " : "", m->csr->extensions ? m->csr->extensions : "");
-		if (m->csr->has_challenge)
-			fprintf(out, "        challengePassword %s\n",
-				ctx->opt.show_secrets && m->csr->challenge ? m->csr->challenge : "**** (--show-secrets)");
-	}
+	if (m->csr)
+		print_csr(out, ctx, m->csr);
 	if (m->issued)
-		print_cert_detail(out, "issued", m->issued);
-	if (ctx->opt.verbose > 1 || ctx->opt.mode == MODE_DECODE) {
-		size_t i;
-
+		print_cert_detail(out, "issued", m->issued, full);
+	if (ctx->opt.verbose > 1 || (ctx->opt.mode == MODE_DECODE && ctx->opt.verbose)) {
 		for (i = 0; i < m->n_signed_attrs; i++)
 			fprintf(out, "      attribute %s\n", m->signed_attrs[i]);
 	}
+	for (i = 0; i < m->n_notes; i++)
+		fprintf(out, "      note: %s\n", m->notes[i]);
 }
 
 static void print_damage(FILE *out, int damaged, uint64_t gap_bytes)
@@ -376,7 +449,7 @@ static void print_response_line(FILE *out, const struct sd_ctx *ctx, const struc
 		size_t i;
 
 		for (i = 0; i < ev->n_ca_certs; i++)
-			print_cert_detail(out, ev->ca_certs[i]->is_ca ? "CA" : "RA", ev->ca_certs[i]);
+			print_cert_detail(out, cert_role(ev->ca_certs[i]), ev->ca_certs[i], 1);
 	}
 }
 
@@ -431,7 +504,10 @@ static void print_header(FILE *out, const struct sd_ctx *ctx, const struct txn *
 	char ts[40], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], addr[ENDPOINT_STRLEN], mt[32], d[32];
 	const struct scep_event *first = t->n_events ? t->events[0] : NULL;
 
-	fprintf(out, "%s  ", fmt_time_ns(t->first_ts_ns, 0, ts, sizeof(ts)));
+	if (t->no_date)
+		fprintf(out, "%s (no date in the log)  ", fmt_time_of_day_ns(t->first_ts_ns, 0, ts, sizeof(ts)));
+	else
+		fprintf(out, "%s  ", fmt_time_ns(t->first_ts_ns, 0, ts, sizeof(ts)));
 	if (t->transaction_id)
 		fprintf(out, "%s  txn %s  ", t->first_msg_type >= 0 ? msg_type_label(t->first_msg_type, mt, sizeof(mt)) : "PKIOperation",
 			t->transaction_id);
@@ -609,35 +685,99 @@ int sink_text_write(FILE *out, const struct sd_ctx *ctx)
 	return rc;
 }
 
-/* scepdump decode: one message, everything the decoder found. */
-void sink_text_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m, const char *how)
+static void print_msg_status(FILE *out, const struct scep_msg *m)
 {
 	const char *mt = scep_msg_type_name(m->message_type);
+	const char *st = scep_pki_status_name(m->pki_status);
+	const char *fi = scep_fail_info_name(m->fail_info);
 	char mtbuf[32];
 
-	fprintf(out, "%s, %zu bytes%s\n", how ? how : "?", m->der_len,
-		m->ber_indefinite ? ", BER with indefinite lengths" : "");
+	fprintf(out, "      messageType %s", m->message_type >= 0 ?
+		(mt ? mt : msg_type_label(m->message_type, mtbuf, sizeof(mtbuf))) :
+		m->cut ? "(not reached)" : "(none)");
+	if (m->pki_status >= 0 && st)
+		fprintf(out, ", pkiStatus %s", st);
+	else if (m->pki_status >= 0)
+		fprintf(out, ", pkiStatus %d (unknown)", m->pki_status);
+	if (m->fail_info >= 0 && fi && m->has_ms_hresult)
+		fprintf(out, ", failInfo %s", fi);      /* the HRESULT below says why */
+	else if (m->fail_info >= 0 && fi)
+		fprintf(out, ", failInfo %s (%s)", fi, scep_fail_info_meaning(m->fail_info));
+	else if (m->fail_info >= 0)
+		fprintf(out, ", failInfo %d (unknown: none of RFC 8894's 0-4)", m->fail_info);
+	if (m->fail_info_text)
+		fprintf(out, ", failInfoText \"%s\"", m->fail_info_text);
+	print_ndes_status(out, m, "\n      ");
+	fputc('\n', out);
+}
+
+static void print_input_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m)
+{
 	if (m->content_type)
 		fprintf(out, "      content type %s\n", m->content_type);
-	if (m->decoded || m->partial) {
-		fprintf(out, "      messageType %s", m->message_type >= 0 ?
-			(mt ? mt : msg_type_label(m->message_type, mtbuf, sizeof(mtbuf))) : "(none)");
-		if (m->pki_status >= 0)
-			fprintf(out, ", pkiStatus %s", scep_pki_status_name(m->pki_status) ? scep_pki_status_name(m->pki_status) : "?");
-		if (m->fail_info >= 0)
-			fprintf(out, ", failInfo %s (%s)", scep_fail_info_name(m->fail_info) ? scep_fail_info_name(m->fail_info) : "?",
-				scep_fail_info_meaning(m->fail_info) ? scep_fail_info_meaning(m->fail_info) : "?");
-		if (m->fail_info_text)
-			fprintf(out, ", failInfoText \"%s\"", m->fail_info_text);
-		fputc('\n', out);
-	}
+	if (m->decoded || m->partial)
+		print_msg_status(out, m);
 	print_msg_verbose(out, ctx, m);
 	if (m->decoded && m->error)
 		fprintf(out, "      note: %s\n", m->error);
 	if (m->enveloped && m->decrypt_state == SCEP_DECRYPT_FAILED)
 		fprintf(out, "      not decrypted: %s\n", m->decrypt_error ? m->decrypt_error : "?");
+	else if (m->enveloped && m->cut && m->decrypt_state == SCEP_DECRYPT_NOT_TRIED)
+		fputs("      envelope cut short: no key can open it\n", out);
 	else if (m->enveloped && m->decrypt_state == SCEP_DECRYPT_NOT_TRIED)
 		fputs("      envelope not opened: give the recipient's key with --key\n", out);
+}
+
+static void print_input_certs(FILE *out, const struct sd_ctx *ctx, const struct scep_input *in)
+{
+	size_t i;
+
+	fprintf(out, "      %s (a GetCACert answer), %zu certificate%s\n",
+		in->certs_container ? in->certs_container : "certificates", in->n_certs,
+		in->n_certs == 1 ? "" : "s");
+	for (i = 0; i < in->n_certs; i++)
+		print_cert_detail(out, cert_role(in->certs[i]), in->certs[i], ctx->opt.verbose);
+	if (in->error)
+		fprintf(out, "      note: %s\n", in->error);
+}
+
+static void print_input_caps(FILE *out, const struct scep_input *in)
+{
+	size_t i;
+
+	fprintf(out, "      capabilities (a GetCACaps answer):");
+	for (i = 0; i < in->n_caps; i++)
+		fprintf(out, " %s", in->caps[i]);
+	fputc('\n', out);
+	if (in->error)
+		fprintf(out, "      note: %s\n", in->error);
+}
+
+/* scepdump decode: one input, everything the decoder found. */
+void sink_text_input(FILE *out, const struct sd_ctx *ctx, const struct scep_input *in)
+{
+	const struct scep_msg *m = in->msg;
+
+	fprintf(out, "%s, %zu bytes%s\n", in->form, in->len,
+		m && m->ber_indefinite ? ", BER with indefinite lengths" : "");
+	if (in->repairs)
+		fprintf(out, "      repaired: %s\n", in->repairs);
+	if (in->b64_leftover)
+		fprintf(out, "      base64 text cut: %zu character%s left over after the last whole byte\n",
+			in->b64_leftover, in->b64_leftover == 1 ? "" : "s");
+	switch (in->kind) {
+	case SCEP_INPUT_MESSAGE:
+		print_input_msg(out, ctx, m);
+		break;
+	case SCEP_INPUT_CERTS:
+		print_input_certs(out, ctx, in);
+		break;
+	case SCEP_INPUT_CAPS:
+		print_input_caps(out, in);
+		break;
+	default:
+		fprintf(out, "      undecoded: %s\n", in->error ? in->error : "?");
+	}
 }
 
 /* Live: one line per exchange as it completes, before its block. */

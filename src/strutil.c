@@ -63,6 +63,21 @@ char *str_printable(const uint8_t *p, size_t n, size_t max)
 	return out;
 }
 
+void str_list_add(char ***list, size_t *n, char *s)
+{
+	char **grown;
+
+	if (!s)
+		return;
+	grown = realloc(*list, (*n + 1) * sizeof(*grown));
+	if (!grown) {
+		free(s);
+		return;
+	}
+	*list = grown;
+	grown[(*n)++] = s;
+}
+
 char *str_dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;

@@ -28,6 +28,7 @@ struct released_id {
 	struct released_id *chain;  /* same bucket */
 	struct released_id *older_next;   /* FIFO: oldest first */
 	struct endpoint server;
+	char key_sha256[SCEP_SHA256_HEX];
 	char tid[];
 };
 
@@ -139,17 +140,18 @@ void txn_table_on_release(struct txn_table *tt, txn_release_cb cb, void *arg)
 	tt->on_release_arg = arg;
 }
 
-static int released_id_seen(const struct txn_table *tt, const char *tid,
-			    const struct endpoint *server)
+/* The released transaction with this ID toward server, or NULL. */
+static const struct released_id *released_id_seen(const struct txn_table *tt, const char *tid,
+						  const struct endpoint *server)
 {
 	const struct released_id *r;
 
 	if (!tt->released_by_id)
-		return 0;
+		return NULL;
 	for (r = tt->released_by_id[id_hash(tt, tid)]; r; r = r->chain)
 		if (!strcmp(r->tid, tid) && endpoint_eq(&r->server, server))
-			return 1;
-	return 0;
+			return r;
+	return NULL;
 }
 
 static void forget_oldest_released_id(struct txn_table *tt)
@@ -183,6 +185,7 @@ static void remember_released_id(struct txn_table *tt, const struct txn *t)
 		return;
 	memcpy(r->tid, t->transaction_id, len + 1);
 	r->server = t->server;
+	memcpy(r->key_sha256, t->key_sha256, sizeof(r->key_sha256));
 	h = id_hash(tt, r->tid);
 	r->chain = tt->released_by_id[h];
 	tt->released_by_id[h] = r;
@@ -284,23 +287,27 @@ static int is_enrollment_start(int mt)
 
 /* The same enrollment is the same transactionID toward the same server.
  * Only open transactions match: a request reusing the ID of a closed one
- * is a retry or a replay and starts a new transaction. */
+ * is a retry, a replay or a re-enrollment with the same key, and starts a
+ * new transaction; *closed_key then points to the closed one's signer key
+ * fingerprint ("" when unknown), else it is NULL. */
 static struct txn *find_open(struct txn_table *tt, const char *tid,
-			     const struct scep_event *ev, int *seen_closed)
+			     const struct scep_event *ev, const char **closed_key)
 {
+	const struct released_id *r;
 	struct txn *t;
 
-	*seen_closed = 0;
+	*closed_key = NULL;
 	for (t = *id_bucket(tt, tid); t; t = t->id_next) {
 		if (strcmp(t->transaction_id, tid) ||
 		    !endpoint_eq(&t->server, &ev->server))
 			continue;
 		if (!t->closed)
 			return t;
-		*seen_closed = 1;
+		if (!*closed_key)
+			*closed_key = t->key_sha256;
 	}
-	if (!*seen_closed)
-		*seen_closed = released_id_seen(tt, tid, &ev->server);
+	if (!*closed_key && (r = released_id_seen(tt, tid, &ev->server)) != NULL)
+		*closed_key = r->key_sha256;
 	return NULL;
 }
 
@@ -428,11 +435,12 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 {
 	const char *tid = event_tid(ev);
 	int mt = event_msg_type(ev);
-	int seen_closed = 0, kept;
+	const char *closed_key = NULL;
+	int kept;
 	struct txn *t = NULL;
 
 	if (tid)
-		t = find_open(tt, tid, ev, &seen_closed);
+		t = find_open(tt, tid, ev, &closed_key);
 	if (t && is_enrollment_start(mt) && t->first_msg_type != TXN_NO_TYPE &&
 	    !is_enrollment_start(t->first_msg_type))
 		t = NULL;
@@ -442,7 +450,10 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 			scep_event_free(ev);
 			return;
 		}
-		t->reused_id = seen_closed;
+		if (ev->request && ev->request->signer)
+			memcpy(t->key_sha256, ev->request->signer->key_sha256, sizeof(t->key_sha256));
+		t->reused_id = closed_key != NULL;
+		t->reused_same_key = closed_key && *closed_key && !strcmp(closed_key, t->key_sha256);
 		t->first_msg_type = mt;
 		if (tid)
 			attach_preparation(tt, t, ev);
@@ -616,7 +627,14 @@ static void settle_reply_verdict(struct txn *t, const struct scep_msg *rep)
 		break;
 	case SCEP_STATUS_FAILURE:
 		fi = scep_fail_info_name(rep->fail_info);
-		if (rep->fail_info_text)
+		/* NDES says exactly why: it replaces the failInfo guess */
+		if (rep->has_ms_hresult) {
+			char *hr = scep_hresult_describe(rep->ms_hresult);
+
+			set_verdict(t, VERDICT_REJECTED, str_printf("%s: NDES HRESULT %s", fi ? fi : "failInfo absent",
+								   hr ? hr : "?"));
+			free(hr);
+		} else if (rep->fail_info_text)
 			set_verdict(t, VERDICT_REJECTED, str_printf("%s: %s", fi ? fi : "failInfo absent", rep->fail_info_text));
 		else if (fi)
 			set_verdict(t, VERDICT_REJECTED, strdup(fi));
@@ -772,9 +790,23 @@ static void check_reply_signer(struct txn *t, const struct scep_event *ev)
 		txn_add_finding(t, strdup("CertRep signature does not verify against its signer certificate"));
 }
 
+/* What the decoder noted of a message that still decoded (a required
+ * attribute missing, trailing bytes, a CMS rule broken). */
+static void add_msg_notes(struct txn *t, const char *which, const struct scep_msg *m)
+{
+	size_t i;
+
+	for (i = 0; m && i < m->n_notes; i++)
+		txn_add_finding(t, str_printf("%s: %s", which, m->notes[i]));
+}
+
 static void check_exchange(struct txn *t, const struct scep_event *ev)
 {
 	const struct scep_msg *rq = ev->request, *rp = ev->reply;
+
+	add_msg_notes(t, rq && scep_msg_type_name(rq->message_type) ? scep_msg_type_name(rq->message_type) :
+		      "request", rq);
+	add_msg_notes(t, "CertRep", rp);
 
 	if (rq && rq->decoded) {
 		check_recipients(t, ev);
@@ -822,7 +854,10 @@ static void run_checks(struct txn *t)
 		if (t->events[i]->op == SCEP_OP_PKIOPERATION)
 			check_exchange(t, t->events[i]);
 	check_polling(t);
-	if (t->reused_id)
+	if (t->reused_id && t->reused_same_key)
+		txn_add_finding(t, strdup("transactionID reused from an earlier, finished transaction: same key as the "
+					  "earlier enrollment (a re-enrollment; RFC 8894 derives the transactionID from the key)"));
+	else if (t->reused_id)
 		txn_add_finding(t, strdup("transactionID reused from an earlier, finished transaction (client retry or replay)"));
 }
 
@@ -850,10 +885,15 @@ static char *device_what(const struct devlog_event *e)
 	case DEVLOG_INSTALLED:
 	case DEVLOG_ACCESS_GRANTED:
 		if (e->state_to)
-			return str_printf("cert state %s -> %s", e->state_from ? e->state_from : "?", e->state_to);
+			return str_printf("%scert state %s -> %s", e->root_cert ? "root " : "",
+					  e->state_from ? e->state_from : "?", e->state_to);
 		return str_printf("%s%s%s", e->kind == DEVLOG_INSTALLED ? "installed" : "access granted",
 				  e->cert_name ? ": " : "", e->cert_name ? e->cert_name : "");
 	case DEVLOG_ERROR:
+		/* an NSError code is decimal and means something only with its
+		 * domain; an HRESULT reads in hex */
+		if (e->has_error_code && e->error_domain)
+			return str_printf("error %s %lld: %s", e->error_domain, (long long)e->error_code, e->text ? e->text : "");
 		if (e->has_error_code)
 			return str_printf("error 0x%llX: %s", (unsigned long long)(uint32_t)e->error_code, e->text ? e->text : "");
 		return str_printf("error: %s", e->text ? e->text : "");
@@ -862,12 +902,14 @@ static char *device_what(const struct devlog_event *e)
 	}
 }
 
-static struct txn *txn_with_id(struct txn_table *tt, const char *tid, uint64_t ts)
+/* Lines without a date and transactions with one live on different
+ * clocks: neither is placed by the other's time. */
+static struct txn *txn_with_id(struct txn_table *tt, const char *tid, uint64_t ts, int no_date)
 {
 	struct txn *best = NULL, *t;
 
 	for (t = *id_bucket(tt, tid); t; t = t->id_next) {
-		if (strcmp(t->transaction_id, tid))
+		if (strcmp(t->transaction_id, tid) || t->no_date != no_date)
 			continue;
 		/* the same ID reused: the transaction that had begun by then */
 		if (!best || (t->first_ts_ns <= ts + DEVICE_SLACK_NS && t->first_ts_ns > best->first_ts_ns))
@@ -879,7 +921,7 @@ static struct txn *txn_with_id(struct txn_table *tt, const char *tid, uint64_t t
 /* The transaction a device line without an ID most likely belongs to: the
  * latest one begun before it (an installation follows its enrollment),
  * else the first one after it (a GetCACert before the enrollment). */
-static struct txn *txn_by_time(struct txn_table *tt, uint64_t ts)
+static struct txn *txn_by_time(struct txn_table *tt, uint64_t ts, int no_date)
 {
 	struct txn *before = NULL, *after = NULL;
 	size_t i;
@@ -887,7 +929,7 @@ static struct txn *txn_by_time(struct txn_table *tt, uint64_t ts)
 	for (i = 0; i < tt->n; i++) {
 		struct txn *t = tt->txns[i];
 
-		if (!t->transaction_id && t->first_msg_type != TXN_DEVICE_ONLY)
+		if ((!t->transaction_id && t->first_msg_type != TXN_DEVICE_ONLY) || t->no_date != no_date)
 			continue;
 		if (t->first_ts_ns <= ts + DEVICE_SLACK_NS) {
 			if (ts - (t->first_ts_ns > ts ? ts : t->first_ts_ns) <= DEVICE_WINDOW_NS &&
@@ -912,6 +954,7 @@ static struct txn *device_only_txn(struct txn_table *tt, const struct devlog_eve
 	if (t) {
 		t->first_msg_type = kind;
 		t->first_ts_ns = t->last_ts_ns = e->ts_ns;
+		t->no_date = e->ts_no_date;
 		t->closed = 1;
 	}
 	return t;
@@ -922,7 +965,7 @@ static struct txn *device_group(struct txn_table *tt, const struct devlog_event 
 	size_t i;
 
 	for (i = 0; i < tt->n; i++)
-		if (tt->txns[i]->first_msg_type == TXN_DEVICE_GROUP)
+		if (tt->txns[i]->first_msg_type == TXN_DEVICE_GROUP && tt->txns[i]->no_date == e->ts_no_date)
 			return tt->txns[i];
 	return device_only_txn(tt, e, NULL, TXN_DEVICE_GROUP);
 }
@@ -944,6 +987,8 @@ static void txn_add_device(struct txn *t, const struct devlog_event *e, int infe
 	n->pki_status = e->pki_status;
 	n->inferred = inferred;
 	n->line_no = e->line_no;
+	n->root_cert = e->root_cert;
+	n->no_date = e->ts_no_date;
 }
 
 void txn_add_device_events(struct txn_table *tt, const struct devlog_list *l)
@@ -958,11 +1003,11 @@ void txn_add_device_events(struct txn_table *tt, const struct devlog_list *l)
 		if (e->kind == DEVLOG_OTHER)
 			continue;
 		if (e->transaction_id)
-			t = txn_with_id(tt, e->transaction_id, e->ts_ns);
+			t = txn_with_id(tt, e->transaction_id, e->ts_ns, e->ts_no_date);
 		if (!t && e->transaction_id)
 			t = device_only_txn(tt, e, e->transaction_id, TXN_DEVICE_ONLY);
 		if (!t) {
-			t = txn_by_time(tt, e->ts_ns);
+			t = txn_by_time(tt, e->ts_ns, e->ts_no_date);
 			inferred = 1;
 		}
 		if (!t)     /* a device log alone: its lines still make a timeline */
@@ -996,6 +1041,23 @@ static int device_has(const struct txn *t, int kind)
 	return 0;
 }
 
+/* The device shows the enrolled certificate installed: an installation
+ * line (iOS profile installed, Windows event 39, Android leaving
+ * CERT_INSTALLING), or Android's CERT_ACCESS_GRANTED, which only an
+ * installed key reaches (the Intune page's delivered SCEP certificate goes
+ * CERT_INSTALLING -> CERT_ACCESS_REQUESTED -> CERT_ACCESS_GRANTED and
+ * never logs CERT_INSTALL_SUCCESS). A trusted root's states do not count. */
+static int device_delivered(const struct txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_device; i++)
+		if ((t->device[i].kind == DEVLOG_INSTALLED || t->device[i].kind == DEVLOG_ACCESS_GRANTED) &&
+		    !t->device[i].root_cert)
+			return 1;
+	return 0;
+}
+
 /* What the device says about the outcome: DELIVERED, and the findings
  * only both sides together can give. */
 /* A transaction known only from the device: its own CertRep lines decide. */
@@ -1008,13 +1070,13 @@ static void settle_from_device(struct txn *t)
 		if (t->device[i].kind == DEVLOG_RESPONSE && t->device[i].pki_status >= 0)
 			st = t->device[i].pki_status;
 	if (st == SCEP_STATUS_SUCCESS)
-		set_verdict(t, device_has(t, DEVLOG_INSTALLED) ? VERDICT_DELIVERED : VERDICT_ISSUED,
+		set_verdict(t, device_delivered(t) ? VERDICT_DELIVERED : VERDICT_ISSUED,
 			    strdup("from the device log"));
 	else if (st == SCEP_STATUS_FAILURE)
 		set_verdict(t, VERDICT_REJECTED, strdup("from the device log"));
 	else if (st == SCEP_STATUS_PENDING)
 		set_verdict(t, VERDICT_PENDING, strdup("from the device log"));
-	else if (device_has(t, DEVLOG_INSTALLED))
+	else if (device_delivered(t))
 		set_verdict(t, VERDICT_DELIVERED, strdup("from the device log"));
 	else if (t->first_msg_type == TXN_DEVICE_GROUP)
 		set_verdict(t, VERDICT_NONE, NULL);     /* lines of no enrollment */
@@ -1042,7 +1104,7 @@ static void settle_device(struct txn *t, int have_wire)
 			txn_add_finding(t, strdup("request seen on the device never reached the capture point (a proxy or firewall in between dropped it, or the capture missed it)"));
 		return;
 	}
-	if (t->verdict == VERDICT_ISSUED && device_has(t, DEVLOG_INSTALLED)) {
+	if (t->verdict == VERDICT_ISSUED && device_delivered(t)) {
 		set_verdict(t, VERDICT_DELIVERED, NULL);
 		if (android && !device_has(t, DEVLOG_ACCESS_GRANTED))
 			txn_add_finding(t, strdup("installed on the device but access not granted (no CERT_ACCESS_GRANTED in the Android log)"));

@@ -164,6 +164,34 @@ static inline void fuzz_touch_msg(const struct scep_msg *m)
 	fuzz_touch_cert(m->issued);
 	for (i = 0; i < m->n_rep_certs; i++)
 		fuzz_touch_cert(m->rep_certs[i]);
+	fuzz_touch_str(m->signer_issuer);
+	fuzz_touch_str(m->signer_serial);
+	for (i = 0; i < m->n_other_certs; i++)
+		fuzz_touch_cert(m->other_certs[i]);
+	fuzz_touch_str(m->signed_challenge);
+	fuzz_touch_str(m->ms_status_text);
+	for (i = 0; i < m->n_signed_attrs; i++)
+		fuzz_touch_str(m->signed_attrs[i]);
+	for (i = 0; i < m->n_notes; i++)
+		fuzz_touch_str(m->notes[i]);
+}
+
+/* Everything scepdump decode found in one input. */
+static inline void fuzz_touch_input(const struct scep_input *in)
+{
+	size_t i;
+
+	if (!in)
+		return;
+	fuzz_touch_str(in->form);
+	fuzz_touch_str(in->repairs);
+	fuzz_touch_str(in->error);
+	fuzz_touch_str(in->certs_container);
+	fuzz_touch_msg(in->msg);
+	for (i = 0; i < in->n_certs; i++)
+		fuzz_touch_cert(in->certs[i]);
+	for (i = 0; i < in->n_caps; i++)
+		fuzz_touch_str(in->caps[i]);
 }
 
 #endif

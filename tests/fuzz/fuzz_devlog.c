@@ -10,10 +10,13 @@
  *   byte 1  device UTC offset: (b % 59 - 29) * 30 min, -14:30 to +14:00
  *   byte 2-3 skew: signed 16 bits big-endian * 30518 s, about +-1e9 s
  *           (the range --device-skew accepts)
- *   byte 4  assumed year: 0 none (1970-01-01, month and day 0), else 1969 + b
+ *   byte 4  assumed year (--device-date): 0 none, else 1969 + b
  *   byte 5  assumed month 1 + b % 12 (when a year is given)
  *   byte 6  assumed day 1 + b % 31, cut to the month's length (the
- *           pipeline passes the capture's first date, always a real one)
+ *           option accepts real days only)
+ *           with no year, bytes 5-6 big-endian: 0 no capture (undated
+ *           lines keep their time of day), else the capture's first
+ *           packet that many weeks and 12345 s after 1970
  *   then the log file's bytes, as an exact-size heap copy.
  */
 #include <stddef.h>
@@ -107,6 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (o.month == 2 && o.day == 29 &&
 		    !((o.year % 4 == 0 && o.year % 100 != 0) || o.year % 400 == 0))
 			o.day = 28;
+	} else if (data[5] | data[6]) {
+		o.ref_ts_ns = ((uint64_t)(((unsigned)data[5] << 8) | data[6]) * 7 * 86400 + 12345) * 1000000000ull;
 	}
 	len = size - HDR;
 	buf = fuzz_dup(data + HDR, len);

@@ -1,5 +1,6 @@
 /* fuzz_pkcs7.c - pkiMessage and GetCACert body decoding (dissectors/pkcs7.c)
- * on arbitrary bytes. The CA and client keys of tests/unit/data are loaded
+ * on arbitrary bytes, and the same bytes as scepdump decode's input (text
+ * forms, message= repairs, cut base64: dissectors/scep_input.c). The CA and client keys of tests/unit/data are loaded
  * once so the seeds' envelopes open and the decrypted CSR and CertRep paths
  * are reached (a key file that is missing is reported and skipped). */
 #include <stddef.h>
@@ -32,6 +33,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m = scep_decode_pki_message(data, size, keys);
 	fuzz_touch_msg(m);
 	scep_msg_free(m);
+
+	{
+		struct scep_input *in = scep_decode_input(data, size, keys);
+
+		fuzz_touch_input(in);
+		scep_input_free(in);
+	}
 
 	scep_decode_ca_certs(data, size, &certs, &n, &error);
 	fuzz_touch_str(error);

@@ -82,12 +82,19 @@ DEVLOGS = [
     ('windows-strongswan-enroll.xml', 0, None),
     ('windows-wrong-challenge-utf16.xml', 0, None),
     ('windows-strongswan-enroll.evtx', 0, None),
+    # lines published by others (tests/devlogs/README.md names the sources)
+    ('real-android-omadm-device-to-ndes.log', 0, None),
+    ('real-ios-console-device-to-ndes.log', 0, None),
+    ('real-ios-syslog-nserror-22003.log', 0, (2014, 3, 17)),
+    ('real-ios-console-nserror-4001.log', 0, None),
+    ('real-ios-syslog-no-getcacaps.log', 0, None),
+    ('real-windows-event400-xmlview.xml', 0, None),
 ]
 DEVLOG_FORCE = {'android': 1, 'ios': 2, 'windows': 3}
 
 # The log lines quoted on Microsoft's "Troubleshoot the delivery of
 # certificates provisioned by SCEP" page (the copy the devlogs README names,
-# /work/shared/seeds/000_5c553763875ce84a.txt), byte for byte: Android
+# ../shared/seeds/000_5c553763875ce84a.txt beside the repository), byte for byte: Android
 # OMADM root and SCEP certificate lines, then the iOS Console.app copy.
 PAGE_ANDROID_LINES = [
     b"2018-02-27T04:50:52.1890000    INFO    Event     com.microsoft.omadm.platforms.android.certmgr.state.NativeRootCertInstallStateMachine     9595        9    Root cert '17\xe2\x80\xa6' state changed from CERT_INSTALL_REQUESTED to CERT_INSTALL_REQUESTED",
@@ -327,6 +334,13 @@ def build(outdir):
         if (name.endswith('.der') or name.endswith('.p7b')) and \
                 '.p8' not in name and 'key' not in name:
             p[name] = data(name)
+    # decode's text forms: a URL line, caps, a PEM certificate, and the
+    # seed page's iOS line with its message cut after 477 characters
+    for name in ('certmonger-get-request.txt', 'getcacaps.txt'):
+        p[name] = data(name)
+    p['ca-cert.pem'] = data('ca.pem')
+    p['intune-ios-profiled-pkioperation-cut.txt'] = open(
+        os.path.join(DATA, '..', '..', 'realworld', 'intune-ios-profiled-pkioperation-cut.txt'), 'rb').read()
 
     # fuzz_scep_exchange: the operations as clients and servers carry them
     x = corp.setdefault('fuzz_scep_exchange', {})
@@ -429,7 +443,7 @@ def build(outdir):
             base += '-evtx'     # the XML export of the same events has the plain name
         dl[base] = devlog_input(body, tz_s=tz, date=date)
         # the same forced to its format, with small limits and a skew
-        force = DEVLOG_FORCE[base.split('-')[0]]
+        force = DEVLOG_FORCE[base.split('-')[1 if base.startswith('real-') else 0]]
         dl[base + '-forced-capped'] = devlog_input(body, force=force, limits=1 + force % 3,
                                                    tz_s=tz, skew_s=-3600, date=date)
     dl['page-android'] = devlog_input(b'\n'.join(PAGE_ANDROID_LINES) + b'\n')

@@ -130,7 +130,9 @@ check "decode: 20 MB on stdin, over the 16 MiB cap: exit 2, the cap named" 2 "mo
 
 tr -d '\n' <"$SRCDIR/tests/unit/data/pkcsreq.b64" | head -c 1000 >"$tmp/cut4.b64"
 run "$SCEPDUMP" decode "$tmp/cut4.b64"
-check "decode: base64 cut at a multiple of 4 (valid base64, cut DER): exit 2, 'truncated'" 2 "(truncated|cut)"
+# a cut is what log lines do: decoded as far as it goes, not an error
+check "decode: base64 cut at a multiple of 4 (valid base64, cut DER): where it stops said, exit 0" 0 - \
+	"truncated at byte 750 of 2531"
 
 # ---- live capture without privilege ---------------------------------------
 if [ -n "$user_why" ]; then

@@ -1,5 +1,7 @@
 /* test_devlog.c - the device-log readers: every line kind with exact field
- * values (from the Intune page's real lines and from tests/devlogs/),
+ * values (from the Intune page's real lines, from lines others published,
+ * tests/devlogs/page-* and real-*, expected values read off the lines
+ * themselves, and from the synthetic tests/devlogs/ samples),
  * timestamps (7-digit fractions, offsets, default tz, skew, assumed dates
  * and their roll-over), a cut iOS message=, detection, garbage and caps;
  * .evtx through libevtx (skipped in a build without it, which must refuse
@@ -70,10 +72,10 @@ static void test_android_sample(void **state)
 	(void)state;
 	read_sample("android-scepclient-post-enroll.log", NULL, &l);
 	assert_int_equal(l.format, DEVLOG_ANDROID);
-	assert_int_equal(l.lines, 18);
+	assert_int_equal(l.lines, 17);
 	assert_int_equal(l.unparsed_lines, 0);
 	assert_int_equal(l.ignored_lines, 1);       /* the SyncmlSession line */
-	assert_int_equal(l.n, 17);
+	assert_int_equal(l.n, 16);
 
 	e = &l.ev[2];
 	assert_int_equal(e->kind, DEVLOG_REQUEST_SENT);
@@ -121,19 +123,25 @@ static void test_android_sample(void **state)
 	assert_string_equal(e->state_from, "CERT_ENROLLED");
 	assert_string_equal(e->state_to, "CERT_INSTALL_REQUESTED");
 
-	e = &l.ev[12];                              /* root cert installed */
-	assert_int_equal(e->kind, DEVLOG_INSTALLED);
+	e = &l.ev[12];                              /* the trusted root, not the SCEP cert */
+	assert_int_equal(e->kind, DEVLOG_CERT_STATE);
+	assert_int_equal(e->root_cert, 1);
+	assert_string_equal(e->state_to, "CERT_INSTALL_SUCCESS");
 	assert_string_equal(e->cert_name, "17E5A2C4");
 
+	/* as on the Intune page: the SCEP cert leaves CERT_INSTALLING for
+	 * CERT_ACCESS_REQUESTED, no CERT_INSTALL_SUCCESS of its own */
 	e = &l.ev[14];
 	assert_int_equal(e->kind, DEVLOG_INSTALLED);
-	assert_string_equal(e->state_to, "CERT_INSTALL_SUCCESS");
+	assert_int_equal(e->root_cert, 0);
+	assert_string_equal(e->state_from, "CERT_INSTALLING");
+	assert_string_equal(e->state_to, "CERT_ACCESS_REQUESTED");
 	assert_int_equal(e->ts_ns, (T0 + 4) * NS + 346000000);
 
-	e = &l.ev[16];
+	e = &l.ev[15];
 	assert_int_equal(e->kind, DEVLOG_ACCESS_GRANTED);
 	assert_string_equal(e->state_from, "CERT_ACCESS_REQUESTED");
-	assert_int_equal(e->line_no, 17);
+	assert_int_equal(e->line_no, 16);
 	devlog_list_free(&l);
 }
 
@@ -171,7 +179,9 @@ static void test_android_seed_lines(void **state)
 	assert_int_equal(devlog_detect((const uint8_t *)text, strlen(text)), DEVLOG_ANDROID);
 	assert_int_equal(read_text(text, NULL, &l), 0);
 	assert_int_equal(l.n, 4);
-	assert_int_equal(l.ev[0].kind, DEVLOG_INSTALLED);
+	/* the page shows CERT_INSTALL_SUCCESS for the root certificate only */
+	assert_int_equal(l.ev[0].kind, DEVLOG_CERT_STATE);
+	assert_int_equal(l.ev[0].root_cert, 1);
 	/* non-ASCII kept visible, escaped */
 	assert_string_equal(l.ev[0].cert_name, "17\\xe2\\x80\\xa6");
 	/* 2018-02-27T04:53:32.039 */
@@ -248,11 +258,22 @@ static void test_timestamps(void **state)
 	assert_string_equal(l.ev[1].level, "Notice");
 	devlog_list_free(&l);
 
-	/* no year at all and none given: 1970 */
+	/* no year at all, none given and no capture: no date, the time of
+	 * day kept (00:00:00 UTC), never 1970 */
 	devlog_opts_init(&o);
 	assert_int_equal(read_text("Jan  2 00:00:00 h profiled[1]: SCEP x\n", &o, &l), 0);
 	assert_int_equal(l.n, 1);
-	assert_int_equal(l.ev[0].ts_ns, 86400 * NS);
+	assert_int_equal(l.ev[0].ts_no_date, 1);
+	assert_int_equal(l.ev[0].ts_ns % (86400 * NS), 0);
+	assert_true(l.ev[0].ts_ns >= 365 * 86400 * NS);
+	devlog_list_free(&l);
+
+	/* no year, a capture on 2026-01-02: a line of Dec 31 is of 2025 */
+	devlog_opts_init(&o);
+	o.ref_ts_ns = 1767312000ULL * NS;           /* 2026-01-02T00:00:00Z */
+	assert_int_equal(read_text("Dec 31 23:00:00 h profiled[1]: SCEP x\n", &o, &l), 0);
+	assert_int_equal(l.ev[0].ts_no_date, 0);
+	assert_int_equal(l.ev[0].ts_ns, 1767222000ULL * NS);   /* 2025-12-31T23:00:00Z */
 	devlog_list_free(&l);
 
 	/* no date: the option's, plus a day when the clock goes back */
@@ -363,27 +384,39 @@ static void test_ios_errors(void **state)
 	opts_2026(&o);
 	o.default_tz_offset_s = 3600;
 	read_sample("ios-wrong-challenge-syslog.log", &o, &l);
+	assert_int_equal(l.lines, 17);
+	assert_int_equal(l.unparsed_lines, 0);      /* the NSError dumps belong to their lines */
 	assert_int_equal(l.n, 4);
 	assert_int_equal(l.ignored_lines, 1);       /* SpringBoard */
 	assert_int_equal(l.ev[0].ts_ns, (T0 + 13) * NS);
 	assert_int_equal(l.ev[2].kind, DEVLOG_ERROR);
 	assert_int_equal(l.ev[2].has_error_code, 1);
 	assert_int_equal(l.ev[2].error_code, 22013);
-	assert_string_equal(l.ev[2].level, "Error");
-	assert_int_equal(l.ev[3].kind, DEVLOG_ERROR);   /* "could not be installed." */
+	assert_string_equal(l.ev[2].error_domain, "MCSCEPErrorDomain");
+	assert_string_equal(l.ev[2].level, "Notice");
+	assert_int_equal(l.ev[3].kind, DEVLOG_ERROR);
 	assert_int_equal(l.ev[3].error_code, 4001);
+	assert_string_equal(l.ev[3].error_domain, "MCInstallationErrorDomain");
+	assert_int_equal(l.ev[3].line_no, 9);
 	devlog_list_free(&l);
 
-	/* negative NSError codes; "not installed." is a failure, not an install */
+	/* negative NSError codes, the one-line NSError description; "not
+	 * installed." and "could not be installed" are failures, not installs */
 	assert_int_equal(read_text("Nov 25 17:30:21 iPhone profiled[312] <Notice>: Profile \"x\" not installed.\n"
-				   "Nov 25 17:30:21 iPhone profiled[312] <Notice>: SCEP failed Code=-1001\n",
+				   "Nov 25 17:30:21 iPhone profiled[312] <Notice>: SCEP failed Code=-1001\n"
+				   "Nov 25 17:30:21 iPhone profiled[312] <Error>: Profile \xe2\x80\x9cy\xe2\x80\x9d could not be "
+				   "installed: Error Domain=MCInstallationErrorDomain Code=4001\n",
 				   &o, &l), 0);
-	assert_int_equal(l.n, 2);
+	assert_int_equal(l.n, 3);
 	assert_int_equal(l.ev[0].kind, DEVLOG_ERROR);
 	assert_int_equal(l.ev[0].has_error_code, 0);
 	assert_string_equal(l.ev[0].text, "Profile \"x\" not installed.");
 	assert_int_equal(l.ev[1].kind, DEVLOG_ERROR);
 	assert_int_equal(l.ev[1].error_code, -1001);
+	assert_null(l.ev[1].error_domain);
+	assert_int_equal(l.ev[2].kind, DEVLOG_ERROR);
+	assert_int_equal(l.ev[2].error_code, 4001);
+	assert_string_equal(l.ev[2].error_domain, "MCInstallationErrorDomain");
 	devlog_list_free(&l);
 }
 
@@ -412,20 +445,24 @@ static void test_windows(void **state)
 			    "SCEP: Certificate installed successfully. Message1=SCEP: Certificate installed successfully.");
 	devlog_list_free(&l);
 
-	/* UTF-16LE with BOM, <Events> root, CRLF, RenderedXml */
+	/* UTF-16LE with BOM, <Events> root, CRLF, RenderedXml: 306 is the
+	 * profile arriving (Information; its 0x2ab0003 is no error), 32 the
+	 * enrollment failing */
 	read_sample("windows-wrong-challenge-utf16.xml", NULL, &l);
 	assert_int_equal(l.format, DEVLOG_WINDOWS_XML);
 	assert_int_equal(l.n, 2);
-	assert_int_equal(l.ev[0].kind, DEVLOG_ERROR);
-	assert_int_equal(l.ev[0].event_id, 32);
+	assert_int_equal(l.ev[0].kind, DEVLOG_OTHER);
+	assert_int_equal(l.ev[0].event_id, 306);
 	assert_int_equal(l.ev[0].line_no, 2);
-	assert_int_equal(l.ev[0].has_error_code, 1);
-	assert_int_equal(l.ev[0].error_code, 0x80090016);
-	assert_string_equal(l.ev[0].text,
-			    "SCEP: Certificate request generation failed. Result: (Keyset does not exist). 0x80090016");
-	assert_int_equal(l.ev[1].event_id, 307);
+	assert_int_equal(l.ev[0].has_error_code, 0);
+	assert_string_equal(l.ev[0].level, "Information");
+	assert_int_equal(l.ev[1].kind, DEVLOG_ERROR);
+	assert_int_equal(l.ev[1].event_id, 32);
+	assert_int_equal(l.ev[1].line_no, 3);
+	assert_int_equal(l.ev[1].has_error_code, 1);
 	assert_int_equal(l.ev[1].error_code, 0x80094800);
-	assert_non_null(strstr(l.ev[1].text, "failed & will retry"));
+	assert_string_equal(l.ev[1].text,
+			    "SCEP: Certificate enroll failed. Result: (The requested certificate template is not supported by this CA.).");
 	assert_string_equal(l.ev[1].level, "Error");
 	devlog_list_free(&l);
 }
@@ -576,15 +613,15 @@ static void test_caps(void **state)
 	o.max_events = 3;
 	read_sample("android-scepclient-post-enroll.log", &o, &l);
 	assert_int_equal(l.n, 3);
-	assert_int_equal(l.capped, 14);
-	assert_int_equal(l.lines, 18);
+	assert_int_equal(l.capped, 13);
+	assert_int_equal(l.lines, 17);
 	devlog_list_free(&l);
 
 	devlog_opts_init(&o);
 	o.max_lines = 4;
 	read_sample("android-scepclient-post-enroll.log", &o, &l);
 	assert_int_equal(l.lines, 4);
-	assert_int_equal(l.lines_capped, 14);
+	assert_int_equal(l.lines_capped, 13);
 	assert_int_equal(l.n, 4);
 	devlog_list_free(&l);
 
@@ -593,7 +630,7 @@ static void test_caps(void **state)
 	o.max_bytes = 600;
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(devlog_read_file_opts(path, &o, &l, err, sizeof(err)), 0);
-	assert_int_equal(l.bytes_capped, 4453 - 600);
+	assert_int_equal(l.bytes_capped, 4160 - 600);
 	assert_int_equal(l.lines, 4);
 	devlog_list_free(&l);
 
@@ -604,6 +641,395 @@ static void test_caps(void **state)
 	assert_int_equal(l.lines_capped, 2);
 	devlog_list_free(&l);
 	free(path);
+}
+
+/* ---- the Intune page's own excerpts, byte for byte (tests/devlogs/page-*) */
+
+/* The page's Android lines: the root certificate's machine, then the
+ * SCEP certificate's, which goes CERT_INSTALLING -> CERT_ACCESS_REQUESTED
+ * -> CERT_ACCESS_GRANTED with no CERT_INSTALL_SUCCESS: that is delivery. */
+static void test_page_android_excerpt(void **state)
+{
+	struct devlog_list l;
+	const struct devlog_event *e;
+	size_t i, installed = 0, granted = 0;
+
+	(void)state;
+	read_sample("page-android-omadm.log", NULL, &l);
+	assert_int_equal(l.format, DEVLOG_ANDROID);
+	assert_int_equal(l.lines, 14);
+	assert_int_equal(l.unparsed_lines, 0);
+	assert_int_equal(l.n, 14);
+	for (i = 0; i < 3; i++) {
+		e = &l.ev[i];
+		assert_int_equal(e->kind, DEVLOG_CERT_STATE);
+		assert_int_equal(e->root_cert, 1);
+		assert_string_equal(e->cert_name, "17\\xe2\\x80\\xa6");
+	}
+	assert_string_equal(l.ev[2].state_to, "CERT_INSTALL_SUCCESS");
+	/* "There are 1 requests", "Trying to enroll ...": nothing to type */
+	assert_int_equal(l.ev[3].kind, DEVLOG_OTHER);
+	assert_int_equal(l.ev[4].kind, DEVLOG_OTHER);
+	e = &l.ev[9];                               /* Response: ...CertRep@3150777b[...] */
+	assert_int_equal(e->kind, DEVLOG_RESPONSE);
+	assert_int_equal(e->pki_status, SCEP_STATUS_SUCCESS);
+	assert_string_equal(e->transaction_id, "TRANSID");
+	/* 2018-02-27T05:16:28.0340000, no offset: UTC by default */
+	assert_int_equal(e->ts_ns, 1519708588ULL * NS + 34000000);
+	e = &l.ev[10];
+	assert_int_equal(e->kind, DEVLOG_CERT_STATE);
+	assert_string_equal(e->state_from, "CERT_ENROLLED");
+	assert_string_equal(e->state_to, "CERT_INSTALL_REQUESTED");
+	assert_string_equal(e->cert_name, "ModelName=AC_51\\xe2\\x80\\xa6%2FLogicalName_39907\\xe2\\x80\\xa6;Hash=1677525787");
+	assert_int_equal(l.ev[11].kind, DEVLOG_CERT_STATE);  /* -> CERT_INSTALLING */
+	e = &l.ev[12];
+	assert_int_equal(e->kind, DEVLOG_INSTALLED);
+	assert_int_equal(e->root_cert, 0);
+	assert_string_equal(e->state_from, "CERT_INSTALLING");
+	assert_string_equal(e->state_to, "CERT_ACCESS_REQUESTED");
+	e = &l.ev[13];
+	assert_int_equal(e->kind, DEVLOG_ACCESS_GRANTED);
+	assert_int_equal(e->line_no, 14);
+	/* 2018-02-27T05:20:15.3520000 */
+	assert_int_equal(e->ts_ns, 1519708815ULL * NS + 352000000);
+	for (i = 0; i < l.n; i++) {
+		installed += l.ev[i].kind == DEVLOG_INSTALLED && !l.ev[i].root_cert;
+		granted += l.ev[i].kind == DEVLOG_ACCESS_GRANTED;
+	}
+	assert_int_equal(installed, 1);
+	assert_int_equal(granted, 1);
+	devlog_list_free(&l);
+}
+
+/* The page's iOS lines: a Console.app copy, no date. Alone they keep the
+ * time of day and say the date is unknown; --device-date or a capture
+ * gives it. Its PKIOperation message= is cut by the log after 477 base64
+ * characters: the URL goes on as logged, counted as cut, not unparsed. */
+static void test_page_ios_excerpt(void **state)
+{
+	static const char url_head[] =
+		"https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=PKIOperation&message=";
+	struct devlog_list l;
+	struct devlog_opts o;
+	const struct devlog_event *e;
+	/* 18:30:53.691033 -0500 is 23:30:53.691033 UTC */
+	const uint64_t tod0 = (23 * 3600 + 30 * 60 + 53) * NS + 691033000;
+
+	(void)state;
+	devlog_opts_init(&o);
+	read_sample("page-ios-console.log", &o, &l);
+	assert_int_equal(l.format, DEVLOG_IOS);
+	assert_int_equal(l.lines, 5);
+	assert_int_equal(l.unparsed_lines, 0);
+	assert_int_equal(l.n, 5);
+	assert_int_equal(l.messages_cut, 1);
+	e = &l.ev[0];
+	assert_int_equal(e->kind, DEVLOG_REQUEST_SENT);
+	assert_string_equal(e->op, "GetCACert");
+	/* the RTF line end "\" is not part of the URL */
+	assert_string_equal(e->url,
+			    "https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=GetCACert&message=SCEP%20Authority");
+	assert_string_equal(e->level, "Debug");
+	assert_string_equal(e->component, "profiled");
+	assert_int_equal(e->ts_has_offset, 1);
+	assert_int_equal(e->ts_date_assumed, 1);
+	assert_int_equal(e->ts_no_date, 1);
+	assert_int_equal(e->ts_ns % (86400 * NS), tod0);
+	assert_string_equal(l.ev[1].op, "GetCACaps");
+	e = &l.ev[2];
+	assert_int_equal(e->kind, DEVLOG_REQUEST_SENT);
+	assert_string_equal(e->op, "PKIOperation");
+	assert_int_equal(e->message_cut, 1);
+	assert_int_equal(strlen(e->url), strlen(url_head) + 477);
+	assert_memory_equal(e->url, url_head, strlen(url_head));
+	assert_memory_equal(e->url + strlen(url_head), "MIAGCSqGSIb3DQEHAqCAMIACAQEx", 28);
+	assert_string_equal(e->url + strlen(e->url) - 8, "0ZwEWRQG");
+	assert_int_equal(l.ev[3].kind, DEVLOG_OTHER);     /* Adding dependent ... */
+	e = &l.ev[4];
+	assert_int_equal(e->kind, DEVLOG_INSTALLED);
+	assert_string_equal(e->level, "Default");
+	assert_string_equal(e->cert_name,
+			    "www.windowsintune.com.SCEP.ModelName=AC_51bad41f.../LogicalName_1892fe4c...;Hash=-912418295");
+	/* 3.629583 s after the first line, whatever the date */
+	assert_int_equal(e->ts_ns - l.ev[0].ts_ns, 3629583000ULL);
+	devlog_list_free(&l);
+
+	/* --device-date 2018-02-27: 2018-02-27T18:30:53.691033-05:00 */
+	devlog_opts_init(&o);
+	o.year = 2018;
+	o.month = 2;
+	o.day = 27;
+	read_sample("page-ios-console.log", &o, &l);
+	assert_int_equal(l.ev[0].ts_no_date, 0);
+	assert_int_equal(l.ev[0].ts_ns, 1519689600ULL * NS + tod0);
+	devlog_list_free(&l);
+
+	/* merged with a capture begun 2018-02-27T22:00:00Z: that day in -05:00 */
+	devlog_opts_init(&o);
+	o.ref_ts_ns = 1519768800ULL * NS;
+	read_sample("page-ios-console.log", &o, &l);
+	assert_int_equal(l.ev[0].ts_no_date, 0);
+	assert_int_equal(l.ev[0].ts_ns, 1519689600ULL * NS + tod0);
+	devlog_list_free(&l);
+
+	/* a capture begun 2018-02-28T04:00:00Z is 23:00 on the 27th in
+	 * -05:00: the line's own offset decides the day, not UTC's */
+	o.ref_ts_ns = 1519790400ULL * NS;
+	read_sample("page-ios-console.log", &o, &l);
+	assert_int_equal(l.ev[0].ts_ns, 1519689600ULL * NS + tod0);
+	devlog_list_free(&l);
+
+	/* a capture begun at 00:10 -05:00 on the 28th (05:10Z): a copy whose
+	 * first line is 18:30 belongs to the evening before, not 18 hours
+	 * later */
+	o.ref_ts_ns = (1519776000ULL + 5 * 3600 + 600) * NS;
+	read_sample("page-ios-console.log", &o, &l);
+	assert_int_equal(l.ev[0].ts_ns, 1519689600ULL * NS + tod0);
+	devlog_list_free(&l);
+
+	/* and one begun at 08:00 -05:00 on the 28th: the same day, 10.5
+	 * hours before it */
+	o.ref_ts_ns = (1519776000ULL + 13 * 3600) * NS;
+	read_sample("page-ios-console.log", &o, &l);
+	assert_int_equal(l.ev[0].ts_ns, 1519776000ULL * NS + tod0);
+	devlog_list_free(&l);
+}
+
+/* ---- device log lines published by others (tests/devlogs/real-*) ------ */
+
+/* Microsoft's "device to NDES" page: OMADM columns two spaces apart, one
+ * message after a single space, jscep's PkiMessageEncoder dump with the
+ * transactionID and EnrollmentTransaction sending a CMSSignedData. */
+static void test_real_android(void **state)
+{
+	struct devlog_list l;
+	const struct devlog_event *e;
+
+	(void)state;
+	read_sample("real-android-omadm-device-to-ndes.log", NULL, &l);
+	assert_int_equal(l.format, DEVLOG_ANDROID);
+	assert_int_equal(l.lines, 7);
+	assert_int_equal(l.unparsed_lines, 0);
+	assert_int_equal(l.n, 7);
+	e = &l.ev[2];
+	assert_int_equal(e->kind, DEVLOG_REQUEST_SENT);
+	assert_string_equal(e->op, "GetCACaps");
+	assert_string_equal(e->url, "https://<server>.msappproxy.net/certsrv/mscep/mscep.dll?operation=GetCACaps&message=ca");
+	assert_string_equal(e->component, "org.jscep.transport.UrlConnectionGetTransport");
+	/* 2018-02-27T05:16:09.5530000 */
+	assert_int_equal(e->ts_ns, 1519708569ULL * NS + 553000000);
+	e = &l.ev[3];
+	assert_int_equal(e->kind, DEVLOG_RESPONSE);
+	assert_int_equal(e->http_status, 200);
+	e = &l.ev[4];                               /* "18327     10 Encoding message: ..." */
+	assert_int_equal(e->kind, DEVLOG_REQUEST_SENT);
+	assert_string_equal(e->component, "org.jscep.message.PkiMessageEncoder");
+	assert_string_equal(e->op, "PKIOperation");
+	assert_string_equal(e->transaction_id, "251E592A777C82996C7CF96F3AAADCF996FC31FF");
+	assert_int_equal(e->message_type, SCEP_MT_PKCSREQ);
+	assert_string_equal(e->sender_nonce, "D447AE9955E624A56A09D64E2B3AE76E");
+	assert_int_equal(l.ev[5].kind, DEVLOG_OTHER);     /* Signing pkiMessage ... */
+	e = &l.ev[6];                               /* Sending org.<server>.cms.CMSSignedData@ad57775 */
+	assert_int_equal(e->kind, DEVLOG_REQUEST_SENT);
+	assert_string_equal(e->op, "PKIOperation");
+	assert_null(e->url);
+	assert_string_equal(e->component, "org.jscep.transaction.EnrollmentTransaction");
+	devlog_list_free(&l);
+}
+
+/* iOS as others pasted it: Console.app with lower-case types and
+ * columns four spaces apart (Microsoft), syslog with profiled's MCError
+ * dump over the lines below (wso2 issue #2), the older Console device
+ * view with a US date and a tab-indented dump (ios-cert-enrollment issue
+ * #10), and a dump line with nothing before it (Microsoft). */
+static void test_real_ios(void **state)
+{
+	struct devlog_list l;
+	struct devlog_opts o;
+	const struct devlog_event *e;
+
+	(void)state;
+	read_sample("real-ios-console-device-to-ndes.log", NULL, &l);
+	assert_int_equal(l.lines, 5);
+	assert_int_equal(l.unparsed_lines, 0);
+	assert_int_equal(l.ignored_lines, 2);       /* Attempting to retrieve ..., Sending CSR via GET. */
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.ev[0].level, "debug");
+	assert_string_equal(l.ev[0].op, "GetCACert");
+	assert_string_equal(l.ev[1].op, "GetCACaps");
+	e = &l.ev[2];
+	assert_string_equal(e->op, "PKIOperation");
+	assert_int_equal(e->message_cut, 1);
+	assert_int_equal(strlen(e->url), strlen("https://<server>-contoso.msappproxy.net/certsrv/mscep/mscep.dll?operation=PKIOperation&message=") + 829);
+	assert_int_equal(e->line_no, 5);
+	assert_int_equal(l.messages_cut, 1);
+	devlog_list_free(&l);
+
+	devlog_opts_init(&o);
+	o.year = 2014;
+	read_sample("real-ios-syslog-nserror-22003.log", &o, &l);
+	assert_int_equal(l.lines, 15);
+	assert_int_equal(l.unparsed_lines, 0);
+	assert_int_equal(l.ignored_lines, 4);       /* the "(Note )" lines */
+	assert_int_equal(l.n, 2);
+	e = &l.ev[0];
+	assert_int_equal(e->kind, DEVLOG_ERROR);
+	assert_int_equal(e->line_no, 5);
+	assert_string_equal(e->level, "Notice");
+	assert_int_equal(e->has_error_code, 1);
+	assert_int_equal(e->error_code, 22003);
+	assert_string_equal(e->error_domain, "MCSCEPErrorDomain");
+	assert_string_equal(e->text, "(Error) MC: Cannot retrieve SCEP identity: NSError: "
+				     "The Registration Authority\\xe2\\x80\\x99s response is invalid.");
+	/* Mar 17 03:07:46 of the year given */
+	assert_int_equal(e->ts_ns, 1395025666ULL * NS);
+	assert_int_equal(l.ev[1].error_code, 22003);
+	assert_int_equal(l.ev[1].line_no, 11);
+	devlog_list_free(&l);
+
+	read_sample("real-ios-console-nserror-4001.log", NULL, &l);
+	assert_int_equal(l.format, DEVLOG_IOS);
+	assert_int_equal(l.lines, 14);
+	assert_int_equal(l.unparsed_lines, 0);
+	assert_int_equal(l.n, 1);
+	e = &l.ev[0];
+	assert_int_equal(e->kind, DEVLOG_ERROR);
+	assert_string_equal(e->component, "profiled");
+	/* 1/27/17, 3:33:18 PM, no offset: 2017-01-27T15:33:18 in the default tz */
+	assert_int_equal(e->ts_ns, 1485531198ULL * NS);
+	assert_int_equal(e->ts_date_assumed, 0);
+	/* MCInstallationErrorDomain 4001, underlying MCSCEPErrorDomain 22013:
+	 * the cause */
+	assert_string_equal(e->error_domain, "MCSCEPErrorDomain");
+	assert_int_equal(e->error_code, 22013);
+	assert_string_equal(e->text, "(Error) MC: Installation failed. Error: NSError: Profile Installation Failed");
+	devlog_list_free(&l);
+
+	devlog_opts_init(&o);
+	o.year = 2023;
+	read_sample("real-ios-syslog-no-getcacaps.log", &o, &l);
+	assert_int_equal(l.lines, 4);
+	assert_int_equal(l.unparsed_lines, 1);      /* a dump line under no event */
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.ev[0].kind, DEVLOG_ERROR);
+	assert_string_equal(l.ev[0].level, "Error");
+	assert_string_equal(l.ev[0].text, "SecTrustEvaluate  [leaf AnchorTrusted]");
+	assert_int_equal(l.ev[1].kind, DEVLOG_ERROR);
+	assert_int_equal(l.ev[1].has_error_code, 0);
+	assert_string_equal(l.ev[1].text, "(Error) MC: Cannot retrieve SCEP identity: NSError: "
+					  "The Registration Authority...s response is invalid");
+	devlog_list_free(&l);
+
+	/* the same NSError run together on one line (a copy whose newlines were
+	 * lost): the last domain and code, each "Key : value" */
+	devlog_opts_init(&o);
+	assert_int_equal(read_text("error 14:00:17.422199-0700 profiled Cannot retrieve SCEP identity: NSError: "
+				   "Desc : The SCEP server returned an invalid response. US Desc: The SCEP server "
+				   "returned an invalid response. Domain : MCSCEPErrorDomain Code : 22013 Type : "
+				   "MCFatalError\n", &o, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.ev[0].kind, DEVLOG_ERROR);
+	assert_int_equal(l.ev[0].error_code, 22013);
+	assert_string_equal(l.ev[0].error_domain, "MCSCEPErrorDomain");
+	/* -0700: 21:00:17.422199 UTC */
+	assert_int_equal(l.ev[0].ts_ns % (86400 * NS), (21 * 3600 + 17) * NS + 422199000);
+	devlog_list_free(&l);
+}
+
+/* Windows: Event Viewer's XML view of an event of the same provider as
+ * Microsoft's RemoteWipe article prints it (each foldable element behind
+ * "- "), and the SCEP events' messages as published, in the export
+ * wrapper: what each is, and which carry an error. */
+static void test_real_windows(void **state)
+{
+	static const char wrap1[] =
+		"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+		"<Provider Name='Microsoft-Windows-%s'/><EventID>%d</EventID><Level>%d</Level>"
+		"<TimeCreated SystemTime='2024-08-20T16:49:44.0000000Z'/></System>"
+		"<RenderingInfo Culture='en-US'><Message>%s</Message></RenderingInfo></Event>\n";
+	static const struct {
+		const char *provider;
+		int id, level;
+		const char *message;    /* as published */
+		enum devlog_kind kind;
+		int has_code;
+		int64_t code;
+	} ev[] = {
+		/* Microsoft, troubleshoot-scep-certificate-profile-deployment:
+		 * Level Information, 0x2ab0003 = DM_S_ACCEPTED_FOR_PROCESSING */
+		{ "DeviceManagement-Enterprise-Diagnostics-Provider", 306, 4,
+		  "SCEP: CspExecute for UniqueId : (ModelName_&lt;ModelName&gt;_LogicalName_&lt;LogicalName&gt;_Hash_&lt;Hash&gt;) "
+		  "InstallUserSid : (&lt;UserSid&gt;) InstallLocation : (user) NodePath : (clientinstall)  KeyProtection: (0x2) "
+		  "Result : (Unknown Win32 Error code: 0x2ab0003).", DEVLOG_OTHER, 0, 0 },
+		/* Microsoft, troubleshoot-scep-certificate-device-to-ndes */
+		{ "DeviceManagement-Enterprise-Diagnostics-Provider", 36, 4,
+		  "SCEP: Certificate request generated successfully. Enhanced Key Usage: (1.3.6.1.5.5.7.3.2), NDES URL: "
+		  "(https://&lt;server&gt;/certsrv/mscep/mscep.dll/pkiclient.exe), Container Name: (), KSP Setting: (0x2), "
+		  "Store Location: (0x1).", DEVLOG_OTHER, 0, 0 },
+		/* the Intune delivery page */
+		{ "DeviceManagement-Enterprise-Diagnostics-Provider", 39, 4,
+		  "SCEP: Certificate installed successfully.", DEVLOG_INSTALLED, 0, 0 },
+		/* ultimate-ca-manager issue #326 */
+		{ "DeviceManagement-Enterprise-Diagnostics-Provider", 32, 2,
+		  "SCEP: Certificate enroll failed. Result: (Unknown Win32 Error code: 0x80072f78).", DEVLOG_ERROR, 1,
+		  0x80072f78 },
+		{ "DeviceManagement-Enterprise-Diagnostics-Provider", 307, 2,
+		  "SCEP: Failed LogError Message : (SCEPInstallCertificateWithScepHelper:Failed to Initialize SCEP "
+		  "enrollment with NDES Server 'fqdnremoved/scep/atit-ch/pkiclient.exe', CA cert thumbprint "
+		  "'E8F9B56569F05F3A0CC343731EA7B45EF013F94E' and server certs ''. LogError 0x80072f7) ",
+		  DEVLOG_ERROR, 1, 0x80072f7 },
+		/* Okta, "SCEP certificate enroll failed Result the hash value is
+		 * not correct": event 32 at Level Error */
+		{ "DeviceManagement-Enterprise-Diagnostics-Provider", 32, 2,
+		  "SCEP: Certificate enroll failed. Result: (The hash value is not correct.).", DEVLOG_ERROR, 0, 0 },
+		/* gradenegger.eu, CertEnroll event 86 example */
+		{ "CertificateServicesClient-CertEnroll", 86, 2,
+		  "SCEP Certificate enrollment initialization for INTRA\\rudi via "
+		  "https://ndes01.intra.adcslabor.de/certsrv/mscep/mscep.dll/pkiclient.exe failed: GetCACaps Method: "
+		  "GET(47ms) Stage: GetCACaps A security error occurred 0x80072f8f (WinHttp: 12175 "
+		  "ERROR_WINHTTP_SECURE_FAILURE)", DEVLOG_ERROR, 1, 0x80072f8f },
+	};
+	struct devlog_list l;
+	struct devlog_opts o;
+	size_t i;
+
+	(void)state;
+	read_sample("real-windows-event400-xmlview.xml", NULL, &l);
+	assert_int_equal(l.format, DEVLOG_WINDOWS_XML);
+	assert_int_equal(l.lines, 1);
+	assert_int_equal(l.unparsed_lines, 0);
+	assert_int_equal(l.ignored_lines, 1);       /* event 400, RemoteWipe: no SCEP */
+	assert_int_equal(l.n, 0);
+	devlog_list_free(&l);
+
+	devlog_opts_init(&o);
+	o.force = DEVLOG_WINDOWS_XML;
+	for (i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		char xml[2048];
+
+		snprintf(xml, sizeof(xml), wrap1, ev[i].provider, ev[i].id, ev[i].level, ev[i].message);
+		assert_int_equal(read_text(xml, &o, &l), 0);
+		assert_int_equal(l.n, 1);
+		assert_int_equal(l.ev[0].event_id, ev[i].id);
+		assert_int_equal(l.ev[0].kind, ev[i].kind);
+		assert_int_equal(l.ev[0].has_error_code, ev[i].has_code);
+		if (ev[i].has_code)
+			assert_int_equal(l.ev[0].error_code, ev[i].code);
+		if (ev[i].id == 306)    /* the entities undone */
+			assert_non_null(strstr(l.ev[0].text, "UniqueId : (ModelName_<ModelName>_LogicalName_"));
+		devlog_list_free(&l);
+	}
+	/* an ID of one provider is not the same ID of another */
+	{
+		char xml[1024];
+
+		snprintf(xml, sizeof(xml), wrap1, "DeviceManagement-Enterprise-Diagnostics-Provider", 86, 4,
+			 "MDM PolicyManager: something else.");
+		assert_int_equal(read_text(xml, &o, &l), 0);
+		assert_int_equal(l.n, 0);
+		assert_int_equal(l.ignored_lines, 1);
+		devlog_list_free(&l);
+	}
 }
 
 /* ---- .evtx (dissectors/devlog_evtx.c) -------------------------------- */
@@ -840,6 +1266,11 @@ int main(void)
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_page_android_excerpt),
+		cmocka_unit_test(test_page_ios_excerpt),
+		cmocka_unit_test(test_real_android),
+		cmocka_unit_test(test_real_ios),
+		cmocka_unit_test(test_real_windows),
 		cmocka_unit_test(test_evtx_detect),
 		cmocka_unit_test(test_evtx_sample),
 		cmocka_unit_test(test_evtx_corrupt),

@@ -943,7 +943,11 @@ static void test_partial_decrypts(void **state)
 	assert_string_equal(m->recipients[0].serial, "01");
 	assert_string_equal(m->csr->subject, "CN=strongswan-enroll,O=scepdump,C=US");
 	assert_non_null(strstr(m->error, "damaged"));
-	assert_non_null(strstr(m->error, "recovered contentType, recipient, contentEncryption, messageType"));
+	/* the signer's certificate is gone with the damaged [0], but the
+	 * SignerInfo still names it: openssl cms -print's issuerAndSerialNumber */
+	assert_string_equal(m->signer_issuer, "CN=strongswan-enroll,O=scepdump,C=US");
+	assert_string_equal(m->signer_serial, "F930E10F7F0D9DA86AAF24E75EF5906029A3D357");
+	assert_non_null(strstr(m->error, "recovered contentType, signer, recipient, contentEncryption, messageType"));
 	scep_msg_free(m);
 	free(der);
 	scep_keys_free(k);
@@ -968,7 +972,18 @@ static X509 *load_cert(const char *name)
  * API the way SCEP clients do (no capture has CertPoll, GetCert or
  * GetCRL): envelope to the test CA, signed with the client's key and
  * certificate, messageType and transactionID as signed attributes. */
+static uint8_t *build_pki_message_ex(int mt, const uint8_t *content, size_t clen, size_t *outlen,
+				     const char *outer_challenge);
+
 static uint8_t *build_pki_message(int mt, const uint8_t *content, size_t clen, size_t *outlen)
+{
+	return build_pki_message_ex(mt, content, clen, outlen, NULL);
+}
+
+/* outer_challenge: a challengePassword among the SignerInfo's signed
+ * attributes too, where Apple's older clients put a copy of the CSR's. */
+static uint8_t *build_pki_message_ex(int mt, const uint8_t *content, size_t clen, size_t *outlen,
+				     const char *outer_challenge)
 {
 	X509 *ca = load_cert("ca.pem"), *cert = load_cert("issued.pem");
 	char *kp = test_data_path("client.key");
@@ -1006,6 +1021,10 @@ static uint8_t *build_pki_message(int mt, const uint8_t *content, size_t clen, s
 		assert_int_equal(CMS_signed_add1_attr_by_OBJ(si, o, V_ASN1_PRINTABLESTRING, mts,
 							 (int)strlen(mts)), 1);
 		assert_int_equal(CMS_signed_add1_attr_by_OBJ(si, tx, V_ASN1_PRINTABLESTRING, "built-tx", 8), 1);
+		if (outer_challenge)
+			assert_int_equal(CMS_signed_add1_attr_by_NID(si, NID_pkcs9_challengePassword,
+								     V_ASN1_PRINTABLESTRING, outer_challenge,
+								     (int)strlen(outer_challenge)), 1);
 		ASN1_OBJECT_free(o);
 		ASN1_OBJECT_free(tx);
 	}
@@ -1097,6 +1116,159 @@ static void test_pkiop_contents(void **state)
 	scep_keys_free(k);
 }
 
+/* ---- signers named only by issuer and serial, keys in PKCS#12 ---- */
+
+/* certrep-failure.der with its certificates [0] taken out (an NDES-shaped
+ * CertRep): openssl cms -print names the signer issuer CN=scepdump Test CA,
+ * serial 01; openssl cms -verify -noverify fails ("signer certificate not
+ * found") without -certfile ca.pem and succeeds with it. */
+static void test_signer_from_ca_cert(void **state)
+{
+	struct scep_keys *k = scep_keys_new();
+	struct scep_msg *m;
+	char err[256], *p;
+
+	(void)state;
+	m = decode_file("certrep-failure-nocerts.der", NULL);
+	assert_int_equal(m->decoded, 1);
+	assert_null(m->signer);
+	assert_int_equal(m->signature_ok, -1);
+	assert_int_equal(m->n_other_certs, 0);
+	assert_string_equal(m->signer_issuer, CA_SUBJECT);
+	assert_string_equal(m->signer_serial, "01");
+	assert_string_equal(m->transaction_id, TXID_BAD);
+	scep_msg_free(m);
+
+	assert_non_null(k);
+	p = test_data_path("ca.pem");
+	assert_int_equal(scep_keys_load_certs(k, p, err, sizeof(err)), 0);
+	free(p);
+	m = decode_file("certrep-failure-nocerts.der", k);
+	assert_non_null(m->signer);
+	assert_int_equal(m->signer_from, SCEP_SIGNER_GIVEN);
+	assert_string_equal(m->signer->subject, CA_SUBJECT);
+	assert_int_equal(m->signature_ok, 1);
+	scep_msg_free(m);
+	/* the message's own certificate still comes first */
+	m = decode_file("certrep-failure.der", k);
+	assert_int_equal(m->signer_from, SCEP_SIGNER_IN_MESSAGE);
+	assert_int_equal(m->signature_ok, 1);
+	scep_msg_free(m);
+	/* not a certificate file */
+	p = test_data_path("getcacaps.txt");
+	assert_int_equal(scep_keys_load_certs(k, p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no certificate found"));
+	free(p);
+	scep_keys_free(k);
+}
+
+/* client.key and issued.pem exported by openssl pkcs12 -export (AES, then
+ * -legacy RC2/3DES, then an empty password); the key opens
+ * certrep-success.der as the PEM key does: issued serial 02. */
+static void test_keys_pkcs12(void **state)
+{
+	static const struct {
+		const char *file, *pass;
+		int ok;
+		const char *err;
+	} cases[] = {
+		{ "client.p12", "scepdump", 1, NULL },
+		{ "client-legacy.p12", "scepdump", 1, NULL },
+		{ "client-nopass.p12", NULL, 1, NULL },
+		{ "client.p12", NULL, 0, "give its password with --key-pass" },
+		{ "client.p12", "nope", 0, "wrong passphrase" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct scep_keys *k = scep_keys_new();
+		char err[256] = "", *p = test_data_path(cases[i].file);
+		int rc = scep_keys_load_pass(k, p, cases[i].pass, err, sizeof(err));
+		struct scep_msg *m;
+
+		free(p);
+		if (!cases[i].ok) {
+			assert_int_equal(rc, -1);
+			assert_non_null(strstr(err, cases[i].err));
+			scep_keys_free(k);
+			continue;
+		}
+		if (rc < 0)
+			fail_msg("%s: %s", cases[i].file, err);
+		m = decode_file("certrep-success.der", k);
+		assert_int_equal(m->decrypt_state, SCEP_DECRYPT_OK);
+		assert_non_null(m->issued);
+		assert_string_equal(m->issued->serial, "02");
+		scep_msg_free(m);
+		scep_keys_free(k);
+	}
+}
+
+/* A CA:TRUE certificate whose key usage is keyEncipherment and
+ * dataEncipherment only (no keyCertSign) is an RA encryption
+ * certificate, not a CA: some NDES deployments issue it so. */
+static void test_ca_true_ra_role(void **state)
+{
+	size_t len, n = 0, i;
+	uint8_t *body = test_load("ndes-ca-ra-catrue.p7b", &len);
+	struct scep_cert **certs = NULL;
+	char *err = NULL;
+	int ras = 0;
+
+	(void)state;
+	assert_int_equal(scep_decode_ca_certs(body, len, &certs, &n, &err), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(certs[i]->subject, CA_SUBJECT)) {
+			assert_string_equal(certs[i]->role, "CA");
+			continue;
+		}
+		assert_int_equal(certs[i]->is_ca, 1);
+		assert_string_equal(certs[i]->role, "RA-encryption");
+		ras++;
+	}
+	assert_int_equal(ras, 1);
+	for (i = 0; i < n; i++)
+		scep_cert_free(certs[i]);
+	free(certs);
+	free(err);
+	free(body);
+}
+
+/* No message from an Apple client with challengePassword among the outer
+ * signed attributes was found published: this one is built here the same
+ * way. The secret never reaches the attribute list; it is kept apart for
+ * --show-secrets. */
+static void test_outer_challenge_masked(void **state)
+{
+	size_t clen, len, i;
+	uint8_t *csr = test_load("pkcsreq.der", &clen), *msg;
+	struct scep_msg *m;
+	int listed = 0;
+
+	(void)state;
+	msg = build_pki_message_ex(SCEP_MT_PKCSREQ, csr, clen, &len, "outer-secret");
+	m = scep_decode_pki_message(msg, len, NULL);
+	assert_int_equal(m->decoded, 1);
+	assert_int_equal(m->has_signed_challenge, 1);
+	assert_string_equal(m->signed_challenge, "outer-secret");
+	for (i = 0; i < m->n_signed_attrs; i++) {
+		assert_null(strstr(m->signed_attrs[i], "outer-secret"));
+		if (!strcmp(m->signed_attrs[i], "challengePassword=****"))
+			listed++;
+	}
+	assert_int_equal(listed, 1);
+	/* built without senderNonce: said, not passed over */
+	for (i = 0, listed = 0; i < m->n_notes; i++)
+		if (strstr(m->notes[i], "no senderNonce"))
+			listed++;
+	assert_int_equal(listed, 1);
+	scep_msg_free(m);
+	free(msg);
+	free(csr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1126,6 +1298,10 @@ int main(void)
 		cmocka_unit_test(test_partial_cuts),
 		cmocka_unit_test(test_partial_decrypts),
 		cmocka_unit_test(test_pkiop_contents),
+		cmocka_unit_test(test_signer_from_ca_cert),
+		cmocka_unit_test(test_keys_pkcs12),
+		cmocka_unit_test(test_ca_true_ra_role),
+		cmocka_unit_test(test_outer_challenge_masked),
 	};
 
 	return cmocka_run_group_tests_name("pkcs7", tests, NULL, NULL);

@@ -733,6 +733,171 @@ static void test_decode_text_failures(void **state)
 	scep_msg_free(m);
 }
 
+/* ---- message= as logs and proxies mangle it, and what else decode takes ---- */
+
+/* The certmonger line (a real GET from certmonger-get-enroll.pcap) with its
+ * percent escapes replaced: each form below must give the message back. */
+#define CERTMONGER_TXID "5144491690879529360878486159391127810268425020412081902742954422986051904389"
+
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+	size_t n = 0, fl = strlen(from), tl = strlen(to);
+	const char *p;
+	char *out, *o;
+
+	for (p = s; (p = strstr(p, from)) != NULL; p += fl)
+		n++;
+	out = malloc(strlen(s) + n * (tl > fl ? tl - fl : 0) + 1);
+	assert_non_null(out);
+	for (o = out; *s;) {
+		if (!strncmp(s, from, fl)) {
+			memcpy(o, to, tl);
+			o += tl;
+			s += fl;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+static struct scep_input *input_of(const char *text)
+{
+	struct scep_input *in = scep_decode_input((const uint8_t *)text, strlen(text), NULL);
+
+	assert_non_null(in);
+	return in;
+}
+
+static void expect_certmonger(struct scep_input *in, const char *repairs)
+{
+	assert_int_equal(in->kind, SCEP_INPUT_MESSAGE);
+	if (!in->msg->decoded)
+		fail_msg("not decoded: %s", in->msg->error ? in->msg->error : "?");
+	assert_string_equal(in->msg->transaction_id, CERTMONGER_TXID);
+	assert_int_equal(in->len, 2726);
+	if (repairs)
+		assert_string_equal(in->repairs, repairs);
+	else
+		assert_null(in->repairs);
+	scep_input_free(in);
+}
+
+static void test_decode_message_repairs(void **state)
+{
+	size_t len;
+	char *line = (char *)test_load("certmonger-get-request.txt", &len);
+	char *raw, *twice, *json, *spaced, *t;
+
+	(void)state;
+	expect_certmonger(input_of(line), NULL);
+	/* percent-encoded twice: %2B became %252B */
+	twice = replace_all(line, "%", "%25");
+	expect_certmonger(input_of(twice), "double percent-encoding (%252B) undone");
+	/* a JSON log: the raw base64 with its slashes escaped, a quote after */
+	raw = replace_all(line, "%2B", "+");
+	t = replace_all(raw, "%2F", "/");
+	free(raw);
+	raw = replace_all(t, "%3D", "=");
+	free(t);
+	t = replace_all(raw, "/", "\\/");
+	json = malloc(strlen(t) + 32);
+	assert_non_null(json);
+	sprintf(json, "{\"url\":\"%s\"}", t);
+	free(t);
+	expect_certmonger(input_of(json), "JSON-escaped slashes (\\/) undone");
+	/* a form-decoding hop made every '+' a space; the log goes on after */
+	t = replace_all(raw, "+", " ");
+	spaced = malloc(strlen(t) + 32);
+	assert_non_null(spaced);
+	sprintf(spaced, "%s HTTP/1.1 200", t);
+	free(t);
+	expect_certmonger(input_of(spaced), "spaces read as '+'");
+	free(spaced);
+	free(json);
+	free(raw);
+	free(twice);
+	free(line);
+}
+
+static void test_decode_base64_cut(void **state)
+{
+	size_t len;
+	char *enc = (char *)test_load("certmonger-get-request.txt", &len);
+	char *t1 = replace_all(enc, "%2B", "+"), *t2 = replace_all(t1, "%2F", "/");
+	char *line = replace_all(t2, "%3D", "="), *at = strstr(line, "message=");
+	struct scep_input *in;
+	size_t keep;
+
+	(void)state;
+	free(enc);
+	free(t1);
+	free(t2);
+	assert_non_null(at);
+	/* cut one character into a 4-character group (what a log's line
+	 * limit does one time in four): 1 left over, the rest decodes */
+	keep = (size_t)(at - line) + strlen("message=") + 400 * 4 + 1;
+	line[keep] = '\0';
+	in = input_of(line);
+	assert_int_equal(in->b64_leftover, 1);
+	assert_int_equal(in->len, 1200);
+	assert_int_equal(in->kind, SCEP_INPUT_MESSAGE);
+	assert_int_equal(in->msg->decoded, 0);
+	assert_int_equal(in->msg->partial, 1);
+	assert_int_equal(in->msg->cut, 1);
+	assert_non_null(strstr(in->msg->error, "truncated at byte 1200 of 2726"));
+	scep_input_free(in);
+	free(line);
+}
+
+static void test_decode_input_kinds(void **state)
+{
+	static const struct {
+		const char *file;
+		enum scep_input_kind kind;
+		const char *form, *container;
+		size_t n;
+	} cases[] = {
+		{ "getcacaps.txt", SCEP_INPUT_CAPS, "text", NULL, 7 },
+		{ "getcacert.der", SCEP_INPUT_CERTS, "DER", "one DER certificate", 1 },
+		{ "ca-ra.p7b", SCEP_INPUT_CERTS, "DER", "certificates-only PKCS#7", 2 },
+		{ "ndes-ca-ra.p7b", SCEP_INPUT_CERTS, "DER", "certificates-only PKCS#7", 3 },
+		{ "ca.pem", SCEP_INPUT_CERTS, "PEM", "PEM certificates", 1 },
+		{ "pkcsreq.der", SCEP_INPUT_MESSAGE, "DER", NULL, 0 },
+	};
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t *b = test_load(cases[i].file, &len);
+		struct scep_input *in = scep_decode_input(b, len, NULL);
+
+		assert_non_null(in);
+		assert_int_equal(in->kind, cases[i].kind);
+		assert_string_equal(in->form, cases[i].form);
+		if (cases[i].kind == SCEP_INPUT_CAPS) {
+			assert_int_equal(in->n_caps, cases[i].n);
+			assert_string_equal(in->caps[0], "Renewal");
+		} else if (cases[i].kind == SCEP_INPUT_CERTS) {
+			assert_string_equal(in->certs_container, cases[i].container);
+			assert_int_equal(in->n_certs, cases[i].n);
+		}
+		scep_input_free(in);
+		free(b);
+	}
+	/* the same bytes through scep_decode_text: no pkiMessage, said so */
+	{
+		uint8_t *b = test_load("getcacert.der", &len);
+		struct scep_msg *m = scep_decode_text(b, len, NULL, NULL);
+
+		assert_int_equal(m->decoded, 0);
+		assert_string_equal(m->error, "not a pkiMessage: one DER certificate with 1 certificate (a GetCACert answer)");
+		scep_msg_free(m);
+		free(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -749,6 +914,9 @@ int main(void)
 		cmocka_unit_test(test_error_text),
 		cmocka_unit_test(test_decode_text_forms),
 		cmocka_unit_test(test_decode_text_failures),
+		cmocka_unit_test(test_decode_message_repairs),
+		cmocka_unit_test(test_decode_base64_cut),
+		cmocka_unit_test(test_decode_input_kinds),
 	};
 
 	return cmocka_run_group_tests_name("scep", tests, NULL, NULL);

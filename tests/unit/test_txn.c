@@ -483,6 +483,53 @@ static void test_summary_groups_capped(void **state)
 	txn_table_free(tt);
 }
 
+/* NDES's HRESULT says why (ndes-certrep-getcrl-failure.pem carries
+ * "-2147024809"): it replaces the failInfo guess in the reason. */
+static void test_ndes_hresult_is_the_reason(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	struct scep_event *ev = pki(5, SCEP_MT_PKCSREQ, "H", 200, SCEP_STATUS_FAILURE, SCEP_FAIL_BADREQUEST, 5);
+
+	(void)state;
+	ev->reply->has_ms_hresult = 1;
+	ev->reply->ms_hresult = 0x80070057;
+	txn_add_event(tt, ev);
+	finish(tt);
+	assert_string_equal(txn_get(tt, 0)->reason,
+			    "badRequest: NDES HRESULT 0x80070057 E_INVALIDARG: The parameter is incorrect.");
+	txn_table_free(tt);
+}
+
+/* The same transactionID again, signed with the same key: a re-enrollment
+ * (captures/same-key-reenroll.pcap shows it on the wire); with another
+ * key, a retry or replay. */
+static void test_reused_id_same_key(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	struct scep_event *a = pki(1, SCEP_MT_PKCSREQ, "K", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 1);
+	struct scep_event *b = pki(9, SCEP_MT_PKCSREQ, "K", 200, SCEP_STATUS_FAILURE, SCEP_FAIL_BADREQUEST, 9);
+	struct scep_event *c = pki(20, SCEP_MT_PKCSREQ, "K", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 20);
+
+	(void)state;
+	a->request->signer = calloc(1, sizeof(*a->request->signer));
+	b->request->signer = calloc(1, sizeof(*b->request->signer));
+	c->request->signer = calloc(1, sizeof(*c->request->signer));
+	strcpy(a->request->signer->key_sha256, "aa");
+	strcpy(b->request->signer->key_sha256, "aa");
+	strcpy(c->request->signer->key_sha256, "bb");
+	txn_add_event(tt, a);
+	txn_add_event(tt, b);
+	txn_add_event(tt, c);
+	finish(tt);
+	assert_int_equal(txn_count(tt), 3);
+	assert_int_equal(txn_get(tt, 1)->reused_same_key, 1);
+	assert_true(has_finding(txn_get(tt, 1), "same key as the earlier enrollment"));
+	assert_int_equal(txn_get(tt, 2)->reused_id, 1);
+	assert_int_equal(txn_get(tt, 2)->reused_same_key, 0);
+	assert_true(has_finding(txn_get(tt, 2), "client retry or replay"));
+	txn_table_free(tt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +538,8 @@ int main(void)
 		cmocka_unit_test(test_pending_then_poll_then_issued),
 		cmocka_unit_test(test_still_pending_at_end),
 		cmocka_unit_test(test_reused_id_after_close_opens_new),
+		cmocka_unit_test(test_ndes_hresult_is_the_reason),
+		cmocka_unit_test(test_reused_id_same_key),
 		cmocka_unit_test(test_http_error_and_no_response),
 		cmocka_unit_test(test_lone_getcacaps_is_endpoint_group),
 		cmocka_unit_test(test_order_is_by_time_not_arrival),
