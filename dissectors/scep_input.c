@@ -205,8 +205,8 @@ static int decode_caps(struct scep_input *in, const struct rd *r)
 /* Which text form the input is, in the order that cannot mistake one for
  * another: binary first (DER may well contain the bytes "message="; but a
  * log line may start with '0', 0x30, too), then message=, PEM armour,
- * percent escapes, a caps list (its words are base64 letters too), and
- * bare base64 last. */
+ * percent escapes, S/MIME headers, a caps list (its words are base64
+ * letters too), and bare base64 last. */
 static int find_bytes(struct scep_input *in, const uint8_t *p, size_t len,
 		      const struct scep_keys *keys)
 {
@@ -232,6 +232,11 @@ static int find_bytes(struct scep_input *in, const uint8_t *p, size_t len,
 	t = r;
 	if (scep_find_ci(&t, "%2B") || (t = r, scep_find_ci(&t, "%2F")) || (t = r, scep_find_ci(&t, "%3D")))
 		return decode_percent_encoded(in, &r, keys);
+	t = r;
+	if (scep_find_ci(&t, "pkcs7-mime") && (t = r, scep_find_ci(&t, "\n\n") || (t = r, scep_find_ci(&t, "\r\n\r\n"))))
+		/* S/MIME (openssl smime -outform SMIME, sscep's files): the
+		 * body after the headers is base64 DER */
+		return decode_base64(in, rd_ptr(&t), rd_left(&t), "S/MIME", keys);
 	if (scep_looks_like_caps(rd_ptr(&r), rd_left(&r)))
 		return decode_caps(in, &r);
 	if (scep_looks_base64(rd_ptr(&r), rd_left(&r)))

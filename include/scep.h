@@ -347,7 +347,7 @@ enum scep_input_kind {
 struct scep_input {
 	enum scep_input_kind kind;
 	/* how the bytes were carried: "DER", "BER", "PEM", "base64",
-	 * "percent-encoded base64", "URL message=", "text" */
+	 * "percent-encoded base64", "URL message=", "S/MIME", "text" */
 	char *form;
 	size_t len;                 /* bytes the text form decoded to */
 	/* what was undone to get them ("double percent-encoding (%252B)

@@ -17,7 +17,7 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
 fi
 cd "$SRCDIR/tests/realworld" || exit 1
 exec "$PYTHON" - "$SCEPDUMP" <<'PY'
-import json, os, re, subprocess, sys
+import base64, json, os, re, subprocess, sys, tempfile
 
 scepdump = sys.argv[1]
 rows = {}
@@ -190,7 +190,10 @@ def check_caps(f, o, probs):
 
 tests = [f for f in order if os.path.exists(f) and (one(f, "content_type") or one(f, "caps") or
          (values(f, "cert") and not f.endswith((".key", ".b64", ".p12"))))]
-print("1..%d" % len(tests))
+# PKCS#12 key stores published as base64 with their password: --key
+# takes them with it and refuses them without
+p12s = [f for f in order if os.path.exists(f) and one(f, "pkcs12") and one(f, "password")]
+print("1..%d" % (len(tests) + len(p12s)))
 for n, f in enumerate(tests, 1):
     probs = []
     keys = []
@@ -223,4 +226,19 @@ for n, f in enumerate(tests, 1):
             print("# " + p)
     else:
         print("ok %d - %s: %d fields agree with openssl" % (n, f, checked_fields(f)))
+for n, f in enumerate(p12s, len(tests) + 1):
+    with tempfile.NamedTemporaryFile(suffix=".p12") as tmp:
+        tmp.write(base64.b64decode(open(f, "rb").read()))
+        tmp.flush()
+        probe = next(t for t in tests if one(t, "content_type"))
+        ok = subprocess.run([scepdump, "decode", "--key", tmp.name, "--key-pass", one(f, "password"), probe],
+                            capture_output=True, text=True)
+        bad = subprocess.run([scepdump, "decode", "--key", tmp.name, "--key-pass", "not-" + one(f, "password"),
+                              probe], capture_output=True, text=True)
+    if "--key" in ok.stderr or "wrong passphrase" not in bad.stderr:
+        print("not ok %d - %s: with its password: %r; with another: %r" % (n, f, ok.stderr.strip(),
+                                                                          bad.stderr.strip()))
+    else:
+        print("ok %d - %s: loads with its published password (%s), refused with another" % (
+            n, f, one(f, "pkcs12").split(";")[1].strip()))
 PY

@@ -973,17 +973,18 @@ static X509 *load_cert(const char *name)
  * GetCRL): envelope to the test CA, signed with the client's key and
  * certificate, messageType and transactionID as signed attributes. */
 static uint8_t *build_pki_message_ex(int mt, const uint8_t *content, size_t clen, size_t *outlen,
-				     const char *outer_challenge);
+				     const char *const *extra);
 
 static uint8_t *build_pki_message(int mt, const uint8_t *content, size_t clen, size_t *outlen)
 {
 	return build_pki_message_ex(mt, content, clen, outlen, NULL);
 }
 
-/* outer_challenge: a challengePassword among the SignerInfo's signed
- * attributes too, where Apple's older clients put a copy of the CSR's. */
+/* extra: more signed attributes as PrintableStrings, pairs of a dotted OID
+ * and a value, ending with NULL (a challengePassword where Apple's older
+ * clients put a copy of the CSR's, a pkiStatus and failInfo). */
 static uint8_t *build_pki_message_ex(int mt, const uint8_t *content, size_t clen, size_t *outlen,
-				     const char *outer_challenge)
+				     const char *const *extra)
 {
 	X509 *ca = load_cert("ca.pem"), *cert = load_cert("issued.pem");
 	char *kp = test_data_path("client.key");
@@ -1021,10 +1022,13 @@ static uint8_t *build_pki_message_ex(int mt, const uint8_t *content, size_t clen
 		assert_int_equal(CMS_signed_add1_attr_by_OBJ(si, o, V_ASN1_PRINTABLESTRING, mts,
 							 (int)strlen(mts)), 1);
 		assert_int_equal(CMS_signed_add1_attr_by_OBJ(si, tx, V_ASN1_PRINTABLESTRING, "built-tx", 8), 1);
-		if (outer_challenge)
-			assert_int_equal(CMS_signed_add1_attr_by_NID(si, NID_pkcs9_challengePassword,
-								     V_ASN1_PRINTABLESTRING, outer_challenge,
-								     (int)strlen(outer_challenge)), 1);
+		for (; extra && extra[0]; extra += 2) {
+			ASN1_OBJECT *x = OBJ_txt2obj(extra[0], 1);
+
+			assert_int_equal(CMS_signed_add1_attr_by_OBJ(si, x, V_ASN1_PRINTABLESTRING, extra[1],
+								 (int)strlen(extra[1])), 1);
+			ASN1_OBJECT_free(x);
+		}
 		ASN1_OBJECT_free(o);
 		ASN1_OBJECT_free(tx);
 	}
@@ -1248,7 +1252,9 @@ static void test_outer_challenge_masked(void **state)
 	int listed = 0;
 
 	(void)state;
-	msg = build_pki_message_ex(SCEP_MT_PKCSREQ, csr, clen, &len, "outer-secret");
+	static const char *const challenge[] = { "1.2.840.113549.1.9.7", "outer-secret", NULL };
+
+	msg = build_pki_message_ex(SCEP_MT_PKCSREQ, csr, clen, &len, challenge);
 	m = scep_decode_pki_message(msg, len, NULL);
 	assert_int_equal(m->decoded, 1);
 	assert_int_equal(m->has_signed_challenge, 1);
@@ -1267,6 +1273,59 @@ static void test_outer_challenge_masked(void **state)
 	scep_msg_free(m);
 	free(msg);
 	free(csr);
+}
+
+/* What a message that still decodes breaks is noted, not passed over:
+ * bytes after its end, a failInfo RFC 8894 does not define, a FAILURE
+ * without recipientNonce. */
+static void test_notes_of_decoded_messages(void **state)
+{
+	static const char *const odd[] = { "2.16.840.1.113733.1.9.3", "2",
+					   "2.16.840.1.113733.1.9.4", "7", NULL };
+	size_t len, n, i;
+	uint8_t *der = test_load("pkcsreq.der", &len), *grown, *msg;
+	struct scep_msg *m;
+	int seen = 0;
+
+	(void)state;
+	grown = malloc(len + 3);
+	memcpy(grown, der, len);
+	memcpy(grown + len, "\r\n\0", 3);
+	m = scep_decode_pki_message(grown, len + 3, NULL);
+	assert_int_equal(m->decoded, 1);
+	assert_int_equal(m->trailing_bytes, 3);
+	assert_string_equal(m->notes[0], "3 bytes after the end of the message (ignored)");
+	scep_msg_free(m);
+	/* BER: the end is found by following the indefinite lengths */
+	free(der);
+	der = test_load("pkcsreq-ber.der", &len);
+	grown = realloc(grown, len + 1);
+	memcpy(grown, der, len);
+	grown[len] = 0x0a;
+	m = scep_decode_pki_message(grown, len + 1, NULL);
+	assert_int_equal(m->trailing_bytes, 1);
+	scep_msg_free(m);
+	m = scep_decode_pki_message(der, len, NULL);
+	assert_int_equal(m->trailing_bytes, 0);
+	assert_int_equal(m->n_notes, 0);
+	scep_msg_free(m);
+
+	msg = build_pki_message_ex(SCEP_MT_CERTREP, (const uint8_t *)"", 0, &n, odd);
+	m = scep_decode_pki_message(msg, n, NULL);
+	assert_int_equal(m->decoded, 1);
+	assert_int_equal(m->pki_status, SCEP_STATUS_FAILURE);
+	assert_int_equal(m->fail_info, 7);
+	for (i = 0; i < m->n_notes; i++) {
+		if (!strcmp(m->notes[i], "failInfo 7 is none of RFC 8894's (0-4)") ||
+		    strstr(m->notes[i], "CertRep without a recipientNonce") ||
+		    strstr(m->notes[i], "no senderNonce"))
+			seen++;
+	}
+	assert_int_equal(seen, 3);
+	scep_msg_free(m);
+	free(msg);
+	free(grown);
+	free(der);
 }
 
 int main(void)
@@ -1302,6 +1361,7 @@ int main(void)
 		cmocka_unit_test(test_keys_pkcs12),
 		cmocka_unit_test(test_ca_true_ra_role),
 		cmocka_unit_test(test_outer_challenge_masked),
+		cmocka_unit_test(test_notes_of_decoded_messages),
 	};
 
 	return cmocka_run_group_tests_name("pkcs7", tests, NULL, NULL);
