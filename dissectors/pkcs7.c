@@ -1214,6 +1214,19 @@ static int load_pkcs12(struct scep_keys *k, BIO *b, const char *path, const char
 	return keys_add(k, pk, path, err, errlen) < 0 ? -1 : 1;
 }
 
+/* A key or certificate file to read; NULL with err set ("cannot open:
+ * No such file or directory") when it cannot be opened. */
+static BIO *open_file_bio(const char *path, char *err, size_t errlen)
+{
+	BIO *b = BIO_new_file(path, "rb");
+
+	if (!b) {
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		ERR_clear_error();
+	}
+	return b;
+}
+
 int scep_keys_load_certs(struct scep_keys *k, const char *path, char *err, size_t errlen)
 {
 	STACK_OF(X509_INFO) *infos;
@@ -1221,12 +1234,9 @@ int scep_keys_load_certs(struct scep_keys *k, const char *path, char *err, size_
 	X509 *x;
 	int added = 0, i;
 
-	b = BIO_new_file(path, "rb");
-	if (!b) {
-		snprintf(err, errlen, "cannot open: %s", strerror(errno));
-		ERR_clear_error();
+	b = open_file_bio(path, err, errlen);
+	if (!b)
 		return -1;
-	}
 	ERR_set_mark();
 	/* PEM: every CERTIFICATE block, and the certificates of a PKCS7 one */
 	infos = PEM_X509_INFO_read_bio_ex(b, NULL, no_passphrase, NULL, k->libctx, NULL);
@@ -1279,12 +1289,9 @@ int scep_keys_load_pass(struct scep_keys *k, const char *path, const char *pass,
 		snprintf(err, errlen, "no key file given");
 		return -1;
 	}
-	b = BIO_new_file(path, "rb");
-	if (!b) {
-		snprintf(err, errlen, "cannot open: %s", strerror(errno));
-		ERR_clear_error();
+	b = open_file_bio(path, err, errlen);
+	if (!b)
 		return -1;
-	}
 	ERR_set_mark();
 	/* PEM first: a file may hold several keys and certificates; the
 	 * certificates are skipped (PEM_read_bio_PrivateKey passes over

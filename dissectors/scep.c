@@ -3,14 +3,11 @@
  * server answered (caps, CA certs, CertRep, or an error page). Trusts
  * nothing in the exchange; every byte of query or body is read through
  * struct rd, and the exchange itself is borrowed and copied from. */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <openssl/evp.h>
 
 #include "http.h"
 #include "reader.h"
@@ -164,8 +161,6 @@ char *scep_hresult_describe(uint32_t code)
 }
 
 /* ---- small helpers ---- */
-
-
 
 static void set_problem(struct scep_event *ev, char *msg)
 {

@@ -13,11 +13,6 @@
 #include "scep_text.h"
 #include "strutil.h"
 
-static int is_space(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
 /* A byte no text holds, in the first 64: DER always has one there (the
  * long-form length of the outer SEQUENCE, the OID's 0x86 0xf7). */
 static int has_binary(const uint8_t *p, size_t len)
@@ -28,7 +23,7 @@ static int has_binary(const uint8_t *p, size_t len)
 
 	rd_init(&r, p, len);
 	while (i++ < 64 && rd_u8(&r, &c)) {
-		if (c >= 0x7f || (c < 0x20 && !is_space(c)))
+		if (c >= 0x7f || (c < 0x20 && !scep_is_space(c)))
 			return 1;
 	}
 	return 0;
@@ -220,7 +215,7 @@ static int find_bytes(struct scep_input *in, const uint8_t *p, size_t len,
 			return -1;
 		return classify_bytes(in, p, len, keys);
 	}
-	while (rd_left(&r) > 0 && is_space(*rd_ptr(&r)))
+	while (rd_left(&r) > 0 && scep_is_space(*rd_ptr(&r)))
 		rd_skip(&r, 1);
 	t = r;
 	if (scep_find_ci(&t, "message="))

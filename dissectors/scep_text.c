@@ -43,7 +43,7 @@ static int b64_char(uint8_t c)
 	       c == '+' || c == '/';
 }
 
-static int is_space(uint8_t c)
+int scep_is_space(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
@@ -72,7 +72,7 @@ static long b64_clean(const uint8_t *in, size_t len, uint8_t *clean, char **why)
 	}
 	while (rd_u8(&r, &c)) {
 		pos++;
-		if (is_space(c))
+		if (scep_is_space(c))
 			continue;
 		if (c == '=') {
 			seen_eq = 1;
@@ -171,7 +171,7 @@ int scep_looks_base64(const uint8_t *p, size_t len)
 	while (rd_u8(&r, &c)) {
 		if (b64_char(c) || c == '-' || c == '_')
 			alpha++;
-		else if (c != '=' && !is_space(c))
+		else if (c != '=' && !scep_is_space(c))
 			return 0;
 	}
 	return alpha >= 16;

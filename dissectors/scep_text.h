@@ -12,6 +12,9 @@
 #define SCEP_CAPS_MAX 64        /* GetCACaps lines kept */
 #define SCEP_CAP_LEN_MAX 64     /* longest capability word kept */
 
+/* White space as logs and PEM put it between and around base64 lines. */
+int scep_is_space(uint8_t c);
+
 /* Case-insensitive search; on success r is left just past the needle. */
 int scep_find_ci(struct rd *r, const char *needle);
 
