@@ -944,7 +944,7 @@ static struct scep_csr *csr_from_der(const uint8_t *p, size_t len, char **error)
 
 /* ---- keys ---- */
 
-static void certs_free(struct scep_cert **certs, size_t n)
+void scep_certs_free(struct scep_cert **certs, size_t n)
 {
 	size_t i;
 
@@ -956,7 +956,7 @@ static void certs_free(struct scep_cert **certs, size_t n)
 static void ca_slot_clear(struct ca_cache_slot *s)
 {
 	free(s->body);
-	certs_free(s->certs, s->n);
+	scep_certs_free(s->certs, s->n);
 	free(s->error);
 	memset(s, 0, sizeof(*s));
 }
@@ -995,7 +995,7 @@ static int certs_dup(struct scep_cert **from, size_t n, struct scep_cert ***out)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (!((*out)[i] = cert_dup(from[i]))) {
-			certs_free(*out, i);
+			scep_certs_free(*out, i);
 			*out = NULL;
 			return -1;
 		}
@@ -1356,7 +1356,7 @@ void scep_msg_free(struct scep_msg *m)
 	scep_cert_free(m->signer);
 	free(m->signer_issuer);
 	free(m->signer_serial);
-	certs_free(m->other_certs, m->n_other_certs);
+	scep_certs_free(m->other_certs, m->n_other_certs);
 	free(m->transaction_id);
 	free(m->fail_info_text);
 	free(m->signed_challenge);
@@ -1370,18 +1370,12 @@ void scep_msg_free(struct scep_msg *m)
 	free(m->content_enc_alg);
 	free(m->decrypt_error);
 	csr_free(m->csr);
-	for (i = 0; i < m->n_rep_certs; i++)
-		scep_cert_free(m->rep_certs[i]);
-	free(m->rep_certs);
+	scep_certs_free(m->rep_certs, m->n_rep_certs);
 	free(m->req_issuer);
 	free(m->req_subject);
 	free(m->req_serial);
-	for (i = 0; i < m->n_signed_attrs; i++)
-		free(m->signed_attrs[i]);
-	free(m->signed_attrs);
-	for (i = 0; i < m->n_notes; i++)
-		free(m->notes[i]);
-	free(m->notes);
+	str_list_free(m->signed_attrs, m->n_signed_attrs);
+	str_list_free(m->notes, m->n_notes);
 	/* issued points into rep_certs */
 	free(m);
 }
@@ -3250,7 +3244,7 @@ out:
 		*out = arr;
 		*n = cnt;
 	} else {
-		certs_free(arr, cnt);
+		scep_certs_free(arr, cnt);
 	}
 	return ret;
 }
@@ -3263,7 +3257,7 @@ static int ca_slot_answer(const struct ca_cache_slot *s, struct scep_cert ***out
 		return -2;
 	*n = s->n;
 	if (error && s->error && !(*error = strdup(s->error))) {
-		certs_free(*out, *n);
+		scep_certs_free(*out, *n);
 		*out = NULL;
 		*n = 0;
 		return -2;

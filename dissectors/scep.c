@@ -524,8 +524,6 @@ void scep_tls_free(struct scep_tls *t)
 
 void scep_event_free(struct scep_event *ev)
 {
-	size_t i;
-
 	if (!ev)
 		return;
 	scep_tls_free(ev->tls);
@@ -542,12 +540,8 @@ void scep_event_free(struct scep_event *ev)
 	free(ev->connection);
 	free(ev->message_param);
 	scep_msg_free(ev->request);
-	for (i = 0; i < ev->n_caps; i++)
-		free(ev->caps[i]);
-	free(ev->caps);
-	for (i = 0; i < ev->n_ca_certs; i++)
-		scep_cert_free(ev->ca_certs[i]);
-	free(ev->ca_certs);
+	str_list_free(ev->caps, ev->n_caps);
+	scep_certs_free(ev->ca_certs, ev->n_ca_certs);
 	scep_msg_free(ev->reply);
 	free(ev->error_text);
 	free(ev->problem);

@@ -260,18 +260,12 @@ struct scep_input *scep_decode_input(const uint8_t *p, size_t len, const struct 
 
 static void input_clear(struct scep_input *in)
 {
-	size_t i;
-
 	free(in->form);
 	free(in->repairs);
 	scep_msg_free(in->msg);
 	free(in->certs_container);
-	for (i = 0; i < in->n_certs; i++)
-		scep_cert_free(in->certs[i]);
-	free(in->certs);
-	for (i = 0; i < in->n_caps; i++)
-		free(in->caps[i]);
-	free(in->caps);
+	scep_certs_free(in->certs, in->n_certs);
+	str_list_free(in->caps, in->n_caps);
 	free(in->error);
 	memset(in, 0, sizeof(*in));
 }

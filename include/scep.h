@@ -391,6 +391,8 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
 int scep_decode_ca_certs_cached(const struct scep_keys *keys, const uint8_t *body, size_t len,
 				struct scep_cert ***out, size_t *n, char **error);
 void scep_cert_free(struct scep_cert *c);
+/* Frees the n certificates of certs and certs itself. */
+void scep_certs_free(struct scep_cert **certs, size_t n);
 /* One DER certificate (a TLS Certificate message entry) summarised like
  * the others; NULL when it does not parse or memory runs out. */
 struct scep_cert *scep_cert_from_der(const uint8_t *der, size_t len);

@@ -22,5 +22,7 @@ char *str_dup_or_null(const char *s);
 /* Appends s (taken over) to the list *list of *n strings; s NULL, or no
  * memory to grow the list, adds nothing (s is freed). */
 void str_list_add(char ***list, size_t *n, char *s);
+/* Frees the n strings of list and list itself. */
+void str_list_free(char **list, size_t n);
 
 #endif

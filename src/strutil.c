@@ -78,6 +78,15 @@ void str_list_add(char ***list, size_t *n, char *s)
 	grown[(*n)++] = s;
 }
 
+void str_list_free(char **list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
 char *str_dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;

@@ -1233,9 +1233,7 @@ static void test_ca_true_ra_role(void **state)
 		ras++;
 	}
 	assert_int_equal(ras, 1);
-	for (i = 0; i < n; i++)
-		scep_cert_free(certs[i]);
-	free(certs);
+	scep_certs_free(certs, n);
 	free(err);
 	free(body);
 }
