@@ -121,6 +121,15 @@ T13N_CPORT=$(ts "$CAPDIR/$T13N.pcap" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 
 tcprewrite --portmap="$T13N_CPORT:$((T13N_CPORT + 1))" --fixcsum -i "$TMP/opaque-150.pcap" -o "$TMP/opaque-150p.pcap"
 mergecap -F pcap -w "$OUT/opaque-tls-before-scep.pcap" "$TMP/opaque-300.pcap" "$TMP/opaque-150p.pcap" "$CAPDIR/$T12.pcap"
 
+log "14 data segments before their connection's SYN"
+# a merged or multi-interface capture: one segment written before the SYN
+# of its connection, 1 us before it (the request's last segment; the
+# response's first)
+SC_RESP1=$(ts "$CAPDIR/$SC.pcap" -Y "tcp.srcport == $SC_PORT && tcp.len > 1400" -T fields -e frame.number | sed -n 1p)
+[[ -n $SC_RESP1 ]] || die "$SC: no CertRep segment found"
+"${PT[@]}" hoist "$CAPDIR/$SC.pcap" "$OUT/$SC-data-before-syn.pcap" --frame "$SC_TAIL" > "$TMP/hoist-req.log"
+"${PT[@]}" hoist "$CAPDIR/$SC.pcap" "$OUT/$SC-response-before-syn.pcap" --frame "$SC_RESP1" > "$TMP/hoist-resp.log"
+
 chmod 644 "$OUT"/*.pcap "$OUT"/*.pcapng
 
 # ---------------------------------------------------------------------------
@@ -129,7 +138,8 @@ chmod 644 "$OUT"/*.pcap "$OUT"/*.pcapng
 GOOD=($SC-reordered.pcap $SC-duplicated.pcap $SC-dropped.pcap $SC-dropped-head.pcap
       $CM-snaplen200.pcap $SC-port33333.pcap $SC-vlan.pcap $SC-qinq.pcap $SC-sll2.pcap
       two-interfaces.pcapng $C20-part-a.pcap $C20-part-b.pcap $C20-shuffled.pcap
-      response-only.pcap opaque-tls-before-scep.pcap)
+      response-only.pcap opaque-tls-before-scep.pcap $SC-data-before-syn.pcap
+      $SC-response-before-syn.pcap)
 BROKEN=(enroll-truncated.pcap garbage-file.pcap)
 for f in "${GOOD[@]}"; do
     capinfos "$OUT/$f" > /dev/null 2> "$TMP/capinfos.err" || die "capinfos fails on $f: $(cat "$TMP/capinfos.err")"
@@ -298,6 +308,8 @@ row $C20-part-b.pcap $C20.pcap
 row $C20-shuffled.pcap $C20.pcap
 row enroll-truncated.pcap $SC.pcap
 row garbage-file.pcap "$SC.pcap (header)"
+row $SC-data-before-syn.pcap $SC.pcap
+row $SC-response-before-syn.pcap $SC.pcap
 row response-only.pcap $CM.pcap
 row opaque-tls-before-scep.pcap "$T13N.pcap (x2) + $T12.pcap"
 cat <<EOF
@@ -493,6 +505,20 @@ $(ts "$CAPDIR/$T12.pcap" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' -T fields
 enrollment (as in \`../$T12.pcap\`); the two earlier ones cannot be read, and they end before
 that server is seen carrying SCEP: a tool that shows encrypted connections toward servers
 that carry SCEP must keep them until it knows.
+
+## \`$SC-data-before-syn.pcap\`, \`$SC-response-before-syn.pcap\`
+
+\`pcaptool.py hoist $SC.pcap OUT --frame $SC_TAIL\` (the last segment of the PKIOperation
+POST, $SC_TAIL_LEN bytes at relative seq $SC_TAIL_SEQ) and \`--frame $SC_RESP1\` (the first
+segment of the CertRep): the segment is moved before the connection's SYN, 1 us earlier,
+as a capture merged from two interfaces or hosts with skewed clocks writes it.
+$(npk "$OUT/$SC-data-before-syn.pcap") packets each.
+
+**Correct result:** one ISSUED enrollment, as in the source: the moved segment takes its
+place in its stream (the roles of client and server come from the SYN, not from the first
+packet), no gap, no request or response without its partner. The CertRep segment
+acknowledges request bytes that come after it in the file, so it cannot be read before
+them. The moved frame is part of its message's frame range.
 EOF
 } > "$OUT/README.md"
 

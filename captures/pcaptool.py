@@ -16,6 +16,8 @@ Usage: pcaptool.py COMMAND ARGS...   (pcaptool.py COMMAND -h for details)
                                      add retransmitted copies of data segments
   drop      IN OUT --frame N [...]   remove frames (1-based)
   cut-flow-before IN OUT --frame N   remove the packets of N's connection before N
+  hoist     IN OUT --frame N         move frame N before its connection's first packet,
+                                     1 us earlier (a merged or two-interface capture)
   qinq      IN OUT [--outer 0x88a8:200] [--inner 0x8100:100]
   sll2      IN OUT [--ifindex 1]     Ethernet -> LINUX_SLL2 (linktype 276)
   split     IN OUT_EVEN OUT_ODD      by connection number (tshark tcp.stream order)
@@ -377,6 +379,24 @@ def cmd_cut_flow_before(a):
     pc.write(a.output, out)
 
 
+def cmd_hoist(a):
+    pc = Pcap(a.input)
+    annotate(pc)
+    moved = pc.packets[a.frame - 1].copy()
+    first = next(p for p in pc.packets if p.conn == pc.packets[a.frame - 1].conn)
+    unit = 1000 if pc.nano else 1
+    t = first.sec * 1000000 * unit + first.frac - unit
+    moved.sec, moved.frac = divmod(t, 1000000 * unit)
+    out = []
+    for p in pc.packets:
+        if p is first:
+            out.append(moved)
+        if p.frame != a.frame:
+            out.append(p)
+    print("hoist: frame %d (conn %d) now before frame %d" % (a.frame, first.conn, first.frame))
+    pc.write(a.output, out)
+
+
 def parse_tag(s):
     tpid, vid = s.split(":")
     return int(tpid, 0), int(vid, 0)
@@ -491,6 +511,8 @@ def main():
     s.add_argument("--frame", type=int, action="append", required=True); s.set_defaults(fn=cmd_drop)
     s = sp.add_parser("cut-flow-before"); s.add_argument("input"); s.add_argument("output")
     s.add_argument("--frame", type=int, required=True); s.set_defaults(fn=cmd_cut_flow_before)
+    s = sp.add_parser("hoist"); s.add_argument("input"); s.add_argument("output")
+    s.add_argument("--frame", type=int, required=True); s.set_defaults(fn=cmd_hoist)
     s = sp.add_parser("qinq"); s.add_argument("input"); s.add_argument("output")
     s.add_argument("--outer", default="0x88a8:200"); s.add_argument("--inner", default="0x8100:100")
     s.set_defaults(fn=cmd_qinq)

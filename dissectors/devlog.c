@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "devlog.h"
+#include "membudget.h"
 #include "scep.h"
 #include "strutil.h"
 
@@ -92,10 +93,25 @@ void devlog_event_clear(struct devlog_event *e)
 	memset(e, 0, sizeof(*e));
 }
 
+static size_t str_bytes(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+/* What one kept event holds: its slot and its strings. */
+static size_t event_bytes(const struct devlog_event *e)
+{
+	return sizeof(*e) + str_bytes(e->component) + str_bytes(e->level) + str_bytes(e->op) +
+	       str_bytes(e->url) + str_bytes(e->transaction_id) + str_bytes(e->sender_nonce) +
+	       str_bytes(e->recipient_nonce) + str_bytes(e->state_from) + str_bytes(e->state_to) +
+	       str_bytes(e->cert_name) + str_bytes(e->text) + str_bytes(e->decode_note) +
+	       str_bytes(e->error_domain);
+}
+
 void devlog_emit(struct devlog_ctx *c, struct devlog_event *e)
 {
 	struct devlog_list *l = c->out;
-	size_t max = c->o->max_events ? c->o->max_events : DEVLOG_EVENTS_MAX;
+	size_t max = c->o->max_events ? c->o->max_events : DEVLOG_EVENTS_MAX, cost;
 
 	e->line_no = c->line_no;
 	if (l->n >= max) {
@@ -103,6 +119,15 @@ void devlog_emit(struct devlog_ctx *c, struct devlog_event *e)
 		devlog_event_clear(e);
 		return;
 	}
+	cost = event_bytes(e);
+	l->mem = c->o->mem;
+	if (mem_charge(l->mem, MEM_devlog, cost) < 0) {
+		l->capped++;
+		l->budget_capped = 1;
+		devlog_event_clear(e);
+		return;
+	}
+	l->charged += cost;
 	if (l->n == l->cap_alloc) {
 		size_t nc = l->cap_alloc ? l->cap_alloc * 2 : 32;
 		struct devlog_event *ne;
@@ -132,6 +157,7 @@ void devlog_list_free(struct devlog_list *l)
 	for (i = 0; i < l->n; i++)
 		devlog_event_clear(&l->ev[i]);
 	free(l->ev);
+	mem_release(l->mem, MEM_devlog, l->charged);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -752,8 +778,16 @@ int devlog_read_file_opts(const char *path, const struct devlog_opts *o,
 				nc *= 2;
 			if (nc > max)
 				nc = max;
+			if (mem_resize(o ? o->mem : NULL, MEM_devlog, cap, nc) < 0) {
+				/* the rest is counted like the rest past max_bytes */
+				out->bytes_capped += got;
+				out->budget_capped = 1;
+				max = n;
+				continue;
+			}
 			nb = realloc(buf, nc);
 			if (!nb) {
+				mem_release(o ? o->mem : NULL, MEM_devlog, nc);
 				free(buf);
 				if (!is_stdin)
 					fclose(f);
@@ -769,6 +803,7 @@ int devlog_read_file_opts(const char *path, const struct devlog_opts *o,
 	}
 	if (ferror(f)) {
 		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		mem_release(o ? o->mem : NULL, MEM_devlog, cap);
 		free(buf);
 		if (!is_stdin)
 			fclose(f);
@@ -783,6 +818,7 @@ int devlog_read_file_opts(const char *path, const struct devlog_opts *o,
 		snprintf(tail, sizeof(tail), "%s", err);
 		snprintf(err, errlen, "%s: %s", path, tail);
 	}
+	mem_release(o ? o->mem : NULL, MEM_devlog, cap);
 	free(buf);
 	return rc;
 }

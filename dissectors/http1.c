@@ -1,7 +1,10 @@
 /* http1.c - HTTP/1.x exchanges from one reassembled TCP connection: owns the
  * libhtp connection parser, the bodies kept for SCEP candidates and the
  * resynchronisation after gaps. Trusts nothing in the stream: libhtp parses
- * the messages, our own scans (query, media type, resync) go through rd. */
+ * the messages, our own scans (query, media type, resync, head lines) go
+ * through rd. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,12 +13,19 @@
 #include "counters.h"
 #include "http1.h"
 #include "http_body.h"
+#include "membudget.h"
 #include "reader.h"
 
 /* libhtp's default hard limit (18000) would turn a long GET message= into a
  * parse error, yet that is exactly the request IIS answers with 404.14 and we
  * want to show it. This caps each line libhtp buffers. */
 #define HTTP1_MAX_LINE (256u * 1024u)
+/* A head line longer than libhtp takes (or than the memory budget allows)
+ * is not a reason to lose the exchange: libhtp gets its first LINE_KEEP
+ * bytes and its last ELIDE_TAIL (" HTTP/1.1\r" of a request line), the
+ * middle is skipped and the exchange says so. */
+#define ELIDE_TAIL 64u
+#define LINE_KEEP (HTTP1_MAX_LINE - 2 * ELIDE_TAIL)
 /* Request bytes libhtp refuses for now (HTP_STREAM_DATA_OTHER, e.g. after a
  * CONNECT until its response) are held here, at most this much. */
 #define HTTP1_MAX_PENDING (64u * 1024u)
@@ -25,10 +35,15 @@
 
 enum verdict { V_UNDECIDED = 0, V_KEEP, V_SKIP };
 
+/* Where rl_scan is in a request line. */
+enum rl_state { RL_METHOD = 0, RL_PATH, RL_QUERY, RL_DONE };
+
 struct side_state {
 	int present, done;
 	int damaged;          /* a gap hit this side */
 	uint64_t gap_bytes;
+	uint64_t conflict_bytes;  /* contradicted by a retransmission */
+	int parse_error;      /* the parser failed on this side */
 	uint64_t first_ts, last_ts, first_frame, last_frame;
 	struct http_body body;
 };
@@ -43,10 +58,14 @@ struct xstate {
 	int response_only;
 	int emitted;
 	int tx_done;          /* libhtp finished it: safe to htp_tx_destroy */
-	int damaged;
+	int damaged;          /* a gap, a conflict or a parse failure */
 	uint64_t gap_bytes;
 	int parse_error;
 	char *error_text;
+	int rl_scep;          /* its request line had operation= (rl_scan) */
+	/* head lines libhtp keeps in the transaction until it is destroyed,
+	 * charged to the budget (MEM_http_lines) */
+	size_t head_charged;
 	struct side_state req, res;
 };
 
@@ -63,14 +82,41 @@ struct dir_state {
 	int resync, at_line_start;
 	uint8_t hold[RESYNC_HOLD];
 	size_t hold_len;
-	/* bytes libhtp asked us to give again later (DATA_OTHER) */
+	/* bytes libhtp asked us to give again later (DATA_OTHER), charged
+	 * to the budget (MEM_http_lines) */
 	uint8_t *pending;
 	size_t pending_len;
+	/* The head line being fed (request or status line, header or trailer
+	 * line). libhtp buffers an unfinished line whole: the bytes of it fed
+	 * are charged to the budget until its LF, and then move to
+	 * head_charged (the lines libhtp keeps), which the transaction takes
+	 * over when its head is complete. */
+	size_t line_len;      /* bytes of the line fed (charged) */
+	uint64_t line_wire;   /* bytes of the line so far, skipped ones too */
+	uint8_t line_first;   /* its first byte: a lone CR is a blank line */
+	int first_line;       /* it is a message's first line (line_begin) */
+	int head_done;        /* a blank line ended the head: a new one next */
+	int eliding;          /* over LINE_KEEP or refused: middle skipped */
+	int elide_refused;    /* ... because the memory budget refused */
+	size_t elide_kept;    /* bytes fed before the skipping began */
+	uint8_t tail[ELIDE_TAIL];  /* the last bytes of a skipped middle */
+	size_t tail_len;
+	size_t head_charged;
+	/* "operation=" at a parameter start in the request line, found on
+	 * every byte of it, also in a skipped middle (rl_scan) */
+	enum rl_state rl_state;
+	int rl_at_param, rl_scep;
+	size_t rl_match;
+	/* bytes a retransmission contradicted that belong to the next
+	 * exchange in this direction (none was in flight) */
+	uint64_t conflict_pending;
 };
 
 struct http1_conn {
 	size_t max_body;
 	struct counters *cnt;
+	struct mem_budget *mem;
+	int scep_seen;        /* an exchange was kept as a SCEP candidate */
 	uint64_t flow_id;
 	struct endpoint client, server;
 	http_exchange_cb cb;
@@ -85,6 +131,7 @@ struct http1_conn {
 	int tunnel;           /* CONNECT succeeded: the rest is not HTTP */
 	int upgraded_h2;      /* 101 to "Upgrade: h2c": the rest is HTTP/2 */
 	size_t upgrade_rest;  /* bytes of the last event after the 101 */
+	uint64_t resets;      /* parser_reset calls: a feed stops at one */
 	uint64_t gap_accepted;  /* gap bytes libhtp took during one feed */
 };
 
@@ -256,12 +303,19 @@ static int is_pki_response_type(const char *mt)
 
 /* --- transaction state ---------------------------------------------------- */
 
-static void xstate_free(struct xstate *x)
+static void xstate_free(struct http1_conn *c, struct xstate *x)
 {
-	http_body_free(&x->req.body);
-	http_body_free(&x->res.body);
+	http_body_free(&x->req.body, c->mem);
+	http_body_free(&x->res.body, c->mem);
+	mem_release(c->mem, MEM_http_lines, x->head_charged);
 	free(x->error_text);
 	free(x);
+}
+
+static void side_conflict(struct xstate *x, struct side_state *s, uint64_t n)
+{
+	x->damaged = 1;
+	s->conflict_bytes += n;
 }
 
 static struct xstate *xstate_get(htp_tx_t *tx)
@@ -285,11 +339,16 @@ static struct xstate *xstate_get(htp_tx_t *tx)
 	return x;
 }
 
-static void set_error(struct xstate *x, const char *text)
+/* The parser failed or met something malformed on side s (NULL: not
+ * known which): the exchange is damaged and says how. */
+static void set_error(struct xstate *x, struct side_state *s, const char *text)
 {
 	size_t n;
 
 	x->parse_error = 1;
+	x->damaged = 1;
+	if (s)
+		s->parse_error = 1;
 	if (x->error_text || !text)
 		return;
 	n = strnlen(text, ERROR_TEXT_MAX);
@@ -389,25 +448,34 @@ static void fill_side(struct http_side *o, const struct side_state *s)
 	o->last_ts_ns = s->last_ts;
 	o->damaged = s->damaged;
 	o->gap_bytes = s->gap_bytes;
+	o->conflict_bytes = s->conflict_bytes;
+	o->parse_error = s->parse_error;
 	o->first_frame = s->first_frame;
 	o->last_frame = s->last_frame;
 	http_body_export(&s->body, o);
 }
 
-static const char *flag_error(uint64_t flags)
+/* libhtp's flag for something malformed it read past, and the side it
+ * was on (NULL: libhtp does not say). */
+static const char *flag_error(struct xstate *x, uint64_t flags, struct side_state **side)
 {
+	*side = NULL;
+	if (flags & (HTP_REQUEST_INVALID | HTP_REQUEST_INVALID_C_L | HTP_REQUEST_INVALID_T_E))
+		*side = &x->req;
 	if (flags & HTP_REQUEST_INVALID)
 		return "invalid request line or headers";
-	if (flags & HTP_STATUS_LINE_INVALID)
-		return "invalid status line";
 	if (flags & HTP_REQUEST_INVALID_C_L)
 		return "invalid Content-Length";
 	if (flags & HTP_REQUEST_INVALID_T_E)
 		return "invalid Transfer-Encoding";
+	if (flags & HTP_STATUS_LINE_INVALID) {
+		*side = &x->res;
+		return "invalid status line";
+	}
 	if (flags & HTP_FIELD_UNPARSEABLE)
 		return "unparseable header field";
 	if (flags & HTP_HEADERS_TOO_MANY)
-		return "too many headers";
+		return "more header fields than libhtp reads (1024)";
 	return NULL;
 }
 
@@ -417,6 +485,7 @@ static void emit(struct http1_conn *c, struct xstate *x)
 	struct http_exchange e;
 	struct strpool p;
 	htp_tx_t *tx = x->tx;
+	struct side_state *fside;
 	const char *ferr;
 	size_t i;
 
@@ -464,12 +533,12 @@ static void emit(struct http1_conn *c, struct xstate *x)
 		e.res.content_length = pool_dup(&p,
 			header_value(tx->response_headers, "content-length"));
 		if (tx->response_status_number == HTP_STATUS_INVALID)
-			set_error(x, "invalid status code");
+			set_error(x, &x->res, "invalid status code");
 	}
+	if (tx && (ferr = flag_error(x, tx->flags, &fside)) != NULL)
+		set_error(x, fside, ferr);
 	fill_side(&e.req, &x->req);
 	fill_side(&e.res, &x->res);
-	if (tx && (ferr = flag_error(tx->flags)) != NULL)
-		set_error(x, ferr);
 	if (x->parse_error)
 		c->cnt->http_parse_errors++;
 	e.damaged = x->damaged;
@@ -480,8 +549,8 @@ static void emit(struct http1_conn *c, struct xstate *x)
 	for (i = 0; i < p.n; i++)
 		free(p.s[i]);
 	/* the callback had its copy: the bodies are not needed any more */
-	http_body_free(&x->req.body);
-	http_body_free(&x->res.body);
+	http_body_free(&x->req.body, c->mem);
+	http_body_free(&x->res.body, c->mem);
 }
 
 /* Emits every exchange not yet handed out, in connection order. */
@@ -505,7 +574,7 @@ static void reap(struct http1_conn *c)
 			*pp = x->next;
 			htp_tx_set_user_data(x->tx, NULL);
 			htp_tx_destroy(x->tx);
-			xstate_free(x);
+			xstate_free(c, x);
 			continue;
 		}
 		c->tail = x;
@@ -515,22 +584,57 @@ static void reap(struct http1_conn *c)
 
 /* --- libhtp callbacks ----------------------------------------------------- */
 
+static void keep(struct http1_conn *c, struct xstate *x)
+{
+	x->verdict = V_KEEP;
+	c->scep_seen = 1;
+}
+
+/* The transaction takes over the charge for the head lines libhtp keeps
+ * in it (released when it is destroyed). */
+static void head_charge_to(struct http1_conn *c, struct xstate *x, enum stream_dir d)
+{
+	x->head_charged += c->dir[d].head_charged;
+	c->dir[d].head_charged = 0;
+}
+
+/* A new exchange in d takes the contradicted bytes that were waiting for
+ * it (mark_conflict). */
+static void conflict_to(struct http1_conn *c, struct xstate *x, struct side_state *s,
+			enum stream_dir d)
+{
+	if (c->dir[d].conflict_pending) {
+		side_conflict(x, s, c->dir[d].conflict_pending);
+		c->dir[d].conflict_pending = 0;
+	}
+}
+
 static int on_req_start(htp_tx_t *tx)
 {
+	struct http1_conn *c = conn_of(tx);
 	struct xstate *x = xstate_get(tx);
 
-	if (x)
-		side_start(conn_of(tx), &x->req, DIR_TO_SERVER);
+	if (x) {
+		side_start(c, &x->req, DIR_TO_SERVER);
+		conflict_to(c, x, &x->req, DIR_TO_SERVER);
+	}
 	return HTP_OK;
 }
 
+/* SCEP always names its operation in the query (RFC 8894 section 4.1):
+ * the parsed query, or our own scan of the line (rl_scan) when libhtp got
+ * only its start and end. */
 static int on_req_line(htp_tx_t *tx)
 {
+	struct http1_conn *c = conn_of(tx);
 	struct xstate *x = xstate_get(tx);
 
-	if (x && x->verdict == V_UNDECIDED && tx->parsed_uri_raw &&
-	    query_has_operation(tx->parsed_uri_raw->query))
-		x->verdict = V_KEEP;
+	if (!x || !c)
+		return HTP_OK;
+	x->rl_scep |= c->dir[DIR_TO_SERVER].rl_scep;
+	if (x->verdict == V_UNDECIDED &&
+	    ((tx->parsed_uri_raw && query_has_operation(tx->parsed_uri_raw->query)) || x->rl_scep))
+		keep(c, x);
 	return HTP_OK;
 }
 
@@ -538,17 +642,21 @@ static int on_req_line(htp_tx_t *tx)
  * kept whatever the URL says (some proxies rewrite URLs). */
 static int on_req_headers(htp_tx_t *tx)
 {
+	struct http1_conn *c = conn_of(tx);
 	struct xstate *x = xstate_get(tx);
 	char mt[64];
 
-	if (!x || x->verdict != V_UNDECIDED)
+	if (!x || !c)
+		return HTP_OK;
+	head_charge_to(c, x, DIR_TO_SERVER);
+	if (x->verdict != V_UNDECIDED)
 		return HTP_OK;
 	media_type(header_value(tx->request_headers, "content-type"), mt, sizeof(mt));
 	if (is_pki_request_type(mt))
-		x->verdict = V_KEEP;
+		keep(c, x);
 	else {
 		x->verdict = V_SKIP;
-		http_body_free(&x->req.body);
+		http_body_free(&x->req.body, c->mem);
 	}
 	return HTP_OK;
 }
@@ -566,7 +674,7 @@ static void on_body(struct xstate *x, struct side_state *s,
 	}
 	if (d->len == 0 || x->verdict == V_SKIP)
 		return;
-	http_body_append(&s->body, d->data, d->len, c->max_body, c->cnt);
+	http_body_append(&s->body, d->data, d->len, c->max_body, c->cnt, c->mem);
 }
 
 static int on_req_body(htp_tx_data_t *d)
@@ -583,8 +691,10 @@ static int on_req_complete(htp_tx_t *tx)
 	struct xstate *x = xstate_get(tx);
 
 	/* libhtp completes a made-up request for a response without one */
-	if (x && !x->response_only)
+	if (x && !x->response_only) {
 		side_end(conn_of(tx), &x->req, DIR_TO_SERVER);
+		head_charge_to(conn_of(tx), x, DIR_TO_SERVER);   /* trailers */
+	}
 	return HTP_OK;
 }
 
@@ -599,6 +709,7 @@ static int on_res_start(htp_tx_t *tx)
 	if (tx->request_line == NULL && !x->req.present)
 		x->response_only = 1;
 	side_start(conn_of(tx), &x->res, DIR_TO_CLIENT);
+	conflict_to(conn_of(tx), x, &x->res, DIR_TO_CLIENT);
 	return HTP_OK;
 }
 
@@ -645,10 +756,15 @@ static int on_res_headers(htp_tx_t *tx)
 	    upgrade_is_h2c(header_value(tx->request_headers, "upgrade")) &&
 	    upgrade_is_h2c(header_value(tx->response_headers, "upgrade")))
 		c->upgraded_h2 = 1;
+	if (x && c)
+		head_charge_to(c, x, DIR_TO_CLIENT);
 	if (!x || !x->response_only || x->verdict != V_UNDECIDED)
 		return HTP_OK;
 	media_type(header_value(tx->response_headers, "content-type"), mt, sizeof(mt));
-	x->verdict = is_pki_response_type(mt) ? V_KEEP : V_SKIP;
+	if (is_pki_response_type(mt))
+		keep(c, x);
+	else
+		x->verdict = V_SKIP;
 	return HTP_OK;
 }
 
@@ -669,6 +785,7 @@ static int on_res_complete(htp_tx_t *tx)
 	if (!x)
 		return HTP_OK;
 	side_end(c, &x->res, DIR_TO_CLIENT);
+	head_charge_to(c, x, DIR_TO_CLIENT);   /* trailers */
 	/* no request will ever come for it: do not wait for libhtp's
 	 * transaction end, which needs the next request or the close */
 	if (x->response_only)
@@ -722,7 +839,7 @@ static int on_log(htp_log_t *l)
 				  htp_connp_get_out_tx(l->connp);
 	x = tx ? htp_tx_get_user_data(tx) : NULL;
 	if (x && !x->emitted)
-		set_error(x, l->msg);
+		set_error(x, d == DIR_TO_SERVER ? &x->req : &x->res, l->msg);
 	return HTP_OK;
 }
 
@@ -739,6 +856,26 @@ static int parser_new(struct http1_conn *c)
 	return 0;
 }
 
+/* Forgets the head line and held bytes of d (the parser that held them
+ * is gone) and gives their charge back. */
+static void dir_forget(struct http1_conn *c, struct dir_state *ds)
+{
+	mem_release(c->mem, MEM_http_lines, ds->line_len + ds->head_charged + ds->pending_len);
+	free(ds->pending);
+	ds->pending = NULL;
+	ds->pending_len = 0;
+	ds->line_len = 0;
+	ds->line_wire = 0;
+	ds->first_line = 0;
+	ds->head_done = 0;
+	ds->eliding = 0;
+	ds->tail_len = 0;
+	ds->head_charged = 0;
+	ds->rl_state = RL_METHOD;
+	ds->rl_at_param = ds->rl_scep = 0;
+	ds->rl_match = 0;
+}
+
 /* Emits and forgets everything in flight, then starts a fresh parser whose
  * two directions wait for a message start. */
 static void parser_reset(struct http1_conn *c)
@@ -746,20 +883,21 @@ static void parser_reset(struct http1_conn *c)
 	struct xstate *x, *next;
 	int d;
 
+	c->resets++;
 	emit_all(c);
 	if (c->connp)
 		htp_connp_destroy_all(c->connp);
 	c->connp = NULL;
 	for (x = c->head; x; x = next) {
 		next = x->next;
-		xstate_free(x);
+		xstate_free(c, x);
 	}
 	c->head = c->tail = NULL;
 	for (d = 0; d < 2; d++) {
 		c->dir[d].resync = 1;
 		c->dir[d].at_line_start = 1;
 		c->dir[d].hold_len = 0;
-		c->dir[d].pending_len = 0;
+		dir_forget(c, &c->dir[d]);
 	}
 	if (parser_new(c) < 0)
 		c->closed = 1;
@@ -832,6 +970,7 @@ struct http1_conn *http1_open(const struct http1_config *cfg,
 		return NULL;
 	c->max_body = cfg->max_body;
 	c->cnt = cnt;
+	c->mem = cfg->mem;
 	c->flow_id = f->id;
 	c->client = f->client;
 	c->server = f->server;
@@ -861,6 +1000,14 @@ static htp_tx_t *tx_in_progress(struct http1_conn *c, enum stream_dir d)
 				    htp_connp_get_out_tx(c->connp);
 }
 
+static struct xstate *x_in_progress(struct http1_conn *c, enum stream_dir d)
+{
+	htp_tx_t *tx = c->connp ? tx_in_progress(c, d) : NULL;
+	struct xstate *x = tx ? htp_tx_get_user_data(tx) : NULL;
+
+	return x && !x->emitted ? x : NULL;
+}
+
 static int htp_feed(struct http1_conn *c, enum stream_dir d,
 		    const uint8_t *data, size_t len)
 {
@@ -868,35 +1015,71 @@ static int htp_feed(struct http1_conn *c, enum stream_dir d,
 				    htp_connp_res_data(c->connp, NULL, data, len);
 }
 
-/* libhtp gave up on the stream: mark what was in flight, start over. */
+/* Whether what libhtp reads next in d would be what a request says: a
+ * message whose verdict is still open and whose request line or headers
+ * have operation= or a PKI type (the same test as on_req_line and
+ * on_req_headers, on what libhtp read before it failed). */
+static void decide_failed(struct http1_conn *c, struct xstate *x, htp_tx_t *tx)
+{
+	char mt[64];
+
+	if (x->verdict != V_UNDECIDED || x->response_only)
+		return;
+	x->rl_scep |= c->dir[DIR_TO_SERVER].rl_scep;
+	media_type(header_value(tx->request_headers, "content-type"), mt, sizeof(mt));
+	if (x->rl_scep || (tx->parsed_uri_raw && query_has_operation(tx->parsed_uri_raw->query)) ||
+	    is_pki_request_type(mt))
+		keep(c, x);
+}
+
+/* libhtp gave up on the stream: mark what was in flight, start over. A
+ * SCEP request the failure hit is emitted with the error, not skipped. */
 static void stream_error(struct http1_conn *c, enum stream_dir d)
 {
 	htp_log_t *log = htp_connp_get_last_error(c->connp);
 	htp_tx_t *tx = tx_in_progress(c, d);
 	struct xstate *x = tx ? htp_tx_get_user_data(tx) : NULL;
+	struct side_state *fside;
+	const char *text;
 
-	if (x)
-		set_error(x, log && log->msg ? log->msg : "HTTP parse error");
-	else
+	if (x) {
+		/* libhtp logs some failures only as warnings (too many
+		 * headers), which it does not keep: its flags say then */
+		text = log && log->msg ? log->msg : flag_error(x, tx->flags, &fside);
+		if (d == DIR_TO_SERVER)
+			decide_failed(c, x, tx);
+		set_error(x, d == DIR_TO_SERVER ? &x->req : &x->res, text ? text : "HTTP parse error");
+	} else {
 		c->cnt->http_parse_errors++;
+	}
 	parser_reset(c);
 }
 
-/* Holds bytes libhtp will take later. Returns -1 when it could not (the
- * parser was reset). */
-static int pending_keep(struct http1_conn *c, struct dir_state *ds,
-			const uint8_t *p, size_t n)
+/* Holds bytes libhtp will take later, charged to the budget. Returns -1
+ * when it could not (the exchange in flight says why; the parser was
+ * reset). */
+static int pending_keep(struct http1_conn *c, enum stream_dir d, const uint8_t *p, size_t n)
 {
+	struct dir_state *ds = &c->dir[d];
+	struct xstate *x;
 	uint8_t *nb;
 
-	if (n > HTTP1_MAX_PENDING - ds->pending_len) {
+	if (n > HTTP1_MAX_PENDING - ds->pending_len ||
+	    mem_charge(c->mem, MEM_http_lines, n) < 0) {
 		/* libhtp would not take it and we will not hold more */
-		c->cnt->http_parse_errors++;
+		if ((x = x_in_progress(c, d)) != NULL)
+			set_error(x, d == DIR_TO_SERVER ? &x->req : &x->res,
+				  n > HTTP1_MAX_PENDING - ds->pending_len ?
+				  "bytes held for libhtp over 64 KiB" :
+				  "bytes held for libhtp refused by the memory budget");
+		else
+			c->cnt->http_parse_errors++;
 		parser_reset(c);
 		return -1;
 	}
 	nb = realloc(ds->pending, ds->pending_len + n);
 	if (!nb) {
+		mem_release(c->mem, MEM_http_lines, n);
 		parser_reset(c);
 		return -1;
 	}
@@ -912,17 +1095,14 @@ static size_t consumed(struct http1_conn *c, enum stream_dir d)
 				    htp_connp_res_data_consumed(c->connp);
 }
 
-/* Feeds bytes to libhtp and deals with its answer. Returns how many bytes
- * were dealt with: fewer than len only when the parser was reset, and the
- * rest then belongs to the resync scanner. */
-static size_t feed(struct http1_conn *c, enum stream_dir d,
-		   const uint8_t *data, size_t len)
+/* Feeds bytes to libhtp as they are and deals with its answer. Returns
+ * how many bytes were dealt with: fewer than len only when the parser was
+ * reset. After a tunnel start, *tunnel_at is where in data it began. */
+static size_t feed_htp(struct http1_conn *c, enum stream_dir d,
+		       const uint8_t *data, size_t len, size_t *tunnel_at)
 {
-	struct dir_state *ds = &c->dir[d];
 	size_t used;
 
-	if (ds->pending_len)
-		return pending_keep(c, ds, data, len) < 0 ? 0 : len;
 	switch (htp_feed(c, d, data, len)) {
 	case HTP_STREAM_ERROR:
 		used = consumed(c, d);
@@ -930,19 +1110,308 @@ static size_t feed(struct http1_conn *c, enum stream_dir d,
 		return used < len ? used : len;
 	case HTP_STREAM_TUNNEL:
 		c->tunnel = 1;
-		if (c->upgraded_h2 && d == DIR_TO_CLIENT) {
-			used = consumed(c, d);
-			c->upgrade_rest = used < len ? len - used : 0;
-		}
+		used = consumed(c, d);
+		*tunnel_at = used < len ? used : len;
 		return len;
 	case HTP_STREAM_DATA_OTHER:
 		used = consumed(c, d);
-		if (used < len && pending_keep(c, ds, data + used, len - used) < 0)
+		if (used < len && pending_keep(c, d, data + used, len - used) < 0)
 			return used;
 		return len;
 	default:
 		return len;
 	}
+}
+
+/* The body libhtp reads in d, if it is in one: 1 with *left the bytes
+ * still to come (UINT64_MAX: until the close, or chunked, *chunked set),
+ * 0 when the next bytes are head lines (a request or status line, headers,
+ * trailers, or the line libhtp peeks at after a body to find the next
+ * request). */
+static int in_body(struct http1_conn *c, enum stream_dir d, uint64_t *left, int *chunked)
+{
+	htp_tx_t *tx = tx_in_progress(c, d);
+	enum htp_transfer_coding_t coding;
+	int64_t cl, got;
+	int body;
+
+	*left = UINT64_MAX;
+	*chunked = 0;
+	if (!tx)
+		return 0;
+	if (d == DIR_TO_SERVER) {
+		body = tx->request_progress == HTP_REQUEST_BODY;
+		coding = tx->request_transfer_coding;
+		cl = tx->request_content_length;
+		got = tx->request_message_len;
+	} else {
+		body = tx->response_progress == HTP_RESPONSE_BODY;
+		coding = tx->response_transfer_coding;
+		cl = tx->response_content_length;
+		got = tx->response_message_len;
+	}
+	if (!body)
+		return 0;
+	if (coding == HTP_CODING_CHUNKED) {
+		*chunked = 1;
+		return 1;
+	}
+	if (coding != HTP_CODING_IDENTITY)
+		return 0;
+	if (cl < 0)
+		return 1;
+	if (got >= cl)
+		return 0;
+	*left = (uint64_t)(cl - got);
+	return 1;
+}
+
+/* Looks for "operation=" at a parameter start of the request line's query,
+ * byte by byte across pieces, skipped middle included: a message= too long
+ * to keep may come before it. */
+static void rl_scan(struct dir_state *ds, const uint8_t *p, size_t n)
+{
+	static const char op[] = "operation=";
+	struct rd r;
+	uint8_t b;
+
+	rd_init(&r, p, n);
+	while (ds->rl_state != RL_DONE && rd_u8(&r, &b)) {
+		switch (ds->rl_state) {
+		case RL_METHOD:
+			if (b == ' ')
+				ds->rl_state = RL_PATH;
+			break;
+		case RL_PATH:
+			if (b == '?') {
+				ds->rl_state = RL_QUERY;
+				ds->rl_at_param = 1;
+				ds->rl_match = 0;
+			} else if (b == ' ') {
+				ds->rl_state = RL_DONE;
+			}
+			break;
+		default:
+			if (b == ' ') {
+				ds->rl_state = RL_DONE;
+				break;
+			}
+			if (ds->rl_at_param) {
+				if (lower(b) == op[ds->rl_match]) {
+					if (++ds->rl_match == sizeof(op) - 1) {
+						ds->rl_scep = 1;
+						ds->rl_state = RL_DONE;
+					}
+					break;
+				}
+				ds->rl_at_param = 0;
+			}
+			if (b == '&' || b == ';') {
+				ds->rl_at_param = 1;
+				ds->rl_match = 0;
+			}
+			break;
+		}
+	}
+}
+
+/* A head line begins in d. It is the first line of a message unless
+ * libhtp is reading headers or trailers and no blank line ended them (after
+ * a body, libhtp peeks at the next line to see whether a request starts). */
+static void line_begin(struct http1_conn *c, enum stream_dir d, uint8_t first)
+{
+	struct dir_state *ds = &c->dir[d];
+	htp_tx_t *tx = tx_in_progress(c, d);
+	int progress = !tx ? -1 : d == DIR_TO_SERVER ? (int)tx->request_progress :
+						     (int)tx->response_progress;
+	int inside = progress == HTP_REQUEST_HEADERS || progress == HTP_REQUEST_TRAILER;
+
+	/* the request and response progress values are the same numbers */
+	ds->first_line = !inside || ds->head_done;
+	ds->head_done = 0;
+	if (ds->first_line) {
+		ds->rl_state = RL_METHOD;
+		ds->rl_at_param = ds->rl_scep = 0;
+		ds->rl_match = 0;
+	}
+	ds->line_first = first;
+}
+
+/* Keeps the last ELIDE_TAIL bytes of a line's skipped middle. */
+static void tail_push(struct dir_state *ds, const uint8_t *p, size_t n)
+{
+	size_t keep;
+
+	if (n >= ELIDE_TAIL) {
+		memcpy(ds->tail, p + (n - ELIDE_TAIL), ELIDE_TAIL);
+		ds->tail_len = ELIDE_TAIL;
+		return;
+	}
+	keep = ds->tail_len + n > ELIDE_TAIL ? ELIDE_TAIL - n : ds->tail_len;
+	memmove(ds->tail, ds->tail + (ds->tail_len - keep), keep);
+	memcpy(ds->tail + keep, p, n);
+	ds->tail_len = keep + n;
+}
+
+/* The line whose middle was skipped ended: its exchange says so. */
+static void mark_elided(struct http1_conn *c, enum stream_dir d)
+{
+	struct dir_state *ds = &c->dir[d];
+	struct xstate *x = x_in_progress(c, d);
+	const char *what = !ds->first_line ? "header line" :
+		d == DIR_TO_SERVER ? "request line" : "status line";
+	char text[ERROR_TEXT_MAX];
+
+	if (ds->elide_refused)
+		snprintf(text, sizeof(text), "%s of %" PRIu64 " bytes: the memory budget refused it after %zu; "
+			 "the rest up to its last %zu bytes was not read", what, ds->line_wire,
+			 ds->elide_kept, ds->tail_len);
+	else
+		snprintf(text, sizeof(text), "%s of %" PRIu64 " bytes, over the %u read: only its first %zu "
+			 "and last %zu bytes were read", what, ds->line_wire, HTTP1_MAX_LINE,
+			 ds->elide_kept, ds->tail_len);
+	if (x)
+		set_error(x, d == DIR_TO_SERVER ? &x->req : &x->res, text);
+	else
+		c->cnt->http_parse_errors++;
+}
+
+/* Feeds the next head line bytes in r, up to and including its LF if it
+ * is there. libhtp buffers an unfinished line: what is fed is charged to
+ * the budget (MEM_http_lines) first. A line past LINE_KEEP, or one the
+ * budget refuses, has its middle skipped (only its last ELIDE_TAIL bytes
+ * are kept, to give libhtp a line end it can parse). Returns -1 when the
+ * parser was reset (r then holds what it did not take). */
+static int feed_line(struct http1_conn *c, enum stream_dir d, struct rd *r, size_t *tunnel_at,
+		     size_t base)
+{
+	struct dir_state *ds = &c->dir[d];
+	const uint8_t *p = rd_ptr(r), *lf = memchr(p, '\n', rd_left(r));
+	size_t n = lf ? (size_t)(lf - p) : rd_left(r), take = 0, used, at = 0;
+	struct rd peek = *r;
+	uint8_t first = '\n';
+	uint64_t resets = c->resets;
+	int blank;
+
+	if (!ds->line_wire && !ds->eliding) {
+		rd_u8(&peek, &first);
+		line_begin(c, d, first);
+	}
+	if (d == DIR_TO_SERVER && ds->first_line)
+		rl_scan(ds, p, n);
+	ds->line_wire += n;
+	if (!ds->eliding) {
+		take = n < LINE_KEEP - ds->line_len ? n : LINE_KEEP - ds->line_len;
+		if (take < n)
+			ds->eliding = 1;
+		if (take && mem_charge(c->mem, MEM_http_lines, take) < 0) {
+			take = 0;
+			ds->eliding = ds->elide_refused = 1;
+		}
+		if (ds->eliding)
+			ds->elide_kept = ds->line_len + take;
+		if (take) {
+			ds->line_len += take;
+			used = feed_htp(c, d, p, take, &at);
+			if (used < take || c->resets != resets) {
+				rd_skip(r, used);
+				return -1;
+			}
+			if (c->tunnel) {
+				*tunnel_at = base + at;
+				return 0;
+			}
+		}
+	}
+	if (ds->eliding)
+		tail_push(ds, p + take, n - take);
+	rd_skip(r, n);
+	if (!lf)
+		return 0;
+	if (ds->eliding) {
+		uint8_t tail[ELIDE_TAIL];
+		size_t tn = ds->tail_len;
+
+		memcpy(tail, ds->tail, tn);
+		used = feed_htp(c, d, tail, tn, &at);
+		if (used < tn || c->resets != resets)
+			return -1;
+		mark_elided(c, d);
+	}
+	/* the line is whole: libhtp keeps it with its message */
+	blank = ds->line_wire == 0 || (ds->line_wire == 1 && ds->line_first == '\r');
+	if (blank && !ds->first_line)
+		ds->head_done = 1;
+	ds->head_charged += ds->line_len;
+	ds->line_len = 0;
+	ds->line_wire = 0;
+	ds->eliding = ds->elide_refused = 0;
+	ds->tail_len = 0;
+	ds->first_line = 0;
+	used = feed_htp(c, d, rd_ptr(r), 1, &at);
+	rd_skip(r, used);
+	if (used < 1 || c->resets != resets)
+		return -1;
+	if (c->tunnel)
+		*tunnel_at = base + n + at;
+	return 0;
+}
+
+/* Feeds bytes to libhtp: a body as it comes, head lines one at a time
+ * (feed_line) so each is charged and capped. Returns how many bytes were
+ * dealt with: fewer than len only when the parser was reset, and the rest
+ * then belongs to the resync scanner. */
+static size_t feed(struct http1_conn *c, enum stream_dir d,
+		   const uint8_t *data, size_t len)
+{
+	struct dir_state *ds = &c->dir[d];
+	struct rd r;
+	size_t n, used, at = 0;
+	uint64_t left;
+	int chunked;
+
+	uint64_t resets = c->resets;
+
+	rd_init(&r, data, len);
+	while (rd_left(&r) && !c->tunnel) {
+		size_t base = len - rd_left(&r);
+
+		/* side_start: a piece after the first is not the event's start */
+		if (base)
+			ds->feed_at_event_start = 0;
+
+		if (ds->pending_len) {
+			/* libhtp waits for the other direction: hold the rest */
+			n = rd_left(&r);
+			return pending_keep(c, d, rd_ptr(&r), n) < 0 ? len - n : len;
+		}
+		if (!in_body(c, d, &left, &chunked)) {
+			if (feed_line(c, d, &r, &at, base) < 0)
+				return len - rd_left(&r);
+			continue;
+		}
+		ds->head_done = 0;
+		n = rd_left(&r);
+		if (left < n)
+			n = (size_t)left;
+		if (chunked) {
+			/* chunk sizes are lines: stop at each, so the end of
+			 * the body is seen where the next head starts */
+			const uint8_t *lf = memchr(rd_ptr(&r), '\n', n);
+
+			if (lf)
+				n = (size_t)(lf - rd_ptr(&r)) + 1;
+		}
+		used = feed_htp(c, d, rd_ptr(&r), n, &at);
+		rd_skip(&r, used);
+		if (used < n || c->resets != resets)
+			return len - rd_left(&r);
+		if (c->tunnel)
+			at += base;
+	}
+	if (c->tunnel && c->upgraded_h2 && d == DIR_TO_CLIENT)
+		c->upgrade_rest = len - at;
+	return len;
 }
 
 /* Gives held-back bytes another try once the other direction moved. */
@@ -962,6 +1431,7 @@ static void retry_pending(struct http1_conn *c, enum stream_dir d)
 	if (used < n)
 		c->cnt->http_resync_bytes += n - used;
 	ds->feeding = 0;
+	mem_release(c->mem, MEM_http_lines, n);
 	free(p);
 }
 
@@ -1012,7 +1482,6 @@ static void resync_scan(struct http1_conn *c, enum stream_dir d,
 		ds->hold_len = 0;
 	}
 }
-
 static void on_data(struct http1_conn *c, const struct stream_event *ev)
 {
 	struct dir_state *ds = &c->dir[ev->dir];
@@ -1092,6 +1561,27 @@ static void on_gap(struct http1_conn *c, const struct stream_event *ev)
 	parser_reset(c);
 }
 
+/* n bytes in d had a copy on the wire with other content (a conflicting
+ * TCP retransmission): which one the endpoint took is unknown, so the
+ * exchange they belong to is damaged. That is the one in flight in d;
+ * bytes already delivered (delivered: a STREAM_CONFLICT) with none in
+ * flight belonged to the last one not yet emitted; otherwise they are the
+ * start of the next one. The overlap itself is counted by reassembly. */
+static void mark_conflict(struct http1_conn *c, enum stream_dir d, uint64_t n, int delivered)
+{
+	struct xstate *x = x_in_progress(c, d), *y;
+
+	if (!x && delivered)
+		for (y = c->head; y; y = y->next)
+			if (!y->emitted)
+				x = y;
+	if (!x) {
+		c->dir[d].conflict_pending += n;
+		return;
+	}
+	side_conflict(x, d == DIR_TO_SERVER ? &x->req : &x->res, n);
+}
+
 static void on_close(struct http1_conn *c, const struct stream_event *ev)
 {
 	if (ev->kind == STREAM_FIN && ev->dir == DIR_TO_SERVER) {
@@ -1124,6 +1614,8 @@ void http1_event(struct http1_conn *c, const struct stream_event *ev)
 	}
 	switch (ev->kind) {
 	case STREAM_DATA:
+		if (ev->conflict_bytes)
+			mark_conflict(c, ev->dir, ev->conflict_bytes, 0);
 		if (ev->data && ev->len)
 			on_data(c, ev);
 		break;
@@ -1134,6 +1626,11 @@ void http1_event(struct http1_conn *c, const struct stream_event *ev)
 	case STREAM_FIN:
 	case STREAM_RST:
 		on_close(c, ev);
+		break;
+	case STREAM_CONFLICT:
+		/* not data: the bytes were delivered before */
+		if (ev->len)
+			mark_conflict(c, ev->dir, ev->len, 1);
 		break;
 	}
 	if (c->connp)
@@ -1148,6 +1645,11 @@ int http1_upgraded_to_h2(const struct http1_conn *c)
 size_t http1_upgrade_rest(const struct http1_conn *c)
 {
 	return c && c->upgraded_h2 ? c->upgrade_rest : 0;
+}
+
+int http1_scep_seen(const struct http1_conn *c)
+{
+	return c && c->scep_seen;
 }
 
 void http1_close(struct http1_conn *c)
@@ -1165,10 +1667,10 @@ void http1_close(struct http1_conn *c)
 	}
 	for (x = c->head; x; x = next) {
 		next = x->next;
-		xstate_free(x);
+		xstate_free(c, x);
 	}
 	for (d = 0; d < 2; d++)
-		free(c->dir[d].pending);
+		dir_forget(c, &c->dir[d]);
 	if (c->own_hcfg)
 		htp_config_destroy(c->hcfg);
 	free(c);

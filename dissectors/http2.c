@@ -12,6 +12,7 @@
  * arrives, header block fragments go to the inflater as they arrive (it keeps
  * its own state between calls), so a 16 MB frame costs no memory and feeding
  * one byte at a time gives the same result as one-shot. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "counters.h"
 #include "http2.h"
 #include "http_body.h"
+#include "membudget.h"
 #include "reader.h"
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -39,11 +41,18 @@
  * frames ignored, though their header blocks still go through the inflater
  * so the dynamic table stays right. */
 #define H2_MAX_STREAMS 1000u                  /* default of --max-h2-streams */
-/* Dynamic table size a mid-connection inflater accepts: we never saw the
- * SETTINGS that raised it past 4096, and refusing the encoder's size update
- * would lose every header block. Bounded so a hostile capture cannot make
- * the table large. */
-#define H2_MID_TABLE_MAX (64u * 1024u)
+/* Our ceiling on an HPACK dynamic table, whatever SETTINGS_HEADER_TABLE_SIZE
+ * allows the encoder: a server advertising 4 GiB made one connection's
+ * table grow to 327 MB. Browsers and curl ask for at most 64 KiB, SCEP
+ * clients keep the 4,096 default; an encoder that really uses more than
+ * this makes its direction's header blocks undecodable, and says why. Also
+ * what a mid-connection inflater accepts: we never saw the SETTINGS that
+ * raised it past 4096, and refusing the encoder's size update would lose
+ * every header block. */
+#define H2_TABLE_CEILING (64u * 1024u)
+/* Buckets of the stream table at first; doubled as streams are added, so
+ * a lookup compares about one stream whatever --max-h2-streams is. */
+#define H2_BUCKETS_MIN 16u
 /* Bytes of a frame's fixed part collected before its content: pad length,
  * priority, promised stream, error codes; GOAWAY keeps 8 + some debug data. */
 #define H2_PRE_MAX 64u
@@ -72,6 +81,8 @@ struct side_state {
 	int present, ended;
 	int damaged;          /* a gap hit this side */
 	uint64_t gap_bytes;
+	uint64_t conflict_bytes;  /* contradicted by a retransmission */
+	int parse_error;      /* a malformed frame or header block on this side */
 	uint64_t first_ts, last_ts, first_frame, last_frame;
 	struct http_body body;
 	int blocks;           /* header blocks begun on this side */
@@ -83,7 +94,9 @@ struct side_state {
 };
 
 struct h2_stream {
-	struct h2_stream *next;
+	struct h2_stream *next, *prev;  /* creation order */
+	struct h2_stream *hnext;        /* the next in its hash bucket */
+	size_t charged;                 /* MEM_http_lines: itself, its strings */
 	uint32_t id;
 	uint64_t seq;
 	enum verdict verdict;
@@ -107,9 +120,23 @@ enum fstate {
 	FS_RESYNC    /* framing lost: looking for a plausible frame header */
 };
 
+/* Why a direction's header blocks are no longer decoded. */
+enum hpack_why {
+	HPACK_OK = 0,
+	HPACK_STATE_UNKNOWN,  /* bytes lost, or a capture begun mid-connection */
+	HPACK_OVER_CEILING,   /* the encoder used a table over H2_TABLE_CEILING */
+	HPACK_REFUSED         /* the memory budget refused the inflater */
+};
+
 struct dir_state {
 	nghttp2_hd_inflater *inf;
 	int hpack_lost;       /* dynamic table unknown: no more header blocks */
+	enum hpack_why hpack_why;
+	/* a table size over H2_TABLE_CEILING was allowed to this direction's
+	 * encoder: the largest, for the error text */
+	uint32_t table_asked;
+	/* contradicted bytes waiting for the next frame of a stream */
+	uint64_t conflict_next;
 	enum fstate st;
 	size_t preface_got;
 	uint8_t fh[H2_FRAME_HDR];
@@ -148,6 +175,18 @@ struct http2_conn {
 	size_t max_body;
 	size_t max_streams, max_header_list;
 	struct counters *cnt;
+	struct mem_budget *mem;
+	/* the inflaters allocate through us: their tables and field buffers
+	 * are charged to mem (MEM_hpack); hpack_refused says one was refused */
+	nghttp2_mem ngmem;
+	int hpack_refused;
+	int hpack_opening;    /* http2_open: allocations are not refused */
+	int scep_seen;        /* a stream was kept as a SCEP candidate */
+	/* streams by id: buckets of hnext chains (n_buckets a power of 2);
+	 * lookup_steps counts the streams compared, for the unit tests */
+	struct h2_stream **buckets;
+	size_t n_buckets;
+	uint64_t lookup_steps;
 	uint64_t flow_id;
 	struct endpoint client, server;
 	http_exchange_cb cb;
@@ -242,12 +281,6 @@ static char *copy_value(const uint8_t *p, size_t n)
 	return s;
 }
 
-static void replace(char **dst, const uint8_t *p, size_t n)
-{
-	free(*dst);
-	*dst = copy_value(p, n);
-}
-
 static int name_is(const nghttp2_nv *nv, const char *name)
 {
 	size_t n = strlen(name);
@@ -322,17 +355,42 @@ static const char *error_name(uint32_t code, char *buf, size_t n)
 
 /* --- streams -------------------------------------------------------------- */
 
-static void side_free(struct side_state *s)
+/* Copies a decoded header value into *dst (replacing what was there),
+ * charged to the stream (MEM_http_lines). 0, or -1 when the budget or the
+ * allocator refused: *dst is then as it was. */
+static int keep_value(struct http2_conn *c, struct h2_stream *s, char **dst,
+		      const uint8_t *p, size_t n)
 {
-	http_body_free(&s->body);
+	size_t old = *dst ? strlen(*dst) + 1 : 0, need = n + 1, i;
+	char *v;
+
+	for (i = 0; i < n; i++)
+		need += p[i] == 0;      /* copy_value writes a NUL as "\0" */
+	if (mem_charge(c->mem, MEM_http_lines, need) < 0)
+		return -1;
+	v = copy_value(p, n);
+	if (!v) {
+		mem_release(c->mem, MEM_http_lines, need);
+		return -1;
+	}
+	free(*dst);
+	mem_release(c->mem, MEM_http_lines, old);
+	s->charged = s->charged - old + need;
+	*dst = v;
+	return 0;
+}
+
+static void side_free(struct http2_conn *c, struct side_state *s)
+{
+	http_body_free(&s->body, c->mem);
 	free(s->content_type);
 	free(s->content_length);
 }
 
-static void stream_free(struct h2_stream *s)
+static void stream_free(struct http2_conn *c, struct h2_stream *s)
 {
-	side_free(&s->side[SIDE_REQ]);
-	side_free(&s->side[SIDE_RES]);
+	side_free(c, &s->side[SIDE_REQ]);
+	side_free(c, &s->side[SIDE_RES]);
 	free(s->method);
 	free(s->path);
 	free(s->authority);
@@ -341,14 +399,27 @@ static void stream_free(struct h2_stream *s)
 	free(s->location);
 	free(s->reset);
 	free(s->error_text);
+	mem_release(c->mem, MEM_http_lines, s->charged);
 	free(s);
 }
 
+/* Something about the stream was not kept or not right (error_text says
+ * what); counted in http_parse_errors when it is emitted. */
 static void set_error(struct h2_stream *s, const char *text)
 {
 	s->parse_error = 1;
 	if (!s->error_text && text)
 		s->error_text = strdup(text);   /* our own constant texts */
+}
+
+/* A malformed frame or undecodable header block on side (NULL: not
+ * known): the exchange is damaged as by a gap, and says why. */
+static void set_failure(struct h2_stream *s, struct side_state *side, const char *text)
+{
+	set_error(s, text);
+	s->damaged = 1;
+	if (side)
+		side->parse_error = 1;
 }
 
 static void set_reset(struct h2_stream *s, const char *text)
@@ -357,58 +428,137 @@ static void set_reset(struct h2_stream *s, const char *text)
 		s->reset = strdup(text);
 }
 
+/* Fibonacci hashing: client ids are 1, 3, 5..., pushed ones even; the
+ * multiply spreads both over the high bits. n is a power of 2. */
+static size_t hash_id(uint32_t id, size_t n)
+{
+	return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> 32) & (n - 1);
+}
+
+static size_t bucket_of(const struct http2_conn *c, uint32_t id)
+{
+	return hash_id(id, c->n_buckets);
+}
+
 static struct h2_stream *stream_find(struct http2_conn *c, uint32_t id)
 {
 	struct h2_stream *s;
 
-	for (s = c->head; s; s = s->next)
+	if (!c->n_buckets)
+		return NULL;
+	for (s = c->buckets[bucket_of(c, id)]; s; s = s->hnext) {
+		c->lookup_steps++;
 		if (s->id == id)
 			return s;
+	}
 	return NULL;
+}
+
+/* Doubles the bucket array once there are as many streams as buckets. A
+ * refused or failed growth keeps the old array: longer chains, same
+ * answers. */
+static void buckets_grow(struct http2_conn *c)
+{
+	size_t n = c->n_buckets ? c->n_buckets * 2 : H2_BUCKETS_MIN, i;
+	struct h2_stream **nb, *s, *next;
+
+	if (c->n_streams < c->n_buckets)
+		return;
+	if (mem_charge(c->mem, MEM_http_lines, n * sizeof(*nb)) < 0)
+		return;
+	nb = calloc(n, sizeof(*nb));
+	if (!nb) {
+		mem_release(c->mem, MEM_http_lines, n * sizeof(*nb));
+		return;
+	}
+	for (i = 0; i < c->n_buckets; i++) {
+		for (s = c->buckets[i]; s; s = next) {
+			next = s->hnext;
+			s->hnext = nb[hash_id(s->id, n)];
+			nb[hash_id(s->id, n)] = s;
+		}
+	}
+	mem_release(c->mem, MEM_http_lines, c->n_buckets * sizeof(*nb));
+	free(c->buckets);
+	c->buckets = nb;
+	c->n_buckets = n;
 }
 
 static struct h2_stream *stream_new(struct http2_conn *c, uint32_t id)
 {
 	struct h2_stream *s;
+	size_t b;
 
 	if (c->n_streams >= c->max_streams) {
 		c->cnt->h2_streams_capped++;
 		return NULL;
 	}
-	s = calloc(1, sizeof(*s));
-	if (!s)
+	buckets_grow(c);
+	if (!c->n_buckets) {
+		/* no table to find it in: capped as the budget refused */
+		c->cnt->h2_streams_capped++;
 		return NULL;
+	}
+	/* a stream is mostly the header fields it keeps: it is charged
+	 * with them, and a refusal is the stream cap's */
+	if (mem_charge(c->mem, MEM_http_lines, sizeof(*s)) < 0) {
+		c->cnt->h2_streams_capped++;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		mem_release(c->mem, MEM_http_lines, sizeof(*s));
+		return NULL;
+	}
+	s->charged = sizeof(*s);
 	s->id = id;
 	s->seq = ++c->next_seq;
+	s->prev = c->tail;
 	if (c->tail)
 		c->tail->next = s;
 	else
 		c->head = s;
 	c->tail = s;
+	b = bucket_of(c, id);
+	s->hnext = c->buckets[b];
+	c->buckets[b] = s;
 	c->n_streams++;
 	return s;
 }
 
 static void stream_unlink(struct http2_conn *c, struct h2_stream *s)
 {
-	struct h2_stream **pp, *prev = NULL;
+	struct h2_stream **pp;
 
-	for (pp = &c->head; *pp; prev = *pp, pp = &(*pp)->next) {
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		c->head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		c->tail = s->prev;
+	for (pp = &c->buckets[bucket_of(c, s->id)]; *pp; pp = &(*pp)->hnext) {
 		if (*pp == s) {
-			*pp = s->next;
-			if (c->tail == s)
-				c->tail = prev;
-			c->n_streams--;
-			return;
+			*pp = s->hnext;
+			break;
 		}
 	}
+	s->next = s->prev = s->hnext = NULL;
+	c->n_streams--;
+}
+
+static void keep(struct http2_conn *c, struct h2_stream *s)
+{
+	s->verdict = V_KEEP;
+	c->scep_seen = 1;
 }
 
 /* Decides whether the stream is a SCEP candidate once its headers are known.
  * Undecodable request headers leave it to the response's media type; when
  * those are undecodable too it stays undecided and is emitted, because it
  * may be SCEP and the exchange says its headers were lost. */
-static void decide(struct h2_stream *s)
+static void decide(struct http2_conn *c, struct h2_stream *s)
 {
 	struct side_state *q = &s->side[SIDE_REQ], *r = &s->side[SIDE_RES];
 
@@ -418,17 +568,20 @@ static void decide(struct h2_stream *s)
 		const char *query = query_of(s->path);
 
 		if (query && http_query_param(query, "operation", NULL))
-			s->verdict = V_KEEP;
+			keep(c, s);
 		else if (is_pki_request_type(q->content_type))
-			s->verdict = V_KEEP;
+			keep(c, s);
 		else if (!q->undecodable)
 			s->verdict = V_SKIP;
 	} else if (r->final_seen && !r->undecodable && !q->undecodable) {
-		s->verdict = is_pki_response_type(r->content_type) ? V_KEEP : V_SKIP;
+		if (is_pki_response_type(r->content_type))
+			keep(c, s);
+		else
+			s->verdict = V_SKIP;
 	}
 	if (s->verdict == V_SKIP) {
-		http_body_free(&q->body);
-		http_body_free(&r->body);
+		http_body_free(&q->body, c->mem);
+		http_body_free(&r->body, c->mem);
 	}
 }
 
@@ -466,8 +619,47 @@ static void fill_side(struct http_side *o, const struct side_state *s)
 	http_body_export(&s->body, o);
 	o->damaged = s->damaged;
 	o->gap_bytes = s->gap_bytes;
+	o->conflict_bytes = s->conflict_bytes;
+	o->parse_error = s->parse_error;
 	o->content_type = s->content_type;
 	o->content_length = s->content_length;
+}
+
+/* Why the header blocks of d stopped decoding, for the exchange. */
+static void hpack_why_text(const struct dir_state *ds, char *buf, size_t n)
+{
+	switch (ds->hpack_why) {
+	case HPACK_OVER_CEILING:
+		snprintf(buf, n, "its encoder used a header table over the %u bytes kept; "
+			 "SETTINGS allowed %" PRIu32, H2_TABLE_CEILING, ds->table_asked);
+		break;
+	case HPACK_REFUSED:
+		snprintf(buf, n, "the memory budget refused the HPACK decoder");
+		break;
+	default:
+		snprintf(buf, n, "HPACK state unknown: capture began mid-connection or lost bytes");
+		break;
+	}
+}
+
+/* A stream whose header blocks could not be decoded says which and why. */
+static void mark_undecodable(struct http2_conn *c, struct h2_stream *s)
+{
+	struct side_state *q = &s->side[SIDE_REQ], *r = &s->side[SIDE_RES];
+	/* a promised request is in the server's header blocks */
+	const struct dir_state *ds = &c->dir[q->undecodable && !s->pushed ? DIR_TO_SERVER : DIR_TO_CLIENT];
+	char why[160], text[240];
+
+	if (!q->undecodable && !r->undecodable)
+		return;
+	hpack_why_text(ds, why, sizeof(why));
+	snprintf(text, sizeof(text), "%s headers undecodable (%s)",
+		 q->undecodable && r->undecodable ? "request and response" :
+		 q->undecodable ? "request" : "response", why);
+	if (q->undecodable)
+		set_failure(s, q, text);
+	if (r->undecodable)
+		set_failure(s, r, text);
 }
 
 /* Hands s to the callback (when it is a SCEP candidate), unlinks and frees
@@ -479,18 +671,13 @@ static void emit(struct http2_conn *c, struct h2_stream *s)
 	const char *q;
 
 	stream_unlink(c, s);
-	decide(s);
+	decide(c, s);
 	if (s->verdict == V_SKIP) {
 		c->cnt->http_skipped++;
-		stream_free(s);
+		stream_free(c, s);
 		return;
 	}
-	if (s->side[SIDE_REQ].undecodable && s->side[SIDE_RES].undecodable)
-		set_error(s, "request and response headers undecodable (HPACK state unknown: capture began mid-connection or lost bytes)");
-	else if (s->side[SIDE_REQ].undecodable)
-		set_error(s, "request headers undecodable (HPACK state unknown: capture began mid-connection or lost bytes)");
-	else if (s->side[SIDE_RES].undecodable)
-		set_error(s, "response headers undecodable (HPACK state unknown: capture began mid-connection or lost bytes)");
+	mark_undecodable(c, s);
 	if (s->parse_error)
 		c->cnt->http_parse_errors++;
 	memset(&e, 0, sizeof(e));
@@ -522,7 +709,7 @@ static void emit(struct http2_conn *c, struct h2_stream *s)
 	c->cb(c->cb_arg, &e);
 	free(path);
 	free(query);
-	stream_free(s);
+	stream_free(c, s);
 }
 
 static void maybe_emit(struct http2_conn *c, struct h2_stream *s)
@@ -553,6 +740,59 @@ static ssize_t inflate_step(nghttp2_hd_inflater *inf, nghttp2_nv *nv,
 #endif
 }
 
+/* Where a field of the exchange is kept, if it is one: NULL otherwise. */
+static char **field_slot(struct h2_stream *s, enum side_id side, const nghttp2_nv *nv)
+{
+	struct side_state *st = &s->side[side];
+
+	if (name_is(nv, "content-type"))
+		return &st->content_type;
+	if (name_is(nv, "content-length"))
+		return &st->content_length;
+	if (side == SIDE_REQ) {
+		if (name_is(nv, ":method"))
+			return &s->method;
+		if (name_is(nv, ":path"))
+			return &s->path;
+		if (name_is(nv, ":authority"))
+			return &s->authority;
+		if (name_is(nv, "host"))
+			return &s->host;
+		return NULL;
+	}
+	if (name_is(nv, "server"))
+		return &s->server;
+	if (name_is(nv, "location"))
+		return &s->location;
+	return NULL;
+}
+
+/* Keeps what the exchange shows of one field. -1: the budget refused. */
+static int keep_field(struct http2_conn *c, struct h2_stream *s, enum side_id side,
+		      const nghttp2_nv *nv)
+{
+	char **slot;
+
+	if (side == SIDE_RES && name_is(nv, ":status")) {
+		struct rd r;
+		uint8_t ch;
+		int v = 0, n = 0;
+
+		rd_init(&r, nv->value, nv->valuelen);
+		while (rd_u8(&r, &ch) && ch >= '0' && ch <= '9' && n < 3) {
+			v = v * 10 + (ch - '0');
+			n++;
+		}
+		if (n == 3 && nv->valuelen == 3)
+			s->status = v;
+		else
+			set_failure(s, &s->side[SIDE_RES], "invalid :status");
+		return 0;
+	}
+	slot = field_slot(s, side, nv);
+	return slot ? keep_value(c, s, slot, nv->value, nv->valuelen) : 0;
+}
+
 /* One decoded field of the block in progress in d. */
 static void on_field(struct http2_conn *c, enum stream_dir d, const nghttp2_nv *nv)
 {
@@ -577,39 +817,11 @@ static void on_field(struct http2_conn *c, enum stream_dir d, const nghttp2_nv *
 		return;
 	}
 	side->list_size += nv->namelen + nv->valuelen + 32;
-	if (name_is(nv, "content-type"))
-		replace(&side->content_type, nv->value, nv->valuelen);
-	else if (name_is(nv, "content-length"))
-		replace(&side->content_length, nv->value, nv->valuelen);
-	else if (ds->block_side == SIDE_REQ) {
-		if (name_is(nv, ":method"))
-			replace(&s->method, nv->value, nv->valuelen);
-		else if (name_is(nv, ":path"))
-			replace(&s->path, nv->value, nv->valuelen);
-		else if (name_is(nv, ":authority"))
-			replace(&s->authority, nv->value, nv->valuelen);
-		else if (name_is(nv, "host"))
-			replace(&s->host, nv->value, nv->valuelen);
-	} else {
-		if (name_is(nv, ":status")) {
-			struct rd r;
-			uint8_t ch;
-			int v = 0, n = 0;
-
-			rd_init(&r, nv->value, nv->valuelen);
-			while (rd_u8(&r, &ch) && ch >= '0' && ch <= '9' && n < 3) {
-				v = v * 10 + (ch - '0');
-				n++;
-			}
-			if (n == 3 && nv->valuelen == 3)
-				s->status = v;
-			else
-				set_error(s, "invalid :status");
-		} else if (name_is(nv, "server")) {
-			replace(&s->server, nv->value, nv->valuelen);
-		} else if (name_is(nv, "location")) {
-			replace(&s->location, nv->value, nv->valuelen);
-		}
+	if (keep_field(c, s, ds->block_side, nv) < 0) {
+		/* the budget refused: capped as the list cap caps */
+		side->list_capped = 1;
+		c->cnt->h2_headers_capped++;
+		set_error(s, "header fields refused by the memory budget: the rest was not kept");
 	}
 }
 
@@ -622,7 +834,29 @@ static void hpack_fail(struct http2_conn *c, enum stream_dir d)
 
 	if (!ds->hpack_lost)
 		c->cnt->h2_header_errors++;
+	if (!ds->hpack_why)
+		ds->hpack_why = HPACK_STATE_UNKNOWN;
 	ds->hpack_lost = 1;
+}
+
+/* The inflater of d failed on a block: because the budget refused it
+ * memory (a cap, counted as the header list cap is), because the encoder
+ * used a table over our ceiling, or because its state is not the
+ * encoder's. */
+static void inflate_failed(struct http2_conn *c, enum stream_dir d)
+{
+	struct dir_state *ds = &c->dir[d];
+
+	if (!ds->hpack_why) {
+		if (c->hpack_refused) {
+			ds->hpack_why = HPACK_REFUSED;
+			c->cnt->h2_headers_capped++;
+		} else if (ds->table_asked > H2_TABLE_CEILING) {
+			ds->hpack_why = HPACK_OVER_CEILING;
+		}
+	}
+	c->hpack_refused = 0;
+	hpack_fail(c, d);
 }
 
 static void block_mark_undecodable(struct http2_conn *c, enum stream_dir d)
@@ -654,7 +888,7 @@ static void block_feed(struct http2_conn *c, enum stream_dir d,
 		flags = 0;
 		rv = inflate_step(ds->inf, &nv, &flags, in, len, final);
 		if (rv < 0 || (size_t)rv > len) {
-			hpack_fail(c, d);
+			inflate_failed(c, d);
 			block_mark_undecodable(c, d);
 			return;
 		}
@@ -695,7 +929,7 @@ static void block_end(struct http2_conn *c, enum stream_dir d, int complete)
 	/* a promised request has no body (RFC 9113 section 8.4) */
 	if (ds->block_end_stream || (s->pushed && ds->block_side == SIDE_REQ))
 		side->ended = 1;
-	decide(s);
+	decide(c, s);
 	maybe_emit(c, s);
 }
 
@@ -765,7 +999,7 @@ static void frame_error(struct http2_conn *c, enum stream_dir d, const char *why
 	c->cnt->h2_frame_errors++;
 	ds->frame_bad = 1;
 	if (s)
-		set_error(s, why);
+		set_failure(s, &s->side[side_of(d)], why);
 }
 
 static void on_settings_entry(struct http2_conn *c, enum stream_dir d,
@@ -807,9 +1041,18 @@ static void on_settings_ack(struct http2_conn *c, enum stream_dir d)
 	memmove(ds->pend_table, ds->pend_table + 1, (ds->pend_n - 1) * sizeof(ds->pend_table[0]));
 	memmove(ds->pend_has, ds->pend_has + 1, (ds->pend_n - 1) * sizeof(ds->pend_has[0]));
 	ds->pend_n--;
-	if (has && !ds->hpack_lost &&
-	    nghttp2_hd_inflate_change_table_size(ds->inf, v) != 0)
-		hpack_fail(c, d);
+	if (!has || ds->hpack_lost)
+		return;
+	if (v > H2_TABLE_CEILING) {
+		/* counted once per direction: the peer keeps announcing it */
+		if (!ds->table_asked)
+			c->cnt->h2_tables_capped++;
+		if (v > ds->table_asked)
+			ds->table_asked = v;
+		v = H2_TABLE_CEILING;
+	}
+	if (nghttp2_hd_inflate_change_table_size(ds->inf, v) != 0)
+		inflate_failed(c, d);
 }
 
 static void on_rst_stream(struct http2_conn *c, enum stream_dir d, uint32_t code)
@@ -849,6 +1092,58 @@ static void on_goaway(struct http2_conn *c, enum stream_dir d, uint32_t last_id,
 			set_reset(s, text);
 			emit(c, s);
 		}
+	}
+}
+
+/* --- contradicting retransmissions ------------------------------------------ */
+
+/* The stream whose frame (or header block) d is in the middle of. */
+static struct h2_stream *stream_in_flight(struct http2_conn *c, enum stream_dir d)
+{
+	struct dir_state *ds = &c->dir[d];
+
+	if (ds->in_block)
+		return ds->block_keep ? stream_find(c, ds->block_target) : NULL;
+	if ((ds->st == FS_PRE || ds->st == FS_CONTENT || ds->st == FS_PAD) && ds->fsid)
+		return stream_find(c, ds->fsid);
+	return NULL;
+}
+
+static void stream_conflict(struct h2_stream *s, enum stream_dir d, uint64_t n)
+{
+	s->damaged = 1;
+	s->side[side_of(d)].conflict_bytes += n;
+}
+
+/* n bytes in d had a copy on the wire with other content (a conflicting
+ * TCP retransmission): which one the endpoint took is unknown, so the
+ * stream they belong to is damaged. That is the one whose frame is in
+ * flight in d; bytes already delivered (delivered: a STREAM_CONFLICT) with
+ * none in flight belonged to the newest stream not yet emitted; otherwise
+ * they start the next frame of a stream (conflict_take). The overlap
+ * itself is counted by reassembly. */
+static void mark_conflict(struct http2_conn *c, enum stream_dir d, uint64_t n, int delivered)
+{
+	struct h2_stream *s = stream_in_flight(c, d);
+
+	if (!s && delivered)
+		s = c->tail;
+	if (s)
+		stream_conflict(s, d, n);
+	else
+		c->dir[d].conflict_next += n;
+}
+
+/* A frame of a stream has begun in d: it takes contradicted bytes that
+ * were waiting for it. */
+static void conflict_take(struct http2_conn *c, enum stream_dir d)
+{
+	struct dir_state *ds = &c->dir[d];
+	struct h2_stream *s;
+
+	if (ds->conflict_next && (s = stream_in_flight(c, d)) != NULL) {
+		stream_conflict(s, d, ds->conflict_next);
+		ds->conflict_next = 0;
 	}
 }
 
@@ -923,6 +1218,7 @@ static void frame_pre_done(struct http2_conn *c, enum stream_dir d)
 		/* PRIORITY, PING, WINDOW_UPDATE: nothing an exchange shows */
 		break;
 	}
+	conflict_take(c, d);
 }
 
 /* Content bytes of the current frame in d; last: the content ends here. */
@@ -944,7 +1240,7 @@ static void frame_content(struct http2_conn *c, enum stream_dir d,
 		side = &s->side[side_of(d)];
 		side_touch(c, side, d);
 		if (s->verdict != V_SKIP && n)
-			http_body_append(&side->body, p, n, c->max_body, c->cnt);
+			http_body_append(&side->body, p, n, c->max_body, c->cnt, c->mem);
 		else
 			side->body.wire += n;
 		return;
@@ -1346,7 +1642,7 @@ static void on_gap(struct http2_conn *c, enum stream_dir d, uint64_t len)
 		s->gap_bytes += len;
 		s->side[side_of(d)].gap_bytes += len;
 		if (s->verdict != V_SKIP)
-			http_body_append(&s->side[side_of(d)].body, NULL, (size_t)len, c->max_body, c->cnt);
+			http_body_append(&s->side[side_of(d)].body, NULL, (size_t)len, c->max_body, c->cnt, c->mem);
 		else
 			s->side[side_of(d)].body.wire += len;
 		break;
@@ -1379,6 +1675,108 @@ static void on_gap(struct http2_conn *c, enum stream_dir d, uint64_t len)
 	}
 }
 
+/* --- HPACK memory ---------------------------------------------------------- */
+
+/* nghttp2's inflaters allocate through these (nghttp2_hd_inflate_new2), so
+ * their dynamic tables and field buffers are charged to the budget
+ * (MEM_hpack) as they really are. Each block carries its size in front of
+ * it, as far ahead as malloc's alignment, and whether it was charged: the
+ * inflaters' first two kilobytes are made when the connection opens, and
+ * are part of what a connection costs however full the budget is (the
+ * flow table's charge for it); refusing them would leave the connection
+ * unread without a word. Any later refused charge fails the allocation:
+ * nghttp2 then fails the block, and inflate_failed says why. */
+#define HPACK_HDR sizeof(max_align_t)
+#define HPACK_UNCHARGED ((size_t)1 << (sizeof(size_t) * 8 - 1))
+
+static void *hpack_malloc(size_t size, void *arg)
+{
+	struct http2_conn *c = arg;
+	size_t tag = size;
+	uint8_t *p;
+
+	if (size >= HPACK_UNCHARGED - HPACK_HDR)
+		return NULL;
+	if (mem_charge(c->mem, MEM_hpack, size) < 0) {
+		if (!c->hpack_opening) {
+			c->hpack_refused = 1;
+			return NULL;
+		}
+		tag |= HPACK_UNCHARGED;
+	}
+	p = malloc(HPACK_HDR + size);
+	if (!p) {
+		if (!(tag & HPACK_UNCHARGED))
+			mem_release(c->mem, MEM_hpack, size);
+		return NULL;
+	}
+	memcpy(p, &tag, sizeof(tag));
+	return p + HPACK_HDR;
+}
+
+static void hpack_free(void *ptr, void *arg)
+{
+	struct http2_conn *c = arg;
+	uint8_t *p;
+	size_t tag;
+
+	if (!ptr)
+		return;
+	p = (uint8_t *)ptr - HPACK_HDR;
+	memcpy(&tag, p, sizeof(tag));
+	if (!(tag & HPACK_UNCHARGED))
+		mem_release(c->mem, MEM_hpack, tag);
+	free(p);
+}
+
+static void *hpack_calloc(size_t n, size_t size, void *arg)
+{
+	void *p;
+
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	p = hpack_malloc(n * size, arg);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
+static void *hpack_realloc(void *ptr, size_t size, void *arg)
+{
+	struct http2_conn *c = arg;
+	uint8_t *p, *np;
+	size_t old;
+
+	if (!ptr)
+		return hpack_malloc(size, arg);
+	if (size >= HPACK_UNCHARGED - HPACK_HDR)
+		return NULL;
+	p = (uint8_t *)ptr - HPACK_HDR;
+	memcpy(&old, p, sizeof(old));
+	if (old & HPACK_UNCHARGED) {
+		/* moved to a charged block: nghttp2 reallocates nothing
+		 * it made at open, but a block must not stay uncharged */
+		void *n = hpack_malloc(size, arg);
+
+		if (!n)
+			return NULL;
+		memcpy(n, ptr, (old & ~HPACK_UNCHARGED) < size ? (old & ~HPACK_UNCHARGED) : size);
+		hpack_free(ptr, arg);
+		return n;
+	}
+	if (mem_resize(c->mem, MEM_hpack, old, size) < 0) {
+		c->hpack_refused = 1;
+		return NULL;
+	}
+	np = realloc(p, HPACK_HDR + size);
+	if (!np) {
+		mem_resize(c->mem, MEM_hpack, size, old);
+		return NULL;
+	}
+	memcpy(np, &size, sizeof(size));
+	return np + HPACK_HDR;
+}
+
 /* --- public --------------------------------------------------------------- */
 
 struct http2_conn *http2_open(const struct http1_config *cfg,
@@ -1398,15 +1796,25 @@ struct http2_conn *http2_open(const struct http1_config *cfg,
 	c->max_streams = cfg->max_h2_streams ? cfg->max_h2_streams : H2_MAX_STREAMS;
 	c->max_header_list = cfg->max_h2_header_list ? cfg->max_h2_header_list : H2_MAX_HEADER_LIST;
 	c->cnt = cnt;
+	c->mem = cfg->mem;
 	c->flow_id = f->id;
 	c->client = f->client;
 	c->server = f->server;
 	c->cb = cb;
 	c->cb_arg = cb_arg;
+	c->ngmem.mem_user_data = c;
+	c->ngmem.malloc = hpack_malloc;
+	c->ngmem.free = hpack_free;
+	c->ngmem.calloc = hpack_calloc;
+	c->ngmem.realloc = hpack_realloc;
 	for (d = 0; d < 2; d++) {
 		struct dir_state *ds = &c->dir[d];
+		int rv;
 
-		if (nghttp2_hd_inflate_new(&ds->inf) != 0) {
+		c->hpack_opening = 1;
+		rv = nghttp2_hd_inflate_new2(&ds->inf, &c->ngmem);
+		c->hpack_opening = 0;
+		if (rv != 0) {
 			ds->inf = NULL;
 			http2_close(c);
 			return NULL;
@@ -1419,7 +1827,7 @@ struct http2_conn *http2_open(const struct http1_config *cfg,
 			 * mid-frame, and the encoder may use a table larger
 			 * than the default we cannot see being set */
 			ds->st = FS_RESYNC;
-			nghttp2_hd_inflate_change_table_size(ds->inf, H2_MID_TABLE_MAX);
+			nghttp2_hd_inflate_change_table_size(ds->inf, H2_TABLE_CEILING);
 		}
 	}
 	if (after_upgrade) {
@@ -1441,13 +1849,14 @@ void http2_set_upgrade_request(struct http2_conn *c, const char *method,
 
 	if (!s)
 		return;
+	/* a refused copy leaves the field out, as a capped list does */
 	if (method)
-		replace(&s->method, (const uint8_t *)method, strlen(method));
+		keep_value(c, s, &s->method, (const uint8_t *)method, strlen(method));
 	if (uri)
-		replace(&s->path, (const uint8_t *)uri, strlen(uri));
+		keep_value(c, s, &s->path, (const uint8_t *)uri, strlen(uri));
 	if (host)
-		replace(&s->host, (const uint8_t *)host, strlen(host));
-	decide(s);
+		keep_value(c, s, &s->host, (const uint8_t *)host, strlen(host));
+	decide(c, s);
 }
 
 void http2_event(struct http2_conn *c, const struct stream_event *ev)
@@ -1465,8 +1874,15 @@ void http2_event(struct http2_conn *c, const struct stream_event *ev)
 	}
 	switch (ev->kind) {
 	case STREAM_DATA:
+		if (ev->conflict_bytes)
+			mark_conflict(c, ev->dir, ev->conflict_bytes, 0);
 		if (ev->data && ev->len)
 			feed(c, ev->dir, ev->data, ev->len);
+		break;
+	case STREAM_CONFLICT:
+		/* not data: the bytes were delivered before */
+		if (ev->len)
+			mark_conflict(c, ev->dir, ev->len, 1);
 		break;
 	case STREAM_GAP:
 		if (ev->len)
@@ -1495,6 +1911,18 @@ void http2_close(struct http2_conn *c)
 	for (d = 0; d < 2; d++)
 		if (c->dir[d].inf)
 			nghttp2_hd_inflate_del(c->dir[d].inf);
+	mem_release(c->mem, MEM_http_lines, c->n_buckets * sizeof(*c->buckets));
+	free(c->buckets);
 	free(c->goaway);
 	free(c);
+}
+
+int http2_scep_seen(const struct http2_conn *c)
+{
+	return c && c->scep_seen;
+}
+
+uint64_t http2_lookup_steps(const struct http2_conn *c)
+{
+	return c ? c->lookup_steps : 0;
 }

@@ -6,6 +6,7 @@
 #include "counters.h"
 #include "http.h"
 #include "http_body.h"
+#include "membudget.h"
 
 static void mark_capped(struct http_body *b, struct counters *cnt)
 {
@@ -15,30 +16,42 @@ static void mark_capped(struct http_body *b, struct counters *cnt)
 	}
 }
 
-void http_body_append(struct http_body *b, const uint8_t *data, size_t len,
-		      size_t max_body, struct counters *cnt)
+/* Grows the buffer so take more bytes fit; 0, or -1 when the budget or
+ * the allocator refused. */
+static int grow(struct http_body *b, size_t take, size_t max_body, struct mem_budget *mem)
 {
-	size_t room, take, na;
+	size_t na = b->alloc ? b->alloc : 1024;
 	uint8_t *nb;
 
+	while (na - b->len < take)
+		na = na > max_body / 2 ? max_body : na * 2;
+	if (mem_resize(mem, MEM_http_bodies, b->alloc, na) < 0)
+		return -1;
+	nb = realloc(b->buf, na);
+	if (!nb) {
+		mem_resize(mem, MEM_http_bodies, na, b->alloc);
+		return -1;
+	}
+	b->buf = nb;
+	b->alloc = na;
+	return 0;
+}
+
+void http_body_append(struct http_body *b, const uint8_t *data, size_t len,
+		      size_t max_body, struct counters *cnt, struct mem_budget *mem)
+{
+	size_t room, take;
+
 	b->wire += len;
-	room = max_body > b->len ? max_body - b->len : 0;
+	room = !b->capped && max_body > b->len ? max_body - b->len : 0;
 	take = len < room ? len : room;
 	if (take < len)
 		mark_capped(b, cnt);
 	if (take == 0)
 		return;
-	if (take > b->alloc - b->len) {
-		na = b->alloc ? b->alloc : 1024;
-		while (na - b->len < take)
-			na = na > max_body / 2 ? max_body : na * 2;
-		nb = realloc(b->buf, na);
-		if (!nb) {
-			mark_capped(b, cnt);
-			return;
-		}
-		b->buf = nb;
-		b->alloc = na;
+	if (take > b->alloc - b->len && grow(b, take, max_body, mem) < 0) {
+		mark_capped(b, cnt);
+		return;
 	}
 	if (data)
 		memcpy(b->buf + b->len, data, take);
@@ -47,8 +60,9 @@ void http_body_append(struct http_body *b, const uint8_t *data, size_t len,
 	b->len += take;
 }
 
-void http_body_free(struct http_body *b)
+void http_body_free(struct http_body *b, struct mem_budget *mem)
 {
+	mem_release(mem, MEM_http_bodies, b->alloc);
 	free(b->buf);
 	memset(b, 0, sizeof(*b));
 }

@@ -30,7 +30,18 @@
 #include "scep.h"
 
 #define KEYS_MAX 64           /* --key files; more is a usage error */
-#define CERTS_MAX 64          /* certificates kept from one message */
+/* Certificates of one message given to OpenSSL and summarised. OpenSSL 3
+ * spends about a million instructions on each (a key decoder per public
+ * key): a message with 10,000 cost 1.4 s. SCEP messages carry one to four
+ * (NDES's GetCACert: the CA and two RA certificates; a chain rarely five),
+ * so 64 leaves room for bundles of several CAs and costs at most a few
+ * tens of milliseconds; the rest are counted, not parsed (certs_cut). */
+#define CERTS_MAX 64
+/* Signers looked for past CERTS_MAX (a pkiMessage has one). */
+#define SIDS_MAX 8
+/* What certs_cut can pass: the first CERTS_MAX, the signers, and the
+ * first certificate that is not a CA's (a CertRep's issued one). */
+#define CERTS_KEPT_MAX (CERTS_MAX + SIDS_MAX + 1)
 #define ASN1_DEPTH_MAX 32     /* nesting budget of the error locator */
 #define ATTR_STR_MAX 256      /* printable copy of one signed attribute */
 #define ATTRS_MAX 32          /* signed attributes listed by name=value */
@@ -579,6 +590,246 @@ static uint8_t *der_without_certs(const struct cms_certs_at *a, size_t *out_len)
 	return buf;
 }
 
+/* ---- certificates read per message ---- */
+
+/* A SignerInfo's sid as DER: issuer Name and serial INTEGER elements
+ * (issuer.hdr NULL when it names a subjectKeyIdentifier), or the key id. */
+struct sid_der {
+	struct der_elt issuer, serial, keyid;
+};
+
+static int der_same(const struct der_elt *a, const struct der_elt *b)
+{
+	return a->hdr && b->hdr && a->end - a->hdr == b->end - b->hdr &&
+	       memcmp(a->hdr, b->hdr, (size_t)(a->end - a->hdr)) == 0;
+}
+
+/* The sids of the SignerInfos after the certificate set (and the optional
+ * crls [1]); at most SIDS_MAX. */
+static size_t signer_sids(const struct cms_certs_at *a, struct sid_der *sids)
+{
+	const uint8_t *q = a->certs.end, *sq;
+	struct der_elt e, si, v, sid;
+	size_t n = 0;
+
+	if (!der_next(&q, a->sd.end, &e))
+		return 0;
+	if (der_is(&e, V_ASN1_CONTEXT_SPECIFIC, 1, 1) && !der_next(&q, a->sd.end, &e))
+		return 0;
+	if (!der_is(&e, V_ASN1_UNIVERSAL, 1, V_ASN1_SET))
+		return 0;
+	q = e.body;
+	while (n < SIDS_MAX && der_next(&q, e.end, &si)) {
+		memset(&sids[n], 0, sizeof(sids[n]));
+		sq = si.body;
+		if (!der_is(&si, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE) ||
+		    !der_next(&sq, si.end, &v) || !der_next(&sq, si.end, &sid))
+			continue;
+		if (der_is(&sid, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE)) {
+			const uint8_t *iq = sid.body;
+
+			if (der_next(&iq, sid.end, &sids[n].issuer) &&
+			    der_next(&iq, sid.end, &sids[n].serial))
+				n++;
+		} else if (der_is(&sid, V_ASN1_CONTEXT_SPECIFIC, 0, 0)) {
+			sids[n].keyid = sid;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* A certificate's serial and issuer elements and its extensions (exts.hdr
+ * NULL when it has none), read without OpenSSL. 0 when it is not shaped
+ * like a certificate. */
+static int cert_der_fields(const struct der_elt *cert, struct der_elt *serial,
+			   struct der_elt *issuer, struct der_elt *exts)
+{
+	const uint8_t *q = cert->body, *t;
+	struct der_elt tbs, e;
+	int i;
+
+	memset(exts, 0, sizeof(*exts));
+	if (!der_next(&q, cert->end, &tbs) || !der_is(&tbs, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
+		return 0;
+	t = tbs.body;
+	if (!der_next(&t, tbs.end, serial))
+		return 0;
+	if (der_is(serial, V_ASN1_CONTEXT_SPECIFIC, 1, 0) && !der_next(&t, tbs.end, serial))
+		return 0;                       /* [0] version came first */
+	if (!der_next(&t, tbs.end, &e) || !der_next(&t, tbs.end, issuer))
+		return 0;                       /* signature, issuer */
+	for (i = 0; i < 3; i++)                 /* validity, subject, key */
+		if (!der_next(&t, tbs.end, &e))
+			return 0;
+	while (der_next(&t, tbs.end, &e)) {
+		if (der_is(&e, V_ASN1_CONTEXT_SPECIFIC, 1, 3)) {
+			const uint8_t *x = e.body;
+
+			if (der_next(&x, e.end, exts) && !der_is(exts, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
+				memset(exts, 0, sizeof(*exts));
+		}
+	}
+	return 1;
+}
+
+/* The extnValue content of extension oid (DER content octets), or 0. */
+static int cert_der_ext(const struct der_elt *exts, const uint8_t *oid, size_t oid_len,
+			struct der_elt *val)
+{
+	const uint8_t *q, *x;
+	struct der_elt ext, id, e;
+
+	if (!exts->hdr)
+		return 0;
+	q = exts->body;
+	while (der_next(&q, exts->end, &ext)) {
+		x = ext.body;
+		if (!der_next(&x, ext.end, &id) || !der_is(&id, V_ASN1_UNIVERSAL, 0, V_ASN1_OBJECT) ||
+		    (size_t)(id.end - id.body) != oid_len || memcmp(id.body, oid, oid_len) != 0)
+			continue;
+		while (der_next(&x, ext.end, &e))
+			if (der_is(&e, V_ASN1_UNIVERSAL, 0, V_ASN1_OCTET_STRING)) {
+				*val = e;
+				return 1;
+			}
+		return 0;
+	}
+	return 0;
+}
+
+/* basicConstraints with cA TRUE, as OpenSSL's EXFLAG_BCONS + EXFLAG_CA. */
+static int cert_der_is_ca(const struct der_elt *exts)
+{
+	static const uint8_t oid_bc[] = { 0x55, 0x1d, 0x13 };
+	struct der_elt v, seq, b;
+	const uint8_t *q;
+
+	if (!cert_der_ext(exts, oid_bc, sizeof(oid_bc), &v))
+		return 0;
+	q = v.body;
+	if (!der_next(&q, v.end, &seq) || !der_is(&seq, V_ASN1_UNIVERSAL, 1, V_ASN1_SEQUENCE))
+		return 0;
+	q = seq.body;
+	return der_next(&q, seq.end, &b) && der_is(&b, V_ASN1_UNIVERSAL, 0, V_ASN1_BOOLEAN) &&
+	       b.end - b.body == 1 && b.body[0] != 0;
+}
+
+/* Whether the certificate is one a sid names. */
+static int cert_der_signs(const struct der_elt *serial, const struct der_elt *issuer,
+			  const struct der_elt *exts, const struct sid_der *sids, size_t n)
+{
+	static const uint8_t oid_ski[] = { 0x55, 0x1d, 0x0e };
+	struct der_elt v, ski;
+	const uint8_t *q;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (sids[i].issuer.hdr) {
+			if (der_same(&sids[i].issuer, issuer) && der_same(&sids[i].serial, serial))
+				return 1;
+			continue;
+		}
+		if (!cert_der_ext(exts, oid_ski, sizeof(oid_ski), &v))
+			continue;
+		q = v.body;
+		if (der_next(&q, v.end, &ski) && ski.end - ski.body == sids[i].keyid.end - sids[i].keyid.body &&
+		    memcmp(ski.body, sids[i].keyid.body, (size_t)(ski.end - ski.body)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether certs_cut keeps certificate number i of the set. */
+static int cert_kept(const struct der_elt *cert, size_t i, int *non_ca_seen,
+		     const struct sid_der *sids, size_t n_sids)
+{
+	struct der_elt serial, issuer, exts;
+	int keep = i < CERTS_MAX;
+
+	if (!cert_der_fields(cert, &serial, &issuer, &exts))
+		return keep;
+	if (!*non_ca_seen && !cert_der_is_ca(&exts)) {
+		*non_ca_seen = 1;
+		return 1;
+	}
+	return keep || (n_sids && cert_der_signs(&serial, &issuer, &exts, sids, n_sids));
+}
+
+/* The message at p with its certificate set cut to what is read: the first
+ * CERTS_MAX, any a SignerInfo names, and the first that is not a CA's (a
+ * CertRep's issued certificate: pick_issued's choice). Malloc'ed; NULL
+ * when the message is kept whole (BER, not signedData, no more than
+ * CERTS_MAX certificates, out of memory). *skipped: how many were left. */
+static uint8_t *certs_cut(const uint8_t *p, size_t len, size_t *cut_len, size_t *skipped)
+{
+	struct cms_certs_at a;
+	struct sid_der sids[SIDS_MAX];
+	struct der_elt cert;
+	const uint8_t *q;
+	size_t n_all = 0, n_sids, kept_len = 0, i;
+	int non_ca_seen = 0;
+	int certs_len, sd_len, ex_len, ci_len, total;
+	uint8_t *buf, *o;
+
+	*skipped = 0;
+	if (!find_cms_certs(p, len, &a))
+		return NULL;
+	for (q = a.certs.body; der_next(&q, a.certs.end, &cert); n_all++)
+		;
+	if (n_all <= CERTS_MAX || q != a.certs.end)
+		return NULL;
+	n_sids = signer_sids(&a, sids);
+	/* first pass: what is kept, and its size */
+	for (q = a.certs.body, i = 0; der_next(&q, a.certs.end, &cert); i++) {
+		if (cert_kept(&cert, i, &non_ca_seen, sids, n_sids))
+			kept_len += (size_t)(cert.end - cert.hdr);
+		else
+			++*skipped;
+	}
+	if (kept_len > INT_MAX / 2 || (size_t)(a.sd.end - a.sd.body) > INT_MAX / 2)
+		goto whole;
+	certs_len = (int)kept_len;
+	sd_len = (int)(a.certs.hdr - a.sd.body) + ASN1_object_size(1, certs_len, 0) +
+		 (int)(a.sd.end - a.certs.end);
+	ex_len = ASN1_object_size(1, sd_len, V_ASN1_SEQUENCE);
+	ci_len = (int)(a.oid.end - a.oid.hdr) + ASN1_object_size(1, ex_len, 0);
+	total = ASN1_object_size(1, ci_len, V_ASN1_SEQUENCE);
+	if (sd_len < 0 || ex_len < 0 || ci_len < 0 || total < 0 || !(buf = malloc((size_t)total)))
+		goto whole;
+	o = buf;
+	ASN1_put_object(&o, 1, ci_len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	memcpy(o, a.oid.hdr, (size_t)(a.oid.end - a.oid.hdr));
+	o += a.oid.end - a.oid.hdr;
+	ASN1_put_object(&o, 1, ex_len, 0, V_ASN1_CONTEXT_SPECIFIC);
+	ASN1_put_object(&o, 1, sd_len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	memcpy(o, a.sd.body, (size_t)(a.certs.hdr - a.sd.body));
+	o += a.certs.hdr - a.sd.body;
+	ASN1_put_object(&o, 1, certs_len, 0, V_ASN1_CONTEXT_SPECIFIC);
+	/* second pass: the same choices, copied */
+	non_ca_seen = 0;
+	for (q = a.certs.body, i = 0; der_next(&q, a.certs.end, &cert); i++) {
+		if (cert_kept(&cert, i, &non_ca_seen, sids, n_sids)) {
+			memcpy(o, cert.hdr, (size_t)(cert.end - cert.hdr));
+			o += cert.end - cert.hdr;
+		}
+	}
+	memcpy(o, a.certs.end, (size_t)(a.sd.end - a.certs.end));
+	o += a.sd.end - a.certs.end;
+	*cut_len = (size_t)(o - buf);
+	return buf;
+whole:
+	*skipped = 0;
+	return NULL;
+}
+
+/* The note for certificates certs_cut left out. */
+static char *certs_skipped_text(size_t skipped)
+{
+	return str_printf("%zu more certificate%s not read (only the first %d of a message are)",
+			  skipped, skipped == 1 ? "" : "s", CERTS_MAX);
+}
+
 /* A certificate by its DER, from the cache or parsed and remembered;
  * the caller owns a reference. */
 static X509 *x509_cached(struct x509_cache *xc, OSSL_LIB_CTX *libctx, const uint8_t *der, size_t len)
@@ -771,7 +1022,7 @@ static int certs_append(struct scep_cert ***arr, size_t *n, X509 *x)
 {
 	struct scep_cert **grown, *c;
 
-	if (*n >= CERTS_MAX)
+	if (*n >= CERTS_KEPT_MAX)
 		return -1;
 	c = cert_from_x509(x);
 	if (!c)
@@ -786,7 +1037,7 @@ static int certs_append(struct scep_cert ***arr, size_t *n, X509 *x)
 	return 0;
 }
 
-/* Returns how many certificates did not fit under CERTS_MAX. */
+/* Returns how many certificates did not fit under CERTS_KEPT_MAX. */
 static size_t certs_from_stack(STACK_OF(X509) *sk, struct scep_cert ***arr, size_t *n)
 {
 	size_t dropped = 0;
@@ -1953,10 +2204,14 @@ static void decode_plaintext(struct scep_msg *m, const uint8_t *p, size_t len, O
 		m->csr = csr_from_der(p, len, &m->error);
 		break;
 	case SCEP_MT_CERTREP: {
-		CMS_ContentInfo *certs = cms_parse(p, len, libctx);
+		size_t cut_len = 0, skipped = 0, dropped;
+		uint8_t *cut = certs_cut(p, len, &cut_len, &skipped);
+		CMS_ContentInfo *certs = cms_parse(cut ? cut : p, cut ? cut_len : len, libctx);
 		STACK_OF(X509) *sk;
-		size_t dropped;
 
+		free(cut);
+		if (skipped)
+			msg_note(m, certs_skipped_text(skipped));
 		if (!certs) {
 			set_first(&m->error, parse_error("decrypted CertRep content is not a certs-only PKCS#7",
 							 p, len));
@@ -1967,8 +2222,7 @@ static void decode_plaintext(struct scep_msg *m, const uint8_t *p, size_t len, O
 		sk_X509_pop_free(sk, X509_free);
 		CMS_ContentInfo_free(certs);
 		if (dropped)
-			set_first(&m->error, str_printf("CertRep holds more than %d certificates; %zu not kept",
-						       CERTS_MAX, dropped));
+			msg_note(m, certs_skipped_text(dropped));
 		if (!m->n_rep_certs && m->pki_status == SCEP_STATUS_SUCCESS)
 			set_first(&m->error, strdup("CertRep SUCCESS envelope holds no certificate"));
 		pick_issued(m);
@@ -2136,7 +2390,7 @@ static void read_other_certs(struct scep_msg *m, CMS_ContentInfo *cms, X509 *sig
 		if (signer && X509_cmp(x, signer) == 0)
 			continue;
 		if (certs_append(&m->other_certs, &m->n_other_certs, x) < 0) {
-			msg_note(m, str_printf("more than %d certificates; the rest not listed", CERTS_MAX));
+			msg_note(m, str_printf("more than %d certificates; the rest not listed", CERTS_KEPT_MAX));
 			break;
 		}
 	}
@@ -3001,7 +3255,8 @@ struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 	struct scep_msg *m = calloc(1, sizeof(*m));
 	CMS_ContentInfo *cms;
 	struct rd r;
-	uint8_t tag = 0, l0 = 0;
+	uint8_t tag = 0, l0 = 0, *cut = NULL;
+	size_t cut_len = 0, skipped = 0;
 
 	if (!m)
 		return NULL;
@@ -3023,7 +3278,10 @@ struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 	/* iOS sends BER with indefinite lengths; DER-only servers reject it */
 	if (rd_u8(&r, &l0) && l0 == 0x80)
 		m->ber_indefinite = 1;
-	cms = cms_parse_cached(der, len, keys);
+	/* the signature is over the content and signed attributes, not the
+	 * certificate set: what certs_cut leaves out changes no check */
+	cut = certs_cut(der, len, &cut_len, &skipped);
+	cms = cms_parse_cached(cut ? cut : der, cut ? cut_len : len, keys);
 	if (!cms) {
 		char *why = parse_error("not a CMS ContentInfo", der, len);
 
@@ -3053,9 +3311,12 @@ struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 					       m->trailing_bytes, m->trailing_bytes == 1 ? "" : "s"));
 		}
 	}
-	decode_signed(m, cms, der, len, keys);
+	decode_signed(m, cms, cut ? cut : der, cut ? cut_len : len, keys);
+	if (skipped)
+		msg_note(m, certs_skipped_text(skipped));
 	CMS_ContentInfo_free(cms);
 out:
+	free(cut);
 	ERR_pop_to_mark();
 	return m;
 }
@@ -3065,8 +3326,10 @@ out:
 int scep_der_certs_kind(const uint8_t *der, size_t len)
 {
 	const unsigned char *q = der;
-	CMS_ContentInfo *cms;
+	CMS_ContentInfo *cms = NULL;
 	X509 *x;
+	uint8_t *cut;
+	size_t cut_len = 0, skipped = 0;
 	int certs_only = 0;
 
 	if (!der || len == 0 || len > LONG_MAX)
@@ -3076,7 +3339,12 @@ int scep_der_certs_kind(const uint8_t *der, size_t len)
 	if (x) {
 		certs_only = q == der + len ? SCEP_DER_ONE_CERT : 0;
 		X509_free(x);
-	} else if ((cms = cms_parse(der, len, NULL)) != NULL) {
+	} else {
+		cut = certs_cut(der, len, &cut_len, &skipped);
+		cms = cms_parse(cut ? cut : der, cut ? cut_len : len, NULL);
+		free(cut);
+	}
+	if (cms) {
 		STACK_OF(CMS_SignerInfo) *sis = NULL;
 
 		if (OBJ_obj2nid(CMS_get0_type(cms)) == NID_pkcs7_signed)
@@ -3185,10 +3453,14 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
 		}
 		ERR_clear_error();
 		{
-			CMS_ContentInfo *cms = cms_parse(body, len, NULL);
+			size_t cut_len = 0, skipped = 0;
+			uint8_t *cut = certs_cut(body, len, &cut_len, &skipped);
+			CMS_ContentInfo *cms = cms_parse(cut ? cut : body, cut ? cut_len : len, NULL);
 			ASN1_OCTET_STRING **content;
 			STACK_OF(X509) *sk;
 
+			free(cut);
+			dropped += skipped;
 			if (!cms) {
 				if (error)
 					*error = parse_error("GetCACert body is neither a certificate nor a PKCS#7",
@@ -3202,9 +3474,14 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
 			 * inside the CA-signed one */
 			content = CMS_get0_content(cms);
 			if (content && *content && ASN1_STRING_length(*content) > 0) {
-				CMS_ContentInfo *inner = cms_parse(ASN1_STRING_get0_data(*content),
-								   (size_t)ASN1_STRING_length(*content), NULL);
+				const uint8_t *ip = ASN1_STRING_get0_data(*content);
+				size_t ilen = (size_t)ASN1_STRING_length(*content);
+				CMS_ContentInfo *inner;
 
+				cut = certs_cut(ip, ilen, &cut_len, &skipped);
+				inner = cms_parse(cut ? cut : ip, cut ? cut_len : ilen, NULL);
+				free(cut);
+				dropped += skipped;
 				if (inner) {
 					sk = CMS_get1_certs(inner);
 					dropped += certs_from_stack(sk, &arr, &cnt);
@@ -3235,7 +3512,7 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
 		goto out;
 	}
 	if (dropped && error)
-		*error = str_printf("more than %d certificates; %zu not kept", CERTS_MAX, dropped);
+		*error = certs_skipped_text(dropped);
 	ret = 0;
 out:
 	ERR_pop_to_mark();

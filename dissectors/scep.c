@@ -545,7 +545,31 @@ void scep_event_free(struct scep_event *ev)
 	scep_msg_free(ev->reply);
 	free(ev->error_text);
 	free(ev->problem);
+	free(ev->req_damage);
+	free(ev->res_damage);
 	free(ev);
+}
+
+/* Why side s of x is damaged other than by a gap, or NULL: the HTTP
+ * layer's parse failure when it hit this side (failed), bytes a TCP
+ * retransmission contradicted. */
+static char *side_damage(const struct http_exchange *x, const struct http_side *s, int failed)
+{
+	char *err = NULL, *out;
+
+	if (failed) {
+		char *t = x->error_text ? str_printable((const uint8_t *)x->error_text,
+							strlen(x->error_text), 200) : NULL;
+
+		err = str_printf("HTTP parse error: %s", t ? t : "?");
+		free(t);
+	}
+	if (!s->conflict_bytes)
+		return err;
+	out = str_printf("%s%sTCP retransmission with different bytes (%llu bytes)",
+			 err ? err : "", err ? "; " : "", (unsigned long long)s->conflict_bytes);
+	free(err);
+	return out;
 }
 
 static char *copy_str(const char *s)
@@ -610,6 +634,15 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 	ev->res_damaged = x->res.damaged;
 	ev->has_response = x->res.present;
 	ev->request_missing = !x->req.present;
+	{
+		/* a failure that names no side is shown on the last one seen */
+		int unsided = x->parse_error && x->damaged && !x->req.parse_error && !x->res.parse_error;
+
+		ev->req_damage = side_damage(x, &x->req, x->req.parse_error || (unsided && !x->res.present));
+		ev->res_damage = side_damage(x, &x->res, x->res.parse_error || (unsided && x->res.present));
+		if (ev->req_damage || ev->res_damage)
+			ev->damaged = 1;
+	}
 
 	if (ev->op == SCEP_OP_PKIOPERATION) {
 		decode_request(ev, x, keys);
@@ -622,6 +655,9 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 			free(name);
 		}
 	}
+	/* what the parser did not read is not an empty body */
+	if (x->res.present && x->res.parse_error && !x->res.body_len)
+		set_problem(ev, strdup("the response was not read whole (HTTP parse error)"));
 	decode_response(ev, x, keys);
 	if (ev->request && !ev->request->decoded && ev->request->error)
 		set_problem(ev, str_printf("request: %s", ev->request->error));

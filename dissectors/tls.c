@@ -17,6 +17,7 @@
 
 #include "counters.h"
 #include "keylog.h"
+#include "membudget.h"
 #include "reader.h"
 #include "scep.h"
 #include "strutil.h"
@@ -164,6 +165,7 @@ struct dir_state {
 struct tls_conn {
 	const struct keylog *kl;
 	struct counters *cnt;
+	struct mem_budget *mem;     /* the run's budget (tls_set_budget); NULL: none */
 	struct flow flow;
 	tls_plain_cb cb;
 	void *cb_arg;
@@ -800,8 +802,16 @@ static const char *open_record(struct tls_conn *c, struct dir_state *ds, uint8_t
 	uint8_t nonce[12], h[13], hdr[REC_HDR];
 	const char *why = NULL;
 
-	if (!c->plain && !(c->plain = malloc(REC_MAX)))
-		return "out of memory";
+	if (!c->plain) {
+		if (mem_charge(c->mem, MEM_tls, REC_MAX) < 0) {
+			c->cnt->memory_refused++;
+			return "past the memory budget (--max-memory)";
+		}
+		if (!(c->plain = malloc(REC_MAX))) {
+			mem_release(c->mem, MEM_tls, REC_MAX);
+			return "out of memory";
+		}
+	}
 	if (c->tls13) {
 		if (n < TAG_LEN + 1)
 			return "record shorter than its tag";
@@ -1202,8 +1212,15 @@ static void handshake_bytes(struct tls_conn *c, enum stream_dir dir, const uint8
 		while (cap < ds->hs_len + n)
 			cap *= 2;
 		cap = cap > HS_BUF ? HS_BUF : cap;
+		if (mem_resize(c->mem, MEM_tls, ds->hs_cap, cap) < 0) {
+			c->cnt->memory_refused++;
+			c->cnt->tls_bytes_capped += n + ds->hs_len;
+			ds->hs_len = 0;
+			return;
+		}
 		grown = realloc(ds->hs, cap);
 		if (!grown) {
+			mem_resize(c->mem, MEM_tls, cap, ds->hs_cap);
 			c->cnt->tls_bytes_capped += n;
 			return;
 		}
@@ -1231,6 +1248,7 @@ static void handshake_bytes(struct tls_conn *c, enum stream_dir dir, const uint8
 	}
 	/* most connections hold nothing between flights: give it back */
 	if (!ds->hs_len) {
+		mem_release(c->mem, MEM_tls, ds->hs_cap);
 		free(ds->hs);
 		ds->hs = NULL;
 		ds->hs_cap = 0;
@@ -1238,6 +1256,29 @@ static void handshake_bytes(struct tls_conn *c, enum stream_dir dir, const uint8
 }
 
 /* ---- records ---- */
+
+/* The buffer of one record split across TCP events, charged while held. */
+static int rec_buffer_new(struct tls_conn *c, struct dir_state *ds)
+{
+	if (mem_charge(c->mem, MEM_tls, REC_HDR + REC_MAX) < 0) {
+		c->cnt->memory_refused++;
+		return -1;
+	}
+	ds->rec = malloc(REC_HDR + REC_MAX);
+	if (!ds->rec) {
+		mem_release(c->mem, MEM_tls, REC_HDR + REC_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static void rec_buffer_free(struct tls_conn *c, struct dir_state *ds)
+{
+	if (ds->rec)
+		mem_release(c->mem, MEM_tls, REC_HDR + REC_MAX);
+	free(ds->rec);
+	ds->rec = NULL;
+}
 
 static void alert(struct tls_conn *c, enum stream_dir dir, const uint8_t *p, size_t n,
 		  uint64_t frame, int readable)
@@ -1471,8 +1512,7 @@ static void data(struct tls_conn *c, const struct stream_event *ev)
 			       ds->rec_first_ts, ev->frame, ev->ts_ns);
 			/* held only while a record is split: idle connections
 			 * keep no 18 kB buffers */
-			free(ds->rec);
-			ds->rec = NULL;
+			rec_buffer_free(c, ds);
 			continue;
 		}
 		if (rd_left(&r) >= REC_HDR) {
@@ -1497,7 +1537,8 @@ static void data(struct tls_conn *c, const struct stream_event *ev)
 			continue;
 		}
 		/* a partial record: hold it (never more than one record) */
-		if (!ds->rec && !(ds->rec = malloc(REC_HDR + REC_MAX))) {
+		if (!ds->rec && rec_buffer_new(c, ds) < 0) {
+			c->cnt->tls_bytes_capped += rd_left(&r);
 			stop_dir(c, dir, ST_DESYNC);
 			return;
 		}
@@ -1553,6 +1594,10 @@ void tls_event(struct tls_conn *c, const struct stream_event *ev)
 		if (!ds->stopped)
 			stop_dir(c, ev->dir, ST_DESYNC);
 		break;
+	case STREAM_CONFLICT:
+		/* delivered ciphertext was contradicted: the records it
+		 * carried may be misread, and decryption says so if they are */
+		break;
 	case STREAM_FIN:
 	case STREAM_RST:
 		c->ended = 1;
@@ -1598,7 +1643,8 @@ void tls_close(struct tls_conn *c)
 	tls_finish(c);
 	for (d = 0; d < 2; d++) {
 		dir_keys_free(&c->d[d]);
-		free(c->d[d].rec);
+		rec_buffer_free(c, &c->d[d]);
+		mem_release(c->mem, MEM_tls, c->d[d].hs_cap);
 		free(c->d[d].hs);
 	}
 	if (c->key_block) {
@@ -1614,6 +1660,14 @@ void tls_close(struct tls_conn *c)
 	free(c->info.alpn);
 	free(c->info.failure);
 	free(c->info.decrypt_note);
+	if (c->plain)
+		mem_release(c->mem, MEM_tls, REC_MAX);
 	free(c->plain);
 	free(c);
+}
+
+void tls_set_budget(struct tls_conn *c, struct mem_budget *mem)
+{
+	if (c)
+		c->mem = mem;
 }

@@ -37,7 +37,8 @@ void capture_print_listening(const struct capture *c, FILE *out);
 
 /* Next packet in timestamp order across all inputs. Returns 1 with pkt
  * filled (borrowed until the next call), 0 at the end of all inputs, 2
- * when a live capture had nothing for a while (no packet; call again), -1 on
+ * when a live capture had nothing for a quarter of a second, or a signal
+ * came (no packet; do the idle work, call again), -1 on
  * a read error: err says which file, which packet (pcapng: which block at
  * which byte), what; the caller may call again, the failed input is then
  * skipped. A pcapng interface whose link type the dissectors cannot walk
@@ -58,6 +59,15 @@ void capture_secrets_dropped(const struct capture *c, uint64_t *keylog_bytes,
 void capture_break(struct capture *c);
 /* Kernel counters for live captures; returns -1 when not available. */
 int capture_stats(struct capture *c, uint64_t *received, uint64_t *dropped);
+/* Live: packets the kernel dropped (ps_drop + ps_ifdrop) not told by an
+ * earlier call, and the span of capture time they were lost in, between
+ * *from_ns and *to_ns: the reading of the counters before they grew and
+ * the one where they had (packets are stamped with the same wall clock).
+ * The counters are read at most every 100 ms, or now when fresh is set
+ * (at the end of the capture). Returns the count, 0 when there is none
+ * (*from_ns and *to_ns then untouched) and for files. */
+uint64_t capture_take_drops(struct capture *c, int fresh, uint64_t *from_ns,
+			    uint64_t *to_ns);
 void capture_close(struct capture *c);
 
 #endif

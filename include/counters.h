@@ -9,6 +9,7 @@
 #define COUNTERS_LIST(X) \
 	X(packets)              \
 	X(bytes)                \
+	X(capture_dropped)      \
 	X(tcp_segments)         \
 	X(not_tcp)              \
 	X(truncated_packets)    \
@@ -22,6 +23,9 @@
 	X(flows)                \
 	X(flows_timed_out)      \
 	X(flows_capped)         \
+	X(flows_shed_not_scep)  \
+	X(flows_shed_idle)      \
+	X(memory_refused)       \
 	X(tcp_retransmissions)  \
 	X(tcp_out_of_order)     \
 	X(tcp_overlaps_conflicting) \
@@ -38,6 +42,7 @@
 	X(h2_header_errors)     \
 	X(h2_headers_capped)    \
 	X(h2_streams_capped)    \
+	X(h2_tables_capped)     \
 	X(h2_resync_bytes)      \
 	X(scep_exchanges)       \
 	X(tls_not_shown)        \
@@ -47,6 +52,12 @@
 	X(txn_events_capped)    \
 	X(device_events)        \
 	X(device_lines_unparsed)   \
+	X(device_events_capped) \
+	X(device_lines_capped)  \
+	X(device_bytes_capped)  \
+	X(keylog_capped)        \
+	X(dsb_keylog_bytes_capped) \
+	X(dsb_other_secrets)    \
 	X(tls_connections)      \
 	X(tls_records)          \
 	X(tls_records_decrypted) \

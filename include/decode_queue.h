@@ -20,9 +20,16 @@ struct scep_tls;
 /* threads: 0 decodes inside decode_queue_push, 1 on a worker thread
  * (started at the first push; when it cannot be, inline). */
 struct decode_queue *decode_queue_new(int threads);
+struct mem_budget;
+
+/* The run's budget (membudget.h, MEM_decode) is charged for each copy an
+ * exchange waits in; NULL (the default): no budget. */
+void decode_queue_set_budget(struct decode_queue *q, struct mem_budget *mem);
 /* Copies x (strings and bodies) for decoding with keys, which must stay
  * valid until the event comes out; tls (owned, may be NULL) is attached to
- * the event. Returns -1 when out of memory (tls freed). */
+ * the event. When the budget refuses the copy, x is decoded at once on the
+ * calling thread instead (after the worker's queue), keeping its place.
+ * Returns -1 when out of memory (tls freed). */
 int decode_queue_push(struct decode_queue *q, const struct http_exchange *x,
 		      const struct scep_keys *keys, struct scep_tls *tls);
 /* An event that needs no decoding keeps its place among the others. */

@@ -101,7 +101,10 @@ struct devlog_list {
 	uint64_t capped;            /* events dropped at max_events */
 	uint64_t lines_capped;      /* lines not read past max_lines */
 	uint64_t long_lines;        /* lines cut at DEVLOG_LINE_MAX before parsing */
-	uint64_t bytes_capped;      /* file bytes past max_bytes, not read */
+	uint64_t bytes_capped;      /* file bytes past max_bytes or the budget, not read */
+	int budget_capped;          /* bytes_capped or capped came from the memory budget */
+	struct mem_budget *mem;     /* what the events are charged to (devlog_opts.mem) */
+	size_t charged;
 	uint64_t decode_failed;     /* message= present but nothing decoded */
 	/* message= that did not decode whole: a log line cut inside it (the
 	 * event keeps the URL as logged and says message_cut) */
@@ -142,6 +145,10 @@ struct devlog_opts {
 	size_t max_events;          /* 0 = DEVLOG_EVENTS_MAX */
 	uint64_t max_lines;         /* 0 = DEVLOG_LINES_MAX */
 	size_t max_bytes;           /* 0 = DEVLOG_BYTES_MAX */
+	/* the run's budget (NULL: none): the file's bytes are held while it
+	 * is read and charged; past the budget the rest is counted in
+	 * bytes_capped, as past max_bytes */
+	struct mem_budget *mem;
 };
 
 #define DEVLOG_E_IO (-1)            /* cannot open or read the file */

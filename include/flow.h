@@ -11,12 +11,16 @@
 #include "stream.h"
 
 struct counters;
+struct mem_budget;
 
 struct flow_limits {
 	size_t max_flows;          /* flows kept at once */
 	size_t max_flow_buffer;    /* out-of-order bytes held per direction */
 	size_t max_total_buffer;   /* out-of-order bytes held in all flows */
 	uint64_t idle_timeout_ns;  /* idle flows are closed (gaps flushed) */
+	/* The run's budget (NULL: none): flows and held bytes are charged to
+	 * it, and the table sheds connections when a charge would pass it. */
+	struct mem_budget *mem;
 };
 
 struct flow {
@@ -41,6 +45,9 @@ struct flow_app_ops {
 	void *(*open)(void *arg, const struct flow *f);
 	int (*event)(void *app, const struct flow *f, const struct stream_event *ev);
 	void (*close)(void *app, const struct flow *f);
+	/* 1 once the connection carried or started anything that looked like
+	 * SCEP: under memory pressure the others are shed first. */
+	int (*looked_like_scep)(void *app);
 };
 
 struct flow_table;

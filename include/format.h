@@ -24,5 +24,10 @@ char *fmt_duration_ns(uint64_t d_ns, char *out, size_t outlen);
 char *fmt_size(uint64_t n, char *out, size_t outlen);
 /* "3F1C…9A2E" style shortening of long IDs: first 4 + "..." + last 4. */
 char *fmt_short_id(const char *id, char *out, size_t outlen);
+/* "SIGINT", "SIGTERM" (the signals that stop a run), else "a signal". */
+const char *fmt_signal_name(int sig);
+/* strerror(e) for an errno, "write error" when it is not known (e <= 0):
+ * stdio keeps only a flag once a buffered write failed. */
+const char *fmt_write_error(int e);
 
 #endif

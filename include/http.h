@@ -20,6 +20,12 @@ struct http_side {
 	int body_capped;
 	int damaged;                /* a TCP gap hit this side */
 	uint64_t gap_bytes;         /* bytes known missing from it */
+	/* bytes of this side that a TCP retransmission contradicted: which
+	 * copy the endpoint took is unknown (reassembly kept the first) */
+	uint64_t conflict_bytes;
+	/* this side was not read whole: the HTTP parser failed on it, or a
+	 * line of it was too long to keep (error_text says how) */
+	int parse_error;
 	const char *content_type;   /* NULL when absent */
 	const char *content_length;
 };
@@ -38,8 +44,13 @@ struct http_exchange {
 	const char *status_text;
 	const char *server_header, *location, *connection;
 	struct http_side req, res;
-	int damaged;                /* a TCP gap hit this exchange */
+	/* a TCP gap, a contradicting retransmission (a side's conflict_bytes)
+	 * or a parse failure (parse_error) hit this exchange */
+	int damaged;
 	uint64_t gap_bytes;
+	/* the parser failed or met something malformed (then damaged too; a
+	 * side's parse_error says which side when it is known), or a cap cut
+	 * what was kept (--max-h2-header-list); counted in http_parse_errors */
 	int parse_error;
 	const char *error_text;     /* what went wrong parsing, if anything */
 	/* How the exchange was cut short by the protocol rather than by the

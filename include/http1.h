@@ -8,9 +8,13 @@
 /* Limits of both HTTP layers (HTTP/2 reads the same struct); 0 in an h2
  * field takes that cap's default. */
 struct http1_config {
-	size_t max_body;            /* bytes kept per body; more is counted */
+	/* bytes kept per body; more is counted. Bodies, head lines and
+	 * held-back bytes (HTTP/1), decoded header fields and HPACK tables
+	 * (HTTP/2) are charged to mem; a refused charge caps like a limit. */
+	size_t max_body;
 	size_t max_h2_streams;      /* streams in flight per connection */
 	size_t max_h2_header_list;  /* decoded header list bytes per message */
+	struct mem_budget *mem;     /* the run's budget (NULL: none) */
 	/* libhtp's settings and callbacks, the same for every connection:
 	 * made once by http1_settings_new and shared (NULL: each connection
 	 * makes its own, as unit tests and fuzz harnesses do). */
@@ -20,6 +24,7 @@ struct http1_config {
 struct http1_conn;
 struct http1_settings;
 struct counters;
+struct mem_budget;
 
 /* The libhtp configuration every connection reads (libhtp never writes it
  * after setup, so one serves all); freed by the caller after the last
@@ -45,6 +50,12 @@ int http1_upgraded_to_h2(const struct http1_conn *c);
  * came after its header block: already HTTP/2 (servers often send their
  * SETTINGS in the same segment), to be fed to HTTP/2 first. 0 otherwise. */
 size_t http1_upgrade_rest(const struct http1_conn *c);
+/* 1 once an exchange on the connection looked like SCEP: a request with
+ * operation= in its query or a PKI media type (also when libhtp could not
+ * read all of it), or a response without its request that has a PKI media
+ * type; the same test that decides which exchanges are handed on. Flow
+ * shedding under memory pressure closes connections without it first. */
+int http1_scep_seen(const struct http1_conn *c);
 /* Emits what is pending (requests without responses) and frees. */
 void http1_close(struct http1_conn *c);
 

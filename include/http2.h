@@ -19,7 +19,11 @@ struct counters;
  * which is what a capture that began after the client's preface shows. */
 int http2_probe(const uint8_t *data, size_t len, enum stream_dir dir);
 
-/* Starts a connection. cfg->max_body caps each kept body as for HTTP/1.
+/* Starts a connection. cfg->max_body caps each kept body as for HTTP/1;
+ * cfg->mem is charged for bodies, kept header fields and streams
+ * (MEM_http_lines) and the HPACK inflaters' real allocations (MEM_hpack),
+ * whose dynamic tables are held to 64 KiB whatever SETTINGS allow (a
+ * larger one is counted in h2_tables_capped).
  * after_upgrade: the bytes fed are what follows an HTTP/1.1 "101 Switching
  * Protocols" answering "Upgrade: h2c" (RFC 7540 section 3.2): the client
  * still sends the preface, and stream 1 is already half-closed with its
@@ -44,6 +48,18 @@ void http2_set_upgrade_request(struct http2_conn *c, const char *method,
  * (RST_STREAM) or refused by GOAWAY, in completion order; seq is the
  * stream's order of creation. */
 void http2_event(struct http2_conn *c, const struct stream_event *ev);
+
+/* 1 once a stream on the connection looked like SCEP: a request with
+ * operation= in its :path or a PKI content-type, or a response whose
+ * request was not seen with a PKI content-type; the same test that decides
+ * which streams are handed on. Flow shedding under memory pressure closes
+ * connections without it first. */
+int http2_scep_seen(const struct http2_conn *c);
+
+/* How many streams lookups by id have compared since http2_open: about
+ * one per lookup whatever the number of open streams (the unit tests hold
+ * it to that). */
+uint64_t http2_lookup_steps(const struct http2_conn *c);
 
 /* Emits the streams still open (e.g. requests without responses) and
  * frees everything. */

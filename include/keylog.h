@@ -21,12 +21,16 @@ enum keylog_label {
 #define KEYLOG_RANDOM_LEN 32
 #define KEYLOG_SECRET_MAX 64          /* SHA-512 sized; real ones are 32/48 */
 #define KEYLOG_MAX_ENTRIES (1u << 20) /* ~100 MiB of key log; more is counted */
-#define KEYLOG_MAX_FILE (256u << 20)  /* bytes read from one key log file */
+#define KEYLOG_CHUNK (64u << 10)      /* a key log file is read this much at a time */
 
 struct keylog;
 
 struct keylog *keylog_new(void);
 void keylog_free(struct keylog *kl);
+struct mem_budget;
+/* Charges the entries to the run's budget (before any is added); past it,
+ * entries are counted as capped like past KEYLOG_MAX_ENTRIES. */
+void keylog_set_budget(struct keylog *kl, struct mem_budget *mem);
 
 /* Adds every entry of an NSS key log text (LF or CRLF lines, the last line
  * may lack its newline). Comments (#), blank lines and labels we do not
@@ -36,7 +40,8 @@ void keylog_free(struct keylog *kl);
  * number of new entries, or -1 when out of memory. */
 int keylog_add_text(struct keylog *kl, const uint8_t *text, size_t len);
 
-/* keylog_add_text over a whole file (at most KEYLOG_MAX_FILE bytes).
+/* keylog_add_text over a whole file, read KEYLOG_CHUNK bytes at a time so
+ * that only its entries are held, whatever its size.
  * Returns the number of new entries, or -1 when the file cannot be read
  * (err says why). When some lines were bad the load still succeeds and err
  * holds "N bad lines, first at line L: reason"; otherwise err is "". */
@@ -50,7 +55,7 @@ size_t keylog_find(const struct keylog *kl, const uint8_t client_random[KEYLOG_R
 size_t keylog_count(const struct keylog *kl);
 /* Lines that were not key log entries, over all texts added. */
 uint64_t keylog_bad_lines(const struct keylog *kl);
-/* Entries dropped because KEYLOG_MAX_ENTRIES was reached. */
+/* Entries dropped because KEYLOG_MAX_ENTRIES or the memory budget was reached. */
 uint64_t keylog_capped(const struct keylog *kl);
 
 #endif

@@ -10,6 +10,9 @@
 #define OPT_MAX_KEYS 64
 #define OPT_MAX_KEYLOGS 16
 #define OPT_MAX_DEVLOGS 16
+/* -s: the most libpcap captures of a packet (its MAXIMUM_SNAPLEN), also
+ * what -s 0 means, as in tcpdump */
+#define OPT_MAX_SNAPLEN 262144
 
 enum opt_mode { MODE_OFFLINE, MODE_LIVE, MODE_DECODE, MODE_HELP, MODE_VERSION };
 
@@ -50,6 +53,7 @@ struct sd_options {
 	size_t max_flows;
 	size_t max_flow_buffer;
 	size_t max_total_buffer;
+	size_t max_memory;          /* the run's one budget (membudget.h); 0: none */
 	size_t max_txns;            /* txn_limits.max_txns and max_loose */
 	size_t max_txn_exchanges;   /* txn_limits.max_events */
 	size_t max_h2_streams;

@@ -6,6 +6,7 @@
 #include "counters.h"
 #include "extract.h"
 #include "http1.h"
+#include "membudget.h"
 #include "options.h"
 #include "packet.h"
 
@@ -20,6 +21,7 @@ struct txn_table;
 struct sd_ctx {
 	struct sd_options opt;
 	struct counters cnt;
+	struct mem_budget mem;      /* --max-memory, charged by every growing buffer */
 	struct ip_reasm *ipr;
 	struct flow_table *flows;
 	struct http1_config http1;
@@ -39,6 +41,10 @@ struct sd_ctx {
 	struct scep_event **opaque_tls;
 	size_t opaque_head, n_opaque_tls;
 	int input_errors;
+	/* reading files stopped by this signal (SIGINT, SIGTERM) before their
+	 * end: the report covers the part read. 0 otherwise (live, a signal
+	 * is the normal end). */
+	int interrupted_by;
 	/* live capture: told of each SCEP exchange as it completes */
 	void (*on_event)(struct sd_ctx *ctx, const struct scep_event *ev);
 };
@@ -46,6 +52,8 @@ struct sd_ctx {
 /* Builds the stages from ctx->opt; prints one line and returns -1 when a
  * key file cannot be used. */
 int pipeline_init(struct sd_ctx *ctx);
+/* The memory budget shed connections or refused a buffer in this run. */
+int mem_budget_reached(const struct sd_ctx *ctx);
 void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p);
 /* No packet for a while (live capture): passes on what was decoded. */
 void pipeline_idle(struct sd_ctx *ctx);

@@ -11,6 +11,7 @@
 #include "stream.h"
 
 struct counters;
+struct mem_budget;
 struct reasm_chunk;
 
 /* Delivered bytes kept to tell a conflicting retransmission from an exact
@@ -24,6 +25,11 @@ struct reasm_chunk;
 struct reasm {
 	enum stream_dir dir;
 	int have_base;          /* next_seq is known (SYN or first data) */
+	/* Started by data, not a SYN: what is held is not delivered until the
+	 * start is settled (reasm.c), as a merged capture can put a data
+	 * segment before its connection's SYN. */
+	int provisional;
+	uint64_t provisional_ts_ns;
 	int syn_seen;
 	int fin_seen;           /* fin_abs is known; FIN not yet delivered */
 	int ended;              /* FIN or RST delivered: nothing more */
@@ -50,6 +56,10 @@ struct reasm_ctx {
 	size_t max_held;        /* per direction */
 	size_t max_total;       /* all directions of all flows */
 	size_t *total_held;
+	struct mem_budget *mem;  /* held chunks and history are charged here */
+	/* the other direction of the connection: data that acknowledges its
+	 * bytes waits for them (NULL: nothing waits, as at flush) */
+	const struct reasm *peer;
 	void (*emit)(void *arg, const struct stream_event *ev);
 	void *emit_arg;
 };
@@ -59,6 +69,13 @@ void reasm_init(struct reasm *r, enum stream_dir dir);
  * the caller's: see reasm_ack and reasm_reset). */
 void reasm_push_segment(struct reasm *r, const struct reasm_ctx *c,
 			const struct tcp_seg *seg);
+/* The other direction delivered more: what waited for it may go. */
+void reasm_peer_moved(struct reasm *r, const struct reasm_ctx *c, uint64_t frame,
+		      uint64_t ts_ns);
+/* The peer's SYN-ACK acknowledged this direction's SYN: the stream starts
+ * at seq (ISN+1), whether or not the SYN was captured. */
+void reasm_start_at(struct reasm *r, const struct reasm_ctx *c, uint32_t seq,
+		    uint64_t frame, uint64_t ts_ns);
 /* The peer acknowledged up to ack: held data beyond a hole the peer has
  * already received is released with the hole as a gap. */
 void reasm_ack(struct reasm *r, const struct reasm_ctx *c, uint32_t ack,
@@ -71,9 +88,11 @@ void reasm_reset(struct reasm *r, const struct reasm_ctx *c,
 void reasm_flush(struct reasm *r, const struct reasm_ctx *c);
 /* Nobody will read this direction's bytes again: delivered bytes are no
  * longer kept to compare retransmissions with. */
-void reasm_stop_history(struct reasm *r);
+void reasm_stop_history(struct reasm *r, const struct reasm_ctx *c);
 /* Frees what is held (no events) and returns its charge to the total. */
 void reasm_release(struct reasm *r, const struct reasm_ctx *c);
+/* Nothing was delivered yet: the direction can still change roles. */
+int reasm_untouched(const struct reasm *r);
 /* Serial-number distance b - a in (-2^31, 2^31]. */
 int64_t reasm_seq_diff(uint32_t a, uint32_t b);
 

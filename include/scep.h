@@ -268,6 +268,10 @@ struct scep_event {
 	uint64_t gap_bytes;
 	int req_damaged, res_damaged;     /* which side the gap hit */
 	uint64_t req_gap_bytes, res_gap_bytes;
+	/* why a side is damaged other than by a capture gap (an HTTP parse
+	 * failure, a TCP retransmission with other bytes), for the line it is
+	 * on; NULL when it is not. Such a damage also sets damaged. */
+	char *req_damage, *res_damage;
 	int has_response;
 	int request_missing;
 	struct scep_tls *tls;       /* NULL for plain HTTP */        /* response seen, its request not captured */

@@ -12,7 +12,11 @@ enum stream_ev_kind {
 	STREAM_DATA,    /* data/len: the next in-order bytes */
 	STREAM_GAP,     /* len: bytes known missing before the next DATA */
 	STREAM_FIN,     /* this direction ended cleanly */
-	STREAM_RST      /* the connection was reset */
+	STREAM_RST,     /* the connection was reset */
+	/* len: bytes already delivered were sent again, some with other
+	 * content; which copy the endpoint took is unknown, so the exchange
+	 * they belonged to is damaged */
+	STREAM_CONFLICT
 };
 
 struct stream_event {
@@ -24,6 +28,9 @@ struct stream_event {
 	uint64_t first_frame; /* frame that carried the first of these bytes */
 	uint64_t ts_ns;       /* time of 'frame' */
 	uint64_t first_ts_ns; /* time of 'first_frame' */
+	/* DATA: how many of these bytes had a held copy with other content
+	 * (reassembly kept the first); the exchange they belong to is damaged */
+	size_t conflict_bytes;
 };
 
 #endif

@@ -47,6 +47,17 @@ struct summary {
 	struct summary_group other_servers, other_clients;
 };
 
+struct counters;
+
+/* The "capped" figure of the summary line: how many times a cap or the
+ * memory budget cut something short, whatever it was. Counters of things
+ * (flows, bodies, headers, streams, exchanges, transactions, device log
+ * events and lines, key log entries, refused charges, shed connections)
+ * count one each; counters of bytes (reassembly, TLS handshake, device
+ * log) count one when any byte was lost, since their size would drown the
+ * rest. Kernel drops (capture_dropped) are no cap and are not in it. */
+uint64_t summary_capped(const struct counters *c);
+
 /* The whole run: the evicted and released transactions' figures
  * (txn_evicted_summary, txn_released_summary) plus the table. */
 int summary_build(const struct txn_table *tt, struct summary *s);

@@ -109,6 +109,10 @@ struct tls_conn;
 
 /* kl may be NULL (metadata only); it is read when keys are needed, so
  * secrets added to it later (pcapng blocks) still count. f is copied. */
+struct mem_budget;
+/* Charges the connection's buffers (handshake, split record, plaintext) to
+ * the run's budget; a refused charge caps them (tls_bytes_capped). */
+void tls_set_budget(struct tls_conn *c, struct mem_budget *mem);
 struct tls_conn *tls_open(const struct keylog *kl, struct counters *cnt,
 			  const struct flow *f, tls_plain_cb cb, void *cb_arg);
 /* The TCP stream events of the connection, in order. Records may span

@@ -133,6 +133,15 @@ void txn_add_event(struct txn_table *t, struct scep_event *ev);
 /* Live capture: transactions with no new event for timeout_ns are settled
  * and handed to the close callback as they stand (e.g. still PENDING). */
 void txn_expire(struct txn_table *t, uint64_t now_ns, uint64_t timeout_ns);
+/* Live capture: the kernel dropped packets somewhere between from_ns and
+ * to_ns (capture_take_drops). A transaction whose missing piece could
+ * fall there (a response never seen after its request, a capture gap, a
+ * TLS handshake seen only in part) is INCOMPLETE with the capture's loss
+ * as its reason, not NO_RESPONSE; one still PENDING says a later CertRep
+ * may have been lost. Call before the transactions are settled (as the
+ * counters are read, and once more before txn_finish). At most 1024 spans
+ * are kept; past that the closest merge. */
+void txn_note_capture_loss(struct txn_table *t, uint64_t from_ns, uint64_t to_ns, uint64_t packets);
 /* Device logs: each event joins the transaction with its transactionID,
  * else (marked inferred) the one it follows in time; a request the device
  * sent that never reached the capture opens a transaction of its own.

@@ -6,12 +6,14 @@
 #include <grp.h>
 #include <limits.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -29,9 +31,18 @@
  * half its packets whenever we were not scheduled within a millisecond;
  * 64 MiB is 1024 such slots (tests/bench/live.sh). */
 #define CAPTURE_LIVE_BUFFER (64 * 1024 * 1024)
-/* Wakes pcap_next_ex often enough to notice capture_break on systems
- * where pcap_breakloop cannot interrupt a blocking read. */
+/* How long the live loop waits in poll() for a packet before it returns
+ * "idle" (capture_next's 2): the pipeline then hands on what the decode
+ * thread finished meanwhile, so an enrollment is printed within this of
+ * its CertRep on a quiet link. libpcap's own read timeout cannot do this:
+ * libpcap 1.10 on Linux polls again on timeout and returns only with a
+ * packet (pcap_next_ex never gave 0), so the handle is non-blocking and
+ * the waiting is ours. */
 #define CAPTURE_LIVE_TIMEOUT_MS 250
+/* Kernel drop counters (pcap_stats) are read this often while live: the
+ * span between two readings is where the packets counted in between were
+ * lost, which the transaction table weighs against what it misses. */
+#define CAPTURE_STATS_INTERVAL_NS (100ull * 1000000)
 #define CAPTURE_DEFAULT_FILTER "tcp"
 /* TLS key log text kept from pcapng Decryption Secrets Blocks, all inputs
  * together; a real key log is a few hundred bytes per TLS session. */
@@ -56,6 +67,11 @@ struct cap_input {
 	int linktype;            /* classic and live: the one link type */
 	int nano;                /* classic and live: stamps in ns (else us) */
 	size_t snap_max;         /* classic: records are cut to this */
+	/* classic: the file header's snap length when widen_snaplen raised it
+	 * (else 0); pcapng inputs have one per interface (pcapng_event) */
+	uint32_t hdr_snaplen;
+	int snap_told;           /* a record longer than its snap length was reported */
+	int max_told;            /* a record cut to CAPTURE_MAX_SNAPLEN was */
 	/* classic: where the next record starts, for error messages. Counted
 	 * (ftell per packet was a visible cost) once the record header size is
 	 * known from the first record; asked of the file again when libpcap
@@ -94,6 +110,13 @@ struct capture {
 	int keylog_open_line;    /* last text kept does not end in a newline */
 	uint64_t keylog_capped;  /* secrets bytes not kept: over the cap */
 	uint64_t secrets_other;  /* Decryption Secrets Blocks of other types */
+	/* live: the handle is non-blocking and next_live polls this (-1:
+	 * libpcap offers no descriptor; the handle then blocks) */
+	int poll_fd;
+	/* live: the kernel's drop count as last read and when, and drops
+	 * not yet taken (capture_take_drops) with the span they fall in */
+	uint64_t stats_ns, stats_dropped;
+	uint64_t untold_dropped, untold_from_ns, untold_to_ns;
 };
 
 static void input_close(struct cap_input *in)
@@ -205,6 +228,9 @@ static int set_filter(struct cap_input *in, const char *filter,
 }
 
 #define CAPTURE_READ_BUFFER (256u * 1024)
+/* A classic pcap file header; its snap length field is at byte 16. */
+#define PCAP_FILE_HEADER_LEN 24u
+#define PCAP_HDR_SNAPLEN_AT 16u
 
 /* A FILE that first replays the bytes we peeked at and then reads on from
  * the stream under it: standard input and pipes cannot seek back, and
@@ -213,7 +239,7 @@ struct peek_cookie {
 	FILE *under;
 	int own_under;           /* fclose it with us (not stdin) */
 	struct rd head;          /* peeked bytes not yet replayed */
-	uint8_t headbuf[4];
+	uint8_t headbuf[PCAP_FILE_HEADER_LEN];
 	uint64_t pos;            /* bytes handed out, for ftell */
 };
 
@@ -278,45 +304,92 @@ static FILE *peek_wrap(FILE *under, int own_under, const uint8_t *head,
 	return f;
 }
 
-#define PCAP_FILE_HEADER_LEN 24u
-
 /* Microsecond and nanosecond pcap, either byte order. */
 static int is_pcap_magic(uint32_t m)
 {
 	return m == 0xa1b2c3d4u || m == 0xd4c3b2a1u || m == 0xa1b23c4du || m == 0x4d3cb2a1u;
 }
 
-/* Opens path ('-' is stdin) positioned at its first byte and tells
- * whether it starts like a pcapng file. */
-static FILE *open_peeked(const char *path, const char *name, int *is_pcapng,
-			 char *err, size_t errlen)
+/* libpcap cuts every record of a classic pcap file to the snap length in
+ * the file header and skips the rest unseen: a header claiming less than
+ * its records hold (a tool rewrote it, or wrote it wrong) made a capture
+ * of whole packets read as nothing but cut ones. The header handed to
+ * libpcap claims our maximum instead, so records are read as long as they
+ * are; the value the file gave goes to *hdr_snaplen (0 when it was left
+ * alone), for the message when a record proves longer. */
+static void widen_snaplen(uint8_t *head, size_t got, uint32_t *hdr_snaplen)
 {
-	uint8_t head[4];
+	uint32_t magic = 0, snap = 0;
+	int be;
+	struct rd d;
+	size_t i;
+
+	*hdr_snaplen = 0;
+	rd_init(&d, head, got);
+	if (got < PCAP_FILE_HEADER_LEN || !rd_be32(&d, &magic) || !is_pcap_magic(magic))
+		return;
+	be = magic == 0xa1b2c3d4u || magic == 0xa1b23c4du;
+	for (i = 0; i < 4; i++)
+		snap |= (uint32_t)head[PCAP_HDR_SNAPLEN_AT + i] << (be ? 8 * (3 - i) : 8 * i);
+	/* 0 already means "the most" to libpcap */
+	if (snap == 0 || snap >= CAPTURE_MAX_SNAPLEN)
+		return;
+	*hdr_snaplen = snap;
+	for (i = 0; i < 4; i++)
+		head[PCAP_HDR_SNAPLEN_AT + i] = (uint8_t)(CAPTURE_MAX_SNAPLEN >> (be ? 8 * (3 - i) : 8 * i));
+}
+
+/* The first bytes of path: read without moving a regular file's stdio
+ * position, so that it can still be handed on from its first byte. */
+static ssize_t read_head(FILE *under, int seekable, uint8_t *head, size_t len)
+{
+	ssize_t got;
+	size_t n;
+
+	if (!seekable) {
+		n = fread(head, 1, len, under);
+		return n < len && ferror(under) ? -1 : (ssize_t)n;
+	}
+	do
+		got = pread(fileno(under), head, len, 0);
+	while (got < 0 && errno == EINTR);
+	return got;
+}
+
+/* Opens path ('-' is stdin) positioned at its first byte and tells
+ * whether it starts like a pcapng file; a classic pcap header is widened
+ * (widen_snaplen) on the way. */
+static FILE *open_peeked(const char *path, const char *name, int *is_pcapng,
+			 uint32_t *hdr_snaplen, char *err, size_t errlen)
+{
+	uint8_t head[PCAP_FILE_HEADER_LEN];
 	uint32_t magic = 0;
 	struct stat st;
 	struct rd d;
 	FILE *under, *f;
 	int is_stdin = !strcmp(path, "-"), seekable;
-	size_t got;
+	ssize_t got;
 
+	*hdr_snaplen = 0;
 	under = is_stdin ? stdin : fopen(path, "rb");
 	if (!under) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	/* stdio's default 4 kB buffer costs one read(2) per 4 kB: a
-	 * gigabyte capture made a quarter million system calls */
-	setvbuf(under, NULL, _IOFBF, CAPTURE_READ_BUFFER);
 	seekable = !is_stdin && fstat(fileno(under), &st) == 0 &&
 		   S_ISREG(st.st_mode);
-	got = fread(head, 1, sizeof(head), under);
-	if (got < sizeof(head) && ferror(under)) {
+	/* stdio's default 4 kB buffer costs one read(2) per 4 kB: a
+	 * gigabyte capture made a quarter million system calls */
+	if (!seekable)
+		setvbuf(under, NULL, _IOFBF, CAPTURE_READ_BUFFER);
+	got = read_head(under, seekable, head, sizeof(head));
+	if (got < 0) {
 		snprintf(err, errlen, "%s: %s", name, strerror(errno));
 		if (!is_stdin)
 			fclose(under);
 		return NULL;
 	}
-	rd_init(&d, head, got);
+	rd_init(&d, head, (size_t)got);
 	if (rd_be32(&d, &magic))
 		*is_pcapng = magic == PCAPNG_MAGIC;
 	else
@@ -329,14 +402,31 @@ static FILE *open_peeked(const char *path, const char *name, int *is_pcapng,
 		fclose(under);
 		return NULL;
 	}
-	if (seekable && fseek(under, 0, SEEK_SET) == 0)
+	if (!*is_pcapng)
+		widen_snaplen(head, (size_t)got, hdr_snaplen);
+	if (seekable && !*hdr_snaplen) {
+		setvbuf(under, NULL, _IOFBF, CAPTURE_READ_BUFFER);
 		return under;
-	f = peek_wrap(under, !is_stdin, head, got);
+	}
+	if (seekable) {
+		/* the buffering moves to the wrapper: one read(2) per refill
+		 * straight into its buffer, as without it */
+		setvbuf(under, NULL, _IONBF, 0);
+		if (fseek(under, (long)got, SEEK_SET) != 0) {
+			snprintf(err, errlen, "%s: %s", name, strerror(errno));
+			fclose(under);
+			return NULL;
+		}
+	}
+	f = peek_wrap(under, !is_stdin, head, (size_t)got);
 	if (!f) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		if (!is_stdin)
 			fclose(under);
+		return NULL;
 	}
+	if (seekable)
+		setvbuf(f, NULL, _IOFBF, CAPTURE_READ_BUFFER);
 	return f;
 }
 
@@ -427,7 +517,7 @@ static int open_one_file(struct capture *c, struct cap_input *in,
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	f = open_peeked(path, in->name, &is_pcapng, err, errlen);
+	f = open_peeked(path, in->name, &is_pcapng, &in->hdr_snaplen, err, errlen);
 	if (!f)
 		return -1;
 	return is_pcapng ? open_pcapng(c, in, f, err, errlen)
@@ -519,6 +609,18 @@ static int read_pcap(struct cap_input *in, char *err, size_t errlen)
 		in->pend_linktype = in->linktype;
 		in->count++;
 		in->pending = 1;
+		/* said once, with the packet still handed on (next call) */
+		if (in->hdr_snaplen && h->caplen > in->hdr_snaplen && !in->snap_told) {
+			char at[32] = "";
+
+			in->snap_told = 1;
+			if (pos >= 0)
+				snprintf(at, sizeof(at), " at byte %ld", pos);
+			snprintf(err, errlen, "%s: packet %llu%s holds %u bytes, more than the file "
+				 "header's snapshot length %u: the header is wrong; records are read whole",
+				 in->name, (unsigned long long)in->count, at, h->caplen, in->hdr_snaplen);
+			return -1;
+		}
 		return 0;
 	}
 	in->done = 1;
@@ -637,6 +739,32 @@ static int compile_for(struct capture *c, struct cap_input *in,
 	return -1;
 }
 
+/* A record longer than its interface's snap length breaks the format's
+ * rule: it is read whole (cutting it, as libpcap does, turned whole
+ * packets into cut ones because of a wrong header). One past our maximum
+ * is cut there, as libpcap would refuse it. Either is said once per
+ * input; returns 1 when err holds that line. */
+static int oversize_note(struct cap_input *in, const struct pcapng_event *ev,
+			 char *err, size_t errlen)
+{
+	if (ev->caplen > CAPTURE_MAX_SNAPLEN && !in->max_told) {
+		in->max_told = 1;
+		snprintf(err, errlen, "%s: block %llu at byte %llu: a packet of %u bytes is cut to %u, "
+			 "the most scepdump reads", in->name, (unsigned long long)ev->block,
+			 (unsigned long long)ev->offset, ev->caplen, CAPTURE_MAX_SNAPLEN);
+		return 1;
+	}
+	if (ev->snaplen > 0 && ev->caplen > ev->snaplen && !in->snap_told) {
+		in->snap_told = 1;
+		snprintf(err, errlen, "%s: block %llu at byte %llu holds %u bytes, more than interface "
+			 "%u's snapshot length %u: the header is wrong; records are read whole",
+			 in->name, (unsigned long long)ev->block, (unsigned long long)ev->offset,
+			 ev->caplen, ev->ifid, ev->snaplen);
+		return 1;
+	}
+	return 0;
+}
+
 /* Next packet of a pcapng input that passes the filter. Secrets blocks on
  * the way are kept. A packet whose link type we cannot decode is still
  * delivered (the pipeline counts it as unsupported_link), with one error
@@ -668,12 +796,6 @@ static int read_pcapng(struct capture *c, struct cap_input *in, char *err,
 			continue;
 		}
 		ev.linktype = linktype_to_dlt(ev.linktype);
-		/* libpcap's rule: a record longer than the interface's snap
-		 * length (or our maximum) is cut there. */
-		if (ev.snaplen > 0 && ev.caplen > ev.snaplen)
-			ev.caplen = ev.snaplen;
-		if (ev.caplen > CAPTURE_MAX_SNAPLEN)
-			ev.caplen = CAPTURE_MAX_SNAPLEN;
 		lt = find_linktype(in, ev.linktype);
 		if (!lt) {
 			if (in->lts_full_warned)
@@ -700,12 +822,14 @@ static int read_pcapng(struct capture *c, struct cap_input *in, char *err,
 				continue;
 		}
 		in->data = ev.data;
-		in->caplen = ev.caplen;
+		in->caplen = ev.caplen > CAPTURE_MAX_SNAPLEN ? CAPTURE_MAX_SNAPLEN : ev.caplen;
 		in->wirelen = ev.wirelen;
 		in->ts_ns = ev.ts_ns;
 		in->pend_linktype = ev.linktype;
 		in->count++;
 		in->pending = 1;
+		if (oversize_note(in, &ev, err, errlen))
+			return -1;
 		if (!link_supported(ev.linktype) && !lt->warned) {
 			lt->warned = 1;
 			linktype_name(ev.linktype, lname, sizeof(lname));
@@ -779,6 +903,25 @@ static int next_offline(struct capture *c, struct pkt *pkt, char *err,
 	return 1;
 }
 
+/* Waits up to CAPTURE_LIVE_TIMEOUT_MS for the live handle to have
+ * something to read. Returns 1 when it may, 0 when the time is up or a
+ * signal came (the caller looks at stop), -1 with err. */
+static int wait_readable(const struct capture *c, char *err, size_t errlen)
+{
+	struct pollfd pfd = { .fd = c->poll_fd, .events = POLLIN };
+	int rc = poll(&pfd, 1, CAPTURE_LIVE_TIMEOUT_MS);
+
+	if ((rc < 0 && errno != EINTR) || (rc > 0 && (pfd.revents & POLLNVAL))) {
+		snprintf(err, errlen, "%s: waiting for packets: %s (after %llu packets)", c->in[0].name,
+			 rc < 0 ? strerror(errno) : "the capture descriptor is gone",
+			 (unsigned long long)c->frame);
+		return -1;
+	}
+	/* POLLERR and the like: libpcap's next read takes the socket error
+	 * (and reports it if it matters); polling at once would only spin */
+	return rc > 0 && (pfd.revents & POLLIN);
+}
+
 static int next_live(struct capture *c, struct pkt *pkt, char *err,
 		     size_t errlen)
 {
@@ -791,8 +934,20 @@ static int next_live(struct capture *c, struct pkt *pkt, char *err,
 		return 0;
 	while (!c->stop) {
 		rc = pcap_next_ex(in->p, &h, &data);
-		if (rc == 0)
-			return 2;   /* timeout: the caller may do its idle work */
+		if (rc == 0) {
+			/* the ring is empty (non-blocking), or a blocking
+			 * handle's timeout */
+			if (c->poll_fd < 0)
+				return 2;
+			rc = wait_readable(c, err, errlen);
+			if (rc < 0) {
+				in->done = 1;
+				return -1;
+			}
+			if (rc == 0)
+				return 2;   /* the caller may do its idle work */
+			continue;
+		}
 		if (rc == 1) {
 			/* Live packets are not merged: libpcap's buffer
 			 * lives until the next call, as pkt promises. */
@@ -840,6 +995,53 @@ int capture_stats(struct capture *c, uint64_t *received, uint64_t *dropped)
 	*received = st.ps_recv;
 	*dropped = (uint64_t)st.ps_drop + st.ps_ifdrop;
 	return 0;
+}
+
+/* Packet stamps of a live capture are the kernel's wall clock. */
+static uint64_t wall_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads the drop counters; a growth since the last reading happened
+ * between the two. */
+static void read_drops(struct capture *c, uint64_t now)
+{
+	uint64_t received, dropped;
+
+	if (capture_stats(c, &received, &dropped) < 0)
+		return;
+	if (dropped > c->stats_dropped) {
+		if (!c->untold_dropped)
+			c->untold_from_ns = c->stats_ns;
+		c->untold_dropped += dropped - c->stats_dropped;
+		c->untold_to_ns = now;
+	}
+	/* smaller: libpcap's 32-bit counters wrapped; count from there */
+	c->stats_dropped = dropped;
+	c->stats_ns = now;
+}
+
+uint64_t capture_take_drops(struct capture *c, int fresh, uint64_t *from_ns,
+			    uint64_t *to_ns)
+{
+	uint64_t now, n;
+
+	if (!c->live)
+		return 0;
+	now = wall_clock_ns();
+	if (fresh || now - c->stats_ns >= CAPTURE_STATS_INTERVAL_NS)
+		read_drops(c, now);
+	n = c->untold_dropped;
+	if (n) {
+		*from_ns = c->untold_from_ns;
+		*to_ns = c->untold_to_ns;
+		c->untold_dropped = 0;
+	}
+	return n;
 }
 
 static int drop_privileges(const char *user, char *err, size_t errlen)
@@ -951,6 +1153,13 @@ struct capture *capture_open_live(const struct capture_live_opts *o,
 		goto fail;
 	if (o->drop_user && drop_privileges(o->drop_user, err, errlen) < 0)
 		goto fail;
+	c->poll_fd = pcap_get_selectable_fd(in->p);
+	if (c->poll_fd >= 0 && pcap_setnonblock(in->p, 1, ebuf) < 0) {
+		snprintf(err, errlen, "%s: %s", in->name, ebuf);
+		goto fail;
+	}
+	/* drops are counted from here; a reading now is the baseline */
+	c->stats_ns = wall_clock_ns();
 	return c;
 fail:
 	capture_close(c);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "decode_queue.h"
+#include "membudget.h"
 #include "scep.h"
 #include "strutil.h"
 
@@ -26,6 +27,7 @@ struct job {
 	int needs_decode;
 	int decoded;                /* under the mutex */
 	size_t bytes;
+	size_t charged;             /* of bytes, to the run's budget */
 };
 
 struct decode_queue {
@@ -35,8 +37,10 @@ struct decode_queue {
 	struct job *head, *tail;
 	struct job *next_todo;      /* the first job the worker has not taken */
 	size_t n_jobs, bytes;       /* capture thread only */
+	size_t undecoded;           /* under the mutex: jobs the worker owes */
 	int threads, started, stop;
 	pthread_t worker;
+	struct mem_budget *mem;     /* charged for the copies held; may be NULL */
 };
 
 static void exchange_free(struct http_exchange *x)
@@ -148,6 +152,7 @@ static void *worker_main(void *arg)
 		decode(j);
 		pthread_mutex_lock(&q->mu);
 		j->decoded = 1;
+		q->undecoded--;
 		pthread_cond_broadcast(&q->done);
 	}
 	pthread_mutex_unlock(&q->mu);
@@ -194,25 +199,69 @@ static void append(struct decode_queue *q, struct job *j)
 		q->next_todo = j;
 	q->n_jobs++;
 	q->bytes += j->bytes;
-	if (!j->decoded)
+	if (!j->decoded) {
+		q->undecoded++;
 		pthread_cond_signal(&q->work);
+	}
 	pthread_mutex_unlock(&q->mu);
+}
+
+void decode_queue_set_budget(struct decode_queue *q, struct mem_budget *mem)
+{
+	if (q)
+		q->mem = mem;
+}
+
+/* Until the worker has decoded everything it was given. */
+static void wait_worker_idle(struct decode_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->undecoded)
+		pthread_cond_wait(&q->done, &q->mu);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Past the budget the exchange is not copied: it is decoded here, from
+ * the caller's buffers, once the worker is idle (the two never decode at
+ * once: they share the keys). Slower, and nothing is lost. */
+static int push_decoded_here(struct decode_queue *q, const struct http_exchange *x,
+			     const struct scep_keys *keys, struct scep_tls *tls)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		scep_tls_free(tls);
+		return -1;
+	}
+	if (q->started)
+		wait_worker_idle(q);
+	j->ev = scep_event_from_exchange(x, keys);
+	j->tls = tls;
+	j->decoded = 1;
+	j->bytes = sizeof(*j);
+	append(q, j);
+	return 0;
 }
 
 int decode_queue_push(struct decode_queue *q, const struct http_exchange *x,
 		      const struct scep_keys *keys, struct scep_tls *tls)
 {
-	struct job *j = calloc(1, sizeof(*j));
+	size_t bytes = sizeof(struct job) + x->req.body_len + x->res.body_len;
+	struct job *j;
 
+	if (mem_charge(q->mem, MEM_decode, bytes) < 0)
+		return push_decoded_here(q, x, keys, tls);
+	j = calloc(1, sizeof(*j));
 	if (!j || exchange_copy(&j->x, x) < 0) {
 		free(j);
+		mem_release(q->mem, MEM_decode, bytes);
 		scep_tls_free(tls);
 		return -1;
 	}
 	j->keys = keys;
 	j->tls = tls;
 	j->needs_decode = 1;
-	j->bytes = sizeof(*j) + x->req.body_len + x->res.body_len;
+	j->bytes = j->charged = bytes;
 	start_worker(q);
 	if (!q->started) {
 		decode(j);
@@ -264,6 +313,7 @@ struct scep_event *decode_queue_pop(struct decode_queue *q, int wait, int *dropp
 	q->n_jobs--;
 	q->bytes -= j->bytes;
 	pthread_mutex_unlock(&q->mu);
+	mem_release(q->mem, MEM_decode, j->charged);
 	ev = j->ev;
 	j->ev = NULL;
 	if (ev && j->tls) {
@@ -301,6 +351,7 @@ void decode_queue_free(struct decode_queue *q)
 	}
 	for (j = q->head; j; j = next) {
 		next = j->next;
+		mem_release(q->mem, MEM_decode, j->charged);
 		job_free(j);
 	}
 	pthread_cond_destroy(&q->work);

@@ -23,6 +23,14 @@
  * (gaps flushed) and flows_capped counts it. A limit of 0 flows means 1;
  * an idle timeout of 0 means never.
  *
+ * Memory: each entry charges FLOW_ENTRY_COST (itself and the state the
+ * layers above keep for it) and held bytes charge theirs, to the run's
+ * budget. A charge that would pass the budget sheds live flows other than
+ * the one being read: first those that never looked like SCEP, then the
+ * least recently used, each counted by cause (flows_shed_not_scep,
+ * flows_shed_idle), until FLOW_SHED_SLACK of the budget is free beyond
+ * what was asked, so shedding comes in rare batches, not at every packet.
+ *
  * Order: ids are given in order of creation; flush closes flows by id, and
  * expiry walks flows from least to most recently used, so no output depends
  * on hash order.
@@ -32,6 +40,7 @@
 
 #include "counters.h"
 #include "flow.h"
+#include "membudget.h"
 #include "reasm.h"
 
 /* A SYN this far from the expected sequence number is not a retransmission
@@ -42,6 +51,11 @@
  * Closed entries used to stay for the whole idle timeout, so on a busy
  * link their number grew with the length of the capture, not its rate. */
 #define FLOW_CLOSED_LINGER_NS (60ull * 1000000000ull)
+/* An entry with both reassemblers, plus what HTTP (libhtp's connection
+ * parser) or TLS keep per connection before any byte grows them. */
+#define FLOW_ENTRY_COST (sizeof(struct flow_entry) + 4096)
+/* Shedding frees this share of the budget beyond the charge that asked. */
+#define FLOW_SHED_SLACK 16
 
 struct flow_entry {
 	struct flow pub;
@@ -50,6 +64,7 @@ struct flow_entry {
 	struct flow_entry *id_prev, *id_next;   /* live flows by id */
 	uint32_t hash;
 	int closed;
+	int closing;            /* its held bytes are going up: not to be shed */
 	void *app;
 	struct reasm dir[2];
 };
@@ -72,6 +87,7 @@ struct flow_table {
 	struct flow_list byid;
 	uint64_t next_id;
 	size_t total_held;
+	struct flow_entry *current;     /* being read: never shed */
 };
 
 struct emit_arg {
@@ -177,6 +193,8 @@ static void list_unlink(struct flow_list *l, struct flow_entry *e, int byid)
 	}
 }
 
+static size_t shed_flows(void *arg, size_t need);
+
 struct flow_table *flow_table_new(const struct flow_limits *lim,
 				  struct counters *cnt,
 				  const struct flow_app_ops *ops, void *ops_arg)
@@ -199,17 +217,25 @@ struct flow_table *flow_table_new(const struct flow_limits *lim,
 		return NULL;
 	}
 	ft->next_id = 1;
+	if (ft->lim.mem) {
+		ft->lim.mem->shed = shed_flows;
+		ft->lim.mem->shed_arg = ft;
+	}
 	return ft;
 }
+
+static struct reasm_ctx reasm_ctx_of(struct flow_table *ft, struct emit_arg *a);
 
 static void on_reasm_event(void *arg, const struct stream_event *ev)
 {
 	struct emit_arg *a = arg;
+	struct reasm_ctx c;
 
 	if (a->ft->ops.event &&
 	    a->ft->ops.event(a->e->app, &a->e->pub, ev) == FLOW_BYTES_UNREAD) {
-		reasm_stop_history(&a->e->dir[DIR_TO_SERVER]);
-		reasm_stop_history(&a->e->dir[DIR_TO_CLIENT]);
+		c = reasm_ctx_of(a->ft, a);
+		reasm_stop_history(&a->e->dir[DIR_TO_SERVER], &c);
+		reasm_stop_history(&a->e->dir[DIR_TO_CLIENT], &c);
 	}
 }
 
@@ -220,6 +246,7 @@ static struct reasm_ctx reasm_ctx_of(struct flow_table *ft, struct emit_arg *a)
 		.max_held = ft->lim.max_flow_buffer,
 		.max_total = ft->lim.max_total_buffer,
 		.total_held = &ft->total_held,
+		.mem = ft->lim.mem,
 		.emit = on_reasm_event,
 		.emit_arg = a,
 	};
@@ -286,6 +313,7 @@ static void close_live(struct flow_table *ft, struct flow_entry *e)
 	struct emit_arg a = { ft, e };
 	struct reasm_ctx c = reasm_ctx_of(ft, &a);
 
+	e->closing = 1;
 	reasm_flush(&e->dir[DIR_TO_SERVER], &c);
 	reasm_flush(&e->dir[DIR_TO_CLIENT], &c);
 	reasm_release(&e->dir[DIR_TO_SERVER], &c);
@@ -306,6 +334,7 @@ static void destroy(struct flow_table *ft, struct flow_entry *e)
 		list_unlink(&ft->dead, e, 0);
 	hash_unlink(ft, e);
 	ft->nentries--;
+	mem_release(ft->lim.mem, MEM_flows, FLOW_ENTRY_COST);
 	free(e);
 }
 
@@ -341,9 +370,15 @@ static struct flow_entry *create(struct flow_table *ft, const struct tcp_seg *se
 	while (ft->nentries >= ft->lim.max_flows)
 		if (make_room(ft) < 0)
 			return NULL;
-	e = calloc(1, sizeof(*e));
-	if (!e)
+	if (mem_charge(ft->lim.mem, MEM_flows, FLOW_ENTRY_COST) < 0) {
+		ft->cnt->memory_refused++;
 		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		mem_release(ft->lim.mem, MEM_flows, FLOW_ENTRY_COST);
+		return NULL;
+	}
 	e->pub.id = ft->next_id++;
 	e->pub.client = synack ? seg->dst : seg->src;
 	e->pub.server = synack ? seg->src : seg->dst;
@@ -387,15 +422,37 @@ static int is_new_connection(const struct flow_entry *e, const struct reasm *r,
 	return d > FLOW_REUSE_DISTANCE || d < -FLOW_REUSE_DISTANCE;
 }
 
+/* A flow first seen by a data segment guessed its client; a SYN (or
+ * SYN-ACK) that says otherwise before any byte went up wins. */
+static void fix_roles(struct flow_entry *e, const struct tcp_seg *seg)
+{
+	int syn = (seg->flags & TCP_SYN) != 0, ack = (seg->flags & TCP_ACK) != 0;
+	const struct endpoint *client = ack ? &seg->dst : &seg->src;
+	struct reasm r;
+
+	if (!syn || e->pub.saw_syn || endpoint_eq(client, &e->pub.client) ||
+	    !reasm_untouched(&e->dir[0]) || !reasm_untouched(&e->dir[1]))
+		return;
+	e->pub.server = e->pub.client;
+	e->pub.client = *client;
+	r = e->dir[DIR_TO_SERVER];
+	e->dir[DIR_TO_SERVER] = e->dir[DIR_TO_CLIENT];
+	e->dir[DIR_TO_CLIENT] = r;
+	e->dir[DIR_TO_SERVER].dir = DIR_TO_SERVER;
+	e->dir[DIR_TO_CLIENT].dir = DIR_TO_CLIENT;
+}
+
 int flow_table_input(struct flow_table *ft, const struct tcp_seg *seg)
 {
 	uint32_t h = tuple_hash(&seg->src, &seg->dst);
 	struct flow_entry *e = lookup(ft, seg, h);
 	int syn_only = (seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 	struct emit_arg a;
-	struct reasm_ctx c;
+	struct reasm_ctx c, cd, co;
 	enum stream_dir d;
 
+	if (e && !e->closed)
+		fix_roles(e, seg);
 	if (e && syn_only) {
 		d = endpoint_eq(&seg->src, &e->pub.client) ? DIR_TO_SERVER : DIR_TO_CLIENT;
 		if (is_new_connection(e, &e->dir[d], seg)) {
@@ -410,6 +467,7 @@ int flow_table_input(struct flow_table *ft, const struct tcp_seg *seg)
 		if (!e)
 			return -1;
 	}
+	ft->current = e;
 	e->pub.last_ts_ns = seg->ts_ns;
 	e->pub.last_frame = seg->frame;
 	if (seg->flags & TCP_SYN)
@@ -421,18 +479,69 @@ int flow_table_input(struct flow_table *ft, const struct tcp_seg *seg)
 	a.e = e;
 	c = reasm_ctx_of(ft, &a);
 	d = endpoint_eq(&seg->src, &e->pub.client) ? DIR_TO_SERVER : DIR_TO_CLIENT;
+	/* each direction's data may wait for what it acknowledges of the other */
+	cd = c;
+	cd.peer = &e->dir[!d];
+	co = c;
+	co.peer = &e->dir[d];
 	/* The ACK speaks of the other direction's past bytes: a hole it
 	 * reveals there comes before this segment's news. */
+	if ((seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == (TCP_SYN | TCP_ACK))
+		reasm_start_at(&e->dir[!d], &co, seg->ack, seg->frame, seg->ts_ns);
 	if ((seg->flags & (TCP_ACK | TCP_RST)) == TCP_ACK)
-		reasm_ack(&e->dir[!d], &c, seg->ack, seg->frame, seg->ts_ns);
-	reasm_push_segment(&e->dir[d], &c, seg);
+		reasm_ack(&e->dir[!d], &co, seg->ack, seg->frame, seg->ts_ns);
+	reasm_push_segment(&e->dir[d], &cd, seg);
+	reasm_peer_moved(&e->dir[!d], &co, seg->frame, seg->ts_ns);
 	if (seg->flags & TCP_RST) {
 		reasm_reset(&e->dir[d], &c, seg->frame, seg->ts_ns);
 		reasm_reset(&e->dir[!d], &c, seg->frame, seg->ts_ns);
 	}
 	if (e->dir[0].ended && e->dir[1].ended)
 		close_ended(ft, e);
+	ft->current = NULL;
 	return 0;
+}
+
+/* The oldest live flow other than the one being read, among those that
+ * never looked like SCEP when not_scep is set. */
+static struct flow_entry *shed_candidate(const struct flow_table *ft, int not_scep)
+{
+	struct flow_entry *e;
+
+	for (e = ft->live.head; e; e = e->age_next) {
+		if (e == ft->current || e->closing)
+			continue;
+		if (!not_scep || !ft->ops.looked_like_scep || !ft->ops.looked_like_scep(e->app))
+			return e;
+	}
+	return NULL;
+}
+
+static size_t freed_since(const struct mem_budget *b, size_t before)
+{
+	return before > b->used ? before - b->used : 0;
+}
+
+static size_t shed_flows(void *arg, size_t need)
+{
+	struct flow_table *ft = arg;
+	struct mem_budget *b = ft->lim.mem;
+	size_t before = b->used, target = need + b->limit / FLOW_SHED_SLACK;
+	struct flow_entry *e;
+	int not_scep;
+
+	while (ft->dead.head && freed_since(b, before) < target)
+		destroy(ft, ft->dead.head);
+	for (not_scep = 1; not_scep >= 0; not_scep--) {
+		while (freed_since(b, before) < target && (e = shed_candidate(ft, not_scep))) {
+			if (not_scep)
+				ft->cnt->flows_shed_not_scep++;
+			else
+				ft->cnt->flows_shed_idle++;
+			destroy(ft, e);
+		}
+	}
+	return freed_since(b, before);
 }
 
 void flow_table_expire(struct flow_table *ft, uint64_t now_ns)
@@ -466,6 +575,8 @@ void flow_table_free(struct flow_table *ft)
 	if (!ft)
 		return;
 	flow_table_flush(ft);
+	if (ft->lim.mem && ft->lim.mem->shed_arg == ft)
+		ft->lim.mem->shed = NULL;
 	free(ft->buckets);
 	free(ft);
 }

@@ -1,5 +1,6 @@
 /* format.c - shared formatting of hex, times, durations and sizes; output
  * never depends on the local clock or time zone (always UTC). */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -93,4 +94,21 @@ char *fmt_short_id(const char *id, char *out, size_t outlen)
 	else
 		snprintf(out, outlen, "%.6s...%s", id, id + len - 6);
 	return out;
+}
+
+const char *fmt_signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	default:
+		return "a signal";
+	}
+}
+
+const char *fmt_write_error(int e)
+{
+	return e > 0 ? strerror(e) : "write error";
 }

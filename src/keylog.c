@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "keylog.h"
+#include "membudget.h"
 #include "reader.h"
 #include "strutil.h"
 
@@ -29,10 +30,12 @@ struct keylog {
 	size_t nbuckets;            /* power of two */
 	uint64_t bad_lines;
 	uint64_t capped;
+	struct mem_budget *mem;     /* entries and buckets are charged here */
 };
 
 /* What one text's parse found, for keylog_load_file's message. */
 struct parse_stats {
+	uint64_t lines;             /* read so far, over the file's chunks */
 	uint64_t bad;
 	uint64_t first_bad_line;
 	const char *first_bad_why;
@@ -66,9 +69,16 @@ void keylog_free(struct keylog *kl)
 	/* the secrets should not linger in freed memory */
 	if (kl->e)
 		memset(kl->e, 0, kl->cap * sizeof(*kl->e));
+	mem_release(kl->mem, MEM_keylog, kl->cap * sizeof(*kl->e) + kl->nbuckets * sizeof(*kl->bucket));
 	free(kl->e);
 	free(kl->bucket);
 	free(kl);
+}
+
+void keylog_set_budget(struct keylog *kl, struct mem_budget *mem)
+{
+	if (kl && !kl->e)
+		kl->mem = mem;
 }
 
 size_t keylog_count(const struct keylog *kl) { return kl ? kl->n : 0; }
@@ -77,14 +87,16 @@ uint64_t keylog_capped(const struct keylog *kl) { return kl ? kl->capped : 0; }
 
 /* Client randoms are random: their first bytes are as good a hash as any.
  * (A hostile key log can only make its own lookups slow.) */
+/* All 32 bytes: TLS 1.2 randoms start with the time (RFC 5246), and a key
+ * log's randoms may share any prefix, so none of it can be left out. */
 static size_t hash_random(const uint8_t *r, size_t nbuckets)
 {
-	size_t h = 0;
+	uint32_t h = 2166136261u;
 	int i;
 
-	for (i = 0; i < 8; i++)
-		h = h << 8 | r[i];
-	return (h ^ (h >> 29)) & (nbuckets - 1);
+	for (i = 0; i < KEYLOG_RANDOM_LEN; i++)
+		h = (h ^ r[i]) * 16777619u;
+	return (h ^ (h >> 15)) & (nbuckets - 1);
 }
 
 static const struct keylog_entry *lookup(const struct keylog *kl, const uint8_t *random, int label)
@@ -102,13 +114,27 @@ static const struct keylog_entry *lookup(const struct keylog *kl, const uint8_t 
 	return NULL;
 }
 
+/* 0 charged, 1 refused by the budget (the entry is counted as capped). */
+static int charge_growth(struct keylog *kl, size_t old_bytes, size_t new_bytes)
+{
+	if (mem_resize(kl->mem, MEM_keylog, old_bytes, new_bytes) == 0)
+		return 0;
+	kl->capped++;
+	return 1;
+}
+
 static int rehash(struct keylog *kl, size_t nbuckets)
 {
-	uint32_t *b = calloc(nbuckets, sizeof(*b));
+	uint32_t *b;
 	size_t i, h;
 
-	if (!b)
+	if (charge_growth(kl, kl->nbuckets * sizeof(*b), nbuckets * sizeof(*b)))
+		return 1;
+	b = calloc(nbuckets, sizeof(*b));
+	if (!b) {
+		mem_resize(kl->mem, MEM_keylog, nbuckets * sizeof(*b), kl->nbuckets * sizeof(*b));
 		return -1;
+	}
 	for (i = 0; i < kl->n; i++) {
 		h = hash_random(kl->e[i].random, nbuckets);
 		kl->e[i].next = b[h];
@@ -135,17 +161,25 @@ static int add_entry(struct keylog *kl, int label, const uint8_t *random,
 	}
 	if (kl->n == kl->cap) {
 		size_t cap = kl->cap ? kl->cap * 2 : 64;
-		struct keylog_entry *grown = realloc(kl->e, cap * sizeof(*grown));
+		struct keylog_entry *grown;
 
-		if (!grown)
+		if (charge_growth(kl, kl->cap * sizeof(*grown), cap * sizeof(*grown)))
+			return 0;
+		grown = realloc(kl->e, cap * sizeof(*grown));
+		if (!grown) {
+			mem_resize(kl->mem, MEM_keylog, cap * sizeof(*grown), kl->cap * sizeof(*grown));
 			return -1;
+		}
 		kl->e = grown;
 		kl->cap = cap;
 	}
 	/* load factor at most 1 keeps chains short */
-	if (kl->n + 1 > kl->nbuckets &&
-	    rehash(kl, kl->nbuckets ? kl->nbuckets * 2 : BUCKETS_MIN) < 0)
-		return -1;
+	if (kl->n + 1 > kl->nbuckets) {
+		int rc = rehash(kl, kl->nbuckets ? kl->nbuckets * 2 : BUCKETS_MIN);
+
+		if (rc)
+			return rc < 0 ? -1 : 0;
+	}
 	e = &kl->e[kl->n];
 	memset(e, 0, sizeof(*e));
 	memcpy(e->random, random, KEYLOG_RANDOM_LEN);
@@ -265,7 +299,7 @@ static int add_text(struct keylog *kl, const uint8_t *text, size_t len, struct p
 	struct rd r, line;
 	const uint8_t *nl;
 	const char *why;
-	uint64_t lineno = 0;
+	uint64_t lineno = st ? st->lines : 0;
 	size_t n;
 	int added = 0, rc;
 
@@ -298,6 +332,8 @@ static int add_text(struct keylog *kl, const uint8_t *text, size_t len, struct p
 			}
 		}
 	}
+	if (st)
+		st->lines = lineno;
 	return added;
 }
 
@@ -308,11 +344,58 @@ int keylog_add_text(struct keylog *kl, const uint8_t *text, size_t len)
 	return add_text(kl, text, len, NULL);
 }
 
+/* The file is read in chunks of whole lines, so only its entries are held
+ * however large it is. A line longer than the chunk is bad (no key log
+ * line comes near) and skipped to its end. */
+static int load_lines(struct keylog *kl, FILE *f, struct parse_stats *st)
+{
+	static const char too_long[] = "line longer than 1024 bytes";
+	uint8_t buf[KEYLOG_CHUNK];
+	size_t len = 0, got, take, skip;
+	int rc, added = 0, skipping = 0;
+	const uint8_t *nl;
+
+	do {
+		got = fread(buf + len, 1, sizeof(buf) - len, f);
+		len += got;
+		for (take = len; take && buf[take - 1] != '\n'; take--)
+			;
+		if (got && !take && len == sizeof(buf)) {
+			/* one line fills the chunk: counted once, dropped to its end */
+			if (!skipping) {
+				skipping = 1;
+				kl->bad_lines++;
+				if (!st->bad++) {
+					st->first_bad_line = st->lines + 1;
+					st->first_bad_why = too_long;
+				}
+			}
+			len = 0;
+			continue;
+		}
+		if (!got)
+			take = len;     /* the last line may lack its newline */
+		skip = 0;
+		if (skipping && take) {
+			nl = memchr(buf, '\n', take);
+			skip = nl ? (size_t)(nl + 1 - buf) : take;
+			st->lines++;
+			skipping = 0;
+		}
+		rc = add_text(kl, buf + skip, take - skip, st);
+		if (rc < 0)
+			return -1;
+		added += rc;
+		memmove(buf, buf + take, len - take);
+		len -= take;
+	} while (got);
+	memset(buf, 0, sizeof(buf));
+	return added;
+}
+
 int keylog_load_file(struct keylog *kl, const char *path, char *err, size_t errlen)
 {
-	struct parse_stats st = { 0, 0, NULL };
-	uint8_t *buf = NULL, *grown;
-	size_t len = 0, cap = 0, got;
+	struct parse_stats st = { 0, 0, 0, NULL };
 	FILE *f;
 	int rc;
 
@@ -325,35 +408,13 @@ int keylog_load_file(struct keylog *kl, const char *path, char *err, size_t errl
 		snprintf(err, errlen, "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		if (len == cap) {
-			if (cap >= KEYLOG_MAX_FILE) {
-				snprintf(err, errlen, "larger than %u MiB; not a key log?",
-					 KEYLOG_MAX_FILE >> 20);
-				goto fail;
-			}
-			cap = cap ? cap * 2 : 65536;
-			grown = realloc(buf, cap);
-			if (!grown) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			buf = grown;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got)
-			continue;
-		if (ferror(f)) {
-			snprintf(err, errlen, "read error: %s", strerror(errno));
-			goto fail;
-		}
-		break;
+	rc = load_lines(kl, f, &st);
+	if (ferror(f)) {
+		snprintf(err, errlen, "read error: %s", strerror(errno));
+		fclose(f);
+		return -1;
 	}
 	fclose(f);
-	rc = add_text(kl, buf, len, &st);
-	memset(buf, 0, len);
-	free(buf);
 	if (rc < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -363,10 +424,4 @@ int keylog_load_file(struct keylog *kl, const char *path, char *err, size_t errl
 			 (unsigned long long)st.bad, st.bad == 1 ? "" : "s",
 			 (unsigned long long)st.first_bad_line, st.first_bad_why);
 	return rc;
-fail:
-	fclose(f);
-	if (buf)
-		memset(buf, 0, len);
-	free(buf);
-	return -1;
 }

@@ -1,9 +1,12 @@
 /* main.c - scepdump's entry: parse options, read packets from the chosen
  * source through the pipeline, print, and map the outcome to an exit code
- * (0 fine, 1 --check found a transaction not ISSUED/DELIVERED, 2 errors). */
+ * (0 fine, 1 --check found a transaction not ISSUED/DELIVERED, 2 errors,
+ * among them any output that could not be written whole, 3 reading files
+ * stopped by SIGINT/SIGTERM). */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -19,7 +22,9 @@
 #include <pcap/pcap.h>
 
 #include "capture.h"
+#include "devlog.h"
 #include "extract.h"
+#include "format.h"
 #include "options.h"
 #include "pipeline.h"
 #include "scep.h"
@@ -28,17 +33,20 @@
 #include "summary.h"
 #include "txn.h"
 
+/* Reading files stopped by a signal: the report covers the part read
+ * (it says so). Not an error, not a clean end either: scripts tell it. */
+#define EXIT_INTERRUPTED 3
+
 /* The one piece of process-wide state: a signal handler cannot be handed
  * a context. It raises the flag (seen between packets) and breaks libpcap's
  * blocking read, which on Linux only pcap_breakloop can interrupt (the same
- * arrangement as tcpdump's). */
+ * arrangement as tcpdump's). The flag holds the signal, for the report. */
 static volatile sig_atomic_t stop_requested;
 static struct capture *signal_capture;
 
 static void on_stop_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	stop_requested = sig;
 	if (signal_capture)
 		capture_break(signal_capture);
 }
@@ -52,6 +60,49 @@ static void install_signal_handlers(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* 0 when every byte handed to f so far has reached the file, else the
+ * errno of the write that failed (-1: not known). Call it with errno as
+ * the piece written left it, zeroed before the piece: stdio keeps only a
+ * flag, and what it could not write it sometimes tries again at fflush
+ * (a fresh errno) and sometimes has dropped. */
+static int stream_error(FILE *f)
+{
+	int e = errno, bad = ferror(f);
+
+	errno = 0;
+	if (fflush(f) == EOF)
+		return errno ? errno : e ? e : -1;
+	return bad ? (e ? e : -1) : 0;
+}
+
+/* Standard output after a piece was written (errno zeroed before it): a
+ * failure is said once, by the first check that sees it (the stream's
+ * error flag, read as was_bad before the piece, remembers it), and makes
+ * the exit status 2. */
+static void check_stdout(int was_bad, const char *lost)
+{
+	int e = stream_error(stdout);
+
+	if (e && !was_bad)
+		fprintf(stderr, "scepdump: standard output: %s: %s\n", fmt_write_error(e), lost);
+}
+
+/* The end of every run: what stdout still holds must reach it, and its
+ * close is checked too (as gnulib's close_stdout does). checked: every
+ * piece written went through check_stdout, which said any failure. */
+static int close_stdout(int status, int checked, const char *lost)
+{
+	int was_bad = checked && ferror(stdout), e = stream_error(stdout);
+
+	if (!e && fclose(stdout) != 0)
+		e = errno ? errno : -1;
+	if (!e)
+		return status;
+	if (!was_bad)
+		fprintf(stderr, "scepdump: standard output: %s: %s\n", fmt_write_error(e), lost);
+	return 2;
 }
 
 /* One transaction as the listing shows it. */
@@ -68,8 +119,11 @@ static void render_listing(FILE *out, const void *arg, const struct txn *t)
 /* Live capture: print each enrollment as soon as it settles. */
 static void stream_txn(void *arg, const struct txn *t)
 {
+	int was_bad = ferror(stdout);
+
+	errno = 0;
 	render_listing(stdout, arg, t);
-	fflush(stdout);
+	check_stdout(was_bad, "transactions from here on are not shown");
 }
 
 static int txn_failed(const struct txn *t)
@@ -249,6 +303,7 @@ static int run_decode(struct sd_ctx *ctx)
 		fprintf(stderr, "scepdump: decode: out of memory\n");
 		return 2;
 	}
+	errno = 0;   /* for close_stdout */
 	if (ctx->opt.json)
 		sink_json_input(stdout, ctx, in_msg);
 	else
@@ -263,42 +318,213 @@ static int run_decode(struct sd_ctx *ctx)
 
 static void stream_event(struct sd_ctx *ctx, const struct scep_event *ev)
 {
+	int was_bad = ferror(stdout);
+
+	errno = 0;
 	if (ctx->opt.json)
 		sink_json_event(stdout, ctx, ev);
 	else if (!ctx->opt.quiet)
 		sink_text_event(stdout, ctx, ev);
-	fflush(stdout);
+	check_stdout(was_bad, "exchanges from here on are not shown");
 }
 
-static int check_writable(const char *opt, const char *path)
-{
+/* -w and --html: opened before any input is read, so a path that cannot
+ * be written costs no analysis, and before -Z drops privileges (tcpdump
+ * opens -w there too); emptied only when written, so a run that fails
+ * first leaves a previous file as it was. */
+struct out_file {
+	const char *opt, *path;
 	FILE *f;
+	struct stat st;
+	int created;                /* by this run: removed if never written */
+};
 
+static int out_open(struct out_file *o, const char *opt, const char *path)
+{
+	int fd;
+
+	memset(o, 0, sizeof(*o));
+	o->opt = opt;
+	o->path = path;
 	if (!path)
 		return 0;
-	f = fopen(path, "ab");
-	if (!f) {
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	o->created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)   /* also a symlink, dangling or not */
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 || fstat(fd, &o->st) < 0 || !(o->f = fdopen(fd, "wb"))) {
 		fprintf(stderr, "scepdump: %s %s: %s\n", opt, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (o->created)
+			unlink(path);
+		o->created = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* Not written after all (the run failed first). */
+static void out_abandon(struct out_file *o)
+{
+	if (!o->f)
+		return;
+	fclose(o->f);
+	o->f = NULL;
+	if (o->created)
+		unlink(o->path);
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* An output must not be one of the inputs, whatever name reaches it (a
+ * link, ./x, a symlink): the same device and inode. Nothing has been
+ * truncated yet when this refuses. */
+static int out_is_input(const struct out_file *o, const struct sd_options *opt)
+{
+	const char *const *lists[] = { opt->files, opt->devlogs, opt->keylogs };
+	const size_t counts[] = { opt->n_files, opt->n_devlogs, opt->n_keylogs };
+	struct stat st;
+	size_t i, k;
+
+	if (!o->f || !S_ISREG(o->st.st_mode))
+		return 0;
+	for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++)
+		for (i = 0; i < counts[k]; i++)
+			if (strcmp(lists[k][i], "-") && stat(lists[k][i], &st) == 0 && same_file(&st, &o->st)) {
+				fprintf(stderr, "scepdump: %s %s: that is the input file %s; not overwritten\n",
+					o->opt, o->path, lists[k][i]);
+				return 1;
+			}
+	return 0;
+}
+
+/* -w reads its inputs a second time: a pipe or a FIFO cannot be (the
+ * second open would wait for a writer). options.c refuses '-' already. */
+static int inputs_readable_twice(const struct sd_options *opt)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; opt->write_file && i < opt->n_files; i++)
+		if (strcmp(opt->files[i], "-") && stat(opt->files[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "scepdump: -w cannot be used with -r %s: not a regular file, it cannot be read twice\n",
+				opt->files[i]);
+			return 0;
+		}
+	return 1;
+}
+
+static int open_outputs(const struct sd_options *opt, struct out_file *w, struct out_file *html)
+{
+	if (!inputs_readable_twice(opt) || out_open(w, "-w", opt->write_file) < 0)
+		return -1;
+	if (out_open(html, "--html", opt->html_file) < 0) {
+		out_abandon(w);
+		return -1;
+	}
+	if (w->f && html->f && S_ISREG(w->st.st_mode) && same_file(&w->st, &html->st))
+		fprintf(stderr, "scepdump: --html %s: -w writes that file already\n", html->path);
+	else if (!out_is_input(w, opt) && !out_is_input(html, opt))
+		return 0;
+	out_abandon(w);
+	out_abandon(html);
+	return -1;
+}
+
+/* A page cut mid-tag looks whole in a browser: a report that could not be
+ * written whole is removed (emptied when the directory does not let us,
+ * e.g. after -Z), and the line says which. */
+static int write_html(const struct sd_ctx *ctx, struct out_file *o)
+{
+	int regular = S_ISREG(o->st.st_mode), emptied = 0, e = 0;
+	const char *fate = "";
+
+	if (regular && ftruncate(fileno(o->f), 0) < 0)
+		e = errno;
+	if (!e) {
+		errno = 0;
+		sink_html_write(o->f, ctx);
+		e = stream_error(o->f);
+	}
+	if (e && regular)
+		emptied = ftruncate(fileno(o->f), 0) == 0;
+	if (fclose(o->f) != 0 && !e) {
+		e = errno ? errno : -1;
+		emptied = regular && truncate(o->path, 0) == 0;
+	}
+	o->f = NULL;
+	if (!e)
+		return 0;
+	if (regular)
+		fate = unlink(o->path) == 0 ? "; the file is removed" :
+		       emptied ? "; the file is left empty" : "; the file is left cut short";
+	fprintf(stderr, "scepdump: --html %s: %s: the report is incomplete%s\n", o->path, fmt_write_error(e), fate);
+	return -1;
+}
+
+/* A device log is merged after the capture (its lines without a date take
+ * the capture's), but one that is missing, unreadable or not a device log
+ * is said before the capture is read: its start is read now as the merge
+ * will read it. Enough for the format checks: the twenty lines detection
+ * reads unless they are huge, an .evtx file header and its first chunks
+ * (whole chunks of a file cut short are what the reader takes anyway). */
+#define DEVLOG_CHECK_BYTES (1u << 20)
+
+static int check_device_log(const struct sd_options *opt, const char *path, uint8_t *buf)
+{
+	struct devlog_opts o;
+	struct devlog_list l;
+	char err[256];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int rc;
+
+	if (!f) {
+		fprintf(stderr, "scepdump: --device-log %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, DEVLOG_CHECK_BYTES, f);
+	if (ferror(f)) {
+		fprintf(stderr, "scepdump: --device-log %s: read error: %s\n", path, strerror(errno));
+		fclose(f);
 		return -1;
 	}
 	fclose(f);
+	devlog_opts_init(&o);
+	o.force = (enum devlog_format)opt->devlog_format;
+	memset(&l, 0, sizeof(l));
+	rc = devlog_read_buf(buf, n, &o, &l, err, sizeof(err));
+	devlog_list_free(&l);
+	if (rc == DEVLOG_E_FORMAT) {
+		fprintf(stderr, "scepdump: --device-log %s: %s\n", path, err);
+		return -1;
+	}
 	return 0;
 }
 
-static int write_html(const struct sd_ctx *ctx)
+/* '-' (standard input) cannot be read twice: the merge alone reads it. */
+static int check_device_logs(const struct sd_options *opt)
 {
-	FILE *f = fopen(ctx->opt.html_file, "w");
+	uint8_t *buf;
+	size_t i;
+	int rc = 0;
 
-	if (!f) {
-		fprintf(stderr, "scepdump: --html %s: %s\n", ctx->opt.html_file, strerror(errno));
+	if (!opt->n_devlogs)
+		return 0;
+	buf = malloc(DEVLOG_CHECK_BYTES);
+	if (!buf) {
+		fprintf(stderr, "scepdump: --device-log: out of memory\n");
 		return -1;
 	}
-	sink_html_write(f, ctx);
-	if (fclose(f) != 0) {
-		fprintf(stderr, "scepdump: --html %s: %s\n", ctx->opt.html_file, strerror(errno));
-		return -1;
-	}
-	return 0;
+	for (i = 0; i < opt->n_devlogs && !rc; i++)
+		if (strcmp(opt->devlogs[i], "-"))
+			rc = check_device_log(opt, opt->devlogs[i], buf);
+	free(buf);
+	return rc;
 }
 
 /* --version: ours and the libraries' as they run, not as compiled. */
@@ -396,6 +622,19 @@ static void take_embedded_keylog(struct sd_ctx *ctx, struct capture *cap, size_t
 	}
 }
 
+/* Live: packets the kernel dropped go into the summary, and the time they
+ * were lost to the transaction table, which weighs it in the verdicts of
+ * what it misses (fresh: read the counters now, at the end). */
+static void note_capture_loss(struct sd_ctx *ctx, struct capture *cap, int fresh)
+{
+	uint64_t from = 0, to = 0, n = capture_take_drops(cap, fresh, &from, &to);
+
+	if (n) {
+		ctx->cnt.capture_dropped += n;
+		txn_note_capture_loss(ctx->txns, from, to, n);
+	}
+}
+
 static void read_packets(struct sd_ctx *ctx, struct capture *cap)
 {
 	struct progress pr;
@@ -407,6 +646,7 @@ static void read_packets(struct sd_ctx *ctx, struct capture *cap)
 	progress_start(&pr, ctx);
 	while (!stop_requested) {
 		rc = capture_next(cap, &p, err, sizeof(err));
+		note_capture_loss(ctx, cap, 0);
 		if (rc == 0)
 			break;
 		if (rc == 2) {
@@ -423,6 +663,8 @@ static void read_packets(struct sd_ctx *ctx, struct capture *cap)
 		pipeline_packet(ctx, &p);
 		progress_update(&pr, ctx, &p);
 	}
+	note_capture_loss(ctx, cap, 1);
+	capture_secrets_dropped(cap, &ctx->cnt.dsb_keylog_bytes_capped, &ctx->cnt.dsb_other_secrets);
 	progress_end(&pr);
 }
 
@@ -471,24 +713,74 @@ static int check_failures(struct sd_ctx *ctx)
 	return failed ? 1 : 0;
 }
 
+/* Errors first (ferror(stdout): said by check_stdout already), then an
+ * interrupted read (its --check verdicts are of a cut capture), then
+ * --check. */
 static int exit_status(struct sd_ctx *ctx)
 {
-	int failed;
+	int failed = 0;
 
-	if (ctx->input_errors || !ctx->opt.check)
-		return ctx->input_errors ? 2 : 0;
-	failed = check_failures(ctx);
-	return ctx->input_errors ? 2 : failed;
+	if (!ctx->input_errors && ctx->opt.check)
+		failed = check_failures(ctx);
+	if (ctx->input_errors || ferror(stdout))
+		return 2;
+	return ctx->interrupted_by ? EXIT_INTERRUPTED : failed;
+}
+
+/* -w: the second pass. After an interrupted first pass it writes the SCEP
+ * connections of the part read (up to the latest time read), and a second
+ * signal stops it between two records. */
+static void write_extract(struct sd_ctx *ctx, struct out_file *w)
+{
+	struct extract_out out = {
+		.f = w->f,
+		.path = w->path,
+		.until_ts_ns = ctx->interrupted_by ? ctx->last_ts_ns : 0,
+		.stop = &stop_requested,
+	};
+
+	if (ctx->interrupted_by) {
+		fprintf(stderr, "scepdump: interrupted by %s: -w %s gets the SCEP connections of the part read "
+			"(interrupt again to stop it)\n", fmt_signal_name(ctx->interrupted_by), w->path);
+		stop_requested = 0;
+	}
+	w->f = NULL;   /* extract_write closes it */
+	if (extract_write(&ctx->scep_flows, ctx->opt.files, ctx->opt.n_files, &out) < 0)
+		ctx->input_errors++;
+	if (stop_requested && !ctx->interrupted_by)
+		ctx->interrupted_by = stop_requested;
+}
+
+/* The listing (what was not streamed) and the summary, on stdout. */
+static void print_report(struct sd_ctx *ctx)
+{
+	int was_bad = ferror(stdout);
+
+	errno = 0;
+	if ((ctx->opt.json ? sink_json_write(stdout, ctx) : sink_text_write(stdout, ctx)) < 0)
+		ctx->input_errors++;
+	check_stdout(was_bad, ctx->opt.quiet ? "the summary is incomplete" : "the listing and summary are incomplete");
+}
+
+static void free_run(struct sd_ctx *ctx, struct out_file *w, struct out_file *html)
+{
+	out_abandon(w);
+	out_abandon(html);
+	pipeline_free(ctx);
+	options_free(&ctx->opt);
 }
 
 int main(int argc, char **argv)
 {
 	struct sd_ctx ctx;
+	struct out_file w, html;
 	struct capture *cap;
 	char err[512];
 	int status;
 
 	memset(&ctx, 0, sizeof(ctx));
+	memset(&w, 0, sizeof(w));
+	memset(&html, 0, sizeof(html));
 	if (options_parse(&ctx.opt, argc, argv) < 0)
 		return 2;
 	if (ctx.opt.mode == MODE_HELP) {
@@ -496,36 +788,34 @@ int main(int argc, char **argv)
 			options_decode_usage(stdout);
 		else
 			options_usage(stdout);
-		return 0;
+		return close_stdout(0, 0, "the help text is incomplete");
 	}
 	if (ctx.opt.mode == MODE_VERSION) {
 		print_version();
-		return 0;
+		return close_stdout(0, 0, "the version text is incomplete");
 	}
 	if (pipeline_init(&ctx) < 0) {
-		pipeline_free(&ctx);
-		options_free(&ctx.opt);
+		free_run(&ctx, &w, &html);
 		return 2;
 	}
 	if (ctx.opt.mode == MODE_DECODE) {
 		status = run_decode(&ctx);
-		pipeline_free(&ctx);
-		options_free(&ctx.opt);
-		return status;
+		free_run(&ctx, &w, &html);
+		return close_stdout(status, 0, "the decoded message is incomplete");
 	}
-	/* Outputs asked for are checked before the input is read: a path that
-	 * cannot be written should not cost a whole capture's analysis. */
-	if (check_writable("-w", ctx.opt.write_file) < 0 || check_writable("--html", ctx.opt.html_file) < 0) {
-		pipeline_free(&ctx);
-		options_free(&ctx.opt);
+	/* What would fail at the end is found before the input is read: a
+	 * device log that cannot be read, an output that cannot be written or
+	 * that is an input. */
+	if (check_device_logs(&ctx.opt) < 0 || open_outputs(&ctx.opt, &w, &html) < 0) {
+		free_run(&ctx, &w, &html);
 		return 2;
 	}
-	/* a device log alone needs no capture */
+	/* a device log alone needs no capture; -Z drops privileges in here,
+	 * after the outputs are open */
 	cap = ctx.opt.mode == MODE_OFFLINE && !ctx.opt.n_files ? NULL : open_source(&ctx.opt, err, sizeof(err));
 	if (!cap && (ctx.opt.mode != MODE_OFFLINE || ctx.opt.n_files)) {
 		fprintf(stderr, "scepdump: %s\n", err);
-		pipeline_free(&ctx);
-		options_free(&ctx.opt);
+		free_run(&ctx, &w, &html);
 		return 2;
 	}
 	if (ctx.opt.mode == MODE_LIVE) {
@@ -542,22 +832,21 @@ int main(int argc, char **argv)
 	capture_print_listening(cap, stderr);
 	if (cap)
 		read_packets(&ctx, cap);
+	/* live, a signal is how a capture ends */
+	if (ctx.opt.mode == MODE_OFFLINE)
+		ctx.interrupted_by = stop_requested;
 	pipeline_finish(&ctx);
-	if ((ctx.opt.json ? sink_json_write(stdout, &ctx) : sink_text_write(stdout, &ctx)) < 0)
-		ctx.input_errors++;
-	fflush(stdout);
-	if (ctx.opt.html_file && write_html(&ctx) < 0)
+	print_report(&ctx);
+	if (html.f && write_html(&ctx, &html) < 0)
 		ctx.input_errors++;
 	if (cap)
 		print_kernel_stats(&ctx, cap);
-	if (ctx.opt.write_file && !stop_requested &&
-	    extract_write(&ctx.scep_flows, ctx.opt.files, ctx.opt.n_files, ctx.opt.write_file) < 0)
-		ctx.input_errors++;
+	if (w.f)
+		write_extract(&ctx, &w);
 	status = exit_status(&ctx);
 	signal_capture = NULL;
 	if (cap)
 		capture_close(cap);
-	pipeline_free(&ctx);
-	options_free(&ctx.opt);
-	return status;
+	free_run(&ctx, &w, &html);
+	return close_stdout(status, 1, "the listing and summary are incomplete");
 }

@@ -2,6 +2,7 @@
  * once into struct sd_options; every bad option is one line on stderr. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,10 @@
 
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
-	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER,
+	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER, OPT_MAX_MEMORY,
 	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_NO_SPILL, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_DATE, OPT_DEVICE_SKEW,
-	OPT_CA_CERT
+	OPT_CA_CERT,
+	OPT_CODES       /* not an option: one past the largest option code */
 };
 
 static const struct option long_options[] = {
@@ -55,6 +57,7 @@ static const struct option long_options[] = {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "max-flow-buffer", required_argument, NULL, OPT_MAX_FLOW_BUFFER },
 	{ "max-total-buffer", required_argument, NULL, OPT_MAX_TOTAL_BUFFER },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -104,7 +107,7 @@ void options_usage(FILE *out)
 	      "  -r, --read FILE          pcap or pcapng file, '-' for stdin; repeat to merge by time\n"
 	      "  -i, --interface IFACE    capture live on IFACE\n"
 	      "  -f, --filter FILTER      BPF filter (also: trailing arguments)\n"
-	      "  -s, --snaplen N          live capture snap length (default 262144)\n"
+	      "  -s, --snaplen N          live capture snap length (default 262144; 0: the same)\n"
 	      "  -B, --buffer-size KiB    live capture kernel ring (default 65536 = 64 MiB)\n"
 	      "  -Z, --user USER          drop privileges to USER after opening the capture\n"
 	      "      --key FILE           private key (PEM, DER or PKCS#12 .pfx/.p12) to open SCEP\n"
@@ -135,6 +138,9 @@ void options_usage(FILE *out)
 	      "      --show-secrets       print challenge passwords (hidden by default)\n"
 	      "      --check              exit 1 when a transaction did not end ISSUED/DELIVERED\n"
 	      "Limits:\n"
+	      "      --max-memory BYTES   one budget for every buffer that grows with input\n"
+	      "                           (default 268435456); past it, connections\n"
+	      "                           that never looked like SCEP go first, then idle ones\n"
 	      "      --max-body BYTES     HTTP body bytes kept per message (default 4194304)\n"
 	      "      --max-flows N        TCP flows tracked at once (default 65536)\n"
 	      "      --max-flow-buffer BYTES  out-of-order bytes held per direction (default 1048576)\n"
@@ -173,6 +179,23 @@ static int parse_size(const char *name, const char *arg, size_t *out)
 		return -1;
 	}
 	*out = (size_t)v;
+	return 0;
+}
+
+/* tcpdump's -s: 0 means whole packets (its 262144). */
+static int parse_snaplen(const char *arg, int *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end != '\0' || arg[0] == '-' || v > OPT_MAX_SNAPLEN) {
+		fprintf(stderr, "scepdump: -s: '%s' is not a snap length: 1..%d bytes, or 0 for whole packets\n",
+			arg, OPT_MAX_SNAPLEN);
+		return -1;
+	}
+	*out = v ? (int)v : OPT_MAX_SNAPLEN;
 	return 0;
 }
 
@@ -241,11 +264,12 @@ static void set_defaults(struct sd_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->mode = MODE_OFFLINE;
-	o->snaplen = 262144;
+	o->snaplen = OPT_MAX_SNAPLEN;
 	o->max_body = 4u << 20;
 	o->max_flows = 65536;
 	o->max_flow_buffer = 1u << 20;
 	o->max_total_buffer = 256u << 20;
+	o->max_memory = 256u << 20;
 	o->idle_timeout_ns = 300ull * 1000000000ull;
 	o->max_txns = TXN_MAX_TXNS;
 	o->max_txn_exchanges = TXN_MAX_EVENTS;
@@ -368,15 +392,18 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		free(o->filter);
 		o->filter = strdup(arg);
 		return o->filter ? 0 : -1;
-	case 's':
-		if (parse_size("snaplen", arg, &v) < 0 || v > 262144) {
-			fprintf(stderr, "scepdump: -s: snaplen must be 1..262144\n");
+	case 's': return parse_snaplen(arg, &o->snaplen);
+	case 'Z': o->drop_user = arg; return 0;
+	case 'B':
+		if (parse_size("buffer-size", arg, &o->buffer_kib) < 0)
+			return -1;
+		/* libpcap takes the ring in bytes, as an int */
+		if (o->buffer_kib > INT_MAX / 1024) {
+			fprintf(stderr, "scepdump: -B: '%s' KiB is more than libpcap takes (at most %d)\n",
+				arg, INT_MAX / 1024);
 			return -1;
 		}
-		o->snaplen = (int)v;
 		return 0;
-	case 'Z': o->drop_user = arg; return 0;
-	case 'B': return parse_size("buffer-size", arg, &o->buffer_kib);
 	case 'w': o->write_file = arg; return 0;
 	case OPT_JSON: o->json = 1; return 0;
 	case OPT_HTML: o->html_file = arg; return 0;
@@ -402,6 +429,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case OPT_MAX_FLOWS: return parse_size("max-flows", arg, &o->max_flows);
 	case OPT_MAX_FLOW_BUFFER: return parse_size("max-flow-buffer", arg, &o->max_flow_buffer);
 	case OPT_MAX_TOTAL_BUFFER: return parse_size("max-total-buffer", arg, &o->max_total_buffer);
+	case OPT_MAX_MEMORY: return parse_size("max-memory", arg, &o->max_memory);
 	case OPT_MAX_TXNS: return parse_size("max-transactions", arg, &o->max_txns);
 	case OPT_MAX_TXN_EXCHANGES: return parse_size("max-txn-exchanges", arg, &o->max_txn_exchanges);
 	case OPT_MAX_H2_STREAMS: return parse_size("max-h2-streams", arg, &o->max_h2_streams);
@@ -429,7 +457,8 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	}
 }
 
-static int parse_option_words(struct sd_options *o, int argc, char **argv)
+/* seen[code]: the option was given (for the ignored-option warnings). */
+static int parse_option_words(struct sd_options *o, int argc, char **argv, unsigned char *seen)
 {
 	int c;
 
@@ -446,38 +475,39 @@ static int parse_option_words(struct sd_options *o, int argc, char **argv)
 					argv[optind - 1]);
 			return -1;
 		}
+		if (c >= 0 && c < OPT_CODES)
+			seen[c] = 1;
 		if (handle_option(o, c, optarg) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int parse_decode_tail(struct sd_options *o, int argc, char **argv)
+static int parse_decode_tail(struct sd_options *o, int argc, char **argv, unsigned char *seen)
 {
 	int rc;
 
 	o->mode = MODE_DECODE;
 	optind = 0;     /* argv[0] here is "decode": a new command line */
-	rc = parse_option_words(o, argc, argv);
+	rc = parse_option_words(o, argc, argv, seen);
 	if (rc == 0 && o->mode == MODE_DECODE)
 		rc = check_decode_args(o, argc, argv);
 	return rc;
 }
 
-int options_parse(struct sd_options *o, int argc, char **argv)
+static int parse_command_line(struct sd_options *o, int argc, char **argv, unsigned char *seen)
 {
-	set_defaults(o);
 	opterr = 0;
 	optind = 0;     /* 0: glibc starts afresh, as a second run needs */
 	if (argc > 1 && !strcmp(argv[1], "decode"))
-		return parse_decode_tail(o, argc - 1, argv + 1);
-	if (parse_option_words(o, argc, argv) < 0)
+		return parse_decode_tail(o, argc - 1, argv + 1, seen);
+	if (parse_option_words(o, argc, argv, seen) < 0)
 		return -1;
 	/* "decode" may follow options meant for it: scepdump --json decode F.
 	 * getopt keeps its ordering mode from its first call, so the words
 	 * after "decode" are parsed as a fresh command line of their own. */
 	if (o->mode == MODE_OFFLINE && optind < argc && !strcmp(argv[optind], "decode"))
-		return parse_decode_tail(o, argc - optind, argv + optind);
+		return parse_decode_tail(o, argc - optind, argv + optind, seen);
 	if (o->mode == MODE_HELP || o->mode == MODE_VERSION)
 		return 0;
 	if (o->mode == MODE_DECODE)
@@ -498,6 +528,173 @@ int options_parse(struct sd_options *o, int argc, char **argv)
 		o->quiet = 0;
 	if (o->write_file && !write_file_ok(o))
 		return -1;
+	return 0;
+}
+
+/* What a run does, for the options that only some runs use. */
+enum run_kind { RUN_FILES = 1, RUN_LIVE = 2, RUN_DEVLOG = 4, RUN_DECODE = 8 };
+#define RUN_CAPTURE (RUN_FILES | RUN_LIVE)
+#define RUN_REPORT (RUN_CAPTURE | RUN_DEVLOG)
+
+/* Options given where they have nothing to act on are said to be ignored,
+ * one warning line each, not refused: a script's usual options still run
+ * with another input. runs: where each does something; does: what for. */
+static const struct opt_scope {
+	int code;
+	unsigned runs;
+	const char *does;
+} opt_scopes[] = {
+	{ 's', RUN_LIVE, "it sets the live capture's snap length" },
+	{ 'B', RUN_LIVE, "it sizes the live capture's kernel buffer" },
+	{ 'Z', RUN_LIVE, "it drops privileges once the interface is open" },
+	{ 'w', RUN_FILES, "it writes packets of the -r files" },
+	{ OPT_KEY, RUN_CAPTURE | RUN_DECODE, "it opens the envelopes of SCEP messages" },
+	{ OPT_KEY_PASS, RUN_CAPTURE | RUN_DECODE, "it opens encrypted --key files" },
+	{ OPT_CA_CERT, RUN_CAPTURE | RUN_DECODE, "it names the signers of SCEP messages" },
+	{ OPT_KEYLOG, RUN_CAPTURE, "it decrypts captured TLS" },
+	{ OPT_CHECKSUMS, RUN_CAPTURE, "it verifies captured packets' checksums" },
+	{ OPT_DECODE_THREADS, RUN_CAPTURE, "it decodes captured SCEP messages on a second thread" },
+	{ OPT_NO_SPILL, RUN_FILES, "only reading files spills finished transactions to disk" },
+	{ OPT_MAX_BODY, RUN_CAPTURE, "it limits captured HTTP bodies" },
+	{ OPT_MAX_FLOWS, RUN_CAPTURE, "it limits captured TCP connections" },
+	{ OPT_MAX_FLOW_BUFFER, RUN_CAPTURE, "it limits captured TCP reassembly" },
+	{ OPT_MAX_TOTAL_BUFFER, RUN_CAPTURE, "it limits captured TCP reassembly" },
+	{ OPT_IDLE_TIMEOUT, RUN_CAPTURE, "it closes idle captured connections" },
+	{ OPT_MAX_H2_STREAMS, RUN_CAPTURE, "it limits captured HTTP/2 streams" },
+	{ OPT_MAX_H2_HEADER_LIST, RUN_CAPTURE, "it limits captured HTTP/2 headers" },
+	{ OPT_MAX_OPAQUE_TLS, RUN_CAPTURE, "it limits captured TLS held to the end" },
+	{ OPT_MAX_TXNS, RUN_REPORT, "it limits the transaction table" },
+	{ OPT_MAX_TXN_EXCHANGES, RUN_REPORT, "it limits the transaction table" },
+	{ OPT_DEVLOG, RUN_REPORT, "it joins a device log to a capture's transactions" },
+	{ OPT_DEVLOG_FORMAT, RUN_REPORT, "it applies to device logs" },
+	{ OPT_DEVICE_TZ, RUN_REPORT, "it applies to device logs" },
+	{ OPT_DEVICE_DATE, RUN_REPORT, "it applies to device logs" },
+	{ OPT_DEVICE_SKEW, RUN_REPORT, "it applies to device logs" },
+	{ OPT_HTML, RUN_REPORT, "it writes the transactions' report" },
+	{ OPT_CHECK, RUN_REPORT, "it sets the exit status from the transactions' verdicts" },
+	{ 'q', RUN_REPORT, "it leaves the transactions' listing out" },
+	{ OPT_COLOR, RUN_REPORT, "it colours the listing's verdicts and findings" },
+};
+
+/* Options that act on another one's input. */
+static const struct opt_needs {
+	int code, needs;
+	const char *does;
+} opt_needs[] = {
+	{ OPT_KEY_PASS, OPT_KEY, "it opens encrypted --key files" },
+	{ OPT_DEVLOG_FORMAT, OPT_DEVLOG, "it applies to device logs" },
+	{ OPT_DEVICE_TZ, OPT_DEVLOG, "it applies to device logs" },
+	{ OPT_DEVICE_DATE, OPT_DEVLOG, "it applies to device logs" },
+	{ OPT_DEVICE_SKEW, OPT_DEVLOG, "it applies to device logs" },
+};
+
+static enum run_kind run_kind_of(const struct sd_options *o)
+{
+	if (o->mode == MODE_DECODE)
+		return RUN_DECODE;
+	if (o->mode == MODE_LIVE)
+		return RUN_LIVE;
+	return o->n_files ? RUN_FILES : RUN_DEVLOG;
+}
+
+static const char *run_kind_text(enum run_kind k)
+{
+	switch (k) {
+	case RUN_FILES: return "when reading files";
+	case RUN_LIVE: return "in a live capture";
+	case RUN_DEVLOG: return "with device logs alone";
+	default: return "by decode";
+	}
+}
+
+/* "-s" or "--max-body", as the user may have typed it */
+static void option_name(int code, char *buf, size_t len)
+{
+	size_t i;
+
+	if (code < 256) {
+		snprintf(buf, len, "-%c", code);
+		return;
+	}
+	for (i = 0; long_options[i].name; i++)
+		if (long_options[i].val == code) {
+			snprintf(buf, len, "--%s", long_options[i].name);
+			return;
+		}
+	snprintf(buf, len, "?");
+}
+
+static void warn_ignored(int code, const char *when, const char *does)
+{
+	char name[32];
+
+	option_name(code, name, sizeof(name));
+	fprintf(stderr, "scepdump: warning: %s is ignored %s: %s\n", name, when, does);
+}
+
+/* An option ignored is also let go where keeping it would still act (a
+ * file opened or read, an error it could give). */
+static void drop_ignored(struct sd_options *o, int code)
+{
+	switch (code) {
+	case 'w': o->write_file = NULL; break;
+	case OPT_KEY: o->n_keys = 0; break;
+	case OPT_CA_CERT: o->n_ca_certs = 0; break;
+	case OPT_KEYLOG: o->n_keylogs = 0; break;
+	case OPT_DEVLOG: o->n_devlogs = 0; break;
+	case OPT_HTML: o->html_file = NULL; break;
+	default: break;
+	}
+}
+
+/* seen: the options given. Each ignored one is said once. */
+static void warn_ignored_options(struct sd_options *o, const unsigned char *seen)
+{
+	unsigned char said[OPT_CODES];
+	enum run_kind k = run_kind_of(o);
+	size_t i;
+
+	memset(said, 0, sizeof(said));
+	if (o->filter && !(k & RUN_CAPTURE))
+		warn_ignored('f', run_kind_text(k), "it selects captured packets");
+	for (i = 0; i < sizeof(opt_scopes) / sizeof(opt_scopes[0]); i++) {
+		if (!seen[opt_scopes[i].code] || (opt_scopes[i].runs & k))
+			continue;
+		warn_ignored(opt_scopes[i].code, run_kind_text(k), opt_scopes[i].does);
+		drop_ignored(o, opt_scopes[i].code);
+		said[opt_scopes[i].code] = 1;
+	}
+	for (i = 0; i < sizeof(opt_needs) / sizeof(opt_needs[0]); i++) {
+		char when[48], need[32];
+
+		if (!seen[opt_needs[i].code] || said[opt_needs[i].code] || seen[opt_needs[i].needs])
+			continue;
+		option_name(opt_needs[i].needs, need, sizeof(need));
+		snprintf(when, sizeof(when), "without %s", need);
+		warn_ignored(opt_needs[i].code, when, opt_needs[i].does);
+	}
+	/* -q and --color shape the text output only */
+	if (o->json && k != RUN_DECODE) {
+		if (seen['q'])
+			warn_ignored('q', "with --json", "JSON Lines carry every transaction");
+		if (seen[OPT_COLOR])
+			warn_ignored(OPT_COLOR, "with --json", "JSON has no colours");
+	}
+}
+
+int options_parse(struct sd_options *o, int argc, char **argv)
+{
+	unsigned char seen[OPT_CODES];
+
+	memset(seen, 0, sizeof(seen));
+	set_defaults(o);
+	if (parse_command_line(o, argc, argv, seen) < 0) {
+		/* what was parsed is not used: a -f filter would leak */
+		options_free(o);
+		return -1;
+	}
+	if (o->mode != MODE_HELP && o->mode != MODE_VERSION)
+		warn_ignored_options(o, seen);
 	return 0;
 }
 

@@ -404,6 +404,7 @@ static void app_detect(struct app_conn *a, const struct flow *f,
 		if (!f->saw_syn && (tls == TLS_PROBE_CLIENT) != (ev->dir == DIR_TO_SERVER))
 			swap_roles(a, f);
 		a->tls = tls_open(a->ctx->keylog, &a->ctx->cnt, &a->view, on_tls_plaintext, a);
+		tls_set_budget(a->tls, &a->ctx->mem);
 		a->proto = a->tls ? APP_TLS : APP_OTHER;
 		return;
 	}
@@ -471,10 +472,20 @@ static void flow_app_close(void *app, const struct flow *f)
 	free(a);
 }
 
+/* What the flow table sheds last under memory pressure. */
+static int flow_app_looked_like_scep(void *app)
+{
+	const struct app_conn *a = app;
+
+	return a && (a->carried_scep || (a->http.h1 && http1_scep_seen(a->http.h1)) ||
+		     (a->http.h2 && http2_scep_seen(a->http.h2)));
+}
+
 static const struct flow_app_ops app_ops = {
 	.open = flow_app_open,
 	.event = flow_app_event,
 	.close = flow_app_close,
+	.looked_like_scep = flow_app_looked_like_scep,
 };
 
 static int load_keys(struct sd_ctx *ctx)
@@ -500,12 +511,12 @@ static int load_keys(struct sd_ctx *ctx)
 static int load_keylogs(struct sd_ctx *ctx)
 {
 	char err[256];
-	size_t i;
-
-	size_t before;
+	size_t i, before;
+	uint64_t capped;
 
 	for (i = 0; i < ctx->opt.n_keylogs; i++) {
 		before = keylog_count(ctx->keylog);
+		capped = keylog_capped(ctx->keylog);
 		if (keylog_load_file(ctx->keylog, ctx->opt.keylogs[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "scepdump: --keylog %s: %s\n", ctx->opt.keylogs[i], err);
 			return -1;
@@ -516,6 +527,11 @@ static int load_keylogs(struct sd_ctx *ctx)
 				ctx->opt.keylogs[i], err[0] ? ": " : "", err);
 		else if (err[0])
 			fprintf(stderr, "scepdump: --keylog %s: %s (skipped)\n", ctx->opt.keylogs[i], err);
+		if (keylog_capped(ctx->keylog) > capped)
+			fprintf(stderr, "scepdump: --keylog %s: %llu secrets past the memory budget "
+				"(--max-memory) or %u entries not kept: their connections stay encrypted\n",
+				ctx->opt.keylogs[i], (unsigned long long)(keylog_capped(ctx->keylog) - capped),
+				KEYLOG_MAX_ENTRIES);
 	}
 	return 0;
 }
@@ -533,6 +549,7 @@ int pipeline_init(struct sd_ctx *ctx)
 		.max_flow_buffer = ctx->opt.max_flow_buffer,
 		.max_total_buffer = ctx->opt.max_total_buffer,
 		.idle_timeout_ns = ctx->opt.idle_timeout_ns,
+		.mem = &ctx->mem,
 	};
 	struct txn_limits tlim = {
 		.max_txns = ctx->opt.max_txns,
@@ -540,6 +557,8 @@ int pipeline_init(struct sd_ctx *ctx)
 		.max_loose = ctx->opt.max_txns,
 	};
 
+	ctx->mem.limit = ctx->opt.max_memory;
+	ctx->http1.mem = &ctx->mem;
 	ctx->http1.max_body = ctx->opt.max_body;
 	ctx->http1.max_h2_streams = ctx->opt.max_h2_streams;
 	ctx->http1.max_h2_header_list = ctx->opt.max_h2_header_list;
@@ -550,13 +569,25 @@ int pipeline_init(struct sd_ctx *ctx)
 	ctx->keys = scep_keys_new();
 	ctx->txns = txn_table_new(&tlim, &ctx->cnt);
 	ctx->keylog = keylog_new();
+	keylog_set_budget(ctx->keylog, &ctx->mem);
 	ctx->decode = decode_queue_new(ctx->opt.decode_threads);
+	decode_queue_set_budget(ctx->decode, &ctx->mem);
 	if (!ctx->http1.settings || !ctx->ipr || !ctx->flows || !ctx->keys || !ctx->txns ||
 	    !ctx->keylog || !ctx->decode) {
 		fprintf(stderr, "scepdump: out of memory setting up\n");
 		return -1;
 	}
 	return load_keys(ctx) < 0 || load_keylogs(ctx) < 0 ? -1 : 0;
+}
+
+int mem_budget_reached(const struct sd_ctx *ctx)
+{
+	size_t k;
+
+	for (k = 0; k < MEM_KINDS; k++)
+		if (ctx->mem.refused[k])
+			return 1;
+	return ctx->cnt.flows_shed_not_scep || ctx->cnt.flows_shed_idle;
 }
 
 void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p)
@@ -602,6 +633,28 @@ static void settle_free_opaque(struct sd_ctx *ctx)
 	ctx->n_opaque_tls = ctx->opaque_head = ctx->n_scep_servers = 0;
 }
 
+/* A cap hit while reading a device log loses its later lines: said once
+ * per file, and counted. */
+static void report_device_log_caps(struct sd_ctx *ctx, const char *path,
+				   const struct devlog_list *l)
+{
+	if (l->bytes_capped)
+		fprintf(stderr, "scepdump: --device-log %s: %llu bytes past %s not read; "
+			"enrollments logged there are not in the timeline\n", path,
+			(unsigned long long)l->bytes_capped,
+			l->budget_capped ? "the memory budget (--max-memory)" : "the 256 MiB limit");
+	if (l->lines_capped)
+		fprintf(stderr, "scepdump: --device-log %s: %llu lines past the %u-line limit not read\n",
+			path, (unsigned long long)l->lines_capped, DEVLOG_LINES_MAX);
+	if (l->capped)
+		fprintf(stderr, "scepdump: --device-log %s: %llu SCEP events past %s not kept\n",
+			path, (unsigned long long)l->capped,
+			l->budget_capped ? "the memory budget (--max-memory)" : "the 200000-event limit");
+	ctx->cnt.device_bytes_capped += l->bytes_capped;
+	ctx->cnt.device_lines_capped += l->lines_capped;
+	ctx->cnt.device_events_capped += l->capped;
+}
+
 /* Device logs are read after the packets: lines without a date take the
  * capture's, and every transaction they may join exists by then. */
 static void merge_device_logs(struct sd_ctx *ctx)
@@ -620,6 +673,7 @@ static void merge_device_logs(struct sd_ctx *ctx)
 	o.year = ctx->opt.device_year;
 	o.month = ctx->opt.device_month;
 	o.day = ctx->opt.device_day;
+	o.mem = &ctx->mem;
 	for (i = 0; i < ctx->opt.n_devlogs; i++) {
 		memset(&l, 0, sizeof(l));
 		if (devlog_read_file_opts(ctx->opt.devlogs[i], &o, &l, err, sizeof(err)) < 0) {
@@ -629,6 +683,7 @@ static void merge_device_logs(struct sd_ctx *ctx)
 		} else {
 			if (l.note[0])
 				fprintf(stderr, "scepdump: --device-log %s: %s\n", ctx->opt.devlogs[i], l.note);
+			report_device_log_caps(ctx, ctx->opt.devlogs[i], &l);
 			ctx->cnt.device_events += l.n;
 			ctx->cnt.device_lines_unparsed += l.unparsed_lines;
 			txn_add_device_events(ctx->txns, &l);
@@ -648,6 +703,7 @@ void pipeline_finish(struct sd_ctx *ctx)
 		merge_device_logs(ctx);
 	if (ctx->txns)
 		txn_finish(ctx->txns);
+	ctx->cnt.keylog_capped = keylog_capped(ctx->keylog);
 	if (ctx->cnt.txns_evicted)
 		fprintf(stderr, "scepdump: %llu transactions past --max-transactions %zu are counted in the "
 			"summary but not listed\n", (unsigned long long)ctx->cnt.txns_evicted,

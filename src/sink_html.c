@@ -688,6 +688,10 @@ void sink_html_write(FILE *out, const struct sd_ctx *ctx)
 		put_escf(out, "%scaptured %s to %s UTC", ctx->opt.n_files ? ": " : "",
 			 fmt_time_ns(ctx->first_ts_ns, 0, a, sizeof(a)), fmt_time_ns(ctx->last_ts_ns, 0, b, sizeof(b)));
 	fputs(". Click an arrow or a line for the exchange's details.</p>\n", out);
+	if (ctx->interrupted_by)
+		fprintf(out, "<p class=\"meta\"><b>Interrupted by %s</b>: the input was not read to its end; "
+			"this report covers its first %llu packets.</p>\n",
+			fmt_signal_name(ctx->interrupted_by), (unsigned long long)ctx->cnt.packets);
 	put_summary(out, ctx);
 	/* every transaction, streamed or not: the file is written once, at
 	 * the end, and is meant to be the whole record */

@@ -286,6 +286,7 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 		json_object_set_new(req, "captured", json_false());
 	if (ev->req_damaged)
 		set_int(req, "gap_bytes", (long long)ev->req_gap_bytes);
+	set_str(req, "damage", ev->req_damage);
 	if (ev->request)
 		json_object_set_new(req, "pki_message", msg_json(ctx, ev->request));
 	json_object_set_new(o, "request", req);
@@ -301,6 +302,7 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 		set_str(res, "error_text", ev->error_text);
 		if (ev->res_damaged)
 			set_int(res, "gap_bytes", (long long)ev->res_gap_bytes);
+		set_str(res, "damage", ev->res_damage);
 		if (ev->n_caps) {
 			json_t *caps = json_array();
 
@@ -440,6 +442,22 @@ static json_t *groups_json(const struct summary_group *g, size_t n, const struct
 	return o;
 }
 
+/* Only when the budget was reached: what it was, the peak, and what each
+ * kind of buffer was refused (the flows shed are in the counters). */
+static json_t *memory_json(const struct mem_budget *m)
+{
+	json_t *o = json_object(), *r = json_object();
+	int k;
+
+	set_int(o, "budget", (long long)m->limit);
+	set_int(o, "peak", (long long)m->peak);
+	for (k = 0; k < MEM_KINDS; k++)
+		if (m->refused[k])
+			set_int(r, mem_kind_name((enum mem_kind)k), (long long)m->refused[k]);
+	json_object_set_new(o, "refused", r);
+	return o;
+}
+
 static json_t *summary_json(const struct sd_ctx *ctx)
 {
 	json_t *o = json_object(), *c = json_object(), *lat;
@@ -463,6 +481,10 @@ static json_t *summary_json(const struct sd_ctx *ctx)
 		json_object_set_new(o, "latency", lat);
 	}
 	set_int(o, "damaged_exchanges", (long long)s.damaged_exchanges);
+	if (ctx->interrupted_by)
+		set_str(o, "interrupted", fmt_signal_name(ctx->interrupted_by));
+	if (mem_budget_reached(ctx))
+		json_object_set_new(o, "memory", memory_json(&ctx->mem));
 #define JSON_COUNTER(name) set_int(c, #name, (long long)ctx->cnt.name);
 	COUNTERS_LIST(JSON_COUNTER)
 #undef JSON_COUNTER

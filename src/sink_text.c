@@ -144,6 +144,9 @@ static void print_ca_certs(FILE *out, const struct scep_event *ev)
 			fputs(", ", out);
 		print_cert_brief(out, ev->ca_certs[i], ev->res_first_ts_ns);
 	}
+	/* what was not read ("9936 more certificates not read ...") */
+	if (ev->problem)
+		fprintf(out, "; %s", ev->problem);
 }
 
 /* One certificate over two to four lines; fingerprints only when full. */
@@ -351,12 +354,14 @@ static void print_msg_verbose(FILE *out, const struct sd_ctx *ctx, const struct 
 		fprintf(out, "      note: %s\n", m->notes[i]);
 }
 
-static void print_damage(FILE *out, int damaged, uint64_t gap_bytes)
+static void print_damage(FILE *out, int damaged, uint64_t gap_bytes, const char *why)
 {
 	if (damaged && gap_bytes)
 		fprintf(out, "  [capture gap: %llu bytes missing]", (unsigned long long)gap_bytes);
 	else if (damaged)
 		fputs("  [capture gap: bytes missing]", out);
+	if (why)
+		fprintf(out, "  [%s]", why);
 }
 
 static void print_tls_brief(FILE *out, const struct scep_tls *tls)
@@ -412,7 +417,7 @@ static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct
 	} else if (ev->message_param) {
 		fprintf(out, " message=%s", ev->message_param);
 	}
-	print_damage(out, ev->req_damaged, ev->req_gap_bytes);
+	print_damage(out, ev->req_damaged, ev->req_gap_bytes, ev->req_damage);
 	fputc('\n', out);
 	if (ctx->opt.verbose && ev->tls)
 		print_tls_detail(out, ev->tls);
@@ -441,7 +446,7 @@ static void print_response_line(FILE *out, const struct sd_ctx *ctx, const struc
 		fprintf(out, "\"%s\"", ev->error_text);
 	if (ev->reset)
 		fprintf(out, "  [%s]", ev->reset);
-	print_damage(out, ev->res_damaged, ev->res_gap_bytes);
+	print_damage(out, ev->res_damaged, ev->res_gap_bytes, ev->res_damage);
 	fputc('\n', out);
 	if (ctx->opt.verbose && ev->reply)
 		print_msg_verbose(out, ctx, ev->reply);
@@ -612,6 +617,29 @@ static void print_groups(FILE *out, const struct sd_ctx *ctx, const char *label,
 		fputc('\n', out);
 }
 
+/* The budget was reached: what went, by cause, so a short report is not
+ * taken for the whole story. */
+static void print_memory(FILE *out, const struct sd_ctx *ctx)
+{
+	const struct counters *c = &ctx->cnt;
+	const struct mem_budget *m = &ctx->mem;
+	const char *sep = "; refused: ";
+	int k;
+
+	fprintf(out, "memory budget reached (--max-memory %zu): %llu connection%s shed that never looked "
+		"like SCEP, %llu idle one%s shed", m->limit,
+		(unsigned long long)c->flows_shed_not_scep, c->flows_shed_not_scep == 1 ? "" : "s",
+		(unsigned long long)c->flows_shed_idle, c->flows_shed_idle == 1 ? "" : "s");
+	for (k = 0; k < MEM_KINDS; k++) {
+		if (!m->refused[k])
+			continue;
+		fprintf(out, "%s%s %llu", sep, mem_kind_text((enum mem_kind)k),
+			(unsigned long long)m->refused[k]);
+		sep = ", ";
+	}
+	fputc('\n', out);
+}
+
 static void print_summary(FILE *out, const struct sd_ctx *ctx)
 {
 	const struct counters *c = &ctx->cnt;
@@ -628,9 +656,16 @@ static void print_summary(FILE *out, const struct sd_ctx *ctx)
 	fprintf(out, " | %llu packets, %llu flows, %llu SCEP exchanges | %llu damaged, %llu non-SCEP skipped, %llu capped\n",
 		(unsigned long long)c->packets, (unsigned long long)c->flows,
 		(unsigned long long)c->scep_exchanges, (unsigned long long)s.damaged_exchanges,
-		(unsigned long long)c->http_skipped,
-		(unsigned long long)(c->flows_capped + c->http_bodies_capped + c->h2_headers_capped +
-				     c->h2_streams_capped + c->tls_opaque_capped + (c->reasm_bytes_capped ? 1 : 0)));
+		(unsigned long long)c->http_skipped, (unsigned long long)summary_capped(c));
+	if (c->capture_dropped)
+		fprintf(out, "%llu packet%s dropped by the kernel during the capture: what they carried is missing, "
+			"and transactions that miss a piece then are INCOMPLETE\n",
+			(unsigned long long)c->capture_dropped, c->capture_dropped == 1 ? "" : "s");
+	if (mem_budget_reached(ctx))
+		print_memory(out, ctx);
+	if (ctx->interrupted_by)
+		fprintf(out, "interrupted by %s: the input was not read to its end; this report covers its first %llu packets\n",
+			fmt_signal_name(ctx->interrupted_by), (unsigned long long)c->packets);
 	if (c->txns_evicted || c->txn_events_capped)
 		fprintf(out, "%llu transaction%s past --max-transactions counted here but not listed above; "
 			"%llu exchange%s past --max-txn-exchanges not kept\n",

@@ -16,6 +16,7 @@ struct spill_entry {
 
 struct spill {
 	int fd;
+	char *dir;                  /* where the file is, for messages */
 	uint64_t size;
 	struct spill_entry *e;
 	size_t n, alloc;
@@ -39,9 +40,12 @@ struct spill *spill_new(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	sp->fd = mkstemp(path);
+	sp->dir = strdup(dir);
+	sp->fd = sp->dir ? mkstemp(path) : -1;
 	if (sp->fd < 0) {
-		snprintf(err, errlen, "cannot create a temporary file in %s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "cannot create a temporary file in %s: %s", dir,
+			 sp->dir ? strerror(errno) : "out of memory");
+		free(sp->dir);
 		free(sp);
 		return NULL;
 	}
@@ -50,6 +54,7 @@ struct spill *spill_new(char *err, size_t errlen)
 	return sp;
 }
 
+/* 0, or the errno of the write that failed */
 static int write_all(int fd, const char *buf, size_t len)
 {
 	while (len) {
@@ -57,8 +62,10 @@ static int write_all(int fd, const char *buf, size_t len)
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
-			return -1;
+		if (w < 0)
+			return errno ? errno : EIO;
+		if (w == 0)
+			return ENOSPC;   /* a regular file takes no bytes only when full */
 		buf += w;
 		len -= (size_t)w;
 	}
@@ -69,11 +76,12 @@ int spill_add(struct spill *sp, const struct txn *t, const char *listing, size_t
 	      const char *check, size_t check_len, char *err, size_t errlen)
 {
 	struct spill_entry *e;
+	int werr;
 
 	if (!listing_len && !check_len)
 		return 0;   /* nothing of it would be printed */
 	if (listing_len > UINT32_MAX || check_len > UINT32_MAX) {
-		snprintf(err, errlen, "temporary file: a transaction's listing is over 4 GiB");
+		snprintf(err, errlen, "temporary file in %s: a transaction's listing is over 4 GiB", sp->dir);
 		return -1;
 	}
 	if (sp->n == sp->alloc) {
@@ -87,9 +95,11 @@ int spill_add(struct spill *sp, const struct txn *t, const char *listing, size_t
 		sp->e = ne;
 		sp->alloc = na;
 	}
-	if (write_all(sp->fd, listing, listing_len) < 0 ||
-	    write_all(sp->fd, check, check_len) < 0) {
-		snprintf(err, errlen, "temporary file: write: %s", errno ? strerror(errno) : "short write");
+	werr = write_all(sp->fd, listing, listing_len);
+	if (!werr)
+		werr = write_all(sp->fd, check, check_len);
+	if (werr) {
+		snprintf(err, errlen, "temporary file in %s: %s", sp->dir, strerror(werr));
 		/* a partial write is overwritten by the next one, if any */
 		lseek(sp->fd, (off_t)sp->size, SEEK_SET);
 		return -1;
@@ -123,8 +133,8 @@ static int spill_copy(const struct spill *sp, size_t i, enum spill_part part, FI
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			fprintf(stderr, "scepdump: temporary file: read at byte %llu: %s: a transaction is missing from the listing\n",
-				(unsigned long long)off, r < 0 ? strerror(errno) : "end of file");
+			fprintf(stderr, "scepdump: temporary file in %s: read at byte %llu: %s: a transaction is missing from the listing\n",
+				sp->dir, (unsigned long long)off, r < 0 ? strerror(errno) : "end of file");
 			return -1;
 		}
 		fwrite(buf, 1, (size_t)r, out);
@@ -170,7 +180,8 @@ void spill_free(struct spill *sp)
 {
 	if (!sp)
 		return;
-	close(sp->fd);
+	close(sp->fd);   /* unlinked: what it held is not needed any more */
+	free(sp->dir);
 	free(sp->e);
 	free(sp);
 }

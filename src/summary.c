@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "scep.h"
 #include "summary.h"
 
@@ -263,4 +264,14 @@ void summary_free(struct summary *s)
 	free(s->server_idx.slot);
 	free(s->client_idx.slot);
 	memset(s, 0, sizeof(*s));
+}
+
+uint64_t summary_capped(const struct counters *c)
+{
+	return c->flows_capped + c->flows_shed_not_scep + c->flows_shed_idle + c->memory_refused +
+	       c->http_bodies_capped + c->h2_headers_capped + c->h2_streams_capped + c->h2_tables_capped +
+	       c->tls_opaque_capped + c->txns_evicted + c->txn_events_capped +
+	       c->device_events_capped + c->device_lines_capped + c->keylog_capped +
+	       (c->reasm_bytes_capped != 0) + (c->tls_bytes_capped != 0) + (c->device_bytes_capped != 0) +
+	       (c->dsb_keylog_bytes_capped != 0);
 }

@@ -32,6 +32,16 @@ struct released_id {
 	char tid[];
 };
 
+/* A span of capture time in which the kernel dropped packets (live). */
+struct loss_span {
+	uint64_t from_ns, to_ns;
+	uint64_t packets;
+};
+
+/* Loss spans kept; past it the two closest merge into one wider span,
+ * which only makes the verdicts it touches more cautious. */
+#define TXN_MAX_LOSS_SPANS 1024u
+
 struct txn_table {
 	struct txn **txns;          /* in order of creation until txn_finish sorts them */
 	size_t n;
@@ -56,6 +66,13 @@ struct txn_table {
 	size_t id_buckets;          /* a power of two */
 	struct summary gone;        /* what evicted transactions add to the summary */
 	struct summary released;    /* what released transactions add to it */
+	/* live capture: where the kernel dropped packets (txn_note_capture_loss),
+	 * in time order; a missing piece that falls there is the capture's loss */
+	struct loss_span *losses;
+	size_t n_losses, losses_alloc;
+	/* while txn_expire gives transactions up: the capture time then, after
+	 * which nothing they miss could have come; 0: no bound (the end) */
+	uint64_t horizon_ns;
 };
 
 static int push_ptr(void ***arr, size_t *n, void *p)
@@ -388,14 +405,14 @@ static int reply_is_final(const struct scep_event *ev)
 	return 0;
 }
 
-static void settle(struct txn *t, int have_wire);
+static void settle(struct txn_table *tt, struct txn *t, int have_wire);
 static void txn_free(struct txn *t);
 
 static void stream_if_wanted(struct txn_table *tt, struct txn *t)
 {
 	if (!tt->on_close || t->streamed)
 		return;
-	settle(t, 1);
+	settle(tt, t, 1);
 	t->streamed = 1;
 	tt->on_close(tt->on_close_arg, t);
 }
@@ -417,7 +434,7 @@ static void release_if_wanted(struct txn_table *tt, struct txn *t)
 {
 	if (!tt->on_release)
 		return;
-	settle(t, 1);
+	settle(tt, t, 1);
 	if (tt->on_release(tt->on_release_arg, t) < 0)
 		return;
 	/* taken: short of memory here, the summary may miss its latency, but
@@ -487,6 +504,7 @@ void txn_expire(struct txn_table *tt, uint64_t now_ns, uint64_t timeout_ns)
 
 	if (!tt->on_close)
 		return;
+	tt->horizon_ns = now_ns;
 	for (i = 0; i < tt->n;) {
 		struct txn *t = tt->txns[i];
 
@@ -501,6 +519,68 @@ void txn_expire(struct txn_table *tt, uint64_t now_ns, uint64_t timeout_ns)
 		if (i < tt->n && tt->txns[i] == t)
 			i++;
 	}
+	tt->horizon_ns = 0;
+}
+
+/* Merges the two neighbouring spans with the least time between them. */
+static void merge_closest_losses(struct txn_table *tt)
+{
+	size_t i, best = 0;
+	uint64_t gap, best_gap = UINT64_MAX;
+
+	for (i = 0; i + 1 < tt->n_losses; i++) {
+		gap = tt->losses[i + 1].from_ns - tt->losses[i].to_ns;
+		if (gap < best_gap) {
+			best_gap = gap;
+			best = i;
+		}
+	}
+	tt->losses[best].to_ns = tt->losses[best + 1].to_ns;
+	tt->losses[best].packets += tt->losses[best + 1].packets;
+	memmove(tt->losses + best + 1, tt->losses + best + 2,
+		(tt->n_losses - best - 2) * sizeof(*tt->losses));
+	tt->n_losses--;
+}
+
+void txn_note_capture_loss(struct txn_table *tt, uint64_t from_ns, uint64_t to_ns, uint64_t packets)
+{
+	struct loss_span *last = tt->n_losses ? &tt->losses[tt->n_losses - 1] : NULL;
+
+	if (!packets)
+		return;
+	if (to_ns < from_ns)    /* the wall clock was set back */
+		from_ns = to_ns;
+	/* the counters are read one span after the other: a loss that goes
+	 * on makes one span; one out of order widens the last */
+	if (last && from_ns <= last->to_ns) {
+		if (from_ns < last->from_ns)
+			last->from_ns = from_ns;
+		if (to_ns > last->to_ns)
+			last->to_ns = to_ns;
+		last->packets += packets;
+		return;
+	}
+	if (tt->n_losses == TXN_MAX_LOSS_SPANS)
+		merge_closest_losses(tt);
+	if (tt->n_losses == tt->losses_alloc) {
+		size_t na = tt->losses_alloc ? tt->losses_alloc * 2 : 16;
+		struct loss_span *nl = realloc(tt->losses, na * sizeof(*nl));
+
+		if (!nl) {
+			/* still said: the last span stretches to cover it */
+			if (tt->n_losses) {
+				tt->losses[tt->n_losses - 1].to_ns = to_ns;
+				tt->losses[tt->n_losses - 1].packets += packets;
+			}
+			return;
+		}
+		tt->losses = nl;
+		tt->losses_alloc = na;
+	}
+	tt->losses[tt->n_losses].from_ns = from_ns;
+	tt->losses[tt->n_losses].to_ns = to_ns;
+	tt->losses[tt->n_losses].packets = packets;
+	tt->n_losses++;
 }
 
 
@@ -549,7 +629,7 @@ static void group_loose_events(struct txn_table *tt, size_t count)
  * they stand. Their figures stay in the summary. */
 static void evict_one(struct txn_table *tt, struct txn *t)
 {
-	settle(t, 1);
+	settle(tt, t, 1);
 	summary_add_txn(&tt->gone, t);
 	if (!t->streamed && tt->cnt)
 		tt->cnt->txns_evicted++;
@@ -651,38 +731,130 @@ static void settle_reply_verdict(struct txn *t, const struct scep_msg *rep)
 	}
 }
 
-static void settle_verdict(struct txn *t)
+/* Packets the capture lost (kernel drops) between from_ns and to_ns. */
+static uint64_t lost_between(const struct txn_table *tt, uint64_t from_ns, uint64_t to_ns)
 {
-	const struct scep_event *ev = last_pki_operation(t);
+	uint64_t n = 0;
 	size_t i;
 
-	if (!ev) {
-		/* endpoint-level group: a failed TLS handshake or an HTTP error
-		 * anywhere is the news */
-		for (i = 0; i < t->n_events; i++) {
-			const struct scep_tls *tls = t->events[i]->tls;
+	for (i = 0; i < tt->n_losses; i++)
+		if (tt->losses[i].to_ns > from_ns && tt->losses[i].from_ns < to_ns)
+			n += tt->losses[i].packets;
+	return n;
+}
 
-			if (t->events[i]->op == SCEP_OP_TLS && tls && tls->handshake_failed) {
-				set_verdict(t, VERDICT_NO_RESPONSE, str_printf("TLS handshake failed%s%s: no SCEP request was sent",
-									      tls->alert ? ": " : "", tls->alert ? tls->alert : ""));
-				return;
-			}
+/* What a transaction misses could have come any time after from_ns until
+ * it was given up. */
+static uint64_t lost_after(const struct txn_table *tt, uint64_t from_ns)
+{
+	return lost_between(tt, from_ns, tt->horizon_ns ? tt->horizon_ns : UINT64_MAX);
+}
+
+/* "; the capture lost N packets ..." for a reason, or "" */
+static char *loss_note(uint64_t lost, const char *when)
+{
+	if (!lost)
+		return strdup("");
+	return str_printf("; the capture lost %llu packet%s (kernel drops) %s", (unsigned long long)lost,
+			  lost == 1 ? "" : "s", when);
+}
+
+static void set_verdict_noted(struct txn *t, enum txn_verdict v, char *reason, char *note)
+{
+	char *r = reason && note && *note ? str_printf("%s%s", reason, note) : NULL;
+
+	if (r) {
+		free(reason);
+		reason = r;
+	}
+	free(note);
+	set_verdict(t, v, reason);
+}
+
+/* A TLS failure the capture itself may have made ("no ServerHello",
+ * "connection ended"), not an alert either side sent. */
+static int tls_failure_unseen(const struct scep_tls *tls)
+{
+	return !tls->alert || (strncmp(tls->alert, "client alert", 12) && strncmp(tls->alert, "server alert", 12));
+}
+
+/* An endpoint-level group: a failed TLS handshake or an HTTP error
+ * anywhere is the news. */
+static void settle_group_verdict(struct txn_table *tt, struct txn *t)
+{
+	uint64_t lost;
+	size_t i;
+
+	for (i = 0; i < t->n_events; i++) {
+		const struct scep_event *e = t->events[i];
+		const struct scep_tls *tls = e->tls;
+
+		if (e->op != SCEP_OP_TLS || !tls || !tls->handshake_failed)
+			continue;
+		lost = tls_failure_unseen(tls) ? lost_after(tt, event_start(e)) : 0;
+		if (lost)
+			set_verdict(t, VERDICT_INCOMPLETE, str_printf("TLS handshake not seen to the end%s%s%s: the capture "
+								      "lost %llu packet%s (kernel drops) meanwhile",
+								      tls->alert ? " (" : "", tls->alert ? tls->alert : "",
+								      tls->alert ? ")" : "", (unsigned long long)lost,
+								      lost == 1 ? "" : "s"));
+		else
+			set_verdict(t, VERDICT_NO_RESPONSE, str_printf("TLS handshake failed%s%s: no SCEP request was sent",
+								      tls->alert ? ": " : "", tls->alert ? tls->alert : ""));
+		return;
+	}
+	for (i = 0; i < t->n_events; i++)
+		if (t->events[i]->has_response && t->events[i]->status != 200 &&
+		    t->events[i]->op != SCEP_OP_TLS) {
+			set_verdict(t, VERDICT_HTTP_ERROR, http_error_reason(t->events[i]));
+			return;
 		}
-		for (i = 0; i < t->n_events; i++)
-			if (t->events[i]->has_response && t->events[i]->status != 200 &&
-			    t->events[i]->op != SCEP_OP_TLS) {
-				set_verdict(t, VERDICT_HTTP_ERROR, http_error_reason(t->events[i]));
-				return;
-			}
-		set_verdict(t, VERDICT_NONE, NULL);
+	set_verdict(t, VERDICT_NONE, NULL);
+}
+
+/* What damaged ev, after "request damaged" or "response damaged": its
+ * capture gap, else the HTTP layer's reason for the side (main) or the
+ * other one. Malloc'ed. */
+static char *damage_text(const struct scep_event *ev, const char *main, const char *other)
+{
+	if (ev->gap_bytes || (!main && !other))
+		return str_printf(" by a %llu-byte capture gap", (unsigned long long)ev->gap_bytes);
+	return str_printf(": %s", main ? main : other);
+}
+
+/* The request went unanswered in the capture: when the capture lost
+ * packets after it, the answer may be among them, and that is what the
+ * verdict says (INCOMPLETE), not that the server never answered. */
+static void settle_unanswered(struct txn_table *tt, struct txn *t, const struct scep_event *ev)
+{
+	uint64_t lost = lost_after(tt, event_start(ev));
+
+	if (ev->damaged) {
+		char *why = damage_text(ev, ev->req_damage, ev->res_damage);
+
+		set_verdict_noted(t, VERDICT_INCOMPLETE,
+				  str_printf("request damaged%s, no response", why ? why : ""),
+				  loss_note(lost, "after it was sent"));
+		free(why);
+	} else if (lost) {
+		set_verdict(t, VERDICT_INCOMPLETE, str_printf("no response captured, but the capture lost %llu packet%s "
+							      "(kernel drops) after the request: the answer may be among them",
+							      (unsigned long long)lost, lost == 1 ? "" : "s"));
+	} else {
+		set_verdict(t, VERDICT_NO_RESPONSE, strdup("PKIOperation never answered"));
+	}
+}
+
+static void settle_verdict(struct txn_table *tt, struct txn *t)
+{
+	const struct scep_event *ev = last_pki_operation(t);
+
+	if (!ev) {
+		settle_group_verdict(tt, t);
 		return;
 	}
 	if (!ev->has_response) {
-		if (ev->damaged)
-			set_verdict(t, VERDICT_INCOMPLETE, str_printf("request damaged by a %llu-byte capture gap, no response",
-								     (unsigned long long)ev->gap_bytes));
-		else
-			set_verdict(t, VERDICT_NO_RESPONSE, strdup("PKIOperation never answered"));
+		settle_unanswered(tt, t, ev);
 		return;
 	}
 	if (ev->status != 200) {
@@ -691,11 +863,18 @@ static void settle_verdict(struct txn *t)
 	}
 	if (ev->reply && ev->reply->decoded) {
 		settle_reply_verdict(t, ev->reply);
+		/* a later CertRep (after polling) may be what the capture lost */
+		if (t->verdict == VERDICT_PENDING)
+			set_verdict_noted(t, VERDICT_PENDING, t->reason ? strdup(t->reason) : NULL,
+					  loss_note(lost_after(tt, event_end(ev)), "after it: a later CertRep may be among them"));
 		return;
 	}
 	if (ev->damaged) {
-		set_verdict(t, VERDICT_INCOMPLETE, str_printf("response damaged by a %llu-byte capture gap",
-							     (unsigned long long)ev->gap_bytes));
+		char *why = damage_text(ev, ev->res_damage, ev->req_damage);
+
+		set_verdict_noted(t, VERDICT_INCOMPLETE, str_printf("response damaged%s", why ? why : ""),
+				  loss_note(lost_between(tt, event_start(ev), event_end(ev) + 1), "meanwhile"));
+		free(why);
 		return;
 	}
 	if (ev->reply && ev->reply->error)
@@ -1151,13 +1330,13 @@ static int cmp_txn_time(const void *a, const void *b)
 }
 
 /* Orders the events, then decides the verdict and runs the checks, once. */
-static void settle(struct txn *t, int have_wire)
+static void settle(struct txn_table *tt, struct txn *t, int have_wire)
 {
 	if (t->settled)
 		return;
 	if (t->n_events)
 		qsort(t->events, t->n_events, sizeof(*t->events), cmp_event_time);
-	settle_verdict(t);
+	settle_verdict(tt, t);
 	run_checks(t);
 	settle_device(t, have_wire);
 	t->settled = 1;
@@ -1172,7 +1351,7 @@ void txn_finish(struct txn_table *tt)
 	for (i = 0; i < tt->n; i++)
 		have_wire |= tt->txns[i]->n_events > 0;
 	for (i = 0; i < tt->n; i++)
-		settle(tt->txns[i], have_wire);
+		settle(tt, tt->txns[i], have_wire);
 	if (tt->n)
 		qsort(tt->txns, tt->n, sizeof(*tt->txns), cmp_txn_time);
 	for (i = 0; i < tt->n; i++)
@@ -1241,6 +1420,7 @@ void txn_table_free(struct txn_table *tt)
 	free(tt->txns);
 	free(tt->loose);
 	free(tt->by_id);
+	free(tt->losses);
 	summary_free(&tt->gone);
 	summary_free(&tt->released);
 	free(tt);

@@ -397,6 +397,70 @@ static void test_truncated_file(void **state)
 	assert_int_equal(r[n - 1].linktype, DLT_LINUX_SLL2);
 }
 
+/* A copy of cap-v4-eth.pcap whose header claims a snap length of 60, less
+ * than most of its records hold; returns the path in buf. */
+static void write_small_snaplen(char *buf, size_t len)
+{
+	char path[512];
+	static uint8_t data[1 << 16];
+	FILE *f = fopen(data_path("cap-v4-eth.pcap", path, sizeof(path)), "rb");
+	size_t n;
+	int fd;
+
+	assert_non_null(f);
+	n = fread(data, 1, sizeof(data), f);
+	fclose(f);
+	assert_true(n > 24 && n < sizeof(data));
+	/* a little-endian microsecond file: snaplen at byte 16 */
+	assert_int_equal(data[0], 0xd4);
+	data[16] = 60;
+	data[17] = data[18] = data[19] = 0;
+	snprintf(buf, len, "/tmp/test_capture_XXXXXX");
+	fd = mkstemp(buf);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, n), (ssize_t)n);
+	close(fd);
+}
+
+/* libpcap cuts records to the header's snap length and skips the rest:
+ * such a file read as nothing but cut packets, without a word. Records
+ * are read whole instead, and the wrong header is said once, naming the
+ * file and the snap length. */
+static void test_header_snaplen_smaller_than_records(void **state)
+{
+	struct rec whole[32], r[32];
+	char path[64], err[512] = "", lasterr[512] = "";
+	const char *paths[1];
+	struct capture *c;
+	size_t n;
+	int nerr;
+
+	(void)state;
+	assert_int_equal(read_file("cap-v4-eth.pcap", NULL, whole, 32), V4_PACKETS);
+	write_small_snaplen(path, sizeof(path));
+	paths[0] = path;
+	c = capture_open_files(paths, 1, NULL, err, sizeof(err));
+	assert_non_null(c);
+	n = read_all(c, r, 32, &nerr, lasterr, sizeof(lasterr));
+	capture_close(c);
+	assert_int_equal(n, V4_PACKETS);
+	assert_same_records(whole, r, V4_PACKETS);
+	assert_true(whole[0].caplen > 60);
+	assert_int_equal(nerr, 1);
+	assert_non_null(strstr(lasterr, path));
+	assert_non_null(strstr(lasterr, "packet 1 at byte 24 holds 74 bytes, more than the file header's "
+				       "snapshot length 60"));
+	/* a filter asks the file where each record starts: the same */
+	c = capture_open_files(paths, 1, "tcp", err, sizeof(err));
+	assert_non_null(c);
+	n = read_all(c, r, 32, &nerr, lasterr, sizeof(lasterr));
+	capture_close(c);
+	unlink(path);
+	assert_int_equal(n, V4_PACKETS);
+	assert_same_records(whole, r, V4_PACKETS);
+	assert_int_equal(nerr, 1);
+}
+
 static void test_open_errors(void **state)
 {
 	static const char *const missing[] = { "cap-v4-eth.pcap", "no-such.pcap" };
@@ -477,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_stdin_pipe),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_truncated_file),
+		cmocka_unit_test(test_header_snaplen_smaller_than_records),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_mixed_link_pcapng),
 		cmocka_unit_test(test_live_bad_interface),

@@ -2,7 +2,9 @@
  * order whether decoded inline or on the worker thread, events pushed
  * already decoded keep their place, the exchange is copied (the caller's
  * buffers may go at once), the queue says when it is full, and freeing it
- * with work still inside loses nothing to the leak checkers. */
+ * with work still inside loses nothing to the leak checkers. The copies
+ * are charged to the run's memory budget while they wait; one the budget
+ * refuses is decoded at once instead, in its place. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 
 #include "decode_queue.h"
 #include "http.h"
+#include "membudget.h"
 #include "scep.h"
 #include "testutil.h"
 
@@ -151,6 +154,63 @@ static void test_free_with_work(void **state)
 	decode_queue_free(NULL);
 }
 
+/* Each waiting copy is charged (MEM_decode) and given back as it comes
+ * out; past the budget an exchange is decoded at once, not dropped, and
+ * still comes out in push order. */
+static void run_budget(int threads)
+{
+	struct scep_keys *k = scep_keys_new();
+	struct decode_queue *q = decode_queue_new(threads);
+	struct mem_budget mem;
+	struct scep_event *ev;
+	uint64_t seq;
+	int dropped;
+
+	memset(&mem, 0, sizeof(mem));
+	assert_non_null(q);
+	decode_queue_set_budget(q, &mem);
+	/* room for two copies (each: a job, the 29-byte body) and no more */
+	push_caps(q, k, 1);
+	assert_int_equal(mem.refused[MEM_decode], 0);
+	mem.limit = mem.used * 2 + 10;
+	push_caps(q, k, 2);
+	assert_int_equal(mem.refused[MEM_decode], 0);
+	assert_int_equal(mem.held[MEM_decode], mem.limit - 10);
+	for (seq = 3; seq <= 6; seq++)
+		push_caps(q, k, seq);
+	assert_int_equal(mem.refused[MEM_decode], 4);
+	assert_int_equal(mem.held[MEM_decode], mem.limit - 10);
+	assert_int_equal(decode_queue_pending(q), 6);
+	for (seq = 1; seq <= 6; seq++) {
+		ev = decode_queue_pop(q, 1, &dropped);
+		assert_non_null(ev);
+		assert_int_equal(ev->http_seq, seq);
+		assert_int_equal(ev->op, SCEP_OP_GETCACAPS);
+		assert_int_equal(ev->n_caps, 3);
+		scep_event_free(ev);
+	}
+	assert_int_equal(mem.held[MEM_decode], 0);
+	assert_int_equal(mem.used, 0);
+	/* what is freed unpopped is given back too */
+	push_caps(q, k, 7);
+	assert_true(mem.used > 0);
+	decode_queue_free(q);
+	assert_int_equal(mem.used, 0);
+	scep_keys_free(k);
+}
+
+static void test_budget_inline(void **state)
+{
+	(void)state;
+	run_budget(0);
+}
+
+static void test_budget_thread(void **state)
+{
+	(void)state;
+	run_budget(1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +218,8 @@ int main(void)
 		cmocka_unit_test(test_order_thread),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_free_with_work),
+		cmocka_unit_test(test_budget_inline),
+		cmocka_unit_test(test_budget_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,6 +80,9 @@ static int on_event(void *app, const struct flow *f, const struct stream_event *
 	case STREAM_FIN:
 		snprintf(buf, sizeof(buf), "%llu%cF", id, d);
 		break;
+	case STREAM_CONFLICT:
+		snprintf(buf, sizeof(buf), "%llu%cC:%zu", id, d, ev->len);
+		break;
 	default:
 		snprintf(buf, sizeof(buf), "%llu%cR", id, d);
 		break;
@@ -226,7 +229,9 @@ static void test_unread_bytes_keep_no_history(void **state)
 		tx(&g, c, s, A | P, 101, 501, "GET /abc", 1);
 		tx(&g, c, s, A | P, 101, 501, "PUT /abc", 2);
 		tx(&g, c, s, A | P, 109, 501, "!", 3);
-		assert_string_equal(g.trace, "O1(10.0.0.1:40000>10.0.0.2:80) 1>D:GET /abc 1>D:!");
+		/* the layer above is told which bytes were contradicted */
+		assert_string_equal(g.trace, unread ? "O1(10.0.0.1:40000>10.0.0.2:80) 1>D:GET /abc 1>D:!"
+						    : "O1(10.0.0.1:40000>10.0.0.2:80) 1>D:GET /abc 1>C:8 1>D:!");
 		assert_int_equal(g.cnt.tcp_overlaps_conflicting, unread ? 0 : 1);
 		flow_table_flush(g.ft);
 		rig_done(&g);
@@ -248,20 +253,109 @@ static void test_client_server(void **state)
 	tx(&g, s, c2, A, 9000, 77, "xy", 1);
 	/* SYN without ACK: its sender. */
 	tx(&g, c3, s, S, 1, 0, NULL, 2);
+	/* (a mid-stream start waits to be settled: xy comes at flush) */
 	assert_string_equal(g.trace,
 		"O1(10.0.0.1:40000>10.0.0.2:80) 1>D:hi "
-		"O2(10.0.0.2:80>10.0.0.1:40001) 2>D:xy "
+		"O2(10.0.0.2:80>10.0.0.1:40001) "
 		"O3(10.0.0.1:40002>10.0.0.2:80)");
 	/* The server's answer on flow 1 goes to the client. */
 	tx(&g, s, c, A, 501, 103, "yo", 3);
 	flow_table_flush(g.ft);
 	assert_string_equal(g.trace,
 		"O1(10.0.0.1:40000>10.0.0.2:80) 1>D:hi "
-		"O2(10.0.0.2:80>10.0.0.1:40001) 2>D:xy "
-		"O3(10.0.0.1:40002>10.0.0.2:80) 1<D:yo C1 C2 C3");
+		"O2(10.0.0.2:80>10.0.0.1:40001) "
+		"O3(10.0.0.1:40002>10.0.0.2:80) 1<D:yo C1 2>D:xy C2 C3");
 	assert_true(g.apps[0].saw_syn);
 	assert_false(g.apps[1].saw_syn);
 	assert_int_equal(g.apps[0].last_frame, 5);
+	rig_done(&g);
+}
+
+/* A merged capture can put a data segment before its connection's SYN:
+ * the segment waits for the SYN, which also sets the roles, and goes up in
+ * its place in the stream (it used to be taken as a mid-stream start, and
+ * everything sent before it as old). */
+static void test_data_before_syn(void **state)
+{
+	struct rig g;
+	struct endpoint c = ep4(1, 40000), s = ep4(2, 80);
+
+	(void)state;
+	rig_init(&g, 16, 1 << 20, 0);
+	/* the server's second segment, then the whole connection */
+	tx(&g, s, c, A | P, 503, 104, "BB", 0);
+	handshake(&g, c, s, 0);
+	tx(&g, c, s, A | P, 101, 501, "GET", 1);
+	tx(&g, s, c, A | P, 501, 104, "AA", 2);
+	tx(&g, c, s, A, 104, 505, NULL, 3);
+	/* open() saw the guess from the data; the SYN set the roles before
+	 * any byte went up */
+	assert_string_equal(g.trace,
+		"O1(10.0.0.2:80>10.0.0.1:40000) 1>D:GET 1<D:AA 1<D:BB");
+	/* the client's second segment before the SYN */
+	tx(&g, c, s, F | A, 104, 505, NULL, 4);
+	tx(&g, s, c, F | A, 505, 105, NULL, 4);
+	tx(&g, ep4(1, 40001), s, A | P, 104, 501, "DEF", 5);
+	handshake(&g, ep4(1, 40001), s, 5);
+	tx(&g, ep4(1, 40001), s, A | P, 101, 501, "ABC", 5);
+	tx(&g, s, ep4(1, 40001), A, 501, 107, NULL, 6);
+	assert_int_equal(g.cnt.tcp_gaps, 0);
+	assert_int_equal(g.cnt.tcp_retransmissions, 0);
+	flow_table_flush(g.ft);
+	assert_string_equal(g.trace,
+		"O1(10.0.0.2:80>10.0.0.1:40000) 1>D:GET 1<D:AA 1<D:BB 1>F 1<F C1 "
+		"O2(10.0.0.1:40001>10.0.0.2:80) 2>D:ABC 2>D:DEF C2");
+	rig_done(&g);
+}
+
+/* A merged capture can write an answer before the request it answers:
+ * data that acknowledges bytes of the other direction not yet delivered
+ * waits for them (at most a second of capture time). */
+static void test_answer_waits_for_question(void **state)
+{
+	struct rig g;
+	struct endpoint c = ep4(1, 40000), s = ep4(2, 80);
+
+	(void)state;
+	rig_init(&g, 16, 1 << 20, 0);
+	handshake(&g, c, s, 0);
+	tx(&g, s, c, A | P, 501, 104, "200", 1);     /* answers GET, not seen yet */
+	assert_string_equal(g.trace, "O1(10.0.0.1:40000>10.0.0.2:80)");
+	tx(&g, c, s, A | P, 101, 501, "GET", 1);
+	assert_string_equal(g.trace, "O1(10.0.0.1:40000>10.0.0.2:80) 1>D:GET 1<D:200");
+	/* bytes that never come: the answer goes up a second later */
+	tx(&g, s, c, A | P, 504, 110, "404", 2);
+	tx(&g, s, c, A, 507, 104, NULL, 500);
+	assert_string_equal(g.trace, "O1(10.0.0.1:40000>10.0.0.2:80) 1>D:GET 1<D:200");
+	tx(&g, s, c, A, 507, 104, NULL, 1003);
+	assert_string_equal(g.trace, "O1(10.0.0.1:40000>10.0.0.2:80) 1>D:GET 1<D:200 1<D:404");
+	assert_int_equal(g.cnt.tcp_gaps, 0);
+	flow_table_flush(g.ft);
+	rig_done(&g);
+}
+
+/* Without a SYN the first data is a mid-stream start, settled by the
+ * peer's acknowledgment of it or a second later; an earlier segment that
+ * comes before then moves the start back. */
+static void test_midstream_settles(void **state)
+{
+	struct rig g;
+	struct endpoint c = ep4(1, 40000), s = ep4(2, 80);
+
+	(void)state;
+	rig_init(&g, 16, 1 << 20, 0);
+	tx(&g, c, s, A | P, 1003, 9000, "cd", 0);
+	tx(&g, c, s, A | P, 1001, 9000, "ab", 0);
+	assert_string_equal(g.trace, "O1(10.0.0.1:40000>10.0.0.2:80)");
+	tx(&g, s, c, A, 9000, 1005, NULL, 1);
+	assert_string_equal(g.trace, "O1(10.0.0.1:40000>10.0.0.2:80) 1>D:ab 1>D:cd");
+	/* an acknowledgment of bytes before the start settles nothing; time does */
+	tx(&g, s, c, A | P, 9005, 1005, "yz", 2);
+	tx(&g, c, s, A, 1005, 9000, NULL, 3);
+	assert_string_equal(g.trace, "O1(10.0.0.1:40000>10.0.0.2:80) 1>D:ab 1>D:cd");
+	tx(&g, c, s, A | P, 1005, 9000, "e", 1003);
+	assert_string_equal(g.trace, "O1(10.0.0.1:40000>10.0.0.2:80) 1>D:ab 1>D:cd 1<D:yz 1>D:e");
+	flow_table_flush(g.ft);
 	rig_done(&g);
 }
 
@@ -328,8 +422,11 @@ static void test_idle_timeout(void **state)
 	assert_string_equal(g.trace,
 		"O1(10.0.0.1:40000>10.0.0.2:80) 1>D:ab "
 		"O2(10.0.0.1:40001>10.0.0.2:80) 1>G:2 1>D:ef C1 "
-		"O3(10.0.0.1:40000>10.0.0.2:80) 3>D:gh C2");
+		"O3(10.0.0.1:40000>10.0.0.2:80) C2");
 	assert_int_equal(g.cnt.flows_timed_out, 2);
+	/* its start settles a second after it came */
+	tx(&g, c, s, A, 109, 501, "ij", 2300);
+	assert_string_equal(g.trace + strlen(g.trace) - 13, "3>D:gh 3>D:ij");
 	rig_done(&g);
 	assert_int_equal(g.cnt.flows_timed_out, 2);
 }
@@ -346,9 +443,10 @@ static void test_closed_entries_expire(void **state)
 	flow_table_expire(g.ft, 2000 * MS);
 	/* The closed entry is gone: a late packet starts a flow again. */
 	tx(&g, c, s, A, 101, 501, "late", 2001);
+	flow_table_flush(g.ft);
 	assert_string_equal(g.trace,
 		"O1(10.0.0.1:40000>10.0.0.2:80) 1<R 1>R C1 "
-		"O2(10.0.0.1:40000>10.0.0.2:80) 2>D:late");
+		"O2(10.0.0.1:40000>10.0.0.2:80) 2>D:late C2");
 	assert_int_equal(g.cnt.flows_timed_out, 0);
 	rig_done(&g);
 }
@@ -360,18 +458,22 @@ static void test_max_flows_lru(void **state)
 
 	(void)state;
 	rig_init(&g, 2, 1 << 20, 0);
+	tx(&g, ep4(1, 1), s, S, 9, 0, NULL, 0);
 	tx(&g, ep4(1, 1), s, A, 10, 0, "a", 0);
+	tx(&g, ep4(1, 2), s, S, 9, 0, NULL, 1);
 	tx(&g, ep4(1, 2), s, A, 10, 0, "b", 1);
 	tx(&g, ep4(1, 1), s, A, 11, 0, "c", 2);
 	tx(&g, ep4(1, 2), s, A, 13, 0, "held", 2);   /* [1,3) missing */
 	tx(&g, ep4(1, 1), s, A, 12, 0, "d", 3);
-	tx(&g, ep4(1, 3), s, A, 10, 0, "e", 4);      /* full: 2 goes */
+	tx(&g, ep4(1, 3), s, S, 9, 0, NULL, 4);      /* full: 2 goes */
+	tx(&g, ep4(1, 3), s, A, 10, 0, "e", 4);
 	assert_string_equal(g.trace,
 		"O1(10.0.0.1:1>10.0.0.2:80) 1>D:a O2(10.0.0.1:2>10.0.0.2:80) 2>D:b "
 		"1>D:c 1>D:d 2>G:2 2>D:held C2 O3(10.0.0.1:3>10.0.0.2:80) 3>D:e");
 	assert_int_equal(g.cnt.flows_capped, 1);
 	/* A closed entry is dropped before any live flow. */
 	tx(&g, ep4(1, 3), s, R, 11, 0, NULL, 5);
+	tx(&g, ep4(1, 4), s, S, 9, 0, NULL, 6);
 	tx(&g, ep4(1, 4), s, A, 10, 0, "f", 6);
 	flow_table_flush(g.ft);
 	assert_string_equal(g.trace,
@@ -393,8 +495,10 @@ static void test_flush_by_id(void **state)
 	rig_init(&g, 16, 1 << 20, 0);
 	/* Ports chosen so hash order and id order differ; each flow holds
 	 * data behind a hole, touched in reverse order. */
-	for (port = 9; port >= 5; port--)
+	for (port = 9; port >= 5; port--) {
+		tx(&g, ep4(1, (uint16_t)(port * 7919)), s, S, 999, 0, NULL, port);
 		tx(&g, ep4(1, (uint16_t)(port * 7919)), s, A, 1000, 0, "x", port);
+	}
 	for (port = 5; port <= 9; port++)
 		tx(&g, ep4(1, (uint16_t)(port * 7919)), s, A, 1002, 0, "z", 10);
 	g.trace[0] = 0;
@@ -450,6 +554,7 @@ static void test_buffer_caps(void **state)
 	/* Per flow: one 10-byte chunk fits; total (4 times that): four. */
 	rig_init(&g, 16, 10 + 64, 0);
 	for (port = 1; port <= 5; port++) {
+		tx(&g, ep4(1, port), s, S, 999, 0, NULL, 0);
 		tx(&g, ep4(1, port), s, A, 1000, 0, "a", 0);
 		tx(&g, ep4(1, port), s, A, 1002, 0, "0123456789", 1);
 	}
@@ -493,7 +598,7 @@ static void test_v6_and_v4_padding(void **state)
 	flow_table_flush(g.ft);
 	assert_string_equal(g.trace,
 		"O1([2001:db8::1]:50000>[2001:db8::2]:443) "
-		"O2(10.0.0.1:40000>10.0.0.2:80) 2>D:q 2<D:r C1 C2");
+		"O2(10.0.0.1:40000>10.0.0.2:80) 2>D:q C1 2<D:r C2");
 	rig_done(&g);
 }
 
@@ -554,6 +659,9 @@ int main(void)
 		cmocka_unit_test(test_connection),
 		cmocka_unit_test(test_client_server),
 		cmocka_unit_test(test_unread_bytes_keep_no_history),
+		cmocka_unit_test(test_data_before_syn),
+		cmocka_unit_test(test_midstream_settles),
+		cmocka_unit_test(test_answer_waits_for_question),
 		cmocka_unit_test(test_port_reuse),
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_closed_entries_expire),

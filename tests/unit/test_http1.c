@@ -12,6 +12,7 @@
 
 #include "counters.h"
 #include "http1.h"
+#include "membudget.h"
 
 #define MAX_X 16
 
@@ -23,8 +24,8 @@ struct xcopy {
 	int status, damaged, parse_error;
 	uint64_t gap_bytes;
 	struct {
-		int present, capped;
-		uint64_t first_frame, last_frame, first_ts, last_ts, wire;
+		int present, capped, parse_error;
+		uint64_t first_frame, last_frame, first_ts, last_ts, wire, conflict;
 		uint8_t *body;
 		size_t len;
 	} req, res;
@@ -75,6 +76,8 @@ static void on_exchange(void *arg, const struct http_exchange *e)
 #define SIDE(s) \
 	x->s.present = e->s.present; \
 	x->s.capped = e->s.body_capped; \
+	x->s.parse_error = e->s.parse_error; \
+	x->s.conflict = e->s.conflict_bytes; \
 	x->s.first_frame = e->s.first_frame; \
 	x->s.last_frame = e->s.last_frame; \
 	x->s.first_ts = e->s.first_ts_ns; \
@@ -101,10 +104,12 @@ static void xcopy_free(struct xcopy *x)
 	free(x->req.body); free(x->res.body);
 }
 
-static struct harness *h_open(size_t max_body, int saw_syn, int bytewise)
+/* mem: the budget the connection charges (NULL: none). */
+static struct harness *h_open_mem(size_t max_body, int saw_syn, int bytewise,
+				  struct mem_budget *mem)
 {
 	struct harness *h = calloc(1, sizeof(*h));
-	struct http1_config cfg = { .max_body = max_body };
+	struct http1_config cfg = { .max_body = max_body, .mem = mem };
 
 	assert_non_null(h);
 	h->f.id = 7;
@@ -121,6 +126,11 @@ static struct harness *h_open(size_t max_body, int saw_syn, int bytewise)
 	h->c = http1_open(&cfg, &h->cnt, &h->f, on_exchange, h);
 	assert_non_null(h->c);
 	return h;
+}
+
+static struct harness *h_open(size_t max_body, int saw_syn, int bytewise)
+{
+	return h_open_mem(max_body, saw_syn, bytewise, NULL);
 }
 
 static void h_event(struct harness *h, enum stream_ev_kind kind,
@@ -160,6 +170,29 @@ static void h_gap(struct harness *h, enum stream_dir dir, size_t len)
 {
 	h->frame++;
 	h_event(h, STREAM_GAP, dir, NULL, len);
+}
+
+/* A DATA event some of whose bytes had a held copy with other content. */
+static void h_data_conflict(struct harness *h, enum stream_dir dir, const char *s, size_t conflict)
+{
+	struct stream_event ev = {
+		.kind = STREAM_DATA, .dir = dir, .data = (const uint8_t *)s, .len = strlen(s),
+		.conflict_bytes = conflict,
+	};
+
+	h->frame++;
+	ev.frame = ev.first_frame = h->frame;
+	http1_event(h->c, &ev);
+}
+
+/* len bytes already delivered were contradicted by a retransmission. */
+static void h_conflict(struct harness *h, enum stream_dir dir, size_t len)
+{
+	struct stream_event ev = { .kind = STREAM_CONFLICT, .dir = dir, .len = len };
+
+	h->frame++;
+	ev.frame = ev.first_frame = h->frame;
+	http1_event(h->c, &ev);
 }
 
 static void h_fin(struct harness *h, enum stream_dir dir)
@@ -747,6 +780,339 @@ static void test_upgrade_not_h2c(void **state)
 	h_free(h);
 }
 
+/* --- parse failures, memory budget, conflicts, SCEP detection ------------- */
+
+/* Feeds s in segments of at most chunk bytes, each its own frame. */
+static void h_chunks(struct harness *h, enum stream_dir dir, const char *s, size_t len, size_t chunk)
+{
+	size_t off, n;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off < chunk ? len - off : chunk;
+		h_data(h, dir, s + off, n);
+	}
+}
+
+/* A CertRep whose response has more header fields than libhtp reads
+ * (1,024): shown on the exchange of its request, as a parse failure of
+ * the response, damaged; not "200 with an empty body" plus a request
+ * without a response. */
+static void test_too_many_response_headers(void **state)
+{
+	struct harness *h = h_open(1 << 20, 1, 0);
+	size_t cap = 64 * 1100 + 256, n, i;
+	char *resp = malloc(cap);
+	struct xcopy *x;
+
+	(void)state;
+	assert_non_null(resp);
+	h_str(h, Q, "GET /scep?operation=PKIOperation&message=MIIB HTTP/1.1\r\nHost: ca\r\n\r\n");
+	n = (size_t)sprintf(resp, "HTTP/1.1 200 OK\r\nContent-Type: application/x-pki-message\r\n"
+			    "Content-Length: 5\r\n");
+	for (i = 0; i < 1100; i++)
+		n += (size_t)sprintf(resp + n, "X-Filler-%zu: %zu\r\n", i, i);
+	n += (size_t)sprintf(resp + n, "\r\n\x30\x03\x02\x01");
+	h_chunks(h, S, resp, n, 1448);
+	h_fin(h, S);
+	h_close(h);
+	assert_int_equal(h->n, 1);
+	x = &h->x[0];
+	assert_string_equal(x->method, "GET");
+	assert_string_equal(x->query, "operation=PKIOperation&message=MIIB");
+	assert_true(x->req.present);
+	assert_true(x->res.present);
+	assert_int_equal(x->status, 200);
+	assert_true(x->damaged);
+	assert_true(x->parse_error);
+	assert_true(x->res.parse_error);
+	assert_false(x->req.parse_error);
+	assert_non_null(x->error_text);
+	assert_non_null(strstr(x->error_text, "header fields"));
+	assert_int_equal(h->cnt.http_parse_errors, 1);
+	assert_int_equal(h->cnt.http_skipped, 0);
+	free(resp);
+	h_free(h);
+}
+
+/* "GET ...?operation=PKIOperation&message=<300 KiB>": longer than the
+ * 256 KiB line libhtp takes. The exchange stays (it is SCEP), keeps its
+ * response and says its request line was not read whole. */
+static char *long_get(size_t n, const char *pre, const char *post, size_t *line_len)
+{
+	size_t lp = strlen(pre), lq = strlen(post);
+	char *req = malloc(lp + n + lq + 64);
+
+	assert_non_null(req);
+	memcpy(req, pre, lp);
+	memset(req + lp, 'A', n);
+	strcpy(req + lp + n, post);
+	/* the line's length: up to its LF, the CR included */
+	*line_len = (size_t)(strchr(req + lp + n, '\n') - req);
+	return req;
+}
+
+static void long_get_case(int bytewise)
+{
+	struct harness *h = h_open(1 << 20, 1, bytewise);
+	size_t line_len;
+	char *req = long_get(300 * 1024, "GET /scep?operation=PKIOperation&message=",
+			     " HTTP/1.1\r\nHost: ca\r\n\r\n", &line_len);
+	char want[64];
+	struct xcopy *x;
+
+	h_chunks(h, Q, req, strlen(req), 1448);
+	h_str(h, S, "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\n404.1");
+	h_close(h);
+	assert_int_equal(h->n, 1);
+	x = &h->x[0];
+	assert_string_equal(x->method, "GET");
+	assert_string_equal(x->host, "ca");
+	assert_int_equal(x->status, 404);
+	assert_true(x->damaged);
+	assert_true(x->req.parse_error);
+	assert_false(x->res.parse_error);
+	assert_non_null(x->query);
+	assert_memory_equal(x->query, "operation=PKIOperation&message=AAAA", 35);
+	snprintf(want, sizeof(want), "request line of %zu bytes", line_len);
+	assert_non_null(strstr(x->error_text, want));
+	assert_int_equal(h->cnt.http_skipped, 0);
+	assert_int_equal(h->cnt.http_parse_errors, 1);
+	assert_int_equal(h->cnt.http_resync_bytes, 0);
+	free(req);
+	h_free(h);
+}
+
+static void test_request_line_over_cap(void **state)
+{
+	(void)state;
+	long_get_case(0);
+	long_get_case(1);
+}
+
+/* operation= after a message= too long to keep: found in the skipped
+ * middle of the line, so the exchange is still SCEP. */
+static void test_operation_in_skipped_middle(void **state)
+{
+	struct harness *h = h_open(1 << 20, 1, 0);
+	size_t n = 270000, pad = 200;
+	char *req = malloc(32 + n + 64 + pad + 64), *p;
+
+	(void)state;
+	assert_non_null(req);
+	p = req + sprintf(req, "GET /scep?message=");
+	memset(p, 'A', n);
+	p += n;
+	p += sprintf(p, "&operation=PKIOperation&pad=");
+	memset(p, 'B', pad);
+	strcpy(p + pad, " HTTP/1.1\r\n\r\n");
+	h_chunks(h, Q, req, strlen(req), 1448);
+	h_str(h, S, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	assert_true(http1_scep_seen(h->c));
+	h_close(h);
+	assert_int_equal(h->n, 1);
+	assert_int_equal(h->cnt.http_skipped, 0);
+	assert_true(h->x[0].damaged);
+	assert_int_equal(h->x[0].status, 404);
+	free(req);
+	h_free(h);
+}
+
+/* A header line the memory budget refuses: its middle is skipped as a line
+ * over the cap would be, and the headers after it are read. What libhtp
+ * kept of the line stays charged until the exchange is done, so the body
+ * finds the budget full and is capped (counted). The budget is never
+ * exceeded and everything charged is given back. */
+static void test_budget_refuses_header_line(void **state)
+{
+	struct mem_budget mem = { .limit = 100 * 1024 };
+	struct harness *h = h_open_mem(1 << 20, 1, 0, &mem);
+	size_t big = 200 * 1024, n;
+	char *req = malloc(big + 256);
+	struct xcopy *x;
+	int k;
+
+	(void)state;
+	assert_non_null(req);
+	n = (size_t)sprintf(req, "POST /scep?operation=PKIOperation HTTP/1.1\r\nX-Big: ");
+	memset(req + n, 'x', big);
+	n += big;
+	n += (size_t)sprintf(req + n, "\r\nContent-Type: application/x-pki-message\r\n"
+			     "Content-Length: 4\r\n\r\nabcd");
+	h_chunks(h, Q, req, n, 1448);
+	h_data(h, S, pki_resp_hdr, strlen(pki_resp_hdr));
+	h_data(h, S, "\x30\x04\x00\x00\x00\x00", 6);
+	assert_int_equal(h->n, 1);
+	x = &h->x[0];
+	assert_true(x->damaged);
+	assert_true(x->req.parse_error);
+	assert_non_null(strstr(x->error_text, "memory budget"));
+	assert_string_equal(x->req_ct, "application/x-pki-message");
+	assert_true(x->req.capped);
+	assert_int_equal(x->req.wire, 4);
+	/* and so is the response's, while the request holds the budget */
+	assert_true(x->res.capped);
+	assert_int_equal(h->cnt.http_bodies_capped, 2);
+	assert_int_equal(x->status, 200);
+	assert_true(mem.refused[MEM_http_lines] >= 1);
+	assert_true(mem.peak <= mem.limit);
+	h_close(h);
+	assert_int_equal(mem.used, 0);
+	for (k = 0; k < MEM_KINDS; k++)
+		assert_int_equal(mem.held[k], 0);
+	free(req);
+	h_free(h);
+}
+
+/* A body the budget refuses to grow is capped as --max-body caps it. */
+static void test_budget_caps_body(void **state)
+{
+	struct mem_budget mem = { .limit = 16 * 1024 };
+	struct harness *h = h_open_mem(1 << 20, 1, 0, &mem);
+	static char body[64 * 1024];
+	char head[160];
+
+	(void)state;
+	memset(body, 'b', sizeof(body));
+	snprintf(head, sizeof(head), "POST /scep?operation=PKIOperation HTTP/1.1\r\n"
+		 "Content-Type: application/x-pki-message\r\nContent-Length: %zu\r\n\r\n", sizeof(body));
+	h_str(h, Q, head);
+	h_chunks(h, Q, body, sizeof(body), 1448);
+	h_str(h, S, "HTTP/1.1 500 Error\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(h->n, 1);
+	assert_true(h->x[0].req.capped);
+	assert_true(h->x[0].req.len < sizeof(body));
+	assert_int_equal(h->x[0].req.wire, sizeof(body));
+	assert_int_equal(h->cnt.http_bodies_capped, 1);
+	assert_true(mem.refused[MEM_http_bodies] >= 1);
+	assert_true(mem.peak <= mem.limit);
+	h_close(h);
+	assert_int_equal(mem.used, 0);
+	h_free(h);
+}
+
+/* Without a limit the budget still counts: a head's lines are held (the
+ * bytes before each LF) while libhtp keeps them, and given back when the
+ * exchange is done. */
+static void test_budget_accounts_lines(void **state)
+{
+	static const char req[] = "GET /scep?operation=GetCACaps HTTP/1.1\r\nHost: ca\r\n\r\n";
+	struct mem_budget mem = { .limit = 0 };
+	struct harness *h = h_open_mem(1 << 20, 1, 0, &mem);
+
+	(void)state;
+	h_str(h, Q, "GET /scep?operation=GetCACaps HTTP/1.1\r\nHo");
+	/* the unfinished "Ho" is charged with the line before it */
+	assert_int_equal(mem.held[MEM_http_lines], strlen("GET /scep?operation=GetCACaps HTTP/1.1\r") + 2);
+	h_str(h, Q, "st: ca\r\n\r\n");
+	/* three lines, each without its LF */
+	assert_int_equal(mem.held[MEM_http_lines], strlen(req) - 3);
+	h_str(h, S, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nAES");
+	assert_int_equal(h->n, 1);
+	assert_int_equal(mem.held[MEM_http_lines], 0);
+	assert_int_equal(mem.held[MEM_http_bodies], 0);
+	assert_true(mem.peak > 0);
+	h_close(h);
+	assert_int_equal(mem.used, 0);
+	h_free(h);
+}
+
+/* Bytes libhtp asks to be given again later (after a CONNECT, until its
+ * answer) are held and charged; past the budget they are dropped with
+ * the parser reset, and counted. */
+static void test_budget_refuses_pending(void **state)
+{
+	struct mem_budget mem = { .limit = 256 };
+	struct harness *h = h_open_mem(1 << 20, 1, 0, &mem);
+	static char more[1024];
+
+	(void)state;
+	memset(more, 'z', sizeof(more) - 1);
+	h_str(h, Q, "CONNECT ca:443 HTTP/1.1\r\n\r\n");
+	h_str(h, Q, more);
+	assert_true(mem.refused[MEM_http_lines] >= 1);
+	assert_true(mem.peak <= mem.limit);
+	h_close(h);
+	assert_int_equal(mem.used, 0);
+	h_free(h);
+}
+
+/* http1_scep_seen: the test that keeps an exchange, per connection. */
+static void test_scep_seen(void **state)
+{
+	struct harness *h = h_open(1 << 20, 1, 0);
+
+	(void)state;
+	h_str(h, Q, "GET /index.html HTTP/1.1\r\nHost: www\r\n\r\n");
+	h_str(h, S, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+	assert_false(http1_scep_seen(h->c));
+	h_str(h, Q, "GET /x?xoperation=1 HTTP/1.1\r\n\r\n");
+	assert_false(http1_scep_seen(h->c));
+	h_str(h, Q, "GET /cgi-bin/pkiclient.exe?operation=GetCACaps HTTP/1.1\r\n\r\n");
+	assert_true(http1_scep_seen(h->c));
+	h_free(h);
+
+	h = h_open(1 << 20, 1, 0);
+	h_str(h, Q, "POST /enroll HTTP/1.1\r\nContent-Type: application/x-pki-message\r\n"
+		    "Content-Length: 1\r\n\r\nx");
+	assert_true(http1_scep_seen(h->c));
+	h_free(h);
+
+	/* a response whose request the capture missed, with a PKI type */
+	h = h_open(1 << 20, 0, 0);
+	h_data(h, S, pki_resp_hdr, strlen(pki_resp_hdr));
+	h_data(h, S, "\x30\x04\x00\x00\x00\x00", 6);
+	assert_true(http1_scep_seen(h->c));
+	h_free(h);
+	assert_false(http1_scep_seen(NULL));
+}
+
+/* A retransmission with other bytes (reassembly's conflict_bytes on DATA,
+ * STREAM_CONFLICT for bytes delivered before) damages the exchange it hit,
+ * whichever that is, and counts nothing: reassembly counted the overlap. */
+static void test_conflicts(void **state)
+{
+	struct harness *h = h_open(1 << 20, 1, 0);
+
+	(void)state;
+	/* in flight: a POST body */
+	h_str(h, Q, "POST /scep?operation=PKIOperation HTTP/1.1\r\n"
+		    "Content-Type: application/x-pki-message\r\nContent-Length: 8\r\n\r\nabcd");
+	h_data_conflict(h, Q, "efgh", 4);
+	h_data(h, S, pki_resp_hdr, strlen(pki_resp_hdr));
+	h_data(h, S, "\x30\x04\x00\x00\x00\x00", 6);
+	assert_int_equal(h->n, 1);
+	assert_true(h->x[0].damaged);
+	assert_int_equal(h->x[0].req.conflict, 4);
+	assert_int_equal(h->x[0].res.conflict, 0);
+	assert_false(h->x[0].parse_error);
+	assert_body(h->x[0].req.body, h->x[0].req.len, "abcdefgh", 8);
+
+	/* delivered before, nothing in flight that way: the request waiting
+	 * for its response */
+	h_str(h, Q, "GET /scep?operation=GetCACaps HTTP/1.1\r\n\r\n");
+	h_conflict(h, Q, 7);
+	h_str(h, S, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nAES");
+	assert_int_equal(h->n, 2);
+	assert_true(h->x[1].damaged);
+	assert_int_equal(h->x[1].req.conflict, 7);
+	assert_body(h->x[1].res.body, h->x[1].res.len, "AES", 3);
+
+	/* nothing unfinished: the next exchange in that direction */
+	h_conflict(h, S, 5);
+	h_data_conflict(h, Q, "GET /scep?operation=GetCACert HTTP/1.1\r\n\r\n", 6);
+	h_str(h, S, "HTTP/1.1 200 OK\r\nContent-Type: application/x-x509-ca-cert\r\n"
+		    "Content-Length: 2\r\n\r\nCA");
+	assert_int_equal(h->n, 3);
+	assert_true(h->x[2].damaged);
+	assert_int_equal(h->x[2].req.conflict, 6);
+	assert_int_equal(h->x[2].res.conflict, 5);
+	assert_string_equal(h->x[2].query, "operation=GetCACert");
+	assert_int_equal(h->cnt.http_parse_errors, 0);
+	assert_int_equal(h->cnt.tcp_overlaps_conflicting, 0);
+	assert_int_equal(h->cnt.http_resync_bytes, 0);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +1138,15 @@ int main(void)
 		cmocka_unit_test(test_bytewise_equals_oneshot),
 		cmocka_unit_test(test_h2c_upgrade),
 		cmocka_unit_test(test_upgrade_not_h2c),
+		cmocka_unit_test(test_too_many_response_headers),
+		cmocka_unit_test(test_request_line_over_cap),
+		cmocka_unit_test(test_operation_in_skipped_middle),
+		cmocka_unit_test(test_budget_refuses_header_line),
+		cmocka_unit_test(test_budget_caps_body),
+		cmocka_unit_test(test_budget_accounts_lines),
+		cmocka_unit_test(test_budget_refuses_pending),
+		cmocka_unit_test(test_scep_seen),
+		cmocka_unit_test(test_conflicts),
 	};
 
 	return cmocka_run_group_tests_name("http1", tests, NULL, NULL);

@@ -18,10 +18,12 @@
 #include "counters.h"
 #include "flow.h"
 #include "http2.h"
+#include "membudget.h"
 #include "packet.h"
 #include "testutil.h"
 
-#define MAX_X 16
+/* exchanges a harness keeps: test_many_streams completes a thousand */
+#define MAX_X 1024
 
 struct xcopy {
 	uint64_t seq;
@@ -30,8 +32,8 @@ struct xcopy {
 	int status, damaged, parse_error, version;
 	uint64_t gap_bytes;
 	struct {
-		int present, capped, damaged;
-		uint64_t first_frame, last_frame, wire, gap_bytes;
+		int present, capped, damaged, parse_error;
+		uint64_t first_frame, last_frame, wire, gap_bytes, conflict;
 		uint8_t *body;
 		size_t len;
 	} req, res;
@@ -83,6 +85,8 @@ static void on_exchange(void *arg, const struct http_exchange *e)
 	x->s.capped = e->s.body_capped; \
 	x->s.damaged = e->s.damaged; \
 	x->s.gap_bytes = e->s.gap_bytes; \
+	x->s.parse_error = e->s.parse_error; \
+	x->s.conflict = e->s.conflict_bytes; \
 	x->s.first_frame = e->s.first_frame; \
 	x->s.last_frame = e->s.last_frame; \
 	x->s.wire = e->s.body_wire_len; \
@@ -932,6 +936,322 @@ static void test_malformed(void **state)
 	conn_free(k);
 }
 
+/* --- stream table, HPACK ceiling, memory budget, conflicts ---------------- */
+
+/* Bytes of a connection built in pieces bigger than struct buf holds. */
+static void h_buf(struct harness *h, enum stream_dir dir, struct buf *b)
+{
+	h_data(h, dir, b->d, b->n);
+	b->n = 0;
+}
+
+/* A thousand open streams, then a header block of 16,000 fields on the
+ * last one opened: every decoded field looks its stream up, and the
+ * lookup compares about one stream, not a thousand (a list made this
+ * capture shape take 16-20 s for 16 MB). Streams completed out of order
+ * are emitted in completion order with their creation seq. */
+static void test_many_streams(void **state)
+{
+	struct http1_config cfg = { .max_body = 1 << 20, .max_h2_streams = 1000 };
+	struct conn *k = conn_new();
+	struct harness *h = h_open_cfg(&cfg, 1, 0, 0);
+	static uint8_t block[16000];
+	uint64_t before, steps;
+	uint32_t i, sid;
+	char path[64];
+
+	(void)state;
+	h_buf(h, S, &k->s);
+	for (i = 0; i < 1000; i++) {
+		snprintf(path, sizeof(path), "/scep?operation=PKIOperation&n=%u", (unsigned)i);
+		req_headers(k, 1 + 2 * i, 0, "POST", path, "application/x-pki-message");
+		if (k->q.n > sizeof(k->q.d) - 512)
+			h_buf(h, Q, &k->q);
+	}
+	h_buf(h, Q, &k->q);
+	assert_int_equal(h->cnt.h2_streams_capped, 0);
+	/* eight lookups or so a stream: its fields, its frame */
+	assert_true(http2_lookup_steps(h->c) < 20 * 1000);
+	/* indexed ":method GET" (static entry 2), one byte per field */
+	memset(block, 0x82, sizeof(block));
+	before = http2_lookup_steps(h->c);
+	put_frame(&k->q, T_HEADERS, END_HEADERS, 1999, block, sizeof(block));
+	h_buf(h, Q, &k->q);
+	steps = http2_lookup_steps(h->c) - before;
+	/* about one per field (a list would compare 16,000,000) */
+	assert_true(steps >= 16000);
+	assert_true(steps < 3 * 16000);
+	assert_int_equal(h->cnt.h2_header_errors, 0);
+	/* streams 1999, 1997, ... 1981 end first, newest first */
+	for (i = 0; i < 10; i++) {
+		sid = 1999 - 2 * i;
+		put_data(&k->q, sid, END_STREAM, "x", 1, -1);
+		res_headers(k, sid, END_STREAM, "200", "application/x-pki-message");
+	}
+	h_buf(h, Q, &k->q);
+	h_buf(h, S, &k->s);
+	assert_int_equal(h->n, 10);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(h->x[i].seq, 1000 - i);
+		snprintf(path, sizeof(path), "/scep?operation=PKIOperation&n=%u", (unsigned)(999 - i));
+		assert_string_equal(h->x[i].uri, path);
+	}
+	/* the rest at close, in creation order */
+	h_close(h);
+	assert_int_equal(h->n, 1000);
+	for (i = 10; i < 1000; i++)
+		assert_int_equal(h->x[i].seq, i - 9);
+	h_free(h);
+	conn_free(k);
+}
+
+/* The server allows the client's encoder a 4 GiB table: the inflater is
+ * held to 64 KiB whatever SETTINGS say, and that is counted. An encoder
+ * that stays within it decodes as before. */
+static void test_table_ceiling_counted(void **state)
+{
+	struct conn *k = calloc(1, sizeof(*k));
+	struct harness *h = h_open(1 << 20, 1, 0, 0);
+
+	(void)state;
+	assert_non_null(k);
+	assert_int_equal(nghttp2_hd_deflate_new(&k->dq, 4096), 0);
+	assert_int_equal(nghttp2_hd_deflate_new(&k->ds, 4096), 0);
+	put_preface(&k->q);
+	put_settings(&k->q, 0, 0);
+	put_settings(&k->s, 1, 0xffffffffu);
+	put_frame(&k->s, T_SETTINGS, ACK, 0, NULL, 0);
+	put_frame(&k->q, T_SETTINGS, ACK, 0, NULL, 0);
+	h_buf(h, S, &k->s);
+	req_headers(k, 1, END_STREAM, "GET", "/scep?operation=GetCACaps", NULL);
+	h_buf(h, Q, &k->q);
+	res_headers(k, 1, 0, "200", "text/plain");
+	put_data(&k->s, 1, END_STREAM, "AES", 3, -1);
+	h_buf(h, S, &k->s);
+	assert_int_equal(h->n, 1);
+	assert_string_equal(h->x[0].uri, "/scep?operation=GetCACaps");
+	assert_false(h->x[0].damaged);
+	assert_int_equal(h->cnt.h2_tables_capped, 1);
+	assert_int_equal(h->cnt.h2_header_errors, 0);
+	h_free(h);
+	conn_free(k);
+}
+
+/* An encoder that takes the 1 MiB it was allowed: its direction's header
+ * blocks cannot be decoded within our ceiling, and the exchange says so;
+ * the HPACK memory stays small (a budget with no limit counts it). */
+static void test_table_over_ceiling(void **state)
+{
+	struct mem_budget mem = { .limit = 0 };
+	struct http1_config cfg = { .max_body = 1 << 20, .mem = &mem };
+	struct conn *k = calloc(1, sizeof(*k));
+	struct harness *h = h_open_cfg(&cfg, 1, 0, 0);
+	uint8_t blk[8192];
+	char v[4001];
+	size_t n, i, most = 0;
+
+	(void)state;
+	assert_non_null(k);
+	memset(v, 'v', sizeof(v) - 1);
+	v[sizeof(v) - 1] = '\0';
+	assert_int_equal(nghttp2_hd_deflate_new(&k->dq, 1 << 20), 0);
+	assert_int_equal(nghttp2_hd_deflate_new(&k->ds, 4096), 0);
+	put_preface(&k->q);
+	put_settings(&k->q, 0, 0);
+	put_settings(&k->s, 1, 1 << 20);
+	put_frame(&k->s, T_SETTINGS, ACK, 0, NULL, 0);
+	put_frame(&k->q, T_SETTINGS, ACK, 0, NULL, 0);
+	assert_int_equal(nghttp2_hd_deflate_change_table_size(k->dq, 1 << 20), 0);
+	h_buf(h, S, &k->s);
+	h_buf(h, Q, &k->q);
+	for (i = 0; i < 40; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "x-fill-%zu", i);
+		n = hpack(k->dq, blk, sizeof(blk), ":method", "GET", ":scheme", "http",
+			  ":path", "/scep?operation=GetCACaps", name, v, NULL);
+		put_frame(&k->q, T_HEADERS, END_STREAM | END_HEADERS, 1 + 2 * (uint32_t)i, blk, n);
+		h_buf(h, Q, &k->q);
+		if (mem.held[MEM_hpack] > most)
+			most = mem.held[MEM_hpack];
+	}
+	assert_int_equal(h->cnt.h2_tables_capped, 1);
+	assert_int_equal(h->cnt.h2_header_errors, 1);
+	/* 160 kB of fields that the encoder indexed; a table of 64 KiB and
+	 * buffers at most */
+	assert_true(most < 64 * 1024 + 16 * 1024);
+	h_close(h);
+	assert_true(h->n >= 1);
+	assert_true(h->x[0].damaged);
+	assert_true(h->x[0].req.parse_error);
+	assert_non_null(strstr(h->x[0].error_text, "header table over the 65536 bytes kept"));
+	assert_non_null(strstr(h->x[0].error_text, "SETTINGS allowed 1048576"));
+	assert_int_equal(mem.used, 0);
+	h_free(h);
+	conn_free(k);
+}
+
+/* One GET with a long :path, answered, at a given budget limit above what
+ * the connection's opening took. */
+static void budget_run(size_t room, struct mem_budget *mem, struct harness **out)
+{
+	struct http1_config cfg = { .max_body = 1 << 20, .mem = mem };
+	struct conn *k = conn_new();
+	struct harness *h = h_open_cfg(&cfg, 1, 0, 0);
+	char path[3000];
+
+	memset(mem->refused, 0, sizeof(mem->refused));
+	mem->peak = mem->used;
+	mem->limit = mem->used + room;
+	memset(path, 'p', sizeof(path) - 1);
+	memcpy(path, "/scep?operation=GetCACaps&x=", 28);
+	path[sizeof(path) - 1] = '\0';
+	req_headers(k, 1, END_STREAM, "GET", path, NULL);
+	res_headers(k, 1, 0, "200", "text/plain");
+	put_data(&k->s, 1, END_STREAM, "AES\nSHA-256", 11, -1);
+	h_buf(h, Q, &k->q);
+	h_buf(h, S, &k->s);
+	h_close(h);
+	conn_free(k);
+	*out = h;
+}
+
+/* At every budget from nothing to plenty: the budget is never passed,
+ * nothing crashes, every charge is given back, and what could not be kept
+ * is said: the stream cap (no stream), the HPACK decoder, or the kept
+ * header fields; somewhere in the range each of them happens, and with
+ * room enough the exchange is whole. */
+static void test_budget_sweep(void **state)
+{
+	int seen_stream = 0, seen_hpack = 0, seen_fields = 0, seen_whole = 0;
+	size_t room;
+
+	(void)state;
+	for (room = 0; room <= 24 * 1024; room += 64) {
+		struct mem_budget mem = { .limit = 0 };
+		struct harness *h;
+		int k;
+
+		budget_run(room, &mem, &h);
+		assert_true(mem.peak <= mem.limit);
+		assert_int_equal(mem.used, 0);
+		for (k = 0; k < MEM_KINDS; k++)
+			assert_int_equal(mem.held[k], 0);
+		if (h->cnt.h2_streams_capped) {
+			seen_stream = 1;
+			assert_int_equal(h->n, 0);
+		} else if (h->n == 1 && h->x[0].error_text &&
+			   strstr(h->x[0].error_text, "memory budget refused the HPACK decoder")) {
+			seen_hpack = 1;
+			assert_true(h->x[0].damaged);
+			assert_true(h->cnt.h2_headers_capped >= 1);
+		} else if (h->n == 1 && h->x[0].error_text &&
+			   strstr(h->x[0].error_text, "header fields refused by the memory budget")) {
+			seen_fields = 1;
+			assert_true(h->cnt.h2_headers_capped >= 1);
+		} else if (h->n == 1 && !h->x[0].error_text) {
+			seen_whole = 1;
+			assert_int_equal(h->x[0].status, 200);
+			assert_int_equal(strlen(h->x[0].uri), 2999);
+			assert_body(h->x[0].res.body, h->x[0].res.len, "AES\nSHA-256", 11);
+		} else if (h->n == 1) {
+			/* a body refused: capped and counted */
+			assert_true(h->x[0].res.capped);
+			assert_int_equal(h->cnt.http_bodies_capped, 1);
+		} else {
+			/* :path refused before the stream showed it was SCEP:
+			 * capped as --max-h2-header-list caps, and skipped */
+			seen_fields = 1;
+			assert_int_equal(h->n, 0);
+			assert_true(h->cnt.h2_headers_capped >= 1);
+			assert_int_equal(h->cnt.http_skipped, 1);
+		}
+		h_free(h);
+	}
+	assert_true(seen_stream);
+	assert_true(seen_hpack);
+	assert_true(seen_fields);
+	assert_true(seen_whole);
+}
+
+/* http2_scep_seen: the test that keeps a stream, per connection. */
+static void test_scep_seen(void **state)
+{
+	struct conn *k = conn_new();
+	struct harness *h = h_open(1 << 20, 1, 0, 0);
+
+	(void)state;
+	req_headers(k, 1, END_STREAM, "GET", "/index.html", NULL);
+	h_buf(h, Q, &k->q);
+	assert_false(http2_scep_seen(h->c));
+	req_headers(k, 3, END_STREAM, "POST", "/enroll", "application/x-pki-message");
+	h_buf(h, Q, &k->q);
+	assert_true(http2_scep_seen(h->c));
+	h_free(h);
+	conn_free(k);
+
+	k = conn_new();
+	h = h_open(1 << 20, 1, 0, 0);
+	req_headers(k, 1, END_STREAM, "GET", "/cgi-bin/pkiclient.exe?operation=GetCACert", NULL);
+	h_buf(h, Q, &k->q);
+	assert_true(http2_scep_seen(h->c));
+	h_free(h);
+	conn_free(k);
+	assert_false(http2_scep_seen(NULL));
+}
+
+static void h_conflict_event(struct harness *h, enum stream_ev_kind kind, enum stream_dir dir,
+			     const void *data, size_t len, size_t conflict)
+{
+	struct stream_event ev = {
+		.kind = kind, .dir = dir, .data = data, .len = len, .conflict_bytes = conflict,
+	};
+
+	h->frame++;
+	ev.frame = ev.first_frame = h->frame;
+	http2_event(h->c, &ev);
+}
+
+/* Retransmissions with other bytes damage the stream they hit: the one
+ * whose frame is in flight; for bytes delivered before with none in
+ * flight, the newest stream; else the stream of the next frame. Nothing is
+ * counted here (reassembly counted the overlap) and no bytes are fed. */
+static void test_conflicts(void **state)
+{
+	struct conn *k = conn_new();
+	struct harness *h = h_open(1 << 20, 1, 0, 0);
+	uint8_t body[40];
+
+	(void)state;
+	memset(body, 0x30, sizeof(body));
+	h_buf(h, Q, &k->q);
+	h_buf(h, S, &k->s);
+	/* before any stream: the next frame's */
+	h_conflict_event(h, STREAM_CONFLICT, Q, NULL, 9, 0);
+	req_headers(k, 1, 0, "POST", "/scep?operation=PKIOperation", "application/x-pki-message");
+	put_data(&k->q, 1, END_STREAM, body, sizeof(body), -1);
+	/* the DATA frame cut in two: its second part had other bytes */
+	h_data(h, Q, k->q.d, k->q.n - 10);
+	h_conflict_event(h, STREAM_DATA, Q, k->q.d + k->q.n - 10, 10, 4);
+	k->q.n = 0;
+	/* between frames, nothing in flight: the newest stream */
+	h_conflict_event(h, STREAM_CONFLICT, S, NULL, 6, 0);
+	res_headers(k, 1, END_STREAM, "200", "application/x-pki-message");
+	h_buf(h, S, &k->s);
+	assert_int_equal(h->n, 1);
+	assert_true(h->x[0].damaged);
+	assert_int_equal(h->x[0].req.conflict, 9 + 4);
+	assert_int_equal(h->x[0].res.conflict, 6);
+	assert_false(h->x[0].parse_error);
+	assert_body(h->x[0].req.body, h->x[0].req.len, body, sizeof(body));
+	assert_int_equal(h->x[0].status, 200);
+	assert_int_equal(h->cnt.h2_frame_errors, 0);
+	assert_int_equal(h->cnt.tcp_overlaps_conflicting, 0);
+	assert_int_equal(h->cnt.http_parse_errors, 0);
+	h_free(h);
+	conn_free(k);
+}
+
 /* --- the real capture ----------------------------------------------------- */
 
 struct cap_ctx {
@@ -963,7 +1283,7 @@ static void cap_close(void *app, const struct flow *f)
  * GetCACaps and a POST PKIOperation of 3000 bytes, one connection each. */
 static void test_capture_prior_knowledge(void **state)
 {
-	static const struct flow_app_ops ops = { cap_open, cap_event, cap_close };
+	static const struct flow_app_ops ops = { .open = cap_open, .event = cap_event, .close = cap_close };
 	struct flow_limits lim = { .max_flows = 16, .max_flow_buffer = 1 << 20,
 				   .max_total_buffer = 1 << 22 };
 	struct cap_ctx cc = { .cfg = { .max_body = 1 << 20 } };
@@ -1033,6 +1353,12 @@ int main(void)
 		cmocka_unit_test(test_open_at_close_and_trailers),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_capture_prior_knowledge),
+		cmocka_unit_test(test_many_streams),
+		cmocka_unit_test(test_table_ceiling_counted),
+		cmocka_unit_test(test_table_over_ceiling),
+		cmocka_unit_test(test_budget_sweep),
+		cmocka_unit_test(test_scep_seen),
+		cmocka_unit_test(test_conflicts),
 	};
 
 	return cmocka_run_group_tests_name("http2", tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -140,6 +141,55 @@ static void test_file(void **state)
 	keylog_free(kl);
 }
 
+/* Written at test time: a line longer than the read chunk, lines across
+ * chunk boundaries, a last line without its newline. */
+static char *write_big_keylog(void)
+{
+	char *path = strdup("/tmp/test_keylog_XXXXXX");
+	FILE *f;
+	size_t i;
+	int fd;
+
+	assert_non_null(path);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "# comment\n");
+	for (i = 0; i < KEYLOG_CHUNK + 100; i++)
+		fputc('x', f);
+	fputc('\n', f);
+	/* each ~180 bytes: several chunk boundaries fall inside these */
+	for (i = 0; i < 2000; i++)
+		fprintf(f, "CLIENT_TRAFFIC_SECRET_0 %064zx " S32 "\n", i + 1);
+	fprintf(f, "not a key log line\n");
+	fprintf(f, "SERVER_TRAFFIC_SECRET_0 " CR2 " " S32);
+	fclose(f);
+	return path;
+}
+
+/* A key log is read in chunks: only its entries are held, whatever the
+ * file's size, and line numbers count across chunks. */
+static void test_file_in_chunks(void **state)
+{
+	struct keylog *kl = keylog_new();
+	char err[200], *path = write_big_keylog(), hex[65];
+	uint8_t cr[32], sec[KEYLOG_SECRET_MAX];
+
+	(void)state;
+	assert_int_equal(keylog_load_file(kl, path, err, sizeof(err)), 2001);
+	assert_string_equal(err, "2 bad lines, first at line 2: line longer than 1024 bytes");
+	assert_int_equal(keylog_bad_lines(kl), 2);
+	snprintf(hex, sizeof(hex), "%064x", 1234);
+	random_of(hex, cr);
+	assert_int_equal(keylog_find(kl, cr, KEYLOG_CLIENT_TRAFFIC_SECRET_0, sec), 32);
+	random_of(CR2, cr);
+	assert_int_equal(keylog_find(kl, cr, KEYLOG_SERVER_TRAFFIC_SECRET_0, sec), 32);
+	unlink(path);
+	free(path);
+	keylog_free(kl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_dsb_text),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_file_in_chunks),
 	};
 
 	return cmocka_run_group_tests_name("keylog", tests, NULL, NULL);

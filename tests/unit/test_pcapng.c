@@ -554,7 +554,10 @@ static void test_spb_pb_and_skipped_blocks(void **state)
 	free(run);
 }
 
-static void test_snaplen_cuts(void **state)
+/* A record longer than its interface's snap length breaks the format's
+ * rule; the bytes are there, so it is read whole (cut, it read as a cut
+ * packet for a wrong header), and that is said once per input. */
+static void test_snaplen_smaller_than_records(void **state)
 {
 	struct ng *g = calloc(1, sizeof(*g));
 	struct run *run = malloc(sizeof(*run));
@@ -567,10 +570,18 @@ static void test_snaplen_cuts(void **state)
 	idb(g, LT_RAW, 24, 9, 0);
 	raw_tcp(p, 0, 80);
 	epb(g, 0, 1, p, 40, 40);
+	epb(g, 0, 2, p, 40, 40);
+	/* block 3, the first EPB, follows a 28-byte SHB and a 40-byte IDB
+	 * (if_name, if_tsresol, end of options) */
 	run_built(g, NULL, run);
-	assert_int_equal(run->n, 1);
-	assert_int_equal(run->r[0].caplen, 24);
+	assert_int_equal(run->n, 2);
+	assert_int_equal(run->r[0].caplen, 40);
 	assert_int_equal(run->r[0].wirelen, 40);
+	assert_memory_equal(run->r[0].data, p, 40);
+	assert_int_equal(run->r[1].caplen, 40);
+	assert_int_equal(run->nerr, 1);
+	assert_non_null(strstr(run->errs[0], "block 3 at byte 68 holds 40 bytes, more than interface 0's "
+					      "snapshot length 24: the header is wrong; records are read whole"));
 	free(g);
 	free(run);
 }
@@ -939,7 +950,7 @@ int main(void)
 		cmocka_unit_test(test_tsresol_little_endian),
 		cmocka_unit_test(test_big_endian_and_sections),
 		cmocka_unit_test(test_spb_pb_and_skipped_blocks),
-		cmocka_unit_test(test_snaplen_cuts),
+		cmocka_unit_test(test_snaplen_smaller_than_records),
 		cmocka_unit_test(test_secrets_blocks),
 		cmocka_unit_test(test_damaged_blocks),
 		cmocka_unit_test(test_bad_section_header),

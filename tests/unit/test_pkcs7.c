@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "scep.h"
 #include "testutil.h"
@@ -1326,6 +1327,198 @@ static void test_notes_of_decoded_messages(void **state)
 	free(der);
 }
 
+/* ---- certificates past the per-message cap ---- */
+
+/* n certificates made here with OpenSSL, each CN=filler <i>, serial i + 1,
+ * basicConstraints CA:TRUE except the one at non_ca (none when n or more),
+ * all signed by one fresh P-256 key: parsing is what costs, not signing. */
+static STACK_OF(X509) *filler_certs(size_t n, size_t non_ca)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	size_t i;
+
+	assert_non_null(sk);
+	assert_non_null(key);
+	for (i = 0; i < n; i++) {
+		X509 *x = X509_new();
+		X509_NAME *nm = X509_NAME_new();
+		X509_EXTENSION *bc;
+		X509V3_CTX v3;
+		char cn[32];
+
+		assert_non_null(x);
+		snprintf(cn, sizeof(cn), "filler %zu", i);
+		X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+		assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
+		ASN1_INTEGER_set(X509_get_serialNumber(x), (long)i + 1);
+		X509_set_subject_name(x, nm);
+		X509_set_issuer_name(x, nm);
+		X509_gmtime_adj(X509_getm_notBefore(x), 0);
+		X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+		X509_set_pubkey(x, key);
+		X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+		bc = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+					 i == non_ca ? "critical,CA:FALSE" : "critical,CA:TRUE");
+		assert_non_null(bc);
+		X509_add_ext(x, bc, -1);
+		X509_EXTENSION_free(bc);
+		assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+		X509_NAME_free(nm);
+		sk_X509_push(sk, x);
+	}
+	EVP_PKEY_free(key);
+	return sk;
+}
+
+/* A degenerate certs-only PKCS#7 of sk, as `openssl crl2pkcs7 -nocrl
+ * -certfile many.pem -outform DER` writes it. */
+static uint8_t *certs_only_der(STACK_OF(X509) *sk, size_t *len)
+{
+	PKCS7 *p7 = PKCS7_new();
+	unsigned char *out = NULL;
+	uint8_t *ret;
+	int i, n;
+
+	assert_non_null(p7);
+	assert_int_equal(PKCS7_set_type(p7, NID_pkcs7_signed), 1);
+	assert_int_equal(PKCS7_content_new(p7, NID_pkcs7_data), 1);
+	for (i = 0; i < sk_X509_num(sk); i++)
+		assert_int_equal(PKCS7_add_certificate(p7, sk_X509_value(sk, i)), 1);
+	n = i2d_PKCS7(p7, &out);
+	assert_true(n > 0);
+	ret = malloc((size_t)n);
+	assert_non_null(ret);
+	memcpy(ret, out, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_free(out);
+	PKCS7_free(p7);
+	return ret;
+}
+
+static int has_note(const struct scep_msg *m, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_notes; i++)
+		if (strstr(m->notes[i], text))
+			return 1;
+	return 0;
+}
+
+/* GetCACert with 150 certificates, the one at 120 an RA's (CA:FALSE): the
+ * first 64 are summarised and so is the RA certificate past them; the
+ * other 85 are counted (150 - 64 - 1). */
+static void test_certs_cap_ca_certs(void **state)
+{
+	STACK_OF(X509) *sk = filler_certs(150, 120);
+	struct scep_cert **certs = NULL;
+	size_t len, n = 0, i;
+	uint8_t *der = certs_only_der(sk, &len);
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(scep_decode_ca_certs(der, len, &certs, &n, &err), 0);
+	assert_int_equal(n, 65);
+	for (i = 0; i < 64; i++) {
+		char cn[32];
+
+		snprintf(cn, sizeof(cn), "CN=filler %zu", i);
+		assert_string_equal(certs[i]->subject, cn);
+		assert_int_equal(certs[i]->is_ca, 1);
+	}
+	assert_string_equal(certs[64]->subject, "CN=filler 120");
+	assert_int_equal(certs[64]->is_ca, 0);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "85 more certificates not read"));
+	assert_int_equal(scep_der_certs_kind(der, len), SCEP_DER_CERTS_ONLY);
+	free(err);
+	free_certs(certs, n);
+	free(der);
+	sk_X509_pop_free(sk, X509_free);
+}
+
+/* A signed pkiMessage carrying 100 certificates before its signer's: the
+ * signer is still found (and the signature checked) though it is past the
+ * cap; the 36 others past it are counted (101 - 64 - the signer). */
+static void test_certs_cap_signer_past_cap(void **state)
+{
+	STACK_OF(X509) *sk = filler_certs(100, 100);
+	X509 *cert = load_cert("issued.pem");
+	char *kp = test_data_path("client.key");
+	FILE *kf = fopen(kp, "r");
+	EVP_PKEY *key;
+	BIO *in = BIO_new_mem_buf("content", 7);
+	CMS_ContentInfo *sd;
+	unsigned char *out = NULL;
+	struct scep_msg *m;
+	int i, n;
+
+	(void)state;
+	assert_non_null(kf);
+	key = PEM_read_PrivateKey(kf, NULL, NULL, NULL);
+	fclose(kf);
+	free(kp);
+	assert_non_null(key);
+	sd = CMS_sign(NULL, NULL, NULL, NULL, CMS_BINARY | CMS_PARTIAL);
+	assert_non_null(sd);
+	assert_non_null(CMS_add1_signer(sd, cert, key, EVP_sha256(), CMS_BINARY | CMS_NOCERTS));
+	for (i = 0; i < sk_X509_num(sk); i++)
+		assert_int_equal(CMS_add1_cert(sd, sk_X509_value(sk, i)), 1);
+	assert_int_equal(CMS_add1_cert(sd, cert), 1);
+	assert_int_equal(CMS_final(sd, in, NULL, CMS_BINARY), 1);
+	n = i2d_CMS_ContentInfo(sd, &out);
+	assert_true(n > 0);
+	m = scep_decode_pki_message(out, (size_t)n, NULL);
+	assert_non_null(m);
+	assert_int_equal(m->decoded, 1);
+	assert_non_null(m->signer);
+	assert_string_equal(m->signer->subject, CLIENT_SUBJECT);
+	assert_string_equal(m->signer->serial, "02");
+	assert_int_equal(m->signer_from, SCEP_SIGNER_IN_MESSAGE);
+	assert_int_equal(m->signature_ok, 1);
+	assert_int_equal(m->n_other_certs, 64);
+	assert_true(has_note(m, "36 more certificates not read"));
+	scep_msg_free(m);
+	OPENSSL_free(out);
+	CMS_ContentInfo_free(sd);
+	BIO_free(in);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_pop_free(sk, X509_free);
+}
+
+/* A CertRep whose certs-only content holds 100 CA certificates before the
+ * issued one: the issued certificate is still the one picked. */
+static void test_certs_cap_issued_past_cap(void **state)
+{
+	struct scep_keys *k = keys_with("ca.key", NULL);
+	STACK_OF(X509) *sk = filler_certs(100, 100);
+	X509 *cert = load_cert("issued.pem");
+	uint8_t *inner, *msg;
+	size_t ilen, mlen;
+	struct scep_msg *m;
+
+	(void)state;
+	sk_X509_push(sk, cert);
+	inner = certs_only_der(sk, &ilen);
+	msg = build_pki_message(SCEP_MT_CERTREP, inner, ilen, &mlen);
+	m = scep_decode_pki_message(msg, mlen, k);
+	assert_int_equal(m->decoded, 1);
+	assert_int_equal(m->decrypt_state, SCEP_DECRYPT_OK);
+	assert_null(m->error);
+	assert_int_equal(m->n_rep_certs, 65);
+	assert_non_null(m->issued);
+	assert_string_equal(m->issued->subject, CLIENT_SUBJECT);
+	assert_string_equal(m->issued->serial, "02");
+	assert_true(has_note(m, "36 more certificates not read"));
+	scep_msg_free(m);
+	free(msg);
+	free(inner);
+	sk_X509_pop_free(sk, X509_free);
+	scep_keys_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1360,6 +1553,9 @@ int main(void)
 		cmocka_unit_test(test_ca_true_ra_role),
 		cmocka_unit_test(test_outer_challenge_masked),
 		cmocka_unit_test(test_notes_of_decoded_messages),
+		cmocka_unit_test(test_certs_cap_ca_certs),
+		cmocka_unit_test(test_certs_cap_signer_past_cap),
+		cmocka_unit_test(test_certs_cap_issued_past_cap),
 	};
 
 	return cmocka_run_group_tests_name("pkcs7", tests, NULL, NULL);

@@ -601,6 +601,64 @@ static void test_error_text(void **state)
 }
 
 
+/* What the HTTP layer could not read, or read twice differently, is the
+ * damage of the side it hit: a parse failure of the response is not "200
+ * with an empty body"; a contradicting retransmission is said with its
+ * byte count; an exchange with neither is not damaged. */
+static void test_http_damage(void **state)
+{
+	struct http_exchange x;
+	struct scep_event *ev;
+
+	(void)state;
+	exchange_init(&x, "GET", "operation=PKIOperation&message=MAMCAQU");
+	respond(&x, 200, "application/x-pki-message", NULL, 0);
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_false(ev->damaged);
+	assert_null(ev->req_damage);
+	assert_null(ev->res_damage);
+	assert_non_null(strstr(ev->problem, "answered 200 with an empty body"));
+	scep_event_free(ev);
+
+	x.parse_error = 1;
+	x.damaged = 1;
+	x.res.parse_error = 1;
+	x.error_text = "more header fields than libhtp reads (1024)";
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_true(ev->damaged);
+	assert_null(ev->req_damage);
+	assert_string_equal(ev->res_damage, "HTTP parse error: more header fields than libhtp reads (1024)");
+	assert_string_equal(ev->problem, "the response was not read whole (HTTP parse error)");
+	assert_false(ev->res_damaged);      /* no capture gap */
+	scep_event_free(ev);
+
+	/* a failure that names no side goes on the response when there is one */
+	x.res.parse_error = 0;
+	x.error_text = "unparseable header field";
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_null(ev->req_damage);
+	assert_string_equal(ev->res_damage, "HTTP parse error: unparseable header field");
+	scep_event_free(ev);
+
+	x.parse_error = 0;
+	x.error_text = NULL;
+	x.req.conflict_bytes = 12;
+	x.res.conflict_bytes = 0;
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_true(ev->damaged);
+	assert_string_equal(ev->req_damage, "TCP retransmission with different bytes (12 bytes)");
+	assert_null(ev->res_damage);
+	scep_event_free(ev);
+
+	x.req.parse_error = 1;
+	x.parse_error = 1;
+	x.error_text = "request line of 307268 bytes, over the 262144 read";
+	ev = scep_event_from_exchange(&x, NULL);
+	assert_string_equal(ev->req_damage, "HTTP parse error: request line of 307268 bytes, over the 262144 read; "
+			    "TCP retransmission with different bytes (12 bytes)");
+	scep_event_free(ev);
+}
+
 /* ---- scep_decode_text: one message as a user pastes it ---- */
 
 static struct scep_msg *text_decode(const char *text, size_t len, const char *want_how)
@@ -912,6 +970,7 @@ int main(void)
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_cacert_label_lies),
 		cmocka_unit_test(test_error_text),
+		cmocka_unit_test(test_http_damage),
 		cmocka_unit_test(test_decode_text_forms),
 		cmocka_unit_test(test_decode_text_failures),
 		cmocka_unit_test(test_decode_message_repairs),

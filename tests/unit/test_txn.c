@@ -530,6 +530,166 @@ static void test_reused_id_same_key(void **state)
 	txn_table_free(tt);
 }
 
+static struct scep_event *tls_failed(uint64_t t, uint8_t server, const char *alert)
+{
+	struct scep_event *ev = event(SCEP_OP_TLS, t, 0);
+
+	ev->server = ep(server, 443);
+	ev->res_last_ts_ns = t * SEC + SEC / 2;
+	ev->tls = calloc(1, sizeof(*ev->tls));
+	ev->tls->handshake_failed = 1;
+	ev->tls->alert = strdup(alert);
+	return ev;
+}
+
+static const struct txn *txn_by_tid(const struct txn_table *tt, const char *tid)
+{
+	size_t i;
+
+	for (i = 0; i < txn_count(tt); i++)
+		if (txn_get(tt, i)->transaction_id && !strcmp(txn_get(tt, i)->transaction_id, tid))
+			return txn_get(tt, i);
+	fail_msg("no transaction %s", tid);
+	return NULL;
+}
+
+/* Live: where the kernel dropped packets, what a transaction misses may
+ * be among them: INCOMPLETE with the capture's loss as the reason, not
+ * NO_RESPONSE. A loss before the request, or (txn_expire) after the time
+ * the transaction is given up, changes nothing; a TLS alert is an alert. */
+static void test_capture_loss_verdicts(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	struct scep_event *damaged = pki(30, SCEP_MT_PKCSREQ, "C", 200, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0);
+	const struct txn *t;
+	size_t i;
+
+	(void)state;
+	txn_note_capture_loss(tt, 5 * SEC, 6 * SEC, 9);            /* before everything */
+	txn_add_event(tt, pki(10, SCEP_MT_PKCSREQ, "A", 0, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0));
+	txn_note_capture_loss(tt, 10 * SEC + SEC / 5, 10 * SEC + SEC / 4, 5);
+	damaged->damaged = damaged->res_damaged = 1;
+	damaged->gap_bytes = damaged->res_gap_bytes = 100;
+	txn_add_event(tt, damaged);
+	txn_note_capture_loss(tt, 30 * SEC + SEC / 10, 30 * SEC + SEC / 5, 2);
+	txn_add_event(tt, tls_failed(40, 2, "no ServerHello before the handshake completed"));
+	txn_add_event(tt, tls_failed(40, 3, "server alert fatal handshake_failure"));
+	txn_note_capture_loss(tt, 40 * SEC + SEC / 10, 40 * SEC + SEC / 5, 1);
+	finish(tt);
+
+	t = txn_by_tid(tt, "A");
+	assert_int_equal(t->verdict, VERDICT_INCOMPLETE);
+	/* all the loss after its request: 5, 2 and 1 packets */
+	assert_non_null(strstr(t->reason, "the capture lost 8 packets (kernel drops) after the request"));
+	t = txn_by_tid(tt, "C");
+	assert_int_equal(t->verdict, VERDICT_INCOMPLETE);
+	assert_string_equal(t->reason, "response damaged by a 100-byte capture gap; the capture lost 2 packets "
+			    "(kernel drops) meanwhile");
+	for (i = 0; i < txn_count(tt); i++) {
+		t = txn_get(tt, i);
+		if (t->transaction_id)
+			continue;
+		if (t->server.addr[3] == 2) {
+			assert_int_equal(t->verdict, VERDICT_INCOMPLETE);
+			assert_string_equal(t->reason, "TLS handshake not seen to the end (no ServerHello before the "
+					    "handshake completed): the capture lost 1 packet (kernel drops) meanwhile");
+		} else {
+			assert_int_equal(t->verdict, VERDICT_NO_RESPONSE);
+		}
+	}
+	txn_table_free(tt);
+
+	/* nothing lost after the request: never answered */
+	tt = txn_table_new(NULL, NULL);
+	txn_note_capture_loss(tt, 5 * SEC, 6 * SEC, 9);
+	txn_add_event(tt, pki(10, SCEP_MT_PKCSREQ, "B", 0, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0));
+	finish(tt);
+	assert_int_equal(txn_get(tt, 0)->verdict, VERDICT_NO_RESPONSE);
+	assert_string_equal(txn_get(tt, 0)->reason, "PKIOperation never answered");
+	txn_table_free(tt);
+}
+
+static void count_closed(void *arg, const struct txn *t)
+{
+	(void)t;
+	(*(int *)arg)++;
+}
+
+/* Live expiry gives a transaction up at a time: a loss after it is not
+ * where its answer could have been. */
+static void test_capture_loss_horizon(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	int closed = 0;
+
+	(void)state;
+	txn_table_on_close(tt, count_closed, &closed);
+	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "E", 0, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0));
+	txn_add_event(tt, pki(2, SCEP_MT_PKCSREQ, "F", 0, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0));
+	txn_note_capture_loss(tt, 100 * SEC, 101 * SEC, 3);
+	txn_expire(tt, 50 * SEC, 10 * SEC);
+	assert_int_equal(closed, 2);
+	assert_int_equal(txn_by_tid(tt, "E")->verdict, VERDICT_NO_RESPONSE);
+	assert_int_equal(txn_by_tid(tt, "F")->verdict, VERDICT_NO_RESPONSE);
+	txn_table_free(tt);
+}
+
+/* More spans than are kept merge; no dropped packet goes uncounted. */
+static void test_capture_loss_spans_capped(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	uint64_t k;
+
+	(void)state;
+	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "G", 0, SCEP_STATUS_NONE, SCEP_FAIL_NONE, 0));
+	for (k = 1; k <= 3000; k++)
+		txn_note_capture_loss(tt, k * 10 * SEC, k * 10 * SEC + SEC, k % 3 + 1);
+	/* one that goes on from the last reading joins its span */
+	txn_note_capture_loss(tt, 30000 * SEC + SEC, 30000 * SEC + 2 * SEC, 4);
+	finish(tt);
+	assert_int_equal(txn_get(tt, 0)->verdict, VERDICT_INCOMPLETE);
+	/* 1000 times each of 1, 2 and 3, and the 4 */
+	assert_non_null(strstr(txn_get(tt, 0)->reason, "the capture lost 6004 packets"));
+	txn_table_free(tt);
+}
+
+/* The summary's "capped" figure counts every cap and every cut the memory
+ * budget made; bytes count once; kernel drops are no cap. */
+static void test_summary_capped_counts_every_cap(void **state)
+{
+	static const size_t fields[] = {
+		offsetof(struct counters, flows_capped), offsetof(struct counters, flows_shed_not_scep),
+		offsetof(struct counters, flows_shed_idle), offsetof(struct counters, memory_refused),
+		offsetof(struct counters, http_bodies_capped), offsetof(struct counters, h2_headers_capped),
+		offsetof(struct counters, h2_streams_capped), offsetof(struct counters, tls_opaque_capped),
+		offsetof(struct counters, txns_evicted), offsetof(struct counters, txn_events_capped),
+		offsetof(struct counters, device_events_capped), offsetof(struct counters, device_lines_capped),
+		offsetof(struct counters, keylog_capped),
+	};
+	static const size_t byte_fields[] = {
+		offsetof(struct counters, reasm_bytes_capped), offsetof(struct counters, tls_bytes_capped),
+		offsetof(struct counters, device_bytes_capped),
+	};
+	struct counters c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		memset(&c, 0, sizeof(c));
+		*(uint64_t *)((char *)&c + fields[i]) = 3;
+		assert_int_equal(summary_capped(&c), 3);
+	}
+	for (i = 0; i < sizeof(byte_fields) / sizeof(byte_fields[0]); i++) {
+		memset(&c, 0, sizeof(c));
+		*(uint64_t *)((char *)&c + byte_fields[i]) = 5000;
+		assert_int_equal(summary_capped(&c), 1);
+	}
+	memset(&c, 0, sizeof(c));
+	c.capture_dropped = 7;
+	c.http_skipped = 7;
+	assert_int_equal(summary_capped(&c), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +710,10 @@ int main(void)
 		cmocka_unit_test(test_release_refused_and_id_memory_capped),
 		cmocka_unit_test(test_summary_groups_capped),
 		cmocka_unit_test(test_live_expiry_releases_each),
+		cmocka_unit_test(test_capture_loss_verdicts),
+		cmocka_unit_test(test_capture_loss_horizon),
+		cmocka_unit_test(test_capture_loss_spans_capped),
+		cmocka_unit_test(test_summary_capped_counts_every_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
