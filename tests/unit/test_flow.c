@@ -108,7 +108,7 @@ static void on_close(void *app, const struct flow *f)
 	add(a->g, buf);
 }
 
-static const struct flow_app_ops ops_template = { on_open, on_event, on_close };
+static const struct flow_app_ops ops_template = { on_open, on_event, on_close, NULL };
 
 static void rig_init(struct rig *g, size_t max_flows, size_t max_buf,
 		     uint64_t idle)
@@ -632,7 +632,7 @@ static void test_endpoint_str(void **state)
 
 static void test_null_ops_and_counters(void **state)
 {
-	struct flow_limits lim = { 0, 0, 0, 0 };
+	struct flow_limits lim = { 0, 0, 0, 0, NULL };
 	struct flow_table *ft = flow_table_new(&lim, NULL, NULL, NULL);
 	struct tcp_seg s;
 

@@ -187,7 +187,7 @@ static void on_close(void *app, const struct flow *f)
 	c->tls = NULL;
 }
 
-static const struct flow_app_ops OPS = { on_open, on_event, on_close };
+static const struct flow_app_ops OPS = { on_open, on_event, on_close, NULL };
 
 static void rig_free(struct rig *g)
 {
@@ -227,7 +227,7 @@ static struct rig *run_mut(const char *name, struct keylog *kl, size_t split, ui
 			   int dsb, uint32_t mutate)
 {
 	struct rig *g = calloc(1, sizeof(*g));
-	struct flow_limits lim = { 16, 1 << 20, 1 << 22, 60000000000ull };
+	struct flow_limits lim = { 16, 1 << 20, 1 << 22, 60000000000ull, NULL };
 	char err[256], *path = test_data_path(name);
 	const char *paths[1] = { path };
 	struct flow_table *ft;
