@@ -51,8 +51,6 @@ int mem_charge(struct mem_budget *b, enum mem_kind kind, size_t n);
 void mem_release(struct mem_budget *b, enum mem_kind kind, size_t n);
 /* For a buffer going from old_size to new_size bytes. */
 int mem_resize(struct mem_budget *b, enum mem_kind kind, size_t old_size, size_t new_size);
-/* Whether used is above limit * pct / 100 (pressure, no charge). */
-int mem_above(const struct mem_budget *b, unsigned pct);
 const char *mem_kind_name(enum mem_kind kind);   /* "http_bodies" */
 const char *mem_kind_text(enum mem_kind kind);   /* "HTTP bodies" */
 

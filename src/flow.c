@@ -54,7 +54,8 @@
 /* An entry with both reassemblers, plus what HTTP (libhtp's connection
  * parser) or TLS keep per connection before any byte grows them. */
 #define FLOW_ENTRY_COST (sizeof(struct flow_entry) + 4096)
-/* Shedding frees this share of the budget beyond the charge that asked. */
+/* Shedding frees 1/FLOW_SHED_SLACK of the budget beyond the charge that
+ * asked, so that it comes in batches. */
 #define FLOW_SHED_SLACK 16
 
 struct flow_entry {

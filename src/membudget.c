@@ -68,8 +68,3 @@ int mem_resize(struct mem_budget *b, enum mem_kind kind, size_t old_size, size_t
 	mem_release(b, kind, old_size - new_size);
 	return 0;
 }
-
-int mem_above(const struct mem_budget *b, unsigned pct)
-{
-	return b && b->limit && b->used > b->limit / 100 * pct;
-}
