@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""http-gen.py - writes the hostile HTTP/1 and HTTP/2 captures that
-tests/hostile/http-run.sh feeds to scepdump.  Standard library only; no
+"""http-gen.py - writes the hostile captures that tests/hostile/http-run.sh
+and tests/hostile/memory.py feed to scepdump.  Standard library only; no
 randomness: the same arguments write the same bytes.
 
 Usage: http-gen.py SHAPE OUT.pcap [options]
@@ -27,9 +27,18 @@ Usage: http-gen.py SHAPE OUT.pcap [options]
                       size update to that and then header fields with
                       incremental indexing, 16,000 bytes each, until the
                       capture holds about --mb MB (default 40)
+  http-bodies         --conns N connections that each POST a PKIOperation
+                      with Content-Length of --kib KiB and send all but its
+                      last byte (a body held per connection)
+  tls-certs           --conns N TLS connections (port 443): ClientHello,
+                      ServerHello, then a Certificate message of --kib KiB
+                      in records, all but its last record
+  tcp-conns           --conns N connections that carry nothing
 
 Every connection: Ethernet, IPv4 10.17.0.1 -> 10.17.0.2 port 80, a full
-handshake, segments of at most 1448 bytes, each acknowledged.
+handshake, segments of at most 1448 bytes, each acknowledged; past 20,000
+connections the client address counts up (10.18.0.1, ...), so ports stay
+in range.
 """
 import argparse
 import struct
@@ -81,12 +90,12 @@ SYN, FIN, PSH, ACK = 0x02, 0x01, 0x08, 0x10
 class Conn:
     """One TCP connection; send() segments and acknowledges."""
 
-    def __init__(self, w, n):
+    def __init__(self, w, n, port=80):
         self.w = w
-        self.c = bytes([10, 17, 0, 1])
+        self.c = bytes([10, 17 + n // 20000, 0, 1])
         self.s = bytes([10, 17, 0, 2])
-        self.cp = 40000 + n
-        self.sp = 80
+        self.cp = 40000 + n % 20000
+        self.sp = port
         self.cseq = 1000 + n * 7919
         self.sseq = 5000 + n * 104729
         w.packet(self.c, self.s, self.cp, self.sp, self.cseq, 0, SYN)
@@ -160,6 +169,43 @@ def http_long_line(w, a):
         c = Conn(w, n)
         c.send(True, b"GET /cgi-bin/pkiclient.exe?operation=GetCACaps HTTP/1.1\r\n"
                b"X-Long: " + base64ish(a.kib * 1024))
+
+
+def http_bodies(w, a):
+    body = base64ish(a.kib * 1024)
+    for n in range(a.conns):
+        c = Conn(w, n)
+        c.send(True, b"POST /cgi-bin/pkiclient.exe?operation=PKIOperation HTTP/1.1\r\n"
+               b"Host: ca.example\r\nContent-Type: application/x-pki-message\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body) + body[:-1])
+
+
+def tcp_conns(w, a):
+    for n in range(a.conns):
+        Conn(w, n)
+
+
+# --- TLS -------------------------------------------------------------------
+
+def tls_record(ctype, body):
+    return struct.pack("!BHH", ctype, 0x0303, len(body)) + body
+
+
+def tls_handshake(htype, body):
+    return bytes([htype]) + len(body).to_bytes(3, "big") + body
+
+
+def tls_certs(w, a):
+    for n in range(a.conns):
+        c = Conn(w, n, 443)
+        random = n.to_bytes(32, "big")
+        c.send(True, tls_record(22, tls_handshake(1, b"\x03\x03" + random + b"\x00"
+                                                  b"\x00\x02\x13\x01\x01\x00\x00\x00")))
+        c.send(False, tls_record(22, tls_handshake(2, b"\x03\x03" + random + b"\x00"
+                                                   b"\x00\x2f\x00\x00\x00")))
+        msg = tls_handshake(11, base64ish(a.kib * 1024))
+        records = [tls_record(22, msg[k:k + 16384]) for k in range(0, len(msg), 16384)]
+        c.send(False, b"".join(records[:-1]))
 
 
 # --- HTTP/2 ----------------------------------------------------------------
@@ -272,6 +318,9 @@ SHAPES = {
     "certs-getcacert": certs_getcacert,
     "h2-many-streams": h2_many_streams,
     "h2-huge-table": h2_huge_table,
+    "http-bodies": http_bodies,
+    "tls-certs": tls_certs,
+    "tcp-conns": tcp_conns,
 }
 
 

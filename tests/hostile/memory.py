@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """memory.py - scepdump's one memory budget (--max-memory) against hostile
-traffic: for each shape written by tests/hostile/memshapes.py and
-http-gen.py (and a huge key log and device log), peak RSS must stay under the budget plus a fixed overhead,
-and the summary must say what was shed or capped. A memory check, not a
+traffic: for each shape written by tests/hostile/http-gen.py (and a huge
+key log and device log), peak RSS must stay under the budget plus a fixed
+overhead, and the summary must say what was shed or capped. A memory check, not a
 timed test. Prints TAP.
 
   --scale small   CI: a 16 MiB budget, each shape about 4 times that
@@ -35,37 +35,30 @@ SRCDIR = os.environ.get("SRCDIR", os.path.abspath(os.path.join(HERE, "..", "..")
 SCEPDUMP = os.environ.get("SCEPDUMP", os.path.join(SRCDIR, "src", "scepdump"))
 ENROLL = os.path.join(SRCDIR, "captures", "scepclient-post-enroll.pcap")
 
-# name: (generator arguments at small scale, at large scale, and what the
-# summary must show was given up: counters whose sum must be > 0). The
-# generators: memshapes.py (SHAPE N SIZE OUT) and http-gen.py (SHAPE OUT
-# options), the one http-run.sh uses.
+# name: (http-gen.py shape and options at small scale, at large scale, and
+# what the summary must show was given up: counters whose sum must be > 0)
 SHAPES = {
-    "bodies": (["memshapes.py", "bodies", "16", "4194000"],
-               ["memshapes.py", "bodies", "100", "4194000"],
+    "bodies": (["http-bodies", "--conns", "16", "--kib", "4095"],
+               ["http-bodies", "--conns", "100", "--kib", "4095"],
                ["flows_shed_idle", "flows_shed_not_scep", "http_bodies_capped", "memory_refused"]),
-    "lines": (["http-gen.py", "http-long-line", "--conns", "256", "--kib", "234"],
-              ["http-gen.py", "http-long-line", "--conns", "2000", "--kib", "234"],
+    "lines": (["http-long-line", "--conns", "256", "--kib", "234"],
+              ["http-long-line", "--conns", "2000", "--kib", "234"],
               ["flows_shed_not_scep", "flows_shed_idle", "memory_refused", "http_parse_errors"]),
-    "tlscert": (["memshapes.py", "tlscert", "256", "250000"],
-                ["memshapes.py", "tlscert", "2000", "250000"],
+    "tlscert": (["tls-certs", "--conns", "256", "--kib", "244"],
+                ["tls-certs", "--conns", "2000", "--kib", "244"],
                 ["flows_shed_not_scep", "flows_shed_idle", "tls_bytes_capped", "memory_refused"]),
-    "hpack": (["http-gen.py", "h2-huge-table", "--mb", "64"],
-              ["http-gen.py", "h2-huge-table", "--mb", "330"],
+    "hpack": (["h2-huge-table", "--mb", "64"],
+              ["h2-huge-table", "--mb", "330"],
               ["h2_tables_capped", "h2_headers_capped", "h2_header_errors", "memory_refused"]),
-    "syns": (["memshapes.py", "syns", "20000", "0"],
-             ["memshapes.py", "syns", "100000", "0"],
+    "syns": (["tcp-conns", "--conns", "20000"],
+             ["tcp-conns", "--conns", "100000"],
              ["flows_shed_not_scep", "flows_shed_idle", "flows_capped", "memory_refused"]),
 }
 
 
 def generate(args, out):
-    """Runs a generator: memshapes.py takes OUT last, http-gen.py second."""
-    script = os.path.join(HERE, args[0])
-    if args[0] == "memshapes.py":
-        cmd = [sys.executable, script] + args[1:] + [out]
-    else:
-        cmd = [sys.executable, script, args[1], out] + args[2:]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, os.path.join(HERE, "http-gen.py"), args[0], out] + args[1:],
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 def run_measured(args, stdout_path):
