@@ -61,7 +61,7 @@ struct ip_reasm;
 int pkt_decode_tcp(const struct pkt *pkt, struct ip_reasm *ipr,
 		   struct counters *cnt, struct tcp_seg *seg);
 
-/* IPv4 fragment reassembly state (dissectors/ip.c). */
+/* IPv4 fragment reassembly state (dissectors/packet/ip.c). */
 struct ip_reasm *ip_reasm_new(size_t max_bytes);
 void ip_reasm_free(struct ip_reasm *ipr);
 /* --checksums: verify IPv4 and TCP checksums into tcp_seg (off by default:

@@ -328,7 +328,7 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 void scep_event_free(struct scep_event *ev);
 void scep_tls_free(struct scep_tls *t);
 
-/* pkiMessage decoding (dissectors/pkcs7.c). Never fails to return a struct
+/* pkiMessage decoding (dissectors/scep/pkcs7.c). Never fails to return a struct
  * when memory allows: on bad input, decoded=0 and error says why. */
 struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 					 const struct scep_keys *keys);

@@ -105,7 +105,7 @@ done
 
 # scepdump's live buffer, so that the tcpdump baselines ask for the same
 # the ring both tools get: scepdump -B, tcpdump -B (default: scepdump's)
-buf_mib=${BENCH_LIVE_BUFFER_MIB:-$(sed -n 's/^#define CAPTURE_LIVE_BUFFER (\([0-9][0-9]*\) \* 1024 \* 1024)$/\1/p' "$srcdir/src/capture.c" 2>/dev/null)}
+buf_mib=${BENCH_LIVE_BUFFER_MIB:-$(sed -n 's/^#define CAPTURE_LIVE_BUFFER (\([0-9][0-9]*\) \* 1024 \* 1024)$/\1/p' "$srcdir/src/capture/capture.c" 2>/dev/null)}
 buf_mib=${buf_mib:-64}
 
 # ---- the capture (as run.sh writes it) -----------------------------------

@@ -58,7 +58,7 @@ if [ "$(cat "$out/obj/flags" 2>/dev/null)" != "$CC $BASE $LIB_SAN" ]; then
 	rm -f "$out"/obj/*.o
 	echo "$CC $BASE $LIB_SAN" >"$out/obj/flags"
 fi
-headers_newest=$(ls -t "$top"/include/*.h "$top"/dissectors/*.h "$here"/*.h 2>/dev/null | head -n 1)
+headers_newest=$(find "$top/include" "$top/src" "$top/dissectors" "$here" -name '*.h' -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n 1 | cut -d" " -f2-)
 
 # List what needs compiling, then compile it JOBS at a time.
 todo="$out/obj/todo"
@@ -67,7 +67,7 @@ objs=""
 sources=$(sed -n '/^libscepdump_a_SOURCES[ 	]*=/,/[^\\]$/p' "$top/Makefile.am" |
 	sed 's/^libscepdump_a_SOURCES[ 	]*=//; s/\\$//' | tr -s ' \t' '\n\n' | grep '\.c$' |
 	sed "s|^|$top/|") || sources=""
-[ -n "$sources" ] || sources=$(ls "$top"/src/*.c "$top"/dissectors/*.c)
+[ -n "$sources" ] || { echo "build.sh: no sources in Makefile.am" >&2; exit 1; }
 for src in $sources; do
 	case "$src" in */src/main.c) continue ;; esac
 	rel=${src#"$top"/}

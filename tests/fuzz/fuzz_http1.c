@@ -1,4 +1,4 @@
-/* fuzz_http1.c - HTTP/1 exchanges (dissectors/http1.c over libhtp) from a
+/* fuzz_http1.c - HTTP/1 exchanges (dissectors/app/http1.c over libhtp) from a
  * TCP conversation made of the input, fed the way flow.c/reasm.c hand it
  * over. Input layout (make-corpus.py writes seeds in it):
  *

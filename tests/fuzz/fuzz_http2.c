@@ -1,4 +1,4 @@
-/* fuzz_http2.c - HTTP/2 exchanges (dissectors/http2.c: our frame parser,
+/* fuzz_http2.c - HTTP/2 exchanges (dissectors/app/http2.c: our frame parser,
  * nghttp2's HPACK) from a TCP conversation made of the input, fed the way
  * pipeline.c hands it over. Input layout (make-corpus.py writes seeds in it):
  *

@@ -1,6 +1,6 @@
-/* fuzz_pkcs7.c - pkiMessage and GetCACert body decoding (dissectors/pkcs7.c)
+/* fuzz_pkcs7.c - pkiMessage and GetCACert body decoding (dissectors/scep/pkcs7.c)
  * on arbitrary bytes, and the same bytes as scepdump decode's input (text
- * forms, message= repairs, cut base64: dissectors/scep_input.c). The CA and client keys of tests/unit/data are loaded
+ * forms, message= repairs, cut base64: dissectors/scep/scep_input.c). The CA and client keys of tests/unit/data are loaded
  * once so the seeds' envelopes open and the decrypted CSR and CertRep paths
  * are reached (a key file that is missing is reported and skipped). */
 #include <stddef.h>

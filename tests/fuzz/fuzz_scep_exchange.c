@@ -1,5 +1,5 @@
 /* fuzz_scep_exchange.c - SCEP classification and event building
- * (dissectors/scep.c, and through it pkcs7.c) from one HTTP exchange made
+ * (dissectors/scep/scep.c, and through it pkcs7.c) from one HTTP exchange made
  * of the input. Input layout (see make-corpus.py, which writes seeds in it):
  *
  *   byte 0  bits 0-2 operation: 0 GetCACaps, 1 GetCACert, 2 GetNextCACert,

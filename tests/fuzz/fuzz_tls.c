@@ -1,4 +1,4 @@
-/* fuzz_tls.c - a TLS connection (dissectors/tls.c: records, handshake
+/* fuzz_tls.c - a TLS connection (dissectors/app/tls.c: records, handshake
  * metadata, certificates, alerts and, with the key log, TLS 1.2/1.3
  * decryption) from a TCP conversation made of the input, with the
  * decrypted bytes handed to HTTP/1 or HTTP/2 as pipeline.c does. The key

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "decode_queue.h"
+#include "../../src/decode_queue.h"
 #include "http.h"
 #include "membudget.h"
 #include "scep.h"

@@ -1032,7 +1032,7 @@ static void test_real_windows(void **state)
 	}
 }
 
-/* ---- .evtx (dissectors/devlog_evtx.c) -------------------------------- */
+/* ---- .evtx (dissectors/devlog/devlog_evtx.c) -------------------------------- */
 
 static uint8_t *load_devlog(const char *name, size_t *len)
 {

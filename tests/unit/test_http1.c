@@ -1,5 +1,5 @@
 /* test_http1.c - HTTP/1 exchanges from crafted byte streams: feeds
- * dissectors/http1.c through its public interface with a fake flow and keeps
+ * dissectors/app/http1.c through its public interface with a fake flow and keeps
  * deep copies of what it emits. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* test_http2.c - HTTP/2 exchanges from byte streams built here: frames
  * assembled by hand, header blocks made by nghttp2's own HPACK deflater, fed
- * to dissectors/http2.c through its public interface; plus a real nghttp /
+ * to dissectors/app/http2.c through its public interface; plus a real nghttp /
  * nghttpd capture (tests/unit/data/h2-prior-knowledge.pcap) through the
  * capture, TCP and flow layers. */
 #include <stdarg.h>

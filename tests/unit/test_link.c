@@ -12,7 +12,7 @@
 
 #include "counters.h"
 #include "packet.h"
-#include "../../dissectors/layers.h"
+#include "layers.h"
 
 /* 192.0.2.1:50000 -> 198.51.100.2:80, PSH|ACK, seq 100, ack 200, "GET " */
 static const uint8_t ip4_tcp[] = {

@@ -32,7 +32,7 @@
 
 #include "capture.h"
 #include "packet.h"
-#include "pcapng.h"
+#include "../../src/capture/pcapng.h"
 #include "testutil.h"
 
 #define LT_ETHER 1

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "counters.h"
-#include "reasm.h"
+#include "../../src/stream/reasm.h"
 
 /* Rigs are static in each test (the reassembler's history buffer, taken at
  * the first delivery, stays reachable for the leak checkers) and released

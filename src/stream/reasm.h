@@ -1,6 +1,6 @@
 /* reasm.h - one direction of a TCP connection turned into ordered bytes,
  * explicit gaps and an end (FIN/RST). Internal to the flow module: only
- * src/flow.c and the unit tests use it. Semantics: see the top of reasm.c. */
+ * src/stream/flow.c and the unit tests use it. Semantics: see the top of reasm.c. */
 #ifndef SCEPDUMP_REASM_H
 #define SCEPDUMP_REASM_H
 

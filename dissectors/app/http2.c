@@ -316,7 +316,7 @@ static void media_type(const char *v, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-/* Same candidate rule as HTTP/1 (dissectors/http1.c): SCEP names its
+/* Same candidate rule as HTTP/1 (dissectors/app/http1.c): SCEP names its
  * operation in the query (RFC 8894 section 4.1); PKI media types are kept
  * whatever the URL says. */
 static int is_pki_request_type(const char *ct)

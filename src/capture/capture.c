@@ -19,7 +19,7 @@
 #include "capture.h"
 #include "pcapng.h"
 #include "reader.h"
-#include "../dissectors/layers.h"
+#include "layers.h"
 
 /* The largest snap length libpcap itself uses (MAXIMUM_SNAPLEN); a file
  * claiming more gets its records cut here, as the dissectors would see a
