@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devlog.h"
+#include "devlog_reader.h"
 #include "scep.h"
 
 static const char SRC[] = "android";

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devlog.h"
+#include "devlog_reader.h"
 
 #ifdef HAVE_LIBEVTX
 #include <libbfio.h>

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devlog.h"
+#include "devlog_reader.h"
 #include "scep.h"
 #include "strutil.h"
 

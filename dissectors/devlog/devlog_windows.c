@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devlog.h"
+#include "devlog_reader.h"
 #include "strutil.h"
 
 static const char SRC[] = "windows";

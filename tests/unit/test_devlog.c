@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "devlog.h"
+#include "../../dissectors/devlog/devlog_reader.h"
 #include "scep.h"
 #include "testutil.h"
 
