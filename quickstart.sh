@@ -54,6 +54,11 @@ summarize() {
 	fail=$(cat $(find . -name '*.trs') 2>/dev/null | grep -c -E '^:test-result: (FAIL|XPASS|ERROR)' || true)
 	skip=$(cat $(find . -name '*.trs') 2>/dev/null | grep -c '^:test-result: SKIP' || true)
 	xfail=$(cat $(find . -name '*.trs') 2>/dev/null | grep -c '^:test-result: XFAIL' || true)
+	# a suite that ran nothing has not passed
+	if [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then
+		echo "no test ran" >&2
+		fail=1
+	fi
 	[ "$skip" -eq 0 ] || echo "$skip skipped"
 	[ "$xfail" -eq 0 ] || echo "$xfail known shortcomings (TODO in the TAP output)"
 	echo "$pass passed, $fail failed"
