@@ -2,7 +2,8 @@
 # Golden-output tests, tcpdump style: each line of TESTLIST names a test, a
 # capture and options; scepdump's text and JSON output must match
 # NAME.out and NAME.json byte for byte. Prints TAP. With --regen, rewrites
-# the expected files instead (review the change with 'git diff').
+# the expected files instead (review the change with 'git diff'); with
+# --regen NAME..., only those tests' files.
 #   SRCDIR    source tree root (default: two levels above this script)
 #   SCEPDUMP  the binary to test (default: $SRCDIR/src/scepdump)
 set -u
@@ -10,8 +11,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 SRCDIR=${SRCDIR:-$(cd "$here/../.." && pwd)}
 SCEPDUMP=${SCEPDUMP:-$SRCDIR/src/scepdump}
 regen=0
-[ "${1:-}" = "--regen" ] && regen=1
+only=""
+if [ "${1:-}" = "--regen" ]; then
+	regen=1
+	shift
+	only="$*"
+fi
 list="$SRCDIR/tests/golden/TESTLIST"
+for want in $only; do
+	grep -v '^[[:space:]]*#' "$list" | grep -q "^$want[[:space:]]" ||
+		{ echo "run.sh: no test named '$want' in TESTLIST" >&2; exit 2; }
+done
 gdir="$SRCDIR/tests/golden"
 TZ=UTC LC_ALL=C
 export TZ LC_ALL
@@ -73,6 +83,10 @@ run_one() {
 }
 
 grep -v '^[[:space:]]*#' "$list" | grep '[^[:space:]]' | while read -r name args; do
+	case " ${only:-$name} " in
+	*" $name "*) ;;
+	*) continue ;;
+	esac
 	run_one "$name" "" out "$args"
 	run_one "$name" "--json" json "$args"
 done
