@@ -11,12 +11,6 @@
 #include "devlog_reader.h"
 #include "membudget.h"
 
-void devlog_opts_init(struct devlog_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->force = DEVLOG_AUTO;
-}
-
 const char *devlog_kind_name(enum devlog_kind k)
 {
 	switch (k) {
@@ -192,20 +186,6 @@ static void read_lines(struct devlog_ctx *c, const uint8_t *buf, size_t len, enu
 	}
 }
 
-static void ctx_init(struct devlog_ctx *c, const struct devlog_opts *o, struct devlog_list *out)
-{
-	memset(c, 0, sizeof(*c));
-	c->o = o;
-	c->out = out;
-	if (o->year) {
-		c->year = o->year;
-		c->month = o->month ? o->month : 1;
-		c->day = o->day ? o->day : 1;
-		c->date_set = 1;
-	}
-	c->last_tod_ns = -1;
-}
-
 /* An .evtx is binary: its signature decides before any text decoding, and
  * "windows" (XML) forced on one reads it as what it is rather than
  * scanning binary for "<Event". */
@@ -220,7 +200,7 @@ static int read_evtx(const uint8_t *buf, size_t len, const struct devlog_opts *o
 		snprintf(err, errlen, "not an .evtx file (no \"ElfFile\" signature at its start)");
 		return DEVLOG_E_FORMAT;
 	}
-	ctx_init(&c, o, out);
+	devlog_ctx_init(&c, o, out);
 	rc = devlog_evtx_read(&c, buf, len, err, errlen);
 	if (rc == 0 && c.nomem) {
 		snprintf(err, errlen, "out of memory reading device log (%zu events kept)", out->n);
@@ -266,7 +246,7 @@ int devlog_read_buf(const uint8_t *buf, size_t len, const struct devlog_opts *o,
 			 "Windows event XML or .evtx); name the format if it is one of them");
 		return DEVLOG_E_FORMAT;
 	}
-	ctx_init(&c, o, out);
+	devlog_ctx_init(&c, o, out);
 	if (f == DEVLOG_WINDOWS_XML)
 		devlog_windows_read(&c, buf, len);
 	else

@@ -1,11 +1,32 @@
-/* devlog_event.c - the events the readers emit and the list that holds
- * them: every kept event is charged to the run's memory budget, and past
- * max_events an event is counted, not kept. */
+/* devlog_event.c - one read's state and what it emits: the options'
+ * defaults, the read context, the events and the list that holds them
+ * (every kept event is charged to the run's memory budget; past
+ * max_events an event is counted, not kept). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "devlog_reader.h"
 #include "membudget.h"
+
+void devlog_opts_init(struct devlog_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->force = DEVLOG_AUTO;
+}
+
+void devlog_ctx_init(struct devlog_ctx *c, const struct devlog_opts *o, struct devlog_list *out)
+{
+	memset(c, 0, sizeof(*c));
+	c->o = o;
+	c->out = out;
+	if (o->year) {
+		c->year = o->year;
+		c->month = o->month ? o->month : 1;
+		c->day = o->day ? o->day : 1;
+		c->date_set = 1;
+	}
+	c->last_tod_ns = -1;
+}
 
 void devlog_event_init(struct devlog_event *e, enum devlog_kind k, const char *source)
 {

@@ -280,14 +280,11 @@ int devlog_ios_probe(struct rd line)
 
 	devlog_opts_init(&o);
 	memset(&l, 0, sizeof(l));
-	memset(&c, 0, sizeof(c));
-	c.o = &o;
-	c.out = &l;
+	devlog_ctx_init(&c, &o, &l);
 	c.year = DEVLOG_NO_DATE_YEAR;
 	c.month = 1;
 	c.day = 1;
 	c.date_set = 1;
-	c.last_tod_ns = -1;
 	return parse_head(&c, line, &h);
 }
 

@@ -27,6 +27,9 @@ struct devlog_ctx {
 	int nomem;
 };
 
+/* A fresh read of o into out: the date assumed from o (--device-date),
+ * the time of day of no line seen yet. */
+void devlog_ctx_init(struct devlog_ctx *c, const struct devlog_opts *o, struct devlog_list *out);
 /* A fresh event with every "absent" marker set. */
 void devlog_event_init(struct devlog_event *e, enum devlog_kind k, const char *source);
 /* Appends e (taking its strings) unless max_events is reached, in which
