@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """check.py - the layout tells the architecture, and this keeps it true.
 
-Three rules, one TAP line each, plus the folder graph as a comment:
+Four rules, one TAP line each, plus the folder graph as a comment:
  1. a private header (one beside its .c) is included only from its own
     folder; what crosses folders is a contract in include/;
  2. nothing in dissectors/ includes a header under src/;
  3. the folders' dependencies have no circle: folder A depends on folder B
     when an object of A uses a symbol an object of B defines (nm over the
-    built library), so a call through a header counts, not just its text.
+    built library), so a call through a header counts, not just its text;
+ 4. no two files depend on each other, directly or around a circle, by
+    the same measure: a file's callers sit above it.
 Usage: check.py SRCDIR LIBRARY (libscepdump.a of a build)."""
 import os
 import re
@@ -72,18 +74,20 @@ for line in nm.splitlines():
     if f is None:
         continue
     if kind in "TDBR":
-        defined[sym] = f
+        defined[sym] = (f, obj)
     elif kind == "U":
-        used.append((f, sym))
-edges = {}
-for f, sym in used:
+        used.append((f, obj, sym))
+edges, file_edges = {}, {}
+for f, obj, sym in used:
     g = defined.get(sym)
-    if g and g != f:
-        edges.setdefault(f, set()).add(g)
+    if g and g[0] != f:
+        edges.setdefault(f, set()).add(g[0])
+    if g and g[1] != obj:
+        file_edges.setdefault(obj, set()).add(g[1])
 
 
-def cycle():
-    """One circle in edges as a list of folders, or None."""
+def cycle(edges):
+    """One circle in edges as a list of nodes, or None."""
     state, stack = {}, []
 
     def visit(n):
@@ -108,14 +112,18 @@ def cycle():
     return None
 
 
-print("1..3")
+print("1..4")
 for n, what in ((1, "private headers are included only beside them"),
                 (2, "nothing in dissectors/ includes a header of src/")):
     print(("ok" if not problems[n] else "not ok") + " %d - %s" % (n, what))
     for p in problems[n]:
         print("# " + p)
-c = cycle()
+c = cycle(edges)
 print(("ok" if not c else "not ok") + " 3 - the folders' dependencies have no circle")
+if c:
+    print("# circle: " + " -> ".join(c))
+c = cycle(file_edges)
+print(("ok" if not c else "not ok") + " 4 - no two files depend on each other")
 if c:
     print("# circle: " + " -> ".join(c))
 for f in sorted(edges):
