@@ -692,8 +692,9 @@ void sink_html_write(FILE *out, const struct report *r)
 	fputs(". Click an arrow or a line for the exchange's details.</p>\n", out);
 	if (r->interrupted_by)
 		fprintf(out, "<p class=\"meta\"><b>Interrupted by %s</b>: the input was not read to its end; "
-			"this report covers its first %llu packets.</p>\n",
-			fmt_signal_name(r->interrupted_by), (unsigned long long)r->cnt->packets);
+			"this report covers its first %llu packet%s.</p>\n",
+			fmt_signal_name(r->interrupted_by), (unsigned long long)r->cnt->packets,
+			r->cnt->packets == 1 ? "" : "s");
 	put_summary(out, r);
 	/* every transaction, streamed or not: the file is written once, at
 	 * the end, and is meant to be the whole record */

@@ -655,9 +655,11 @@ static void print_summary(FILE *out, const struct report *r)
 	print_verdict_counts(out, opt, s->by_verdict);
 	if (s->endpoint_groups)
 		fprintf(out, "; %zu endpoint-only group%s", s->endpoint_groups, s->endpoint_groups == 1 ? "" : "s");
-	fprintf(out, " | %llu packets, %llu flows, %llu SCEP exchanges | %llu damaged, %llu non-SCEP skipped, %llu capped\n",
-		(unsigned long long)c->packets, (unsigned long long)c->flows,
-		(unsigned long long)c->scep_exchanges, (unsigned long long)s->damaged_exchanges,
+	fprintf(out, " | %llu packet%s, %llu flow%s, %llu SCEP exchange%s | %llu damaged, %llu non-SCEP skipped, %llu capped\n",
+		(unsigned long long)c->packets, c->packets == 1 ? "" : "s",
+		(unsigned long long)c->flows, c->flows == 1 ? "" : "s",
+		(unsigned long long)c->scep_exchanges, c->scep_exchanges == 1 ? "" : "s",
+		(unsigned long long)s->damaged_exchanges,
 		(unsigned long long)c->http_skipped, (unsigned long long)summary_capped(c));
 	if (c->capture_dropped)
 		fprintf(out, "%llu packet%s dropped by the kernel during the capture: what they carried is missing, "
@@ -666,8 +668,8 @@ static void print_summary(FILE *out, const struct report *r)
 	if (r->memory_reached)
 		print_memory(out, r);
 	if (r->interrupted_by)
-		fprintf(out, "interrupted by %s: the input was not read to its end; this report covers its first %llu packets\n",
-			fmt_signal_name(r->interrupted_by), (unsigned long long)c->packets);
+		fprintf(out, "interrupted by %s: the input was not read to its end; this report covers its first %llu packet%s\n",
+			fmt_signal_name(r->interrupted_by), (unsigned long long)c->packets, c->packets == 1 ? "" : "s");
 	if (c->txns_evicted || c->txn_events_capped)
 		fprintf(out, "%llu transaction%s past --max-transactions counted here but not listed above; "
 			"%llu exchange%s past --max-txn-exchanges not kept\n",
@@ -682,8 +684,8 @@ static void print_summary(FILE *out, const struct report *r)
 			(unsigned long long)c->tls_opaque_capped, c->tls_opaque_capped == 1 ? "" : "s",
 			c->tls_opaque_capped == 1 ? "its server" : "their servers");
 	if (s->n_latency)
-		fprintf(out, "latency (first PKIOperation to last CertRep, %zu enrollments): p50 %s, p90 %s, p99 %s, max %s\n",
-			s->n_latency, fmt_duration_ns(s->latency_p50, d1, sizeof(d1)),
+		fprintf(out, "latency (first PKIOperation to last CertRep, %zu enrollment%s): p50 %s, p90 %s, p99 %s, max %s\n",
+			s->n_latency, s->n_latency == 1 ? "" : "s", fmt_duration_ns(s->latency_p50, d1, sizeof(d1)),
 			fmt_duration_ns(s->latency_p90, d2, sizeof(d2)), fmt_duration_ns(s->latency_p99, d3, sizeof(d3)),
 			fmt_duration_ns(s->latency_max, d4, sizeof(d4)));
 	print_groups(out, opt, "servers:", s->servers, s->n_servers, &s->other_servers);
