@@ -8,6 +8,7 @@
 #include "counters.h"
 #include "flow.h"
 #include "format.h"
+#include "keylog.h"
 #include "membudget.h"
 #include "options.h"
 #include "scep.h"
@@ -641,6 +642,27 @@ static void print_memory(FILE *out, const struct report *r)
 	fputc('\n', out);
 }
 
+/* TLS secrets that were not kept: without them the connections they open
+ * stay encrypted, and a report that shows no SCEP there must say why.
+ * Secrets blocks of other types (not TLS) are only counted. */
+static void print_secrets_dropped(FILE *out, const struct counters *c)
+{
+	if (c->keylog_capped || c->dsb_keylog_bytes_capped) {
+		fputs("TLS secrets not kept, their connections stay encrypted:", out);
+		if (c->keylog_capped)
+			fprintf(out, " %llu key log entr%s past %u entries or the memory budget (--max-memory)%s",
+				(unsigned long long)c->keylog_capped, c->keylog_capped == 1 ? "y" : "ies",
+				KEYLOG_MAX_ENTRIES, c->dsb_keylog_bytes_capped ? ";" : "");
+		if (c->dsb_keylog_bytes_capped)
+			fprintf(out, " %llu byte%s of pcapng Decryption Secrets Blocks past the 16 MiB kept",
+				(unsigned long long)c->dsb_keylog_bytes_capped, c->dsb_keylog_bytes_capped == 1 ? "" : "s");
+		fputc('\n', out);
+	}
+	if (c->dsb_other_secrets)
+		fprintf(out, "%llu pcapng Decryption Secrets Block%s of other secrets types (not a TLS key log) not used\n",
+			(unsigned long long)c->dsb_other_secrets, c->dsb_other_secrets == 1 ? "" : "s");
+}
+
 static void print_summary(FILE *out, const struct report *r)
 {
 	const struct sd_options *opt = r->opt;
@@ -683,6 +705,7 @@ static void print_summary(FILE *out, const struct report *r)
 		fprintf(out, "%llu TLS connection%s without readable HTTP given up past --max-opaque-tls before the end: not shown even if %s carried SCEP later\n",
 			(unsigned long long)c->tls_opaque_capped, c->tls_opaque_capped == 1 ? "" : "s",
 			c->tls_opaque_capped == 1 ? "its server" : "their servers");
+	print_secrets_dropped(out, c);
 	if (s->n_latency)
 		fprintf(out, "latency (first PKIOperation to last CertRep, %zu enrollment%s): p50 %s, p90 %s, p99 %s, max %s\n",
 			s->n_latency, s->n_latency == 1 ? "" : "s", fmt_duration_ns(s->latency_p50, d1, sizeof(d1)),
