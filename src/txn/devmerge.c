@@ -206,8 +206,6 @@ static int device_delivered(const struct txn *t)
 	return 0;
 }
 
-/* What the device says about the outcome: DELIVERED, and the findings
- * only both sides together can give. */
 /* A transaction known only from the device: its own CertRep lines decide. */
 static void settle_from_device(struct txn *t)
 {
@@ -236,6 +234,8 @@ static void settle_from_device(struct txn *t)
 		txn_set_verdict(t, VERDICT_NONE, NULL);
 }
 
+/* What the device says about the outcome: DELIVERED, and the findings
+ * only both sides together can give. */
 void txn_settle_device(struct txn *t, int have_wire)
 {
 	int android = 0;
