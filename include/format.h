@@ -22,8 +22,6 @@ char *fmt_date(time_t t, char *out, size_t outlen);
 char *fmt_duration_ns(uint64_t d_ns, char *out, size_t outlen);
 /* "512 B", "3.1 kB", "1.4 MB" */
 char *fmt_size(uint64_t n, char *out, size_t outlen);
-/* "3F1C…9A2E" style shortening of long IDs: first 4 + "..." + last 4. */
-char *fmt_short_id(const char *id, char *out, size_t outlen);
 /* "SIGINT", "SIGTERM" (the signals that stop a run), else "a signal". */
 const char *fmt_signal_name(int sig);
 /* strerror(e) for an errno, "write error" when it is not known (e <= 0):

@@ -11,6 +11,7 @@
 #include "packet.h"
 
 struct decode_queue;
+struct report;
 struct flow_table;
 struct scep_event;
 struct scep_keys;
@@ -54,6 +55,9 @@ struct sd_ctx {
 int pipeline_init(struct sd_ctx *ctx);
 /* The memory budget shed connections or refused a buffer in this run. */
 int mem_budget_reached(const struct sd_ctx *ctx);
+/* What the sinks print at the end (sink.h), after pipeline_finish: r
+ * borrows from ctx. */
+void pipeline_report(const struct sd_ctx *ctx, struct report *r);
 void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p);
 /* No packet for a while (live capture): passes on what was decoded. */
 void pipeline_idle(struct sd_ctx *ctx);

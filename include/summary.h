@@ -31,16 +31,16 @@ struct summary {
 	size_t by_verdict[VERDICT_COUNT];
 	/* first PKIOperation request byte to the last response byte */
 	size_t n_latency, lat_alloc;
-	uint64_t *latencies;        /* n_latency values, sorted by summary_build */
+	uint64_t *latencies;        /* n_latency values, sorted by summary_finish */
 	uint64_t latency_p50, latency_p90, latency_p99, latency_max;
 	uint64_t damaged_exchanges;
 	struct summary_group *servers, *clients;   /* most transactions first */
 	size_t n_servers, n_clients;
 	size_t servers_alloc, clients_alloc;
-	struct group_index server_idx, client_idx; /* until summary_build sorts */
+	struct group_index server_idx, client_idx; /* until summary_finish sorts */
 	/* Servers and clients told apart: at most max_groups each (0: no cap;
 	 * the transaction table sets --max-transactions in the summaries it
-	 * keeps, and summary_build takes it from there), so a capture with
+	 * keeps), so a capture with
 	 * millions of clients does not grow the summary without end. The
 	 * transactions of further ones are counted together here. */
 	size_t max_groups;
@@ -58,13 +58,15 @@ struct counters;
  * rest. Kernel drops (capture_dropped) are no cap and are not in it. */
 uint64_t summary_capped(const struct counters *c);
 
-/* The whole run: the evicted and released transactions' figures
- * (txn_evicted_summary, txn_released_summary) plus the table. */
-int summary_build(const struct txn_table *tt, struct summary *s);
-/* Incremental use (the transaction table's evicted ones): s starts zeroed;
- * only summary_build sorts and computes the percentiles. */
+/* Counting in: s starts zeroed (max_groups set); a transaction, or the
+ * figures of another summary not yet finished. -1 when memory ran out
+ * (what was counted stays). */
 int summary_add_txn(struct summary *s, const struct txn *t);
 int summary_add_summary(struct summary *s, const struct summary *from);
+/* Done counting: groups ordered, latencies sorted and their percentiles
+ * computed; nothing is added after this. The transaction table does it
+ * once, at txn_finish (txn_summary). */
+int summary_finish(struct summary *s);
 void summary_free(struct summary *s);
 
 #endif

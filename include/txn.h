@@ -152,7 +152,8 @@ void txn_add_device_events(struct txn_table *t, const struct devlog_list *l);
  * the same rule. */
 int txn_listing_cmp(uint64_t first_ts_a, uint64_t created_a, uint64_t first_ts_b, uint64_t created_b);
 /* End of input: open transactions get their final verdict, findings are
- * computed, and the table is ordered by first event time (txn_listing_cmp). */
+ * computed, the table is ordered by first event time (txn_listing_cmp) and
+ * the summary is built (txn_summary). */
 void txn_finish(struct txn_table *t);
 /* Transactions in the table (evicted and released ones are not). */
 size_t txn_count(const struct txn_table *t);
@@ -160,9 +161,13 @@ size_t txn_count(const struct txn_table *t);
 size_t txn_released_count(const struct txn_table *t);
 /* What the transactions that left the table add to the summary: evicted
  * ones (txn_limits, not listed) and released ones (listed by whoever took
- * them); summary_build merges both with the table's own. */
+ * them); txn_summary has both folded in already. */
 const struct summary *txn_evicted_summary(const struct txn_table *t);
 const struct summary *txn_released_summary(const struct txn_table *t);
+/* The whole run's figures (summary.h): the table's transactions and those
+ * that left it, built once by txn_finish. NULL before txn_finish, or when
+ * memory ran out building them. */
+const struct summary *txn_summary(const struct txn_table *t);
 const struct txn *txn_get(const struct txn_table *t, size_t i);
 void txn_table_free(struct txn_table *t);
 

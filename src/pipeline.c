@@ -16,6 +16,7 @@
 #include "keylog.h"
 #include "pipeline.h"
 #include "scep.h"
+#include "sink.h"
 #include "spill.h"
 #include "strutil.h"
 #include "tls.h"
@@ -588,6 +589,21 @@ int mem_budget_reached(const struct sd_ctx *ctx)
 		if (ctx->mem.refused[k])
 			return 1;
 	return ctx->cnt.flows_shed_not_scep || ctx->cnt.flows_shed_idle;
+}
+
+void pipeline_report(const struct sd_ctx *ctx, struct report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->opt = &ctx->opt;
+	r->txns = ctx->txns;
+	r->spill = ctx->spill;
+	r->summary = txn_summary(ctx->txns);
+	r->cnt = &ctx->cnt;
+	r->mem = &ctx->mem;
+	r->memory_reached = mem_budget_reached(ctx);
+	r->first_ts_ns = ctx->first_ts_ns;
+	r->last_ts_ns = ctx->last_ts_ns;
+	r->interrupted_by = ctx->interrupted_by;
 }
 
 void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p)

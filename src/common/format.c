@@ -85,17 +85,6 @@ char *fmt_size(uint64_t n, char *out, size_t outlen)
 	return out;
 }
 
-char *fmt_short_id(const char *id, char *out, size_t outlen)
-{
-	size_t len = strlen(id);
-
-	if (len <= 16)
-		snprintf(out, outlen, "%s", id);
-	else
-		snprintf(out, outlen, "%.6s...%s", id, id + len - 6);
-	return out;
-}
-
 const char *fmt_signal_name(int sig)
 {
 	switch (sig) {

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "format.h"
-#include "pipeline.h"
+#include "membudget.h"
+#include "options.h"
 #include "scep.h"
+#include "counters.h"
 #include "devlog.h"
 #include "sink.h"
 #include "strutil.h"
@@ -170,7 +172,7 @@ static void put_envelope(FILE *out, const struct txn *t, const struct scep_msg *
 	}
 }
 
-static void put_msg(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
+static void put_msg(FILE *out, const struct sd_options *opt, const struct txn *t,
 		    const struct scep_event *ev, const struct scep_msg *m, uint64_t at_ns)
 {
 	char hex[2 * SCEP_NONCE_MAX + 1], d[48];
@@ -222,7 +224,7 @@ static void put_msg(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
 	for (i = 0; i < m->n_other_certs; i++)
 		put_cert(out, "certificate", m->other_certs[i], at_ns);
 	if (m->has_signed_challenge)
-		kv(out, "challenge (signed attribute)", "%s", ctx->opt.show_secrets && m->signed_challenge ?
+		kv(out, "challenge (signed attribute)", "%s", opt->show_secrets && m->signed_challenge ?
 		   m->signed_challenge : "**** (--show-secrets)");
 	put_envelope(out, t, m);
 	if (m->csr) {
@@ -232,7 +234,7 @@ static void put_msg(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
 		   c->key_bits, c->sans ? ", SAN " : "", c->sans ? c->sans : "",
 		   c->extensions ? ", requests " : "", c->extensions ? c->extensions : "");
 		if (c->has_challenge)
-			kv(out, "challenge", "%s", ctx->opt.show_secrets && c->challenge ? c->challenge :
+			kv(out, "challenge", "%s", opt->show_secrets && c->challenge ? c->challenge :
 			   "**** (--show-secrets)");
 	}
 	if (m->req_issuer)
@@ -260,7 +262,7 @@ static void put_tls(FILE *out, const struct scep_tls *tls)
 }
 
 /* Everything the text sink's -vv and the JSON sink say about one exchange. */
-static void put_event_details(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
+static void put_event_details(FILE *out, const struct sd_options *opt, const struct txn *t,
 			      const struct scep_event *ev)
 {
 	char ts[48], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN];
@@ -321,11 +323,11 @@ static void put_event_details(FILE *out, const struct sd_ctx *ctx, const struct 
 		put_cert(out, "CA/RA cert", ev->ca_certs[i], ev->res_first_ts_ns);
 	if (ev->request) {
 		fputs("<dt class=\"h\">request pkiMessage</dt>\n", out);
-		put_msg(out, ctx, t, ev, ev->request, ev->req_first_ts_ns);
+		put_msg(out, opt, t, ev, ev->request, ev->req_first_ts_ns);
 	}
 	if (ev->reply) {
 		fputs("<dt class=\"h\">response pkiMessage</dt>\n", out);
-		put_msg(out, ctx, t, ev, ev->reply, ev->res_first_ts_ns);
+		put_msg(out, opt, t, ev, ev->reply, ev->res_first_ts_ns);
 	}
 	fputs("</dl>\n", out);
 }
@@ -388,7 +390,7 @@ static void put_device_events(FILE *out, const struct txn *t)
 	fputs("</ol>\n", out);
 }
 
-static void put_event(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
+static void put_event(FILE *out, const struct sd_options *opt, const struct txn *t,
 		      const struct scep_event *ev)
 {
 	char d[32];
@@ -422,11 +424,11 @@ static void put_event(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
 	if (ev->damaged)
 		fputs(" <i>[capture gap]</i>", out);
 	fputc('\n', out);
-	put_event_details(out, ctx, t, ev);
+	put_event_details(out, opt, t, ev);
 	fputs("</li>\n", out);
 }
 
-static void put_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
+static void put_txn(FILE *out, const struct sd_options *opt, const struct txn *t)
 {
 	char ts[48], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], addr[ENDPOINT_STRLEN], d[32];
 	const char *mt = t->first_msg_type >= 0 ? scep_msg_type_name(t->first_msg_type) : NULL;
@@ -475,7 +477,7 @@ static void put_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
 	}
 	fputs("</ul>\n<div class=\"panel\" hidden></div>\n<ol class=\"evs\">\n", out);
 	for (i = 0; i < t->n_events; i++)
-		put_event(out, ctx, t, t->events[i]);
+		put_event(out, opt, t, t->events[i]);
 	fputs("</ol>\n", out);
 	put_device_events(out, t);
 	fputs("</section>\n", out);
@@ -522,30 +524,30 @@ static void put_groups(FILE *out, const char *title, const struct summary_group 
 	fputs("</table>\n", out);
 }
 
-static void put_summary(FILE *out, const struct sd_ctx *ctx)
+static void put_summary(FILE *out, const struct report *r)
 {
-	const struct counters *c = &ctx->cnt;
+	const struct counters *c = r->cnt;
+	const struct summary *s = r->summary;
 	char d[4][32];
-	struct summary s;
 	size_t i;
 
-	if (summary_build(ctx->txns, &s) < 0) {
+	if (!s) {
 		fputs("<p>summary: out of memory</p>\n", out);
 		return;
 	}
 	fputs("<div class=\"sum\">\n<table><caption>Transactions</caption>\n", out);
-	fprintf(out, "<tr><th>total</th><td class=\"n\">%zu</td>", s.transactions);
-	put_verdict_cells(out, s.by_verdict);
+	fprintf(out, "<tr><th>total</th><td class=\"n\">%zu</td>", s->transactions);
+	put_verdict_cells(out, s->by_verdict);
 	fprintf(out, "</tr>\n<tr><th>endpoint-only groups</th><td class=\"n\">%zu</td><td></td></tr>\n",
-		s.endpoint_groups);
-	if (s.n_latency)
+		s->endpoint_groups);
+	if (s->n_latency)
 		fprintf(out, "<tr><th>latency</th><td class=\"n\">%zu</td><td>p50 %s, p90 %s, p99 %s, max %s "
-			"<small>(first PKIOperation to last CertRep)</small></td></tr>\n", s.n_latency,
-			fmt_duration_ns(s.latency_p50, d[0], sizeof(d[0])), fmt_duration_ns(s.latency_p90, d[1], sizeof(d[1])),
-			fmt_duration_ns(s.latency_p99, d[2], sizeof(d[2])), fmt_duration_ns(s.latency_max, d[3], sizeof(d[3])));
+			"<small>(first PKIOperation to last CertRep)</small></td></tr>\n", s->n_latency,
+			fmt_duration_ns(s->latency_p50, d[0], sizeof(d[0])), fmt_duration_ns(s->latency_p90, d[1], sizeof(d[1])),
+			fmt_duration_ns(s->latency_p99, d[2], sizeof(d[2])), fmt_duration_ns(s->latency_max, d[3], sizeof(d[3])));
 	fputs("</table>\n", out);
-	put_groups(out, "Servers", s.servers, s.n_servers, &s.other_servers);
-	put_groups(out, "Clients", s.clients, s.n_clients, &s.other_clients);
+	put_groups(out, "Servers", s->servers, s->n_servers, &s->other_servers);
+	put_groups(out, "Clients", s->clients, s->n_clients, &s->other_clients);
 	fprintf(out, "<table><caption>Capture</caption>\n"
 		"<tr><th>packets</th><td class=\"n\">%llu</td><th>flows</th><td class=\"n\">%llu</td></tr>\n"
 		"<tr><th>SCEP exchanges</th><td class=\"n\">%llu</td><th>damaged exchanges</th><td class=\"n%s\">%llu</td></tr>\n"
@@ -553,7 +555,7 @@ static void put_summary(FILE *out, const struct sd_ctx *ctx)
 		"<tr><th>bodies capped</th><td class=\"n%s\">%llu</td><th>reassembly bytes capped</th><td class=\"n%s\">%llu</td></tr>\n"
 		"</table>\n</div>\n",
 		(unsigned long long)c->packets, (unsigned long long)c->flows, (unsigned long long)c->scep_exchanges,
-		s.damaged_exchanges ? " warn" : "", (unsigned long long)s.damaged_exchanges,
+		s->damaged_exchanges ? " warn" : "", (unsigned long long)s->damaged_exchanges,
 		(unsigned long long)c->http_skipped, c->flows_capped ? " warn" : "", (unsigned long long)c->flows_capped,
 		c->http_bodies_capped ? " warn" : "", (unsigned long long)c->http_bodies_capped,
 		c->reasm_bytes_capped ? " warn" : "", (unsigned long long)c->reasm_bytes_capped);
@@ -562,11 +564,10 @@ static void put_summary(FILE *out, const struct sd_ctx *ctx)
 	COUNTERS_LIST(HTML_COUNTER)
 #undef HTML_COUNTER
 	fputs("</p></details>\n", out);
-	summary_free(&s);
 	/* an index, so one failure among hundreds is one click away */
 	fputs("<table class=\"idx\"><caption>Index</caption>\n", out);
-	for (i = 0; i < txn_count(ctx->txns); i++) {
-		const struct txn *t = txn_get(ctx->txns, i);
+	for (i = 0; i < txn_count(r->txns); i++) {
+		const struct txn *t = txn_get(r->txns, i);
 		char ts[48], cli[ENDPOINT_STRLEN];
 
 		fprintf(out, "<tr><td><a href=\"#t%llu\">#%llu</a></td><td>", (unsigned long long)t->seq,
@@ -667,8 +668,9 @@ static const char html_script[] =
 	"document.body.setAttribute('data-drawn',drawn);\n"
 	"})();\n";
 
-void sink_html_write(FILE *out, const struct sd_ctx *ctx)
+void sink_html_write(FILE *out, const struct report *r)
 {
+	const struct sd_options *opt = r->opt;
 	char a[48], b[48];
 	size_t i;
 
@@ -680,22 +682,23 @@ void sink_html_write(FILE *out, const struct sd_ctx *ctx)
 	      "<meta name=\"viewport\" content=\"width=device-width\">\n<title>scepdump report</title>\n<style>\n", out);
 	fputs(html_style, out);
 	fputs("</style></head>\n<body>\n<h1>scepdump report</h1>\n<p class=\"meta\">", out);
-	for (i = 0; i < ctx->opt.n_files; i++) {
+	for (i = 0; i < opt->n_files; i++) {
 		fputs(i ? ", " : "", out);
-		put_esc(out, ctx->opt.files[i]);
+		put_esc(out, opt->files[i]);
 	}
-	if (ctx->first_ts_ns)
-		put_escf(out, "%scaptured %s to %s UTC", ctx->opt.n_files ? ": " : "",
-			 fmt_time_ns(ctx->first_ts_ns, 0, a, sizeof(a)), fmt_time_ns(ctx->last_ts_ns, 0, b, sizeof(b)));
+	if (r->first_ts_ns)
+		put_escf(out, "%scaptured %s to %s UTC", opt->n_files ? ": " : "",
+			 fmt_time_ns(r->first_ts_ns, 0, a, sizeof(a)), fmt_time_ns(r->last_ts_ns, 0, b, sizeof(b)));
 	fputs(". Click an arrow or a line for the exchange's details.</p>\n", out);
-	if (ctx->interrupted_by)
+	if (r->interrupted_by)
 		fprintf(out, "<p class=\"meta\"><b>Interrupted by %s</b>: the input was not read to its end; "
-			"this report covers its first %llu packets.</p>\n",
-			fmt_signal_name(ctx->interrupted_by), (unsigned long long)ctx->cnt.packets);
-	put_summary(out, ctx);
+			"this report covers its first %llu packet%s.</p>\n",
+			fmt_signal_name(r->interrupted_by), (unsigned long long)r->cnt->packets,
+			r->cnt->packets == 1 ? "" : "s");
+	put_summary(out, r);
 	/* every transaction, streamed or not: the file is written once, at
 	 * the end, and is meant to be the whole record */
-	for (i = 0; i < txn_count(ctx->txns); i++)
-		put_txn(out, ctx, txn_get(ctx->txns, i));
+	for (i = 0; i < txn_count(r->txns); i++)
+		put_txn(out, opt, txn_get(r->txns, i));
 	fprintf(out, "<script>\n%s</script>\n</body></html>\n", html_script);
 }

@@ -4,10 +4,12 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "counters.h"
 #include "devlog.h"
 #include "flow.h"
 #include "format.h"
-#include "pipeline.h"
+#include "membudget.h"
+#include "options.h"
 #include "scep.h"
 #include "sink.h"
 #include "spill.h"
@@ -84,7 +86,7 @@ static json_t *cert_json(const struct scep_cert *c)
 	return o;
 }
 
-static json_t *csr_json(const struct sd_ctx *ctx, const struct scep_csr *c)
+static json_t *csr_json(const struct sd_options *opt, const struct scep_csr *c)
 {
 	json_t *o = json_object();
 
@@ -94,7 +96,7 @@ static json_t *csr_json(const struct sd_ctx *ctx, const struct scep_csr *c)
 	set_str(o, "san", c->sans);
 	set_str(o, "extensions", c->extensions);
 	json_object_set_new(o, "has_challenge", json_boolean(c->has_challenge));
-	if (ctx->opt.show_secrets)
+	if (opt->show_secrets)
 		set_str(o, "challenge", c->challenge);
 	return o;
 }
@@ -201,7 +203,7 @@ static void add_envelope(json_t *o, const struct scep_msg *m)
 	json_object_set_new(o, "envelope", env);
 }
 
-static json_t *msg_json(const struct sd_ctx *ctx, const struct scep_msg *m)
+static json_t *msg_json(const struct sd_options *opt, const struct scep_msg *m)
 {
 	json_t *o = json_object();
 
@@ -236,12 +238,12 @@ static json_t *msg_json(const struct sd_ctx *ctx, const struct scep_msg *m)
 		json_object_set_new(o, "other_certificates", certs_json(m->other_certs, m->n_other_certs));
 	if (m->has_signed_challenge) {
 		json_object_set_new(o, "has_signed_challenge", json_true());
-		if (ctx->opt.show_secrets)
+		if (opt->show_secrets)
 			set_str(o, "signed_challenge", m->signed_challenge);
 	}
 	add_envelope(o, m);
 	if (m->csr)
-		json_object_set_new(o, "csr", csr_json(ctx, m->csr));
+		json_object_set_new(o, "csr", csr_json(opt, m->csr));
 	if (m->issued)
 		json_object_set_new(o, "issued", cert_json(m->issued));
 	set_str(o, "asks_issuer", m->req_issuer);
@@ -265,7 +267,7 @@ static json_t *side_json(uint64_t f1, uint64_t f2, uint64_t t1, uint64_t t2)
 	return o;
 }
 
-static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
+static json_t *event_json(const struct sd_options *opt, const struct scep_event *ev)
 {
 	json_t *o = json_object(), *req, *res;
 	size_t i;
@@ -288,7 +290,7 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 		set_int(req, "gap_bytes", (long long)ev->req_gap_bytes);
 	set_str(req, "damage", ev->req_damage);
 	if (ev->request)
-		json_object_set_new(req, "pki_message", msg_json(ctx, ev->request));
+		json_object_set_new(req, "pki_message", msg_json(opt, ev->request));
 	json_object_set_new(o, "request", req);
 	if (ev->has_response) {
 		res = side_json(ev->res_first_frame, ev->res_last_frame, ev->res_first_ts_ns, ev->res_last_ts_ns);
@@ -323,7 +325,7 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 			json_object_set_new(res, "certificates", certs);
 		}
 		if (ev->reply)
-			json_object_set_new(res, "pki_message", msg_json(ctx, ev->reply));
+			json_object_set_new(res, "pki_message", msg_json(opt, ev->reply));
 		json_object_set_new(o, "response", res);
 	} else {
 		json_object_set_new(o, "response", json_null());
@@ -353,7 +355,7 @@ static json_t *event_json(const struct sd_ctx *ctx, const struct scep_event *ev)
 	return o;
 }
 
-static json_t *txn_json(const struct sd_ctx *ctx, const struct txn *t)
+static json_t *txn_json(const struct sd_options *opt, const struct txn *t)
 {
 	json_t *o = json_object(), *evs = json_array(), *fnd = json_array();
 	size_t i;
@@ -385,7 +387,7 @@ static json_t *txn_json(const struct sd_ctx *ctx, const struct txn *t)
 	}
 	set_int(o, "duration_us", (long long)((t->last_ts_ns - t->first_ts_ns) / 1000));
 	for (i = 0; i < t->n_events; i++)
-		json_array_append_new(evs, event_json(ctx, t->events[i]));
+		json_array_append_new(evs, event_json(opt, t->events[i]));
 	json_object_set_new(o, "events", evs);
 	for (i = 0; i < t->n_findings; i++)
 		json_array_append_new(fnd, json_string(t->findings[i]));
@@ -458,38 +460,37 @@ static json_t *memory_json(const struct mem_budget *m)
 	return o;
 }
 
-static json_t *summary_json(const struct sd_ctx *ctx)
+static json_t *summary_json(const struct report *r)
 {
 	json_t *o = json_object(), *c = json_object(), *lat;
-	struct summary s;
+	const struct summary *s = r->summary;
 
 	set_str(o, "type", "summary");
-	if (summary_build(ctx->txns, &s) < 0)
+	if (!s)
 		return o;
-	set_int(o, "transactions", (long long)s.transactions);
-	set_int(o, "endpoint_groups", (long long)s.endpoint_groups);
-	json_object_set_new(o, "verdicts", verdict_counts_json(s.by_verdict));
-	json_object_set_new(o, "per_server", groups_json(s.servers, s.n_servers, &s.other_servers));
-	json_object_set_new(o, "per_client", groups_json(s.clients, s.n_clients, &s.other_clients));
-	if (s.n_latency) {
+	set_int(o, "transactions", (long long)s->transactions);
+	set_int(o, "endpoint_groups", (long long)s->endpoint_groups);
+	json_object_set_new(o, "verdicts", verdict_counts_json(s->by_verdict));
+	json_object_set_new(o, "per_server", groups_json(s->servers, s->n_servers, &s->other_servers));
+	json_object_set_new(o, "per_client", groups_json(s->clients, s->n_clients, &s->other_clients));
+	if (s->n_latency) {
 		lat = json_object();
-		set_int(lat, "enrollments", (long long)s.n_latency);
-		set_int(lat, "p50_us", (long long)(s.latency_p50 / 1000));
-		set_int(lat, "p90_us", (long long)(s.latency_p90 / 1000));
-		set_int(lat, "p99_us", (long long)(s.latency_p99 / 1000));
-		set_int(lat, "max_us", (long long)(s.latency_max / 1000));
+		set_int(lat, "enrollments", (long long)s->n_latency);
+		set_int(lat, "p50_us", (long long)(s->latency_p50 / 1000));
+		set_int(lat, "p90_us", (long long)(s->latency_p90 / 1000));
+		set_int(lat, "p99_us", (long long)(s->latency_p99 / 1000));
+		set_int(lat, "max_us", (long long)(s->latency_max / 1000));
 		json_object_set_new(o, "latency", lat);
 	}
-	set_int(o, "damaged_exchanges", (long long)s.damaged_exchanges);
-	if (ctx->interrupted_by)
-		set_str(o, "interrupted", fmt_signal_name(ctx->interrupted_by));
-	if (mem_budget_reached(ctx))
-		json_object_set_new(o, "memory", memory_json(&ctx->mem));
-#define JSON_COUNTER(name) set_int(c, #name, (long long)ctx->cnt.name);
+	set_int(o, "damaged_exchanges", (long long)s->damaged_exchanges);
+	if (r->interrupted_by)
+		set_str(o, "interrupted", fmt_signal_name(r->interrupted_by));
+	if (r->memory_reached)
+		json_object_set_new(o, "memory", memory_json(r->mem));
+#define JSON_COUNTER(name) set_int(c, #name, (long long)r->cnt->name);
 	COUNTERS_LIST(JSON_COUNTER)
 #undef JSON_COUNTER
 	json_object_set_new(o, "counters", c);
-	summary_free(&s);
 	return o;
 }
 
@@ -500,23 +501,23 @@ static void emit(FILE *out, json_t *o)
 	json_decref(o);
 }
 
-static void put_unless_streamed(FILE *out, const void *ctx, const struct txn *t)
+static void put_unless_streamed(FILE *out, const void *opt, const struct txn *t)
 {
 	if (!t->streamed)
-		emit(out, txn_json(ctx, t));
+		emit(out, txn_json(opt, t));
 }
 
-int sink_json_write(FILE *out, const struct sd_ctx *ctx)
+int sink_json_write(FILE *out, const struct report *r)
 {
-	int rc = listing_write(ctx->spill, ctx->txns, SPILL_LISTING, out, put_unless_streamed, ctx);
+	int rc = listing_write(r->spill, r->txns, SPILL_LISTING, out, put_unless_streamed, r->opt);
 
-	emit(out, summary_json(ctx));
+	emit(out, summary_json(r));
 	return rc;
 }
 
-void sink_json_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
+void sink_json_txn(FILE *out, const struct sd_options *opt, const struct txn *t)
 {
-	emit(out, txn_json(ctx, t));
+	emit(out, txn_json(opt, t));
 }
 
 static const char *input_type(enum scep_input_kind k)
@@ -528,7 +529,7 @@ static const char *input_type(enum scep_input_kind k)
 	}
 }
 
-void sink_json_input(FILE *out, const struct sd_ctx *ctx, const struct scep_input *in)
+void sink_json_input(FILE *out, const struct sd_options *opt, const struct scep_input *in)
 {
 	json_t *o = json_object();
 
@@ -540,7 +541,7 @@ void sink_json_input(FILE *out, const struct sd_ctx *ctx, const struct scep_inpu
 		set_int(o, "base64_leftover", (long long)in->b64_leftover);
 	switch (in->kind) {
 	case SCEP_INPUT_MESSAGE:
-		json_object_set_new(o, "pki_message", msg_json(ctx, in->msg));
+		json_object_set_new(o, "pki_message", msg_json(opt, in->msg));
 		break;
 	case SCEP_INPUT_CERTS:
 		set_str(o, "container", in->certs_container);
@@ -562,9 +563,9 @@ void sink_json_input(FILE *out, const struct sd_ctx *ctx, const struct scep_inpu
 	emit(out, o);
 }
 
-void sink_json_event(FILE *out, const struct sd_ctx *ctx, const struct scep_event *ev)
+void sink_json_event(FILE *out, const struct sd_options *opt, const struct scep_event *ev)
 {
-	json_t *o = json_object(), *e = event_json(ctx, ev);
+	json_t *o = json_object(), *e = event_json(opt, ev);
 	const char *tid = ev->request && ev->request->transaction_id ? ev->request->transaction_id :
 			  ev->reply ? ev->reply->transaction_id : NULL;
 	const char *k;

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "flow.h"
-#include "options.h"
 #include "format.h"
-#include "pipeline.h"
+#include "keylog.h"
+#include "membudget.h"
+#include "options.h"
 #include "scep.h"
 #include "sink.h"
 #include "spill.h"
@@ -27,17 +29,17 @@ static const char *verdict_colour(enum txn_verdict v)
 	}
 }
 
-static void paint(FILE *out, const struct sd_ctx *ctx, const char *colour, const char *text)
+static void paint(FILE *out, const struct sd_options *opt, const char *colour, const char *text)
 {
-	if (ctx->opt.color && *colour)
+	if (opt->color && *colour)
 		fprintf(out, "%s%s\033[0m", colour, text);
 	else
 		fputs(text, out);
 }
 
-static void paint_verdict(FILE *out, const struct sd_ctx *ctx, enum txn_verdict v)
+static void paint_verdict(FILE *out, const struct sd_options *opt, enum txn_verdict v)
 {
-	paint(out, ctx, verdict_colour(v), txn_verdict_name(v));
+	paint(out, opt, verdict_colour(v), txn_verdict_name(v));
 }
 
 static const char *msg_type_label(int mt, char *buf, size_t len)
@@ -194,7 +196,7 @@ static void print_envelope_brief(FILE *out, const struct txn *t, const struct sc
 	}
 }
 
-static void print_request_detail(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
+static void print_request_detail(FILE *out, const struct sd_options *opt, const struct txn *t,
 				 const struct scep_msg *m)
 {
 	const struct scep_csr *csr = m->csr;
@@ -209,7 +211,7 @@ static void print_request_detail(FILE *out, const struct sd_ctx *ctx, const stru
 		fprintf(out, ", SAN %s", csr->sans);
 	fprintf(out, ", %s %d", csr->key_type ? csr->key_type : "key", csr->key_bits);
 	if (csr->has_challenge)
-		fprintf(out, ", challenge %s", ctx->opt.show_secrets && csr->challenge ? csr->challenge : "****");
+		fprintf(out, ", challenge %s", opt->show_secrets && csr->challenge ? csr->challenge : "****");
 }
 
 /* NDES's own words in a CertRep: its status text and HRESULT, each
@@ -287,7 +289,7 @@ static void print_signer(FILE *out, const struct scep_msg *m, int full)
 			m->signer_issuer, m->signer_serial ? m->signer_serial : "?");
 }
 
-static void print_csr(FILE *out, const struct sd_ctx *ctx, const struct scep_csr *csr)
+static void print_csr(FILE *out, const struct sd_options *opt, const struct scep_csr *csr)
 {
 	fprintf(out, "      CSR %s, %s %d%s%s%s%s\n", csr->subject ? csr->subject : "?",
 		csr->key_type ? csr->key_type : "key", csr->key_bits,
@@ -295,16 +297,16 @@ static void print_csr(FILE *out, const struct sd_ctx *ctx, const struct scep_csr
 		csr->extensions ? ", requests " : "", csr->extensions ? csr->extensions : "");
 	if (csr->has_challenge)
 		fprintf(out, "        challengePassword %s\n",
-			ctx->opt.show_secrets && csr->challenge ? csr->challenge : "**** (--show-secrets)");
+			opt->show_secrets && csr->challenge ? csr->challenge : "**** (--show-secrets)");
 }
 
 /* Everything the decoder found in one message. Capture mode shows it with
  * -v; decode shows it always, and with -v adds certificate fingerprints,
  * the other certificates and every signed attribute. */
-static void print_msg_verbose(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m)
+static void print_msg_verbose(FILE *out, const struct sd_options *opt, const struct scep_msg *m)
 {
 	char hex[2 * SCEP_NONCE_MAX + 1];
-	int full = ctx->opt.mode != MODE_DECODE || ctx->opt.verbose;
+	int full = opt->mode != MODE_DECODE || opt->verbose;
 	/* what a message cut short never got to */
 	const char *absent = m->cut ? "(not reached)" : "?";
 	size_t i;
@@ -330,7 +332,7 @@ static void print_msg_verbose(FILE *out, const struct sd_ctx *ctx, const struct 
 			m->n_other_certs == 1 ? "" : "s");
 	if (m->has_signed_challenge)
 		fprintf(out, "      challengePassword %s among the signed attributes, outside the CSR\n",
-			ctx->opt.show_secrets && m->signed_challenge ? m->signed_challenge : "**** (--show-secrets)");
+			opt->show_secrets && m->signed_challenge ? m->signed_challenge : "**** (--show-secrets)");
 	if (m->enveloped) {
 		fprintf(out, "      envelope %s, key transport %s\n",
 			m->content_enc_alg ? m->content_enc_alg : absent, m->key_enc_alg ? m->key_enc_alg : absent);
@@ -343,10 +345,10 @@ static void print_msg_verbose(FILE *out, const struct sd_ctx *ctx, const struct 
 		fprintf(out, "      asks for %s %s, issuer %s\n", m->req_serial ? "serial" : "subject",
 			m->req_serial ? m->req_serial : m->req_subject ? m->req_subject : "?", m->req_issuer);
 	if (m->csr)
-		print_csr(out, ctx, m->csr);
+		print_csr(out, opt, m->csr);
 	if (m->issued)
 		print_cert_detail(out, "issued", m->issued, full);
-	if (ctx->opt.verbose > 1 || (ctx->opt.mode == MODE_DECODE && ctx->opt.verbose)) {
+	if (opt->verbose > 1 || (opt->mode == MODE_DECODE && opt->verbose)) {
 		for (i = 0; i < m->n_signed_attrs; i++)
 			fprintf(out, "      attribute %s\n", m->signed_attrs[i]);
 	}
@@ -391,7 +393,7 @@ static void print_tls_detail(FILE *out, const struct scep_tls *tls)
 		fprintf(out, "      decryption: %s\n", tls->note);
 }
 
-static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
+static void print_request_line(FILE *out, const struct sd_options *opt, const struct txn *t,
 			       const struct scep_event *ev)
 {
 	char sz[32], mt[32];
@@ -408,7 +410,7 @@ static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct
 					      sz, sizeof(sz)));
 		if (ev->request && ev->request->decoded) {
 			fprintf(out, "  %s", msg_type_label(ev->request->message_type, mt, sizeof(mt)));
-			print_request_detail(out, ctx, t, ev->request);
+			print_request_detail(out, opt, t, ev->request);
 		} else if (ev->request) {
 			fprintf(out, "  undecoded: %s", ev->request->error ? ev->request->error : "?");
 		} else if (ev->problem) {
@@ -419,13 +421,13 @@ static void print_request_line(FILE *out, const struct sd_ctx *ctx, const struct
 	}
 	print_damage(out, ev->req_damaged, ev->req_gap_bytes, ev->req_damage);
 	fputc('\n', out);
-	if (ctx->opt.verbose && ev->tls)
+	if (opt->verbose && ev->tls)
 		print_tls_detail(out, ev->tls);
-	if (ctx->opt.verbose && ev->request)
-		print_msg_verbose(out, ctx, ev->request);
+	if (opt->verbose && ev->request)
+		print_msg_verbose(out, opt, ev->request);
 }
 
-static void print_response_line(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
+static void print_response_line(FILE *out, const struct sd_options *opt, const struct txn *t,
 				const struct scep_event *ev)
 {
 	print_line_start(out, t, ev->res_first_ts_ns, ev->res_first_frame, ev->res_last_frame);
@@ -448,9 +450,9 @@ static void print_response_line(FILE *out, const struct sd_ctx *ctx, const struc
 		fprintf(out, "  [%s]", ev->reset);
 	print_damage(out, ev->res_damaged, ev->res_gap_bytes, ev->res_damage);
 	fputc('\n', out);
-	if (ctx->opt.verbose && ev->reply)
-		print_msg_verbose(out, ctx, ev->reply);
-	if (ctx->opt.verbose) {
+	if (opt->verbose && ev->reply)
+		print_msg_verbose(out, opt, ev->reply);
+	if (opt->verbose) {
 		size_t i;
 
 		for (i = 0; i < ev->n_ca_certs; i++)
@@ -488,23 +490,23 @@ static void print_tls_event(FILE *out, const struct txn *t, const struct scep_ev
 	}
 }
 
-static void print_event(FILE *out, const struct sd_ctx *ctx, const struct txn *t,
+static void print_event(FILE *out, const struct sd_options *opt, const struct txn *t,
 			const struct scep_event *ev)
 {
 	if (ev->op == SCEP_OP_TLS) {
-		print_tls_event(out, t, ev, ctx->opt.verbose);
+		print_tls_event(out, t, ev, opt->verbose);
 		return;
 	}
-	print_request_line(out, ctx, t, ev);
+	print_request_line(out, opt, t, ev);
 	if (ev->has_response)
-		print_response_line(out, ctx, t, ev);
+		print_response_line(out, opt, t, ev);
 	else {
 		print_line_start(out, t, ev->req_last_ts_ns, 0, 0);
 		fputs("(no response)\n", out);
 	}
 }
 
-static void print_header(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
+static void print_header(FILE *out, const struct sd_options *opt, const struct txn *t)
 {
 	char ts[40], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], addr[ENDPOINT_STRLEN], mt[32], d[32];
 	const struct scep_event *first = t->n_events ? t->events[0] : NULL;
@@ -533,7 +535,7 @@ static void print_header(FILE *out, const struct sd_ctx *ctx, const struct txn *
 		fprintf(out, "  %s", t->subject);
 	if (t->verdict != VERDICT_NONE) {
 		fputs("  ", out);
-		paint_verdict(out, ctx, t->verdict);
+		paint_verdict(out, opt, t->verdict);
 	}
 	if (t->reason)
 		fprintf(out, " %s", t->reason);
@@ -552,31 +554,31 @@ static void print_device_event(FILE *out, const struct txn *t, const struct txn_
 		d->inferred ? "  (matched by time)" : "");
 }
 
-void sink_text_txn(FILE *out, const struct sd_ctx *ctx, const struct txn *t)
+void sink_text_txn(FILE *out, const struct sd_options *opt, const struct txn *t)
 {
 	size_t i;
 
 	size_t d = 0;
 
-	print_header(out, ctx, t);
+	print_header(out, opt, t);
 	/* wire and device events in one time order */
 	for (i = 0; i < t->n_events; i++) {
 		uint64_t at = t->events[i]->req_first_ts_ns ? t->events[i]->req_first_ts_ns : t->events[i]->res_first_ts_ns;
 
 		while (d < t->n_device && t->device[d].ts_ns < at)
 			print_device_event(out, t, &t->device[d++]);
-		print_event(out, ctx, t, t->events[i]);
+		print_event(out, opt, t, t->events[i]);
 	}
 	while (d < t->n_device)
 		print_device_event(out, t, &t->device[d++]);
 	for (i = 0; i < t->n_findings; i++) {
 		fputs("   ", out);
-		paint(out, ctx, "\033[33m", "finding:");
+		paint(out, opt, "\033[33m", "finding:");
 		fprintf(out, " %s\n", t->findings[i]);
 	}
 }
 
-static void print_verdict_counts(FILE *out, const struct sd_ctx *ctx, const size_t *by_verdict)
+static void print_verdict_counts(FILE *out, const struct sd_options *opt, const size_t *by_verdict)
 {
 	const char *sep = "";
 	size_t v;
@@ -585,7 +587,7 @@ static void print_verdict_counts(FILE *out, const struct sd_ctx *ctx, const size
 		if (!by_verdict[v])
 			continue;
 		fprintf(out, "%s%zu ", sep, by_verdict[v]);
-		paint_verdict(out, ctx, (enum txn_verdict)v);
+		paint_verdict(out, opt, (enum txn_verdict)v);
 		sep = ", ";
 	}
 }
@@ -593,7 +595,7 @@ static void print_verdict_counts(FILE *out, const struct sd_ctx *ctx, const size
 /* At most this many servers (and, with -v, clients) are listed by name. */
 #define SUMMARY_GROUPS_SHOWN 10
 
-static void print_groups(FILE *out, const struct sd_ctx *ctx, const char *label,
+static void print_groups(FILE *out, const struct sd_options *opt, const char *label,
 			 const struct summary_group *g, size_t n, const struct summary_group *other)
 {
 	char ep[ENDPOINT_STRLEN];
@@ -603,14 +605,14 @@ static void print_groups(FILE *out, const struct sd_ctx *ctx, const char *label,
 		fprintf(out, "%s %s: %zu (", i ? "," : label,
 			g[i].ep.port ? endpoint_str(&g[i].ep, ep, sizeof(ep)) : endpoint_addr_str(&g[i].ep, ep, sizeof(ep)),
 			g[i].total);
-		print_verdict_counts(out, ctx, g[i].by_verdict);
+		print_verdict_counts(out, opt, g[i].by_verdict);
 		fputc(')', out);
 	}
 	if (n > SUMMARY_GROUPS_SHOWN)
 		fprintf(out, ", and %zu more", n - SUMMARY_GROUPS_SHOWN);
 	if (other->total) {
 		fprintf(out, ", others past --max-transactions: %zu (", other->total);
-		print_verdict_counts(out, ctx, other->by_verdict);
+		print_verdict_counts(out, opt, other->by_verdict);
 		fputc(')', out);
 	}
 	if (n)
@@ -619,10 +621,10 @@ static void print_groups(FILE *out, const struct sd_ctx *ctx, const char *label,
 
 /* The budget was reached: what went, by cause, so a short report is not
  * taken for the whole story. */
-static void print_memory(FILE *out, const struct sd_ctx *ctx)
+static void print_memory(FILE *out, const struct report *r)
 {
-	const struct counters *c = &ctx->cnt;
-	const struct mem_budget *m = &ctx->mem;
+	const struct counters *c = r->cnt;
+	const struct mem_budget *m = r->mem;
 	const char *sep = "; refused: ";
 	int k;
 
@@ -640,32 +642,56 @@ static void print_memory(FILE *out, const struct sd_ctx *ctx)
 	fputc('\n', out);
 }
 
-static void print_summary(FILE *out, const struct sd_ctx *ctx)
+/* TLS secrets that were not kept: without them the connections they open
+ * stay encrypted, and a report that shows no SCEP there must say why.
+ * Secrets blocks of other types (not TLS) are only counted. */
+static void print_secrets_dropped(FILE *out, const struct counters *c)
 {
-	const struct counters *c = &ctx->cnt;
-	struct summary s;
+	if (c->keylog_capped || c->dsb_keylog_bytes_capped) {
+		fputs("TLS secrets not kept, their connections stay encrypted:", out);
+		if (c->keylog_capped)
+			fprintf(out, " %llu key log entr%s past %u entries or the memory budget (--max-memory)%s",
+				(unsigned long long)c->keylog_capped, c->keylog_capped == 1 ? "y" : "ies",
+				KEYLOG_MAX_ENTRIES, c->dsb_keylog_bytes_capped ? ";" : "");
+		if (c->dsb_keylog_bytes_capped)
+			fprintf(out, " %llu byte%s of pcapng Decryption Secrets Blocks past the 16 MiB kept",
+				(unsigned long long)c->dsb_keylog_bytes_capped, c->dsb_keylog_bytes_capped == 1 ? "" : "s");
+		fputc('\n', out);
+	}
+	if (c->dsb_other_secrets)
+		fprintf(out, "%llu pcapng Decryption Secrets Block%s of other secrets types (not a TLS key log) not used\n",
+			(unsigned long long)c->dsb_other_secrets, c->dsb_other_secrets == 1 ? "" : "s");
+}
+
+static void print_summary(FILE *out, const struct report *r)
+{
+	const struct sd_options *opt = r->opt;
+	const struct counters *c = r->cnt;
+	const struct summary *s = r->summary;
 	char d1[32], d2[32], d3[32], d4[32];
 
-	if (summary_build(ctx->txns, &s) < 0)
+	if (!s)
 		return;
-	fprintf(out, "%zu transaction%s%s", s.transactions, s.transactions == 1 ? "" : "s",
-		s.transactions ? ": " : "");
-	print_verdict_counts(out, ctx, s.by_verdict);
-	if (s.endpoint_groups)
-		fprintf(out, "; %zu endpoint-only group%s", s.endpoint_groups, s.endpoint_groups == 1 ? "" : "s");
-	fprintf(out, " | %llu packets, %llu flows, %llu SCEP exchanges | %llu damaged, %llu non-SCEP skipped, %llu capped\n",
-		(unsigned long long)c->packets, (unsigned long long)c->flows,
-		(unsigned long long)c->scep_exchanges, (unsigned long long)s.damaged_exchanges,
+	fprintf(out, "%zu transaction%s%s", s->transactions, s->transactions == 1 ? "" : "s",
+		s->transactions ? ": " : "");
+	print_verdict_counts(out, opt, s->by_verdict);
+	if (s->endpoint_groups)
+		fprintf(out, "; %zu endpoint-only group%s", s->endpoint_groups, s->endpoint_groups == 1 ? "" : "s");
+	fprintf(out, " | %llu packet%s, %llu flow%s, %llu SCEP exchange%s | %llu damaged, %llu non-SCEP skipped, %llu capped\n",
+		(unsigned long long)c->packets, c->packets == 1 ? "" : "s",
+		(unsigned long long)c->flows, c->flows == 1 ? "" : "s",
+		(unsigned long long)c->scep_exchanges, c->scep_exchanges == 1 ? "" : "s",
+		(unsigned long long)s->damaged_exchanges,
 		(unsigned long long)c->http_skipped, (unsigned long long)summary_capped(c));
 	if (c->capture_dropped)
 		fprintf(out, "%llu packet%s dropped by the kernel during the capture: what they carried is missing, "
 			"and transactions that miss a piece then are INCOMPLETE\n",
 			(unsigned long long)c->capture_dropped, c->capture_dropped == 1 ? "" : "s");
-	if (mem_budget_reached(ctx))
-		print_memory(out, ctx);
-	if (ctx->interrupted_by)
-		fprintf(out, "interrupted by %s: the input was not read to its end; this report covers its first %llu packets\n",
-			fmt_signal_name(ctx->interrupted_by), (unsigned long long)c->packets);
+	if (r->memory_reached)
+		print_memory(out, r);
+	if (r->interrupted_by)
+		fprintf(out, "interrupted by %s: the input was not read to its end; this report covers its first %llu packet%s\n",
+			fmt_signal_name(r->interrupted_by), (unsigned long long)c->packets, c->packets == 1 ? "" : "s");
 	if (c->txns_evicted || c->txn_events_capped)
 		fprintf(out, "%llu transaction%s past --max-transactions counted here but not listed above; "
 			"%llu exchange%s past --max-txn-exchanges not kept\n",
@@ -679,18 +705,18 @@ static void print_summary(FILE *out, const struct sd_ctx *ctx)
 		fprintf(out, "%llu TLS connection%s without readable HTTP given up past --max-opaque-tls before the end: not shown even if %s carried SCEP later\n",
 			(unsigned long long)c->tls_opaque_capped, c->tls_opaque_capped == 1 ? "" : "s",
 			c->tls_opaque_capped == 1 ? "its server" : "their servers");
-	if (s.n_latency)
-		fprintf(out, "latency (first PKIOperation to last CertRep, %zu enrollments): p50 %s, p90 %s, p99 %s, max %s\n",
-			s.n_latency, fmt_duration_ns(s.latency_p50, d1, sizeof(d1)),
-			fmt_duration_ns(s.latency_p90, d2, sizeof(d2)), fmt_duration_ns(s.latency_p99, d3, sizeof(d3)),
-			fmt_duration_ns(s.latency_max, d4, sizeof(d4)));
-	print_groups(out, ctx, "servers:", s.servers, s.n_servers, &s.other_servers);
-	if (ctx->opt.verbose)
-		print_groups(out, ctx, "clients:", s.clients, s.n_clients, &s.other_clients);
-	if (ctx->opt.checksums)
+	print_secrets_dropped(out, c);
+	if (s->n_latency)
+		fprintf(out, "latency (first PKIOperation to last CertRep, %zu enrollment%s): p50 %s, p90 %s, p99 %s, max %s\n",
+			s->n_latency, s->n_latency == 1 ? "" : "s", fmt_duration_ns(s->latency_p50, d1, sizeof(d1)),
+			fmt_duration_ns(s->latency_p90, d2, sizeof(d2)), fmt_duration_ns(s->latency_p99, d3, sizeof(d3)),
+			fmt_duration_ns(s->latency_max, d4, sizeof(d4)));
+	print_groups(out, opt, "servers:", s->servers, s->n_servers, &s->other_servers);
+	if (opt->verbose)
+		print_groups(out, opt, "clients:", s->clients, s->n_clients, &s->other_clients);
+	if (opt->checksums)
 		fprintf(out, "checksums: %llu bad IPv4 header, %llu bad TCP (verified with --checksums; offloading makes them wrong on the capturing host)\n",
 			(unsigned long long)c->ip_checksum_bad, (unsigned long long)c->tcp_checksum_bad);
-	summary_free(&s);
 }
 
 static void print_counters(FILE *out, const struct counters *c)
@@ -702,21 +728,21 @@ static void print_counters(FILE *out, const struct counters *c)
 	fputc('\n', out);
 }
 
-static void put_unless_streamed(FILE *out, const void *ctx, const struct txn *t)
+static void put_unless_streamed(FILE *out, const void *opt, const struct txn *t)
 {
 	if (!t->streamed)
-		sink_text_txn(out, ctx, t);
+		sink_text_txn(out, opt, t);
 }
 
-int sink_text_write(FILE *out, const struct sd_ctx *ctx)
+int sink_text_write(FILE *out, const struct report *r)
 {
 	int rc = 0;
 
-	if (!ctx->opt.quiet)
-		rc = listing_write(ctx->spill, ctx->txns, SPILL_LISTING, out, put_unless_streamed, ctx);
-	print_summary(out, ctx);
-	if (ctx->opt.verbose)
-		print_counters(out, &ctx->cnt);
+	if (!r->opt->quiet)
+		rc = listing_write(r->spill, r->txns, SPILL_LISTING, out, put_unless_streamed, r->opt);
+	print_summary(out, r);
+	if (r->opt->verbose)
+		print_counters(out, r->cnt);
 	return rc;
 }
 
@@ -746,13 +772,13 @@ static void print_msg_status(FILE *out, const struct scep_msg *m)
 	fputc('\n', out);
 }
 
-static void print_input_msg(FILE *out, const struct sd_ctx *ctx, const struct scep_msg *m)
+static void print_input_msg(FILE *out, const struct sd_options *opt, const struct scep_msg *m)
 {
 	if (m->content_type)
 		fprintf(out, "      content type %s\n", m->content_type);
 	if (m->decoded || m->partial)
 		print_msg_status(out, m);
-	print_msg_verbose(out, ctx, m);
+	print_msg_verbose(out, opt, m);
 	if (m->decoded && m->error)
 		fprintf(out, "      note: %s\n", m->error);
 	if (m->enveloped && m->decrypt_state == SCEP_DECRYPT_FAILED)
@@ -763,7 +789,7 @@ static void print_input_msg(FILE *out, const struct sd_ctx *ctx, const struct sc
 		fputs("      envelope not opened: give the recipient's key with --key\n", out);
 }
 
-static void print_input_certs(FILE *out, const struct sd_ctx *ctx, const struct scep_input *in)
+static void print_input_certs(FILE *out, const struct sd_options *opt, const struct scep_input *in)
 {
 	size_t i;
 
@@ -771,7 +797,7 @@ static void print_input_certs(FILE *out, const struct sd_ctx *ctx, const struct 
 		in->certs_container ? in->certs_container : "certificates", in->n_certs,
 		in->n_certs == 1 ? "" : "s");
 	for (i = 0; i < in->n_certs; i++)
-		print_cert_detail(out, cert_role(in->certs[i]), in->certs[i], ctx->opt.verbose);
+		print_cert_detail(out, cert_role(in->certs[i]), in->certs[i], opt->verbose);
 	if (in->error)
 		fprintf(out, "      note: %s\n", in->error);
 }
@@ -789,7 +815,7 @@ static void print_input_caps(FILE *out, const struct scep_input *in)
 }
 
 /* scepdump decode: one input, everything the decoder found. */
-void sink_text_input(FILE *out, const struct sd_ctx *ctx, const struct scep_input *in)
+void sink_text_input(FILE *out, const struct sd_options *opt, const struct scep_input *in)
 {
 	const struct scep_msg *m = in->msg;
 
@@ -802,10 +828,10 @@ void sink_text_input(FILE *out, const struct sd_ctx *ctx, const struct scep_inpu
 			in->b64_leftover, in->b64_leftover == 1 ? "" : "s");
 	switch (in->kind) {
 	case SCEP_INPUT_MESSAGE:
-		print_input_msg(out, ctx, m);
+		print_input_msg(out, opt, m);
 		break;
 	case SCEP_INPUT_CERTS:
-		print_input_certs(out, ctx, in);
+		print_input_certs(out, opt, in);
 		break;
 	case SCEP_INPUT_CAPS:
 		print_input_caps(out, in);
@@ -816,7 +842,7 @@ void sink_text_input(FILE *out, const struct sd_ctx *ctx, const struct scep_inpu
 }
 
 /* Live: one line per exchange as it completes, before its block. */
-void sink_text_event(FILE *out, const struct sd_ctx *ctx, const struct scep_event *ev)
+void sink_text_event(FILE *out, const struct sd_options *opt, const struct scep_event *ev)
 {
 	char ts[40], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], mt[32];
 	const struct scep_msg *rq = ev->request, *rp = ev->reply;
@@ -838,5 +864,5 @@ void sink_text_event(FILE *out, const struct sd_ctx *ctx, const struct scep_even
 			fprintf(out, " %s", scep_fail_info_name(rp->fail_info));
 	}
 	fputc('\n', out);
-	(void)ctx;
+	(void)opt;
 }

@@ -1,6 +1,7 @@
-/* summary.c - end-of-run figures from the transaction table and from the
- * transactions that left it (txn_evicted_summary, txn_released_summary);
- * ordered deterministically (count, then address) for stable output. */
+/* summary.c - end-of-run figures, counted one transaction (or one
+ * summary) at a time by the transaction table, then ordered
+ * deterministically (count, then address) for stable output. Knows
+ * transactions, not the table that holds them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,21 +223,8 @@ int summary_add_summary(struct summary *s, const struct summary *from)
 	return 0;
 }
 
-int summary_build(const struct txn_table *tt, struct summary *s)
+int summary_finish(struct summary *s)
 {
-	const struct summary *gone = txn_evicted_summary(tt);
-	const struct summary *released = txn_released_summary(tt);
-	size_t i;
-
-	memset(s, 0, sizeof(*s));
-	s->max_groups = gone ? gone->max_groups : 0;
-	if (gone && summary_add_summary(s, gone) < 0)
-		return -1;
-	if (released && summary_add_summary(s, released) < 0)
-		return -1;
-	for (i = 0; i < txn_count(tt); i++)
-		if (summary_add_txn(s, txn_get(tt, i)) < 0)
-			return -1;
 	if (s->n_latency) {
 		qsort(s->latencies, s->n_latency, sizeof(*s->latencies), cmp_u64);
 		s->latency_p50 = percentile(s->latencies, s->n_latency, 50);

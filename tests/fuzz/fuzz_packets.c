@@ -90,6 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		DLT_LOOP, DLT_RAW, DLT_IPV4, DLT_IPV6,
 	};
 	struct sd_ctx ctx;
+	struct report report;
 	uint64_t frame = 0, ts = 1700000000ull * 1000000000ull;
 	size_t pos;
 
@@ -130,8 +131,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(buf);
 	}
 	pipeline_finish(&ctx);
-	sink_json_write(out, &ctx);
-	sink_text_write(out, &ctx);
+	pipeline_report(&ctx, &report);
+	sink_json_write(out, &report);
+	sink_text_write(out, &report);
 	fflush(out);
 
 	ctx.keys = NULL;        /* lent, not owned by this run */

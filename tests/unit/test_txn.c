@@ -226,7 +226,7 @@ static void test_txn_cap_evicts_oldest_finished(void **state)
 	struct txn_limits lim = { .max_txns = 8 };
 	struct counters cnt;
 	struct txn_table *tt;
-	struct summary s;
+	const struct summary *s;
 	char tid[16];
 	uint64_t i;
 
@@ -246,14 +246,14 @@ static void test_txn_cap_evicts_oldest_finished(void **state)
 	assert_string_equal(txn_get(tt, 0)->transaction_id, "OPEN");
 	assert_int_equal(txn_get(tt, 0)->verdict, VERDICT_ISSUED);
 	assert_int_equal(cnt.txns_evicted, 101 - txn_count(tt));
-	assert_int_equal(summary_build(tt, &s), 0);
-	assert_int_equal(s.transactions, 101);
-	assert_int_equal(s.by_verdict[VERDICT_ISSUED], 51);
-	assert_int_equal(s.by_verdict[VERDICT_REJECTED], 50);
-	assert_int_equal(s.n_latency, 101);
-	assert_int_equal(s.n_servers, 1);
-	assert_int_equal(s.servers[0].total, 101);
-	summary_free(&s);
+	s = txn_summary(tt);
+	assert_non_null(s);
+	assert_int_equal(s->transactions, 101);
+	assert_int_equal(s->by_verdict[VERDICT_ISSUED], 51);
+	assert_int_equal(s->by_verdict[VERDICT_REJECTED], 50);
+	assert_int_equal(s->n_latency, 101);
+	assert_int_equal(s->n_servers, 1);
+	assert_int_equal(s->servers[0].total, 101);
 	txn_table_free(tt);
 }
 
@@ -342,7 +342,7 @@ static void test_release_finished(void **state)
 {
 	struct txn_table *tt = txn_table_new(NULL, NULL);
 	struct released_log log;
-	struct summary s;
+	const struct summary *s;
 
 	(void)state;
 	memset(&log, 0, sizeof(log));
@@ -366,12 +366,12 @@ static void test_release_finished(void **state)
 	assert_int_equal(log.verdict[2], VERDICT_ISSUED);
 	finish(tt);
 	assert_int_equal(txn_count(tt), 0);
-	assert_int_equal(summary_build(tt, &s), 0);
-	assert_int_equal(s.transactions, 3);
-	assert_int_equal(s.by_verdict[VERDICT_ISSUED], 2);
-	assert_int_equal(s.by_verdict[VERDICT_REJECTED], 1);
-	assert_int_equal(s.n_latency, 3);
-	summary_free(&s);
+	s = txn_summary(tt);
+	assert_non_null(s);
+	assert_int_equal(s->transactions, 3);
+	assert_int_equal(s->by_verdict[VERDICT_ISSUED], 2);
+	assert_int_equal(s->by_verdict[VERDICT_REJECTED], 1);
+	assert_int_equal(s->n_latency, 3);
 	txn_table_free(tt);
 }
 
@@ -455,7 +455,7 @@ static void test_summary_groups_capped(void **state)
 {
 	struct txn_limits lim = { .max_txns = 2 };
 	struct txn_table *tt = txn_table_new(&lim, NULL);
-	struct summary s;
+	const struct summary *s;
 	uint8_t k;
 
 	(void)state;
@@ -470,16 +470,16 @@ static void test_summary_groups_capped(void **state)
 		txn_add_event(tt, ev);
 	}
 	finish(tt);
-	assert_int_equal(summary_build(tt, &s), 0);
-	assert_int_equal(s.transactions, 5);
-	assert_int_equal(s.n_clients, 2);
-	assert_int_equal(s.clients[0].total + s.clients[1].total, 2);
-	assert_int_equal(s.other_clients.total, 3);
-	assert_int_equal(s.other_clients.by_verdict[VERDICT_ISSUED], 3);
-	assert_int_equal(s.n_servers, 1);
-	assert_int_equal(s.servers[0].total, 5);
-	assert_int_equal(s.other_servers.total, 0);
-	summary_free(&s);
+	s = txn_summary(tt);
+	assert_non_null(s);
+	assert_int_equal(s->transactions, 5);
+	assert_int_equal(s->n_clients, 2);
+	assert_int_equal(s->clients[0].total + s->clients[1].total, 2);
+	assert_int_equal(s->other_clients.total, 3);
+	assert_int_equal(s->other_clients.by_verdict[VERDICT_ISSUED], 3);
+	assert_int_equal(s->n_servers, 1);
+	assert_int_equal(s->servers[0].total, 5);
+	assert_int_equal(s->other_servers.total, 0);
 	txn_table_free(tt);
 }
 

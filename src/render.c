@@ -1,0 +1,146 @@
+/* render.c - when the listing is printed and from where: live, each
+ * enrollment and exchange as it settles; reading files, each finished
+ * transaction rendered at once and kept on disk (spill.h) until the end;
+ * then the report of what was not shown yet, and the summary. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "outfile.h"
+#include "pipeline.h"
+#include "render.h"
+#include "sink.h"
+#include "spill.h"
+#include "txn.h"
+
+/* One transaction as the listing shows it. */
+static void render_listing(FILE *out, const void *arg, const struct txn *t)
+{
+	const struct sd_ctx *ctx = arg;
+
+	if (ctx->opt.json)
+		sink_json_txn(out, &ctx->opt, t);
+	else if (!ctx->opt.quiet)
+		sink_text_txn(out, &ctx->opt, t);
+}
+
+/* Live capture: print each enrollment as soon as it settles. */
+static void stream_txn(void *arg, const struct txn *t)
+{
+	int was_bad = ferror(stdout);
+
+	errno = 0;
+	render_listing(stdout, arg, t);
+	out_check_stdout(was_bad, "transactions from here on are not shown");
+}
+
+/* Renders into a string what render would print. */
+static char *render_to_string(void (*render)(FILE *, const void *, const struct txn *),
+			      const void *arg, const struct txn *t, size_t *len)
+{
+	char *buf = NULL;
+	FILE *m = open_memstream(&buf, len);
+
+	if (!m)
+		return NULL;
+	render(m, arg, t);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Reading files: a transaction whose final CertRep came can change no more;
+ * it is rendered now and waits on disk for the end (spill.h). */
+static int spill_txn(void *arg, const struct txn *t)
+{
+	struct sd_ctx *ctx = arg;
+	size_t llen = 0, clen = 0;
+	char *listing, *check = NULL, err[256];
+	int rc = -1;
+
+	if (ctx->spill_failed)
+		return -1;
+	listing = render_to_string(render_listing, ctx, t, &llen);
+	if (listing && ctx->opt.check)
+		check = render_to_string(check_print_line, NULL, t, &clen);
+	if (!listing || (ctx->opt.check && !check))
+		snprintf(err, sizeof(err), "out of memory");
+	else
+		rc = spill_add(ctx->spill, t, listing, llen, check, clen, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "scepdump: %s: finished transactions stay in memory from here on\n", err);
+		ctx->spill_failed = 1;
+	}
+	free(listing);
+	free(check);
+	return rc;
+}
+
+/* Device logs (their lines join finished transactions at the end) and
+ * --html (it draws them all) need every transaction in the table to the
+ * end: then none is released, live or offline. */
+static int needs_all_at_end(const struct sd_options *o)
+{
+	return o->n_devlogs || o->html_file;
+}
+
+/* Reading files only: live capture prints as it goes. */
+static void start_spill(struct sd_ctx *ctx)
+{
+	char err[256];
+
+	if (ctx->opt.mode != MODE_OFFLINE || ctx->opt.no_spill || needs_all_at_end(&ctx->opt))
+		return;
+	ctx->spill = spill_new(err, sizeof(err));
+	if (!ctx->spill) {
+		fprintf(stderr, "scepdump: %s: finished transactions stay in memory (--no-spill)\n", err);
+		return;
+	}
+	txn_table_on_release(ctx->txns, spill_txn, ctx);
+}
+
+/* Live: a transaction printed as it settled is needed again only for the
+ * summary, which the table keeps: days on a gateway do not grow memory. */
+static int forget_printed(void *arg, const struct txn *t)
+{
+	(void)arg;
+	return t->streamed ? 0 : -1;
+}
+
+static void stream_event(struct sd_ctx *ctx, const struct scep_event *ev)
+{
+	int was_bad = ferror(stdout);
+
+	errno = 0;
+	if (ctx->opt.json)
+		sink_json_event(stdout, &ctx->opt, ev);
+	else if (!ctx->opt.quiet)
+		sink_text_event(stdout, &ctx->opt, ev);
+	out_check_stdout(was_bad, "exchanges from here on are not shown");
+}
+
+void render_setup(struct sd_ctx *ctx, int reading)
+{
+	if (ctx->opt.mode == MODE_LIVE) {
+		txn_table_on_close(ctx->txns, stream_txn, ctx);
+		ctx->on_event = stream_event;
+		/* --check names failures at the end */
+		if (!needs_all_at_end(&ctx->opt) && !ctx->opt.check)
+			txn_table_on_release(ctx->txns, forget_printed, ctx);
+	} else if (reading) {
+		start_spill(ctx);
+	}
+}
+
+void render_print_report(struct sd_ctx *ctx, const struct report *r)
+{
+	int was_bad = ferror(stdout);
+
+	errno = 0;
+	if ((ctx->opt.json ? sink_json_write(stdout, r) : sink_text_write(stdout, r)) < 0)
+		ctx->input_errors++;
+	out_check_stdout(was_bad, ctx->opt.quiet ? "the summary is incomplete" : "the listing and summary are incomplete");
+}
