@@ -128,7 +128,9 @@ static int reply_is_final(const struct scep_event *ev)
 	return 0;
 }
 
-static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
+/* The transaction ev closed (its final CertRep, or a request without a
+ * transactionID), else NULL. */
+static struct txn *add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 {
 	const char *tid = event_tid(ev);
 	int mt = event_msg_type(ev);
@@ -145,7 +147,7 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 		t = txn_new(tt, ev, tid);
 		if (!t) {
 			scep_event_free(ev);
-			return;
+			return NULL;
 		}
 		if (ev->request && ev->request->signer)
 			memcpy(t->key_sha256, ev->request->signer->key_sha256, sizeof(t->key_sha256));
@@ -167,10 +169,7 @@ static void add_pki_operation(struct txn_table *tt, struct scep_event *ev)
 		t->closed = 1;
 	if (!kept)
 		scep_event_free(ev);
-	if (t->closed) {
-		txn_stream_if_wanted(tt, t);
-		txn_release_if_wanted(tt, t);
-	}
+	return t->closed ? t : NULL;
 }
 
 /* Unclaimed preparation exchanges become endpoint-level groups, one per
@@ -212,14 +211,13 @@ void txn_group_loose_events(struct txn_table *tt, size_t count)
 	tt->n_loose -= i;
 }
 
-void txn_add_event(struct txn_table *tt, struct scep_event *ev)
+struct txn *txn_correlate(struct txn_table *tt, struct scep_event *ev)
 {
-	if (ev->op == SCEP_OP_PKIOPERATION) {
-		add_pki_operation(tt, ev);
-	} else if (txn_push_ptr((void ***)&tt->loose, &tt->n_loose, ev) < 0) {
+	if (ev->op == SCEP_OP_PKIOPERATION)
+		return add_pki_operation(tt, ev);
+	if (txn_push_ptr((void ***)&tt->loose, &tt->n_loose, ev) < 0)
 		scep_event_free(ev);
-	} else if (tt->n_loose > tt->lim.max_loose) {
+	else if (tt->n_loose > tt->lim.max_loose)
 		txn_group_loose_events(tt, tt->n_loose / 2);
-	}
-	txn_evict_over_cap(tt);
+	return NULL;
 }

@@ -1,4 +1,5 @@
-/* lifecycle.c - what becomes of a transaction nothing can change any
+/* lifecycle.c - the stage's entry points (txn_add_event, txn_expire,
+ * txn_finish) and what becomes of a transaction nothing can change any
  * more: shown as it settles (live), let go once its taker has it, evicted
  * past the cap (its figures kept), and at the end of input settled, summed
  * up once for the report and put in listing order. */
@@ -9,7 +10,7 @@
 #include "summary.h"
 #include "txn_internal.h"
 
-void txn_stream_if_wanted(struct txn_table *tt, struct txn *t)
+static void stream_if_wanted(struct txn_table *tt, struct txn *t)
 {
 	if (!tt->on_close || t->streamed)
 		return;
@@ -18,7 +19,7 @@ void txn_stream_if_wanted(struct txn_table *tt, struct txn *t)
 	tt->on_close(tt->on_close_arg, t);
 }
 
-void txn_release_if_wanted(struct txn_table *tt, struct txn *t)
+static void release_if_wanted(struct txn_table *tt, struct txn *t)
 {
 	if (!tt->on_release)
 		return;
@@ -51,8 +52,8 @@ void txn_expire(struct txn_table *tt, uint64_t now_ns, uint64_t timeout_ns)
 			continue;
 		}
 		t->closed = 1;
-		txn_stream_if_wanted(tt, t);
-		txn_release_if_wanted(tt, t);
+		stream_if_wanted(tt, t);
+		release_if_wanted(tt, t);
 		/* released, the next one moved into slot i */
 		if (i < tt->n && tt->txns[i] == t)
 			i++;
@@ -74,7 +75,7 @@ static void evict_one(struct txn_table *tt, struct txn *t)
 	txn_free(t);
 }
 
-void txn_evict_over_cap(struct txn_table *tt)
+static void evict_over_cap(struct txn_table *tt)
 {
 	size_t target, left, i, j;
 	int pass;
@@ -96,6 +97,17 @@ void txn_evict_over_cap(struct txn_table *tt)
 		}
 		tt->n = j;
 	}
+}
+
+void txn_add_event(struct txn_table *tt, struct scep_event *ev)
+{
+	struct txn *closed = txn_correlate(tt, ev);
+
+	if (closed) {
+		stream_if_wanted(tt, closed);
+		release_if_wanted(tt, closed);
+	}
+	evict_over_cap(tt);
 }
 
 int txn_listing_cmp(uint64_t first_ts_a, uint64_t created_a, uint64_t first_ts_b, uint64_t created_b)

@@ -86,13 +86,10 @@ struct txn *txn_new(struct txn_table *tt, const struct scep_event *ev, const cha
 void txn_table_remove(struct txn_table *tt, const struct txn *t);
 void txn_free(struct txn *t);
 
-/* correlate.c */
+/* correlate.c. Takes ev into its transaction (or the loose list); returns
+ * the transaction ev closed, for lifecycle.c to stream or release. */
+struct txn *txn_correlate(struct txn_table *tt, struct scep_event *ev);
 void txn_group_loose_events(struct txn_table *tt, size_t count);
-
-/* lifecycle.c */
-void txn_stream_if_wanted(struct txn_table *tt, struct txn *t);
-void txn_release_if_wanted(struct txn_table *tt, struct txn *t);
-void txn_evict_over_cap(struct txn_table *tt);
 
 /* loss.c */
 uint64_t txn_lost_between(const struct txn_table *tt, uint64_t from_ns, uint64_t to_ns);
