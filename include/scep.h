@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "x509.h"
 
 enum scep_op {
 	SCEP_OP_NONE = 0,           /* not SCEP */
@@ -64,48 +65,6 @@ enum scep_fail_info {
 };
 
 #define SCEP_NONCE_MAX 64
-#define SCEP_SHA1_HEX 41
-#define SCEP_SHA256_HEX 65
-
-struct scep_cert {
-	char *subject;              /* RFC 2253-ish one line */
-	char *issuer;
-	char *serial;               /* upper-case hex */
-	time_t not_before, not_after;
-	char *key_type;             /* "RSA", "EC", ... */
-	int key_bits;
-	unsigned key_usage;         /* X509v3 KU bits as OpenSSL reports them, 0 if absent */
-	int has_key_usage;
-	int is_ca;                  /* basicConstraints CA:TRUE */
-	int self_signed;
-	char sha1[SCEP_SHA1_HEX];
-	char sha256[SCEP_SHA256_HEX];
-	/* SHA-256 of the subjectPublicKeyInfo: the same key in two
-	 * certificates (a device's self-signed signer and its re-enrollment) */
-	char key_sha256[SCEP_SHA256_HEX];
-	/* the certificate's DER length; its bytes are not kept (nothing
-	 * prints them, and at a few kB per transaction they were the largest
-	 * part of what a long capture holds) */
-	size_t der_len;
-	/* X509v3 keyUsage as names, "digitalSignature, keyEncipherment";
-	 * NULL when the certificate has no keyUsage extension */
-	char *key_usage_names;
-	/* extendedKeyUsage as names ("clientAuth, serverAuth"), unknown
-	 * purposes as dotted OIDs; NULL when absent */
-	char *ext_key_usage;
-	/* Role in a GetCACert answer, set by scep_decode_ca_certs (NULL for
-	 * certificates from anywhere else): "CA" (basicConstraints CA:TRUE,
-	 * or the self-signed issuer of the others), "RA-encryption"
-	 * (keyEncipherment/dataEncipherment, not CA), "RA-signing"
-	 * (digitalSignature without encipherment, not CA), "RA" (not CA and
-	 * no keyUsage to tell), "other" (e.g. a leaf signed by nobody here) */
-	char *role;
-};
-
-/* Validity of c at time at (the capture time, not the local clock):
- * 0 within notBefore..notAfter, 1 expired, -1 not yet valid. */
-int scep_cert_validity(const struct scep_cert *c, time_t at);
-
 struct scep_recipient {
 	char *issuer;               /* KeyTransRecipientInfo issuer */
 	char *serial;               /* and serial, upper-case hex */
@@ -394,12 +353,6 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
  * seen before (a server sends every client the same); keys NULL decodes. */
 int scep_decode_ca_certs_cached(const struct scep_keys *keys, const uint8_t *body, size_t len,
 				struct scep_cert ***out, size_t *n, char **error);
-void scep_cert_free(struct scep_cert *c);
-/* Frees the n certificates of certs and certs itself. */
-void scep_certs_free(struct scep_cert **certs, size_t n);
-/* One DER certificate (a TLS Certificate message entry) summarised like
- * the others; NULL when it does not parse or memory runs out. */
-struct scep_cert *scep_cert_from_der(const uint8_t *der, size_t len);
 
 const char *scep_op_name(enum scep_op op);
 const char *scep_msg_type_name(int mt);       /* "PKCSReq"; NULL if unknown */

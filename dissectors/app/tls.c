@@ -19,9 +19,9 @@
 #include "keylog.h"
 #include "membudget.h"
 #include "reader.h"
-#include "scep.h"
 #include "strutil.h"
 #include "tls.h"
+#include "x509.h"
 
 /* RFC 5246 6.2.3: a TLSCiphertext fragment is at most 2^14 + 2048 bytes
  * (TLS 1.3 allows less); anything longer is not TLS (record_overflow). */
