@@ -21,6 +21,8 @@
 #include "scep.h"
 #include "pkcs7_internal.h"
 
+/* Whether OpenSSL queued (lib, reason) since the last clear; empties the
+ * queue. Tells a PEM key that wanted a passphrase from no key at all. */
 static int ossl_reason_is(int lib, int reason)
 {
 	unsigned long e;

@@ -7,7 +7,9 @@
  * to OpenSSL's own d2i (certificates, IssuerAndSerialNumber, attributes,
  * algorithm identifiers). In SignedData the pkcsPKIEnvelope (and so its
  * recipient) comes before certificates and signerInfos, so a message cut
- * in its signature still tells whom it was encrypted to. */
+ * in its signature still tells whom it was encrypted to. Trusts nothing:
+ * every header is read through struct rd against the bytes left, and
+ * nesting has a depth budget (ASN1_DEPTH_MAX). */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
