@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "x509.h"
 
 enum scep_op {
 	SCEP_OP_NONE = 0,           /* not SCEP */
@@ -63,54 +64,17 @@ enum scep_fail_info {
 	SCEP_FAIL_BADCERTID = 4
 };
 
+/* senderNonce / recipientNonce bytes kept (RFC 8894's are 16) */
 #define SCEP_NONCE_MAX 64
-#define SCEP_SHA1_HEX 41
-#define SCEP_SHA256_HEX 65
 
-struct scep_cert {
-	char *subject;              /* RFC 2253-ish one line */
-	char *issuer;
-	char *serial;               /* upper-case hex */
-	time_t not_before, not_after;
-	char *key_type;             /* "RSA", "EC", ... */
-	int key_bits;
-	unsigned key_usage;         /* X509v3 KU bits as OpenSSL reports them, 0 if absent */
-	int has_key_usage;
-	int is_ca;                  /* basicConstraints CA:TRUE */
-	int self_signed;
-	char sha1[SCEP_SHA1_HEX];
-	char sha256[SCEP_SHA256_HEX];
-	/* SHA-256 of the subjectPublicKeyInfo: the same key in two
-	 * certificates (a device's self-signed signer and its re-enrollment) */
-	char key_sha256[SCEP_SHA256_HEX];
-	/* the certificate's DER length; its bytes are not kept (nothing
-	 * prints them, and at a few kB per transaction they were the largest
-	 * part of what a long capture holds) */
-	size_t der_len;
-	/* X509v3 keyUsage as names, "digitalSignature, keyEncipherment";
-	 * NULL when the certificate has no keyUsage extension */
-	char *key_usage_names;
-	/* extendedKeyUsage as names ("clientAuth, serverAuth"), unknown
-	 * purposes as dotted OIDs; NULL when absent */
-	char *ext_key_usage;
-	/* Role in a GetCACert answer, set by scep_decode_ca_certs (NULL for
-	 * certificates from anywhere else): "CA" (basicConstraints CA:TRUE,
-	 * or the self-signed issuer of the others), "RA-encryption"
-	 * (keyEncipherment/dataEncipherment, not CA), "RA-signing"
-	 * (digitalSignature without encipherment, not CA), "RA" (not CA and
-	 * no keyUsage to tell), "other" (e.g. a leaf signed by nobody here) */
-	char *role;
-};
-
-/* Validity of c at time at (the capture time, not the local clock):
- * 0 within notBefore..notAfter, 1 expired, -1 not yet valid. */
-int scep_cert_validity(const struct scep_cert *c, time_t at);
-
+/* One KeyTransRecipientInfo of a pkcsPKIEnvelope: whose certificate the
+ * envelope was encrypted to. */
 struct scep_recipient {
 	char *issuer;               /* KeyTransRecipientInfo issuer */
 	char *serial;               /* and serial, upper-case hex */
 };
 
+/* A PKCS#10 CSR from a PKCSReq, RenewalReq or UpdateReq envelope. */
 struct scep_csr {
 	char *subject;
 	char *key_type;
@@ -193,13 +157,15 @@ struct scep_msg {
 	size_t n_recipients;
 	char *key_enc_alg;          /* "rsaEncryption" */
 	char *content_enc_alg;      /* "aes-256-cbc", "des-cbc", ... */
-	int weak_cipher;            /* DES, 3DES, RC2 */
+	int weak_cipher;            /* DES, 3DES, RC2, RC4 */
 	int decrypt_state;          /* enum scep_decrypt_state */
 	char *decrypt_error;
 
 	/* decrypted content */
-	struct scep_csr *csr;       /* PKCSReq / RenewalReq */
-	struct scep_cert *issued;   /* CertRep SUCCESS: the first non-CA cert */
+	struct scep_csr *csr;       /* PKCSReq / RenewalReq / UpdateReq */
+	/* CertRep SUCCESS: the first non-CA certificate, else the first whose
+	 * subject is not the signer's, else the first; points into rep_certs */
+	struct scep_cert *issued;
 	struct scep_cert **rep_certs; /* CertRep SUCCESS: all certs */
 	size_t n_rep_certs;
 	/* CertPoll (GetCertInitial): IssuerAndSubject, the CA's name and the
@@ -239,6 +205,7 @@ struct scep_msg {
 	size_t n_notes;
 };
 
+/* scep_msg.signer_from */
 enum scep_signer_source {
 	SCEP_SIGNER_UNKNOWN = 0,
 	SCEP_SIGNER_IN_MESSAGE,
@@ -273,8 +240,8 @@ struct scep_event {
 	 * on; NULL when it is not. Such a damage also sets damaged. */
 	char *req_damage, *res_damage;
 	int has_response;
-	int request_missing;
-	struct scep_tls *tls;       /* NULL for plain HTTP */        /* response seen, its request not captured */
+	int request_missing;        /* response seen, its request not captured */
+	struct scep_tls *tls;       /* NULL for plain HTTP */
 
 	/* request side */
 	char *message_param;        /* GET message= when not a pkiMessage (CA name) */
@@ -292,6 +259,7 @@ struct scep_event {
 	char *problem;              /* why the response or request did not decode */
 };
 
+/* scep_event.request_encoding */
 enum scep_encoding {
 	SCEP_ENC_NONE = 0,
 	SCEP_ENC_GET_BASE64,        /* GET ...&message=<percent-encoded base64> */
@@ -303,9 +271,12 @@ enum scep_encoding {
  * client keys for CertReps). Opaque; OpenSSL objects inside. */
 struct scep_keys;
 
+/* An empty set, with its own OpenSSL library context (default provider,
+ * and legacy when it loads); NULL when out of memory. */
 struct scep_keys *scep_keys_new(void);
-/* Loads a PEM/DER private key (and any certificates) from path; on error
- * returns -1 and writes a one-line reason into err. */
+/* Loads the private keys of path (PEM, DER or PKCS#12; a PKCS#12 file's
+ * certificates are kept as scep_keys_load_certs keeps them): 0, or -1
+ * with a one-line reason in err. */
 int scep_keys_load(struct scep_keys *k, const char *path, char *err, size_t errlen);
 /* The same with a passphrase for encrypted PEM (traditional or PKCS#8) and
  * DER PKCS#8 keys; pass NULL for none. A wrong passphrase is an error that
@@ -316,6 +287,7 @@ int scep_keys_load_pass(struct scep_keys *k, const char *path, const char *pass,
  * a GetCACert body) that may have signed messages carrying none: NDES
  * CertReps name their RA signer only by issuer and serial. */
 int scep_keys_load_certs(struct scep_keys *k, const char *path, char *err, size_t errlen);
+/* How many private keys are loaded (0 for NULL). */
 size_t scep_keys_count(const struct scep_keys *k);
 void scep_keys_free(struct scep_keys *k);
 
@@ -328,19 +300,15 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 void scep_event_free(struct scep_event *ev);
 void scep_tls_free(struct scep_tls *t);
 
-/* pkiMessage decoding (dissectors/scep/pkcs7.c). Never fails to return a struct
- * when memory allows: on bad input, decoded=0 and error says why. */
+/* pkiMessage decoding (dissectors/scep/pkcs7.c; a message OpenSSL refuses
+ * is walked by salvage.c, partial=1). Never fails to return a struct when
+ * memory allows: on bad input, decoded=0 and error says why. keys (NULL
+ * for none) open the envelope and name signers. */
 struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 					 const struct scep_keys *keys);
 void scep_msg_free(struct scep_msg *m);
-/* The pkiMessage of scep_decode_input's input (device logs hold message=
- * lines): anything else is an undecoded message whose error says what it
- * was. *how (when how is not NULL) gets a malloc'ed string the caller
- * frees, naming the form found (scep_input.form, or "unrecognised").
- * Returns NULL only when out of memory. */
-struct scep_msg *scep_decode_text(const uint8_t *in, size_t len, const struct scep_keys *keys,
-				  char **how);
-/* What scepdump decode was given, once its text form is undone. */
+
+/* What an input to scepdump decode turned out to be. */
 enum scep_input_kind {
 	SCEP_INPUT_NONE = 0,        /* nothing recognised: error says why */
 	SCEP_INPUT_MESSAGE,         /* a pkiMessage (msg) */
@@ -348,6 +316,8 @@ enum scep_input_kind {
 	SCEP_INPUT_CAPS             /* a GetCACaps body: capabilities */
 };
 
+/* What scepdump decode was given, once its text form is undone. Owns
+ * everything it points to; freed by scep_input_free. */
 struct scep_input {
 	enum scep_input_kind kind;
 	/* how the bytes were carried: "DER", "BER", "PEM", "base64",
@@ -380,28 +350,35 @@ struct scep_input {
  * certificates) or a GetCACaps list. NULL only when out of memory. */
 struct scep_input *scep_decode_input(const uint8_t *in, size_t len, const struct scep_keys *keys);
 void scep_input_free(struct scep_input *in);
+/* The pkiMessage of scep_decode_input's input (device logs hold message=
+ * lines): anything else is an undecoded message whose error says what it
+ * was. *how (when how is not NULL) gets a malloc'ed string the caller
+ * frees, naming the form found (scep_input.form, or "unrecognised").
+ * Returns NULL only when out of memory. */
+struct scep_msg *scep_decode_text(const uint8_t *in, size_t len, const struct scep_keys *keys,
+				  char **how);
 
+/* What scep_der_certs_kind finds. */
+enum { SCEP_DER_ONE_CERT = 1, SCEP_DER_CERTS_ONLY = 2 };
 /* What der holds when it is no pkiMessage: SCEP_DER_ONE_CERT (an X.509
  * certificate), SCEP_DER_CERTS_ONLY (a SignedData without signerInfos, a
  * certificates-only PKCS#7), else 0. */
-enum { SCEP_DER_ONE_CERT = 1, SCEP_DER_CERTS_ONLY = 2 };
 int scep_der_certs_kind(const uint8_t *der, size_t len);
 
-/* Certificates from a GetCACert body (one DER cert or certs-only PKCS#7). */
+/* Certificates from a GetCACert or GetNextCACert body (one DER
+ * certificate, a certs-only PKCS#7, or PEM certificates), each with its
+ * role set: 0 with *out and *n set (the caller frees them with
+ * scep_certs_free), or -1. *error (when error is not NULL) is NULL or a
+ * malloc'ed text: why it failed, or on success how many certificates were
+ * left unread. */
 int scep_decode_ca_certs(const uint8_t *body, size_t len,
 			 struct scep_cert ***out, size_t *n, char **error);
 /* The same, answered from keys' memory of recent bodies when this one was
  * seen before (a server sends every client the same); keys NULL decodes. */
 int scep_decode_ca_certs_cached(const struct scep_keys *keys, const uint8_t *body, size_t len,
 				struct scep_cert ***out, size_t *n, char **error);
-void scep_cert_free(struct scep_cert *c);
-/* Frees the n certificates of certs and certs itself. */
-void scep_certs_free(struct scep_cert **certs, size_t n);
-/* One DER certificate (a TLS Certificate message entry) summarised like
- * the others; NULL when it does not parse or memory runs out. */
-struct scep_cert *scep_cert_from_der(const uint8_t *der, size_t len);
 
-const char *scep_op_name(enum scep_op op);
+const char *scep_op_name(enum scep_op op);    /* "GetCACert"; "none" for SCEP_OP_NONE */
 const char *scep_msg_type_name(int mt);       /* "PKCSReq"; NULL if unknown */
 const char *scep_pki_status_name(int st);     /* "SUCCESS"; NULL if unknown */
 const char *scep_fail_info_name(int fi);      /* "badRequest"; NULL if unknown */

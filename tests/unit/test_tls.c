@@ -19,8 +19,8 @@
 #include "flow.h"
 #include "keylog.h"
 #include "packet.h"
-#include "scep.h"
 #include "tls.h"
+#include "x509.h"
 #include "testutil.h"
 
 #define MAX_CONNS 4
