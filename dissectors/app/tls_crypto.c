@@ -36,6 +36,26 @@ struct dir_keys {
 	size_t secret_len;
 };
 
+/* The decryption line is set once; only "decrypting" may later become a
+ * failure, so the lead reports one state per connection. */
+void tls_set_decrypt(struct tls_conn *c, enum tls_decrypt_state st, char *note)
+{
+	struct tls_info *in = &c->info;
+
+	if (in->decrypt == TLS_DECRYPT_NONE ||
+	    (in->decrypt == TLS_DECRYPT_OK && st == TLS_DECRYPT_FAILED)) {
+		in->decrypt = st;
+		free(in->decrypt_note);
+		in->decrypt_note = note;
+		if (st == TLS_DECRYPT_FAILED)
+			c->cnt->tls_decrypt_failures++;
+		else if (st == TLS_DECRYPT_NO_KEY)
+			c->cnt->tls_no_key++;
+		return;
+	}
+	free(note);
+}
+
 /* ---- key derivation (OpenSSL KDFs only) ---- */
 
 /* HKDF-Expand-Label(secret, label, "", outlen), RFC 8446 7.1. */

@@ -100,7 +100,12 @@ struct tls_conn {
 	int ended;                  /* FIN or RST seen */
 };
 
-/* ---- tls.c ---- */
+/* ---- tls_names.c ---- */
+
+/* The suite's name and what decrypting it needs; NULL when unknown. */
+const struct suite *tls_suite_by_id(uint16_t id);
+
+/* ---- tls_crypto.c ---- */
 
 /* The decryption line is set once; only "decrypting" may later become a
  * failure, so the lead reports one state per connection. note is taken

@@ -83,14 +83,6 @@ size_t scep_keys_count(const struct scep_keys *k)
 	return k ? k->n_pkeys : 0;
 }
 
-/* Never prompt on the terminal for a passphrase: a capture tool run in a
- * pipeline must not block on /dev/tty. */
-int p7_no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf; (void)size; (void)rwflag; (void)u;
-	return -1;
-}
-
 static int keys_add(struct scep_keys *k, EVP_PKEY *pk, const char *path, char *err, size_t errlen)
 {
 	if (k->n_pkeys >= KEYS_MAX) {

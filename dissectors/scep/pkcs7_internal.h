@@ -101,11 +101,13 @@ int p7_certs_dup(struct scep_cert **from, size_t n, struct scep_cert ***out);
 void p7_csr_free(struct scep_csr *c);
 struct scep_csr *p7_csr_from_der(const uint8_t *p, size_t len, char **error);
 
-/* ---- keys.c ---- */
+/* ---- x509.c ---- */
 
+/* OpenSSL's PEM readers never prompt: the passphrase callback of every
+ * certificate and key read (keys.c, cacerts.c). */
 int p7_no_passphrase(char *buf, int size, int rwflag, void *u);
 
-/* ---- pkcs7.c: the SignedData ---- */
+/* ---- attrs.c: the signed attributes ---- */
 
 void p7_read_attr(struct scep_msg *m, X509_ATTRIBUTE *a, int total, int *listed);
 

@@ -370,3 +370,11 @@ struct scep_csr *p7_csr_from_der(const uint8_t *p, size_t len, char **error)
 	ERR_clear_error();
 	return c;
 }
+
+/* Never prompt on the terminal for a passphrase: a capture tool run in a
+ * pipeline must not block on /dev/tty. */
+int p7_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf; (void)size; (void)rwflag; (void)u;
+	return -1;
+}

@@ -159,6 +159,13 @@ void txn_remember_released_id(struct txn_table *tt, const struct txn *t)
 		forget_oldest_released_id(tt);
 }
 
+void txn_set_verdict(struct txn *t, enum txn_verdict v, char *reason)
+{
+	t->verdict = v;
+	free(t->reason);
+	t->reason = reason;
+}
+
 void txn_add_finding(struct txn *t, char *finding)
 {
 	if (finding && txn_push_ptr((void ***)&t->findings, &t->n_findings, finding) < 0)

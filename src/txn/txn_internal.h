@@ -79,6 +79,8 @@ void txn_id_index_remove(struct txn_table *tt, struct txn *t);
  * toward server ("" when unknown), or NULL when none was released. */
 const char *txn_released_key(const struct txn_table *tt, const char *tid, const struct endpoint *server);
 void txn_remember_released_id(struct txn_table *tt, const struct txn *t);
+/* Takes reason (malloc'ed or NULL). */
+void txn_set_verdict(struct txn *t, enum txn_verdict v, char *reason);
 /* Takes finding (malloc'ed, NULL ignored). */
 void txn_add_finding(struct txn *t, char *finding);
 int txn_append(struct txn_table *tt, struct txn *t, struct scep_event *ev);
@@ -95,9 +97,7 @@ void txn_group_loose_events(struct txn_table *tt, size_t count);
 uint64_t txn_lost_between(const struct txn_table *tt, uint64_t from_ns, uint64_t to_ns);
 uint64_t txn_lost_after(const struct txn_table *tt, uint64_t from_ns);
 
-/* verdict.c: takes reason (malloc'ed or NULL) */
-void txn_set_verdict(struct txn *t, enum txn_verdict v, char *reason);
-/* have_wire: the run saw packets (a request only the device saw then
+/* verdict.c. have_wire: the run saw packets (a request only the device saw then
  * never reached the capture point). */
 void txn_settle(struct txn_table *tt, struct txn *t, int have_wire);
 

@@ -27,13 +27,6 @@ static char *http_error_reason(const struct scep_event *ev)
 	return str_printf("HTTP %d", ev->status);
 }
 
-void txn_set_verdict(struct txn *t, enum txn_verdict v, char *reason)
-{
-	t->verdict = v;
-	free(t->reason);
-	t->reason = reason;
-}
-
 static void settle_reply_verdict(struct txn *t, const struct scep_msg *rep)
 {
 	const char *fi;
