@@ -15,6 +15,7 @@
 #include "http_body.h"
 #include "membudget.h"
 #include "reader.h"
+#include "strutil.h"
 
 /* libhtp's default hard limit (18000) would turn a long GET message= into a
  * parse error, yet that is exactly the request IIS answers with 404.14 and we
@@ -140,11 +141,6 @@ static const char *const methods[] = {
 	"TRACE",
 };
 
-static int lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
 static int is_digit(uint8_t c)
 {
 	return c >= '0' && c <= '9';
@@ -230,7 +226,7 @@ static int rd_match_nocase(struct rd *r, const char *s)
 	uint8_t c;
 
 	for (; *s; s++) {
-		if (!rd_u8(r, &c) || lower(c) != lower((uint8_t)*s)) {
+		if (!rd_u8(r, &c) || str_ascii_lower(c) != str_ascii_lower((uint8_t)*s)) {
 			*r = save;
 			r->err = RD_OK;
 			return 0;
@@ -280,7 +276,7 @@ static void media_type(const bstr *v, char *out, size_t outlen)
 			break;
 		if (n + 1 >= outlen)
 			break;
-		out[n++] = (char)lower(c);
+		out[n++] = (char)str_ascii_lower(c);
 	} while (rd_u8(&r, &c));
 	out[n] = '\0';
 }
@@ -737,7 +733,7 @@ static int upgrade_is_h2c(const bstr *v)
 			over = 0;
 		} else if (c != ' ' && c != '\t') {
 			if (n < sizeof(tok))
-				tok[n++] = (char)lower(c);
+				tok[n++] = (char)str_ascii_lower(c);
 			else
 				over = 1;
 		}
@@ -1197,7 +1193,7 @@ static void rl_scan(struct dir_state *ds, const uint8_t *p, size_t n)
 				break;
 			}
 			if (ds->rl_at_param) {
-				if (lower(b) == op[ds->rl_match]) {
+				if (str_ascii_lower(b) == op[ds->rl_match]) {
 					if (++ds->rl_match == sizeof(op) - 1) {
 						ds->rl_scep = 1;
 						ds->rl_state = RL_DONE;

@@ -24,6 +24,7 @@
 #include "http_body.h"
 #include "membudget.h"
 #include "reader.h"
+#include "strutil.h"
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_PREFACE_LEN 24u
@@ -288,11 +289,6 @@ static int name_is(const nghttp2_nv *nv, const char *name)
 	return nv->namelen == n && memcmp(nv->name, name, n) == 0;
 }
 
-static int lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
 /* The media type of a Content-Type value, lower-cased into out. */
 static void media_type(const char *v, char *out, size_t outlen)
 {
@@ -311,7 +307,7 @@ static void media_type(const char *v, char *out, size_t outlen)
 	do {
 		if (c == ';' || c == ' ' || c == '\t' || n + 1 >= outlen)
 			break;
-		out[n++] = (char)lower(c);
+		out[n++] = (char)str_ascii_lower(c);
 	} while (rd_u8(&r, &c));
 	out[n] = '\0';
 }
