@@ -312,9 +312,9 @@ static void media_type(const char *v, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-/* Same candidate rule as HTTP/1 (dissectors/app/http1.c): SCEP names its
- * operation in the query (RFC 8894 section 4.1); PKI media types are kept
- * whatever the URL says. */
+/* SCEP names its operation in the query (RFC 8894 section 4.1: the rule
+ * both HTTP layers share is http_query_names_operation); PKI media types
+ * are kept whatever the URL says. */
 static int is_pki_request_type(const char *ct)
 {
 	char mt[64];
@@ -563,7 +563,7 @@ static void decide(struct http2_conn *c, struct h2_stream *s)
 	if (s->path || s->method) {
 		const char *query = query_of(s->path);
 
-		if (query && http_query_param(query, "operation", NULL))
+		if (query && http_query_names_operation(query, strlen(query)))
 			keep(c, s);
 		else if (is_pki_request_type(q->content_type))
 			keep(c, s);
