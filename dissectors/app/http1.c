@@ -10,6 +10,7 @@
 
 #include <htp/htp.h>
 
+#include "app.h"
 #include "counters.h"
 #include "http1.h"
 #include "http_body.h"
@@ -1627,3 +1628,34 @@ void http1_close(struct http1_conn *c)
 		htp_config_destroy(c->hcfg);
 	free(c);
 }
+
+/* --- registration with the application-layer dispatcher (app.h) -------- */
+
+static void *http1_app_open(const struct app_open *o)
+{
+	return http1_open(o->env->http, o->env->cnt, o->view, o->on_exchange, o->arg);
+}
+
+static int http1_app_event(void *c, const struct stream_event *ev)
+{
+	http1_event(c, ev);
+	return FLOW_BYTES_READ;
+}
+
+static void http1_app_close(void *c)
+{
+	http1_close(c);
+}
+
+static int http1_app_scep_seen(const void *c)
+{
+	return http1_scep_seen(c);
+}
+
+const struct app_layer_ops http1_app_ops = {
+	.probe = http1_probe,
+	.open = http1_app_open,
+	.event = http1_app_event,
+	.close = http1_app_close,
+	.scep_seen = http1_app_scep_seen,
+};

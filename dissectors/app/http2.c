@@ -19,6 +19,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "app.h"
 #include "counters.h"
 #include "http2.h"
 #include "http_body.h"
@@ -1922,3 +1923,34 @@ uint64_t http2_lookup_steps(const struct http2_conn *c)
 {
 	return c ? c->lookup_steps : 0;
 }
+
+/* --- registration with the application-layer dispatcher (app.h) -------- */
+
+static void *http2_app_open(const struct app_open *o)
+{
+	return http2_open(o->env->http, o->env->cnt, o->view, o->on_exchange, o->arg, o->after_upgrade);
+}
+
+static int http2_app_event(void *c, const struct stream_event *ev)
+{
+	http2_event(c, ev);
+	return FLOW_BYTES_READ;
+}
+
+static void http2_app_close(void *c)
+{
+	http2_close(c);
+}
+
+static int http2_app_scep_seen(const void *c)
+{
+	return http2_scep_seen(c);
+}
+
+const struct app_layer_ops http2_app_ops = {
+	.probe = http2_probe,
+	.open = http2_app_open,
+	.event = http2_app_event,
+	.close = http2_app_close,
+	.scep_seen = http2_app_scep_seen,
+};
