@@ -61,8 +61,8 @@ struct app_open {
 struct app_layer_ops {
 	/* 1 when data, the first bytes of a direction (at least one), start
 	 * this protocol as the side that sends in direction dir would. The
-	 * dispatcher also asks for the other direction: a match there means
-	 * the flow table guessed the roles wrong. */
+	 * dispatcher also asks for the other direction when no SYN named the
+	 * roles: a match there means the flow table guessed them wrong. */
 	int (*probe)(const uint8_t *data, size_t len, enum stream_dir dir);
 	/* NULL when out of memory. */
 	void *(*open)(const struct app_open *o);
