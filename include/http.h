@@ -68,7 +68,25 @@ typedef void (*http_exchange_cb)(void *arg, const struct http_exchange *x);
 char *http_percent_decode(const char *value, size_t len, int plus_is_space,
 			  size_t *out_len);
 /* Finds parameter name in a raw query string; returns a pointer into query
- * and sets *len, or NULL. Names compare case-insensitively. */
+ * and sets *len, or NULL. Names compare case-insensitively; parameters are
+ * separated by '&' only, as for the candidate rule below. */
 const char *http_query_param(const char *query, const char *name, size_t *len);
+
+/* The one rule, for HTTP/1 and HTTP/2 alike, that makes a request's query
+ * a SCEP candidate: a parameter starting "operation=" (any case), where a
+ * parameter starts the query or follows '&' ("xoperation=" does not count).
+ * A scan takes the query in pieces (HTTP/1 reads a request line too long
+ * to keep byte by byte); http_query_names_operation takes it whole. */
+struct http_query_scan {
+	int at_param;       /* the next byte starts a parameter */
+	size_t matched;     /* bytes of "operation=" matched from there */
+	int found;
+};
+/* Before the first byte after '?'. */
+void http_query_scan_init(struct http_query_scan *s);
+/* Feeds the next n bytes of the query; returns 1 once the rule matched. */
+int http_query_scan(struct http_query_scan *s, const uint8_t *p, size_t n);
+/* The rule over a whole raw query (len bytes; query NULL: 0). */
+int http_query_names_operation(const char *query, size_t len);
 
 #endif

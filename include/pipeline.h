@@ -3,6 +3,7 @@
 #ifndef SCEPDUMP_PIPELINE_H
 #define SCEPDUMP_PIPELINE_H
 
+#include "app.h"
 #include "counters.h"
 #include "extract.h"
 #include "http1.h"
@@ -25,6 +26,7 @@ struct sd_ctx {
 	struct mem_budget mem;      /* --max-memory, charged by every growing buffer */
 	struct ip_reasm *ipr;
 	struct flow_table *flows;
+	struct app_env app;         /* what the app layers borrow (app.h) */
 	struct http1_config http1;
 	struct scep_keys *keys;
 	struct decode_queue *decode;  /* SCEP exchanges on their way to txns */

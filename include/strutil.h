@@ -13,6 +13,9 @@ char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *str_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 /* The value of one hex digit, or -1. */
 int str_hex_digit(uint8_t c);
+/* c with A-Z made a-z and every other value as it is: wire text is
+ * compared in ASCII whatever the locale (tolower() follows LC_CTYPE). */
+int str_ascii_lower(int c);
 /* Copies at most max bytes of untrusted text; bytes outside printable
  * ASCII (and backslash) become \xHH so wire data cannot forge output
  * lines or terminal escapes. */

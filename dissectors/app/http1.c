@@ -10,11 +10,13 @@
 
 #include <htp/htp.h>
 
+#include "app.h"
 #include "counters.h"
 #include "http1.h"
 #include "http_body.h"
 #include "membudget.h"
 #include "reader.h"
+#include "strutil.h"
 
 /* libhtp's default hard limit (18000) would turn a long GET message= into a
  * parse error, yet that is exactly the request IIS answers with 404.14 and we
@@ -105,8 +107,8 @@ struct dir_state {
 	/* "operation=" at a parameter start in the request line, found on
 	 * every byte of it, also in a skipped middle (rl_scan) */
 	enum rl_state rl_state;
-	int rl_at_param, rl_scep;
-	size_t rl_match;
+	struct http_query_scan rl_query;
+	int rl_scep;
 	/* bytes a retransmission contradicted that belong to the next
 	 * exchange in this direction (none was in flight) */
 	uint64_t conflict_pending;
@@ -139,11 +141,6 @@ static const char *const methods[] = {
 	"GET", "POST", "HEAD", "PUT", "OPTIONS", "DELETE", "CONNECT", "PATCH",
 	"TRACE",
 };
-
-static int lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
 
 static int is_digit(uint8_t c)
 {
@@ -223,41 +220,11 @@ static const bstr *header_value(htp_table_t *t, const char *name)
 	return h ? h->value : NULL;
 }
 
-/* Case-insensitive compare of the next bytes of r with s; advances on match. */
-static int rd_match_nocase(struct rd *r, const char *s)
-{
-	struct rd save = *r;
-	uint8_t c;
-
-	for (; *s; s++) {
-		if (!rd_u8(r, &c) || lower(c) != lower((uint8_t)*s)) {
-			*r = save;
-			r->err = RD_OK;
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* SCEP always names its operation in the query (RFC 8894 section 4.1);
- * a parameter boundary is required so "xoperation=" does not count. */
+/* SCEP always names its operation in the query (RFC 8894 section 4.1):
+ * the candidate rule both HTTP layers share (http.h). */
 static int query_has_operation(const bstr *q)
 {
-	struct rd r;
-	uint8_t c;
-	int at_start = 1;
-
-	if (!q)
-		return 0;
-	rd_init(&r, bstr_ptr(q), bstr_len(q));
-	while (rd_left(&r)) {
-		if (at_start && rd_match_nocase(&r, "operation="))
-			return 1;
-		if (!rd_u8(&r, &c))
-			break;
-		at_start = (c == '&' || c == ';');
-	}
-	return 0;
+	return q && http_query_names_operation((const char *)bstr_ptr(q), bstr_len(q));
 }
 
 /* The media type of a Content-Type value, lower-cased into out. */
@@ -280,7 +247,7 @@ static void media_type(const bstr *v, char *out, size_t outlen)
 			break;
 		if (n + 1 >= outlen)
 			break;
-		out[n++] = (char)lower(c);
+		out[n++] = (char)str_ascii_lower(c);
 	} while (rd_u8(&r, &c));
 	out[n] = '\0';
 }
@@ -737,7 +704,7 @@ static int upgrade_is_h2c(const bstr *v)
 			over = 0;
 		} else if (c != ' ' && c != '\t') {
 			if (n < sizeof(tok))
-				tok[n++] = (char)lower(c);
+				tok[n++] = (char)str_ascii_lower(c);
 			else
 				over = 1;
 		}
@@ -872,8 +839,7 @@ static void dir_forget(struct http1_conn *c, struct dir_state *ds)
 	ds->tail_len = 0;
 	ds->head_charged = 0;
 	ds->rl_state = RL_METHOD;
-	ds->rl_at_param = ds->rl_scep = 0;
-	ds->rl_match = 0;
+	ds->rl_scep = 0;
 }
 
 /* Emits and forgets everything in flight, then starts a fresh parser whose
@@ -1166,12 +1132,11 @@ static int in_body(struct http1_conn *c, enum stream_dir d, uint64_t *left, int 
 	return 1;
 }
 
-/* Looks for "operation=" at a parameter start of the request line's query,
- * byte by byte across pieces, skipped middle included: a message= too long
- * to keep may come before it. */
+/* Applies the candidate rule (http_query_scan) to the request line's
+ * query, byte by byte across pieces, skipped middle included: a message=
+ * too long to keep may come before operation=. */
 static void rl_scan(struct dir_state *ds, const uint8_t *p, size_t n)
 {
-	static const char op[] = "operation=";
 	struct rd r;
 	uint8_t b;
 
@@ -1185,8 +1150,7 @@ static void rl_scan(struct dir_state *ds, const uint8_t *p, size_t n)
 		case RL_PATH:
 			if (b == '?') {
 				ds->rl_state = RL_QUERY;
-				ds->rl_at_param = 1;
-				ds->rl_match = 0;
+				http_query_scan_init(&ds->rl_query);
 			} else if (b == ' ') {
 				ds->rl_state = RL_DONE;
 			}
@@ -1196,19 +1160,9 @@ static void rl_scan(struct dir_state *ds, const uint8_t *p, size_t n)
 				ds->rl_state = RL_DONE;
 				break;
 			}
-			if (ds->rl_at_param) {
-				if (lower(b) == op[ds->rl_match]) {
-					if (++ds->rl_match == sizeof(op) - 1) {
-						ds->rl_scep = 1;
-						ds->rl_state = RL_DONE;
-					}
-					break;
-				}
-				ds->rl_at_param = 0;
-			}
-			if (b == '&' || b == ';') {
-				ds->rl_at_param = 1;
-				ds->rl_match = 0;
+			if (http_query_scan(&ds->rl_query, &b, 1)) {
+				ds->rl_scep = 1;
+				ds->rl_state = RL_DONE;
 			}
 			break;
 		}
@@ -1231,8 +1185,7 @@ static void line_begin(struct http1_conn *c, enum stream_dir d, uint8_t first)
 	ds->head_done = 0;
 	if (ds->first_line) {
 		ds->rl_state = RL_METHOD;
-		ds->rl_at_param = ds->rl_scep = 0;
-		ds->rl_match = 0;
+		ds->rl_scep = 0;
 	}
 	ds->line_first = first;
 }
@@ -1675,3 +1628,34 @@ void http1_close(struct http1_conn *c)
 		htp_config_destroy(c->hcfg);
 	free(c);
 }
+
+/* --- registration with the application-layer dispatcher (app.h) -------- */
+
+static void *http1_app_open(const struct app_open *o)
+{
+	return http1_open(o->env->http, o->env->cnt, o->view, o->on_exchange, o->arg);
+}
+
+static int http1_app_event(void *c, const struct stream_event *ev)
+{
+	http1_event(c, ev);
+	return FLOW_BYTES_READ;
+}
+
+static void http1_app_close(void *c)
+{
+	http1_close(c);
+}
+
+static int http1_app_scep_seen(const void *c)
+{
+	return http1_scep_seen(c);
+}
+
+const struct app_layer_ops http1_app_ops = {
+	.probe = http1_probe,
+	.open = http1_app_open,
+	.event = http1_app_event,
+	.close = http1_app_close,
+	.scep_seen = http1_app_scep_seen,
+};

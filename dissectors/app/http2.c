@@ -19,11 +19,13 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "app.h"
 #include "counters.h"
 #include "http2.h"
 #include "http_body.h"
 #include "membudget.h"
 #include "reader.h"
+#include "strutil.h"
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_PREFACE_LEN 24u
@@ -288,11 +290,6 @@ static int name_is(const nghttp2_nv *nv, const char *name)
 	return nv->namelen == n && memcmp(nv->name, name, n) == 0;
 }
 
-static int lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
 /* The media type of a Content-Type value, lower-cased into out. */
 static void media_type(const char *v, char *out, size_t outlen)
 {
@@ -311,14 +308,14 @@ static void media_type(const char *v, char *out, size_t outlen)
 	do {
 		if (c == ';' || c == ' ' || c == '\t' || n + 1 >= outlen)
 			break;
-		out[n++] = (char)lower(c);
+		out[n++] = (char)str_ascii_lower(c);
 	} while (rd_u8(&r, &c));
 	out[n] = '\0';
 }
 
-/* Same candidate rule as HTTP/1 (dissectors/app/http1.c): SCEP names its
- * operation in the query (RFC 8894 section 4.1); PKI media types are kept
- * whatever the URL says. */
+/* SCEP names its operation in the query (RFC 8894 section 4.1: the rule
+ * both HTTP layers share is http_query_names_operation); PKI media types
+ * are kept whatever the URL says. */
 static int is_pki_request_type(const char *ct)
 {
 	char mt[64];
@@ -567,7 +564,7 @@ static void decide(struct http2_conn *c, struct h2_stream *s)
 	if (s->path || s->method) {
 		const char *query = query_of(s->path);
 
-		if (query && http_query_param(query, "operation", NULL))
+		if (query && http_query_names_operation(query, strlen(query)))
 			keep(c, s);
 		else if (is_pki_request_type(q->content_type))
 			keep(c, s);
@@ -1926,3 +1923,34 @@ uint64_t http2_lookup_steps(const struct http2_conn *c)
 {
 	return c ? c->lookup_steps : 0;
 }
+
+/* --- registration with the application-layer dispatcher (app.h) -------- */
+
+static void *http2_app_open(const struct app_open *o)
+{
+	return http2_open(o->env->http, o->env->cnt, o->view, o->on_exchange, o->arg, o->after_upgrade);
+}
+
+static int http2_app_event(void *c, const struct stream_event *ev)
+{
+	http2_event(c, ev);
+	return FLOW_BYTES_READ;
+}
+
+static void http2_app_close(void *c)
+{
+	http2_close(c);
+}
+
+static int http2_app_scep_seen(const void *c)
+{
+	return http2_scep_seen(c);
+}
+
+const struct app_layer_ops http2_app_ops = {
+	.probe = http2_probe,
+	.open = http2_app_open,
+	.event = http2_app_event,
+	.close = http2_app_close,
+	.scep_seen = http2_app_scep_seen,
+};

@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "app.h"
 #include "counters.h"
 #include "keylog.h"
 #include "membudget.h"
@@ -929,3 +930,39 @@ void tls_set_budget(struct tls_conn *c, struct mem_budget *mem)
 	if (c)
 		c->mem = mem;
 }
+
+/* --- registration with the application-layer dispatcher (app.h) -------- */
+
+/* A hello names its sender: a ClientHello comes from the client. */
+static int tls_app_probe(const uint8_t *data, size_t len, enum stream_dir dir)
+{
+	int r = tls_probe(data, len);
+
+	return r != TLS_PROBE_NO && (r == TLS_PROBE_CLIENT) == (dir == DIR_TO_SERVER);
+}
+
+static void *tls_app_open(const struct app_open *o)
+{
+	struct tls_conn *c = tls_open(o->env->keylog, o->env->cnt, o->view, o->on_plaintext, o->arg);
+
+	tls_set_budget(c, o->env->mem);
+	return c;
+}
+
+static int tls_app_event(void *c, const struct stream_event *ev)
+{
+	tls_event(c, ev);
+	return tls_unreadable(c) ? FLOW_BYTES_UNREAD : FLOW_BYTES_READ;
+}
+
+static void tls_app_close(void *c)
+{
+	tls_close(c);
+}
+
+const struct app_layer_ops tls_app_ops = {
+	.probe = tls_app_probe,
+	.open = tls_app_open,
+	.event = tls_app_event,
+	.close = tls_app_close,
+};

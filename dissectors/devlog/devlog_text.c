@@ -9,11 +9,6 @@
 #include "scep.h"
 #include "strutil.h"
 
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
 static int is_blank(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
@@ -29,7 +24,7 @@ static int lit_at(const struct rd *r, size_t off, const char *lit, int ci)
 	for (i = 0; i < n; i++) {
 		int a = p[off + i], b = (uint8_t)lit[i];
 
-		if (ci ? lower(a) != lower(b) : a != b)
+		if (ci ? str_ascii_lower(a) != str_ascii_lower(b) : a != b)
 			return 0;
 	}
 	return 1;
@@ -295,16 +290,6 @@ char *devlog_url_op(const struct rd *url)
 	return devlog_strdup(&v, 64);
 }
 
-static int hex_digit(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (uint8_t)lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int devlog_find_hex_code(const struct rd *r, int64_t *code)
 {
 	struct rd t = *r;
@@ -317,8 +302,8 @@ int devlog_find_hex_code(const struct rd *r, int64_t *code)
 
 		rd_skip(&t, at + 2);
 		p = rd_ptr(&t);
-		while (i < rd_left(&t) && i < 9 && hex_digit(p[i]) >= 0)
-			v = v * 16 + hex_digit(p[i++]);
+		while (i < rd_left(&t) && i < 9 && str_hex_digit(p[i]) >= 0)
+			v = v * 16 + str_hex_digit(p[i++]);
 		/* 9+ digits is not an HRESULT (an address, a hash): skip it */
 		if (i >= 1 && i <= 8) {
 			*code = v;

@@ -1,5 +1,6 @@
 /* http_query.c - query-string parameters and percent-decoding for the SCEP
- * layer (operation=, message=). The query is raw wire text: it is read
+ * layer (operation=, message=), and the one rule that makes a query a SCEP
+ * candidate for both HTTP layers. The query is raw wire text: it is read
  * through struct rd and never trusted to be well-formed. */
 #include <ctype.h>
 #include <stdlib.h>
@@ -73,8 +74,8 @@ const char *http_query_param(const char *query, const char *name, size_t *len)
 		size_t flen = 0, klen = 0;
 		uint8_t c;
 
-		/* one field: up to '&' (';' is not a separator for SCEP
-		 * servers, and base64 never contains either) */
+		/* one field: up to '&' (';' does not separate: see
+		 * http_query_scan) */
 		while (rd_u8(&q, &c) && c != '&')
 			flen++;
 		rd_sub(&start, flen, &field);
@@ -95,4 +96,48 @@ const char *http_query_param(const char *query, const char *name, size_t *len)
 		}
 	}
 	return NULL;
+}
+
+/* Only '&' separates parameters. RFC 8894 section 4.1 gives the query as
+ * "operation=OPERATION&message=MESSAGE"; clients build it that way (sscep
+ * and strongSwan's scepclient format "%s?operation=%s&message=%s"), and
+ * servers split it at '&' alone: micromdm's scepserver reads Go's
+ * URL.Query(), which stopped splitting at ';' in Go 1.17; NDES reads
+ * IIS/ASP.NET's QueryString, which never did. A request whose operation
+ * follows ';' is therefore no SCEP request to the server either, and the
+ * SCEP decoder (http_query_param) would not find its operation. */
+static const char operation_param[] = "operation=";
+
+void http_query_scan_init(struct http_query_scan *s)
+{
+	s->at_param = 1;
+	s->matched = 0;
+	s->found = 0;
+}
+
+int http_query_scan(struct http_query_scan *s, const uint8_t *p, size_t n)
+{
+	struct rd r;
+	uint8_t b;
+
+	rd_init(&r, p, n);
+	while (!s->found && rd_u8(&r, &b)) {
+		if (s->at_param && str_ascii_lower(b) == operation_param[s->matched]) {
+			s->found = ++s->matched == sizeof(operation_param) - 1;
+			continue;
+		}
+		s->at_param = b == '&';
+		s->matched = 0;
+	}
+	return s->found;
+}
+
+int http_query_names_operation(const char *query, size_t len)
+{
+	struct http_query_scan s;
+
+	if (!query)
+		return 0;
+	http_query_scan_init(&s);
+	return http_query_scan(&s, (const uint8_t *)query, len);
 }

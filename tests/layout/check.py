@@ -7,7 +7,8 @@ Four rules, one TAP line each, plus the folder graph as a comment:
  2. nothing in dissectors/ includes a header under src/;
  3. the folders' dependencies have no circle: folder A depends on folder B
     when an object of A uses a symbol an object of B defines (nm over the
-    built library), so a call through a header counts, not just its text;
+    built library), so a call through a header counts, not just its text
+    (which is why no two sources may share a file name);
  4. no two files depend on each other, directly or around a circle, by
     the same measure: a file's callers sit above it.
 Usage: check.py SRCDIR LIBRARY (libscepdump.a of a build)."""
@@ -59,10 +60,14 @@ for src in sources():
             problems[2].append("%s includes %s" % (src, hdr))
 
 # object -> folder, from the sources the library is built of
-obj_folder = {}
+obj_folder, same_name = {}, []
 for src in sources():
     if src.endswith(".c"):
-        obj_folder[os.path.basename(src)[:-2] + ".o"] = folder(src)
+        obj = os.path.basename(src)[:-2] + ".o"
+        if obj in obj_folder:
+            same_name.append("%s and %s/%s: the library's objects cannot be told apart"
+                             % (src, obj_folder[obj], obj[:-2] + ".c"))
+        obj_folder[obj] = folder(src)
 nm = subprocess.run(["nm", "-A", lib], capture_output=True, text=True, check=True).stdout
 defined, used = {}, []
 for line in nm.splitlines():
@@ -119,9 +124,11 @@ for n, what in ((1, "private headers are included only beside them"),
     for p in problems[n]:
         print("# " + p)
 c = cycle(edges)
-print(("ok" if not c else "not ok") + " 3 - the folders' dependencies have no circle")
+print(("ok" if not c and not same_name else "not ok") + " 3 - the folders' dependencies have no circle")
 if c:
     print("# circle: " + " -> ".join(c))
+for p in same_name:
+    print("# " + p)
 c = cycle(file_edges)
 print(("ok" if not c else "not ok") + " 4 - no two files depend on each other")
 if c:

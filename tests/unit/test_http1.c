@@ -837,6 +837,49 @@ static void test_too_many_response_headers(void **state)
 /* "GET ...?operation=PKIOperation&message=<300 KiB>": longer than the
  * 256 KiB line libhtp takes. The exchange stays (it is SCEP), keeps its
  * response and says its request line was not read whole. */
+/* The candidate rule HTTP/1 and HTTP/2 share (http.h): "operation=" at
+ * a parameter start, and only '&' starts a parameter. HTTP/1 used to take
+ * ';' as well, HTTP/2 did not; test_http2.c holds HTTP/2 to the same. */
+static void test_candidate_rule(void **state)
+{
+	static const struct { const char *query; int scep; } cases[] = {
+		{ "operation=GetCACert", 1 },
+		{ "message=ca&OPERATION=GetCACert", 1 },
+		{ "&&operation=", 1 },
+		{ "x=1;operation=GetCACert", 0 },
+		{ "xoperation=1&operatio=2", 0 },
+		{ "operation", 0 },
+		{ "", 0 },
+	};
+	struct http_query_scan s;
+	struct harness *h;
+	size_t i, k, len;
+	char line[128];
+
+	(void)state;
+	assert_false(http_query_names_operation(NULL, 0));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = strlen(cases[i].query);
+		assert_int_equal(http_query_names_operation(cases[i].query, len), cases[i].scep);
+		/* a byte at a time, as a request line too long to keep is read */
+		http_query_scan_init(&s);
+		for (k = 0; k < len; k++)
+			http_query_scan(&s, (const uint8_t *)cases[i].query + k, 1);
+		assert_int_equal(s.found, cases[i].scep);
+		/* and the whole way through the HTTP/1 layer, both feeds */
+		for (k = 0; k < 2; k++) {
+			h = h_open(1 << 20, 1, (int)k);
+			snprintf(line, sizeof(line), "GET /scep?%s HTTP/1.1\r\nHost: ca\r\n\r\n", cases[i].query);
+			h_str(h, Q, line);
+			h_str(h, S, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+			assert_int_equal(http1_scep_seen(h->c), cases[i].scep);
+			h_close(h);
+			assert_int_equal(h->n, (size_t)cases[i].scep);
+			h_free(h);
+		}
+	}
+}
+
 static char *long_get(size_t n, const char *pre, const char *post, size_t *line_len)
 {
 	size_t lp = strlen(pre), lq = strlen(post);
@@ -1133,6 +1176,7 @@ int main(void)
 		cmocka_unit_test(test_parse_error_resyncs),
 		cmocka_unit_test(test_bad_chunk_flagged),
 		cmocka_unit_test(test_non_scep_skipped),
+		cmocka_unit_test(test_candidate_rule),
 		cmocka_unit_test(test_body_cap),
 		cmocka_unit_test(test_long_get_url),
 		cmocka_unit_test(test_bytewise_equals_oneshot),

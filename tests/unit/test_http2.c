@@ -771,6 +771,38 @@ static void test_skip_and_cap(void **state)
 	conn_free(k);
 }
 
+/* The candidate rule HTTP/1 shares (http.h, test_http1.c): "operation="
+ * at a parameter start, '&' alone separating parameters. HTTP/2 used to
+ * take a bare "operation" with no '='; HTTP/1 did not. */
+static void test_candidate_rule(void **state)
+{
+	static const struct { const char *path; int scep; } cases[] = {
+		{ "/scep?message=ca&OPERATION=GetCACert", 1 },
+		{ "/scep?x=1;operation=GetCACert", 0 },
+		{ "/scep?operation", 0 },
+		{ "/scep?operation&message=ca", 0 },
+		{ "/scep/operation=GetCACert", 0 },
+	};
+	struct conn *k;
+	struct harness *h;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		k = conn_new();
+		h = h_open(1 << 20, 1, 0, 0);
+		req_headers(k, 1, END_STREAM, "GET", cases[i].path, NULL);
+		res_headers(k, 1, END_STREAM, "404", "text/html");
+		h_data(h, Q, k->q.d, k->q.n);
+		h_data(h, S, k->s.d, k->s.n);
+		assert_int_equal(http2_scep_seen(h->c), cases[i].scep);
+		assert_int_equal(h->n, (size_t)cases[i].scep);
+		assert_int_equal(h->cnt.http_skipped, (uint64_t)!cases[i].scep);
+		h_free(h);
+		conn_free(k);
+	}
+}
+
 /* --max-h2-streams: a third stream in flight is counted and skipped; its
  * header block still goes through the inflater, so a later stream decodes.
  * --max-h2-header-list: a request over it keeps what fit and says so. */
@@ -1347,6 +1379,7 @@ int main(void)
 		cmocka_unit_test(test_mid_frame_resync),
 		cmocka_unit_test(test_gaps),
 		cmocka_unit_test(test_skip_and_cap),
+		cmocka_unit_test(test_candidate_rule),
 		cmocka_unit_test(test_stream_and_header_list_caps),
 		cmocka_unit_test(test_push_promise),
 		cmocka_unit_test(test_after_upgrade),

@@ -1,0 +1,26 @@
+/* opaque_tls.h - which TLS connections without readable HTTP reach the
+ * timeline, and how long they wait to find out. */
+#ifndef SCEPDUMP_OPAQUE_TLS_H
+#define SCEPDUMP_OPAQUE_TLS_H
+
+struct app_conn_end;
+struct endpoint;
+struct scep_event;
+struct sd_ctx;
+
+/* srv carried SCEP: opaque TLS toward it is part of the story. */
+void opaque_tls_note_scep_server(struct sd_ctx *ctx, const struct endpoint *srv);
+/* The event of a closing TLS connection whose HTTP never came through (no
+ * key log, a failed handshake), with what TLS itself said; NULL when HTTP
+ * came through, no ClientHello was seen, or memory ran out. */
+struct scep_event *opaque_tls_event(const struct app_conn_end *end);
+/* Takes ev over. 1: show it now (the caller queues it behind the
+ * exchanges still being decoded); 0: it is held until the end, or given
+ * up and counted. */
+int opaque_tls_hold(struct sd_ctx *ctx, struct scep_event *ev);
+/* End of input: each held event is delivered or given up. */
+void opaque_tls_settle(struct sd_ctx *ctx, void (*deliver)(struct sd_ctx *ctx, struct scep_event *ev));
+/* Frees what is held and the list of SCEP servers. */
+void opaque_tls_free(struct sd_ctx *ctx);
+
+#endif
