@@ -66,8 +66,8 @@ static int check_failures(struct sd_ctx *ctx)
 		fprintf(stderr, "scepdump: check: %zu more past --max-transactions, not named\n", gone_failed);
 	failed += gone_failed;
 	if (failed)
-		fprintf(stderr, "scepdump: check: %zu of %zu transactions did not end ISSUED\n",
-			failed, total);
+		fprintf(stderr, "scepdump: check: %zu of %zu transaction%s did not end ISSUED\n",
+			failed, total, total == 1 ? "" : "s");
 	return failed ? 1 : 0;
 }
 

@@ -276,9 +276,10 @@ void pipeline_finish(struct sd_ctx *ctx)
 		txn_finish(ctx->txns);
 	ctx->cnt.keylog_capped = keylog_capped(ctx->keylog);
 	if (ctx->cnt.txns_evicted)
-		fprintf(stderr, "scepdump: %llu transactions past --max-transactions %zu are counted in the "
+		fprintf(stderr, "scepdump: %llu transaction%s past --max-transactions %zu %s counted in the "
 			"summary but not listed\n", (unsigned long long)ctx->cnt.txns_evicted,
-			ctx->opt.max_txns);
+			ctx->cnt.txns_evicted == 1 ? "" : "s", ctx->opt.max_txns,
+			ctx->cnt.txns_evicted == 1 ? "is" : "are");
 }
 
 /* A live capture with nothing to read for a while: what the decode thread

@@ -26,7 +26,7 @@
 
 #include "fuzz_common.h"
 #include "options.h"
-#include "pipeline.h"
+#include "../../src/pipeline.h"
 #include "scep.h"
 #include "sink.h"
 
