@@ -82,7 +82,7 @@ struct txn {
 	int settled;                /* verdict and findings computed */
 	int streamed;               /* handed to the close callback already */
 	uint64_t events_capped;     /* exchanges past txn_limits.max_events, not kept */
-	struct txn *id_next;        /* txn.c's transactionID index chain */
+	struct txn *id_next;        /* table.c's transactionID index chain */
 };
 
 /* Memory caps (issue: a capture with a million enrollments or a flood of

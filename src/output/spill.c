@@ -9,7 +9,7 @@
 #include "txn.h"
 
 struct spill_entry {
-	uint64_t first_ts_ns, created;     /* the listing order, as txn.c sorts */
+	uint64_t first_ts_ns, created;     /* the listing order, as txn_finish sorts */
 	uint64_t off;
 	uint32_t listing_len, check_len;
 };

@@ -12,7 +12,7 @@
  *
  * Kept to what the pipeline can produce: the connection is opened on the
  * first DATA that http1_probe accepts (events before it are dropped, as
- * pipeline.c drops them), nothing follows a FIN in its direction, nothing
+ * the app dispatcher (app.c) drops them), nothing follows a FIN in its direction, nothing
  * follows an RST (fuzz_stream.h reads the events, shared with the HTTP/2
  * and TLS harnesses). */
 #include <stddef.h>
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_stream_init(&s, data, size, 1);
 	while (fuzz_stream_next(&s, &ev, &f)) {
 		if (!c) {
-			/* pipeline.c: the first DATA decides, gaps before it are lost */
+			/* app.c: the first DATA decides, gaps before it are lost */
 			if (ev.kind == STREAM_GAP || ev.kind == STREAM_FIN)
 				continue;
 			if (ev.kind != STREAM_DATA || !http1_probe(ev.data, ev.len, ev.dir))

@@ -1,6 +1,6 @@
 /* fuzz_http2.c - HTTP/2 exchanges (dissectors/app/http2.c: our frame parser,
  * nghttp2's HPACK) from a TCP conversation made of the input, fed the way
- * pipeline.c hands it over. Input layout (make-corpus.py writes seeds in it):
+ * the app dispatcher (app.c) hands it over. Input layout (make-corpus.py writes seeds in it):
  *
  *   byte 0  bits 0-1 body cap: 4 MiB, 1 KiB, 64, 1 byte
  *           bit 2    after an HTTP/1.1 Upgrade: h2c (http2_open after_upgrade,
@@ -9,7 +9,7 @@
  *   then the events of fuzz_stream.h.
  *
  * Without bit 2 the connection is opened on the first DATA that
- * http2_probe accepts, as pipeline.c does (events before it are dropped,
+ * http2_probe accepts, as app.c does (events before it are dropped,
  * a DATA it refuses ends the input); with bit 2 it is open from the start. */
 #include <stddef.h>
 #include <stdint.h>

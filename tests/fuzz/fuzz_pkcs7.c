@@ -1,6 +1,8 @@
-/* fuzz_pkcs7.c - pkiMessage and GetCACert body decoding (dissectors/scep/pkcs7.c)
- * on arbitrary bytes, and the same bytes as scepdump decode's input (text
- * forms, message= repairs, cut base64: dissectors/scep/scep_input.c). The CA and client keys of tests/unit/data are loaded
+/* fuzz_pkcs7.c - pkiMessage and GetCACert body decoding (dissectors/scep/:
+ * pkcs7.c and what it calls, salvage.c for damaged input, cacerts.c) on
+ * arbitrary bytes, and the same bytes as scepdump decode's input (text
+ * forms, message= repairs, cut base64: scep_input.c). The CA and client
+ * keys of tests/unit/data are loaded
  * once so the seeds' envelopes open and the decrypted CSR and CertRep paths
  * are reached (a key file that is missing is reported and skipped). */
 #include <stddef.h>

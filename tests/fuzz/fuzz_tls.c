@@ -1,7 +1,7 @@
 /* fuzz_tls.c - a TLS connection (dissectors/app/tls.c: records, handshake
  * metadata, certificates, alerts and, with the key log, TLS 1.2/1.3
  * decryption) from a TCP conversation made of the input, with the
- * decrypted bytes handed to HTTP/1 or HTTP/2 as pipeline.c does. The key
+ * decrypted bytes handed to HTTP/1 or HTTP/2 as app.c does. The key
  * log holds every tests/unit/data/tls-*.keylog and the key logs of the
  * captures/tls13-h2 and tls12-http11 enrollments, so seeds cut from the
  * matching sessions decrypt. Input layout (make-corpus.py
@@ -13,7 +13,7 @@
  *   then the events of fuzz_stream.h.
  *
  * The connection is opened on the first DATA that tls_probe accepts (the
- * roles swapped, as pipeline.c swaps them, when a mid-connection capture
+ * roles swapped, as app.c swaps them, when a mid-connection capture
  * shows a ServerHello going to the server); events before it are dropped,
  * a DATA it refuses ends the input. */
 #include <stddef.h>
@@ -63,7 +63,7 @@ static void on_exchange(void *arg, const struct http_exchange *x)
 	fuzz_touch_exchange(x);
 }
 
-/* pipeline.c's http_layer_feed, without the h2c upgrade. */
+/* app.c's feeding of the inner HTTP layer, without the h2c upgrade. */
 static void on_plain(void *arg, const struct stream_event *ev)
 {
 	struct conn *c = arg;
