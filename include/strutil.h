@@ -14,8 +14,12 @@ char *str_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 
 /* The value of one hex digit, or -1. */
 int str_hex_digit(uint8_t c);
 /* c with A-Z made a-z and every other value as it is: wire text is
- * compared in ASCII whatever the locale (tolower() follows LC_CTYPE). */
-int str_ascii_lower(int c);
+ * compared in ASCII whatever the locale (tolower() follows LC_CTYPE).
+ * Inline: scans call it for every byte of a request line. */
+static inline int str_ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
 /* Copies at most max bytes of untrusted text; bytes outside printable
  * ASCII (and backslash) become \xHH so wire data cannot forge output
  * lines or terminal escapes. */

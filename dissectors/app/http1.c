@@ -1132,39 +1132,47 @@ static int in_body(struct http1_conn *c, enum stream_dir d, uint64_t *left, int 
 	return 1;
 }
 
+/* The query part of the request line in r, up to its end (' ') or the
+ * piece's, through the candidate rule in one call. */
+static void rl_scan_query(struct dir_state *ds, struct rd *r)
+{
+	const uint8_t *end = memchr(rd_ptr(r), ' ', rd_left(r));
+	size_t n = end ? (size_t)(end - rd_ptr(r)) : rd_left(r);
+	struct rd span;
+
+	rd_init(&span, rd_ptr(r), n);
+	rd_skip(r, n);
+	if (http_query_scan(&ds->rl_query, rd_ptr(&span), rd_left(&span))) {
+		ds->rl_scep = 1;
+		ds->rl_state = RL_DONE;
+	} else if (rd_left(r) > 0) {
+		ds->rl_state = RL_DONE;    /* the ' ' before the version */
+	}
+}
+
 /* Applies the candidate rule (http_query_scan) to the request line's
- * query, byte by byte across pieces, skipped middle included: a message=
- * too long to keep may come before operation=. */
+ * query, across pieces, skipped middle included: a message= too long to
+ * keep may come before operation=. */
 static void rl_scan(struct dir_state *ds, const uint8_t *p, size_t n)
 {
 	struct rd r;
 	uint8_t b;
 
 	rd_init(&r, p, n);
-	while (ds->rl_state != RL_DONE && rd_u8(&r, &b)) {
-		switch (ds->rl_state) {
-		case RL_METHOD:
-			if (b == ' ')
-				ds->rl_state = RL_PATH;
+	while (ds->rl_state != RL_DONE && rd_left(&r) > 0) {
+		if (ds->rl_state == RL_QUERY) {
+			rl_scan_query(ds, &r);
+			continue;
+		}
+		if (!rd_u8(&r, &b))
 			break;
-		case RL_PATH:
-			if (b == '?') {
-				ds->rl_state = RL_QUERY;
-				http_query_scan_init(&ds->rl_query);
-			} else if (b == ' ') {
-				ds->rl_state = RL_DONE;
-			}
-			break;
-		default:
-			if (b == ' ') {
-				ds->rl_state = RL_DONE;
-				break;
-			}
-			if (http_query_scan(&ds->rl_query, &b, 1)) {
-				ds->rl_scep = 1;
-				ds->rl_state = RL_DONE;
-			}
-			break;
+		if (ds->rl_state == RL_METHOD && b == ' ') {
+			ds->rl_state = RL_PATH;
+		} else if (ds->rl_state == RL_PATH && b == '?') {
+			ds->rl_state = RL_QUERY;
+			http_query_scan_init(&ds->rl_query);
+		} else if (ds->rl_state == RL_PATH && b == ' ') {
+			ds->rl_state = RL_DONE;
 		}
 	}
 }

@@ -38,11 +38,6 @@ int str_hex_digit(uint8_t c)
 	return -1;
 }
 
-int str_ascii_lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
 char *str_printable(const uint8_t *p, size_t n, size_t max)
 {
 	struct rd r;
