@@ -115,9 +115,15 @@ struct scep_msg {
 	 * issuer "(subjectKeyIdentifier)", serial "keyid:<hex>". */
 	char *signer_issuer, *signer_serial;
 	/* Where the signer certificate came from: SCEP_SIGNER_IN_MESSAGE, or
-	 * SCEP_SIGNER_GIVEN (a --ca-cert file) when the message carries none;
-	 * SCEP_SIGNER_UNKNOWN when no certificate matched the sid. */
+	 * when the message carries none SCEP_SIGNER_GIVEN (a --ca-cert file)
+	 * or SCEP_SIGNER_GETCACERT (an answer of the same server earlier in
+	 * the capture; signer->role is its role there, "RA-signing" for
+	 * NDES); SCEP_SIGNER_UNKNOWN when no certificate matched the sid. */
 	int signer_from;
+	/* No certificate matched the sid of a message from a capture: where
+	 * it is missing from and what to do, "certificate not in the capture
+	 * (GetCACert not seen; give --ca-cert)"; NULL otherwise. */
+	char *signer_missing;
 	/* Signed attributes are present but contentType is not among them
 	 * (libscep's CertReps): RFC 5652 5.3 requires it, so OpenSSL's CMS
 	 * verifier refuses the message whatever its signature. signature_ok
@@ -153,6 +159,10 @@ struct scep_msg {
 
 	/* pkcsPKIEnvelope (EnvelopedData) */
 	int enveloped;
+	/* The SignedData carries content that is no pkcsPKIEnvelope (error
+	 * says why): an error, unlike the absent, empty or single 0x00 content
+	 * of a PENDING or FAILURE CertRep (NDES sends the 0x00). */
+	int envelope_broken;
 	struct scep_recipient *recipients;
 	size_t n_recipients;
 	char *key_enc_alg;          /* "rsaEncryption" */
@@ -209,7 +219,8 @@ struct scep_msg {
 enum scep_signer_source {
 	SCEP_SIGNER_UNKNOWN = 0,
 	SCEP_SIGNER_IN_MESSAGE,
-	SCEP_SIGNER_GIVEN
+	SCEP_SIGNER_GIVEN,
+	SCEP_SIGNER_GETCACERT
 };
 
 /* One SCEP operation seen on the wire: the request, the response and what
@@ -388,5 +399,12 @@ const char *scep_fail_info_meaning(int fi);   /* one-line explanation */
 const char *scep_hresult_name(uint32_t code, const char **text);
 /* "0x80070057 E_INVALIDARG: The parameter is incorrect." (malloc'ed) */
 char *scep_hresult_describe(uint32_t code);
+/* Where a message's signer certificate came from (scep_msg.signer_from):
+ * "message", "--ca-cert", "GetCACert"; NULL when none matched. */
+const char *scep_signer_source_name(int signer_from);
+/* How a message's signer certificate is labelled: "signer", "signer (from
+ * --ca-cert)", "signer (RA-signing certificate from GetCACert)"
+ * (malloc'ed, NULL when out of memory). */
+char *scep_signer_label(const struct scep_msg *m);
 
 #endif

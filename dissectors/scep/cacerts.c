@@ -1,8 +1,10 @@
 /* cacerts.c - GetCACert and GetNextCACert bodies: one DER certificate, a
  * certificates-only PKCS#7 or PEM, each certificate's role (CA, RA
- * encryption, RA signing), and a small cache of recent bodies, since a
- * server hands every client the same one. Bodies are untrusted: parsed by
- * OpenSSL only, the few bytes looked at first read through struct rd. */
+ * encryption, RA signing), a small cache of recent bodies, since a
+ * server hands every client the same one, and per server the certificates
+ * its answers held, which name the signers of its later CertReps. Bodies
+ * are untrusted: parsed by OpenSSL only, the few bytes looked at first
+ * read through struct rd. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@ struct ca_cache_slot {
 	int rc;
 	struct scep_cert **certs;
 	size_t n;
+	STACK_OF(X509) *x509s;      /* the same certificates, for signers */
 	char *error;
 	uint64_t used;              /* tick of the last hit, for LRU */
 };
@@ -136,8 +139,27 @@ static void assign_roles(struct scep_cert **arr, size_t n)
 	}
 }
 
-int scep_decode_ca_certs(const uint8_t *body, size_t len,
-			 struct scep_cert ***out, size_t *n, char **error)
+/* Adds x (a reference of its own) to keep, when keep is not NULL. */
+static void keep_x509(STACK_OF(X509) *keep, X509 *x)
+{
+	if (!keep || sk_X509_num(keep) >= CERTS_MAX || !X509_up_ref(x))
+		return;
+	if (!sk_X509_push(keep, x))
+		X509_free(x);
+}
+
+static void keep_stack(STACK_OF(X509) *keep, STACK_OF(X509) *sk)
+{
+	int i;
+
+	for (i = 0; keep && sk && i < sk_X509_num(sk); i++)
+		keep_x509(keep, sk_X509_value(sk, i));
+}
+
+/* scep_decode_ca_certs; keep (when not NULL) also gets the certificates
+ * as OpenSSL objects, at most CERTS_MAX. */
+static int decode_ca_certs(const uint8_t *body, size_t len, struct scep_cert ***out, size_t *n,
+			   char **error, STACK_OF(X509) *keep)
 {
 	struct scep_cert **arr = NULL;
 	size_t cnt = 0, dropped = 0;
@@ -164,6 +186,7 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
 		x = d2i_X509(NULL, &q, (long)len);
 		if (x) {
 			p7_certs_append(&arr, &cnt, x);
+			keep_x509(keep, x);
 			X509_free(x);
 			ret = cnt ? 0 : -1;
 			goto out;
@@ -186,6 +209,7 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
 			}
 			sk = CMS_get1_certs(cms);
 			dropped += p7_certs_from_stack(sk, &arr, &cnt);
+			keep_stack(keep, sk);
 			sk_X509_pop_free(sk, X509_free);
 			/* GetNextCACert: the new chain is a certs-only PKCS#7
 			 * inside the CA-signed one */
@@ -202,6 +226,7 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
 				if (inner) {
 					sk = CMS_get1_certs(inner);
 					dropped += p7_certs_from_stack(sk, &arr, &cnt);
+					keep_stack(keep, sk);
 					sk_X509_pop_free(sk, X509_free);
 					CMS_ContentInfo_free(inner);
 				}
@@ -214,6 +239,7 @@ int scep_decode_ca_certs(const uint8_t *body, size_t len,
 		while (b && (x = PEM_read_bio_X509(b, NULL, p7_no_passphrase, NULL)) != NULL) {
 			if (p7_certs_append(&arr, &cnt, x) < 0)
 				dropped++;
+			keep_x509(keep, x);
 			X509_free(x);
 		}
 		BIO_free(b);
@@ -243,10 +269,17 @@ out:
 	return ret;
 }
 
+int scep_decode_ca_certs(const uint8_t *body, size_t len,
+			 struct scep_cert ***out, size_t *n, char **error)
+{
+	return decode_ca_certs(body, len, out, n, error, NULL);
+}
+
 static void ca_slot_clear(struct ca_cache_slot *s)
 {
 	free(s->body);
 	scep_certs_free(s->certs, s->n);
+	sk_X509_pop_free(s->x509s, X509_free);
 	free(s->error);
 	memset(s, 0, sizeof(*s));
 }
@@ -268,7 +301,7 @@ static int ca_slot_answer(const struct ca_cache_slot *s, struct scep_cert ***out
 }
 
 static void ca_slot_remember(struct ca_cache *cc, const uint8_t *body, size_t len, int rc,
-			     struct scep_cert **certs, size_t n, const char *error)
+			     struct scep_cert **certs, size_t n, const char *error, STACK_OF(X509) *x509s)
 {
 	struct ca_cache_slot *s = &cc->slot[0];
 	size_t i;
@@ -278,7 +311,8 @@ static void ca_slot_remember(struct ca_cache *cc, const uint8_t *body, size_t le
 			s = &cc->slot[i];
 	ca_slot_clear(s);
 	s->body = malloc(len);
-	if (!s->body || p7_certs_dup(certs, n, &s->certs) < 0 || (error && !(s->error = strdup(error)))) {
+	if (!s->body || p7_certs_dup(certs, n, &s->certs) < 0 || (error && !(s->error = strdup(error))) ||
+	    !(s->x509s = X509_chain_up_ref(x509s))) {
 		ca_slot_clear(s);
 		return;
 	}
@@ -289,15 +323,22 @@ static void ca_slot_remember(struct ca_cache *cc, const uint8_t *body, size_t le
 	s->used = ++cc->tick;
 }
 
-int scep_decode_ca_certs_cached(const struct scep_keys *keys, const uint8_t *body, size_t len,
-				struct scep_cert ***out, size_t *n, char **error)
+/* scep_decode_ca_certs_cached; x509s (when not NULL) gets a new stack of
+ * the certificates as OpenSSL objects, or NULL. */
+static int decode_cached(const struct scep_keys *keys, const uint8_t *body, size_t len,
+			 struct scep_cert ***out, size_t *n, char **error, STACK_OF(X509) **x509s)
 {
 	struct ca_cache *cc = keys ? keys->ca_cache : NULL;
+	STACK_OF(X509) *keep = sk_X509_new_null();
 	size_t i;
 	int rc;
 
-	if (!cc || !len || len > CA_CACHE_BODY_MAX)
-		return scep_decode_ca_certs(body, len, out, n, error);
+	if (x509s)
+		*x509s = NULL;
+	if (!cc || !keep || !len || len > CA_CACHE_BODY_MAX) {
+		rc = decode_ca_certs(body, len, out, n, error, keep);
+		goto out;
+	}
 	*out = NULL;
 	*n = 0;
 	if (error)
@@ -310,12 +351,24 @@ int scep_decode_ca_certs_cached(const struct scep_keys *keys, const uint8_t *bod
 			if (rc == -2)
 				break;          /* out of memory copying: decode afresh */
 			s->used = ++cc->tick;
-			return rc;
+			keep_stack(keep, s->x509s);
+			goto out;
 		}
 	}
-	rc = scep_decode_ca_certs(body, len, out, n, error);
-	ca_slot_remember(cc, body, len, rc, *out, *n, error ? *error : NULL);
+	rc = decode_ca_certs(body, len, out, n, error, keep);
+	ca_slot_remember(cc, body, len, rc, *out, *n, error ? *error : NULL, keep);
+out:
+	if (x509s && rc == 0)
+		*x509s = keep;
+	else
+		sk_X509_pop_free(keep, X509_free);
 	return rc;
+}
+
+int scep_decode_ca_certs_cached(const struct scep_keys *keys, const uint8_t *body, size_t len,
+				struct scep_cert ***out, size_t *n, char **error)
+{
+	return decode_cached(keys, body, len, out, n, error, NULL);
 }
 
 struct ca_cache *p7_ca_cache_new(void)
@@ -330,4 +383,177 @@ void p7_ca_cache_free(struct ca_cache *cc)
 	for (i = 0; cc && i < CA_CACHE_SLOTS; i++)
 		ca_slot_clear(&cc->slot[i]);
 	free(cc);
+}
+
+/* ---- what each server's GetCACert answers held ---- */
+
+/* NDES signs its CertReps with the RA signing certificate of its GetCACert
+ * answer and carries no certificate in them: the signer is found here, by
+ * the SignerInfo's issuerAndSerialNumber or subjectKeyIdentifier. A server
+ * is its address, either port: the same NDES answers over HTTP and HTTPS.
+ * Exchanges are decoded one at a time and in the order they ended
+ * (decode_queue.c), so a CertRep finds what the answers before it held,
+ * whatever the number of decoding threads. */
+#define SEEN_SERVERS 16
+struct seen_server {
+	int in_use;
+	uint8_t family;
+	uint8_t addr[16];
+	STACK_OF(X509) *certs;      /* at most CERTS_MAX, newest answer last */
+	char *roles[CERTS_MAX];     /* each certificate's role in its answer */
+	uint64_t used;
+};
+struct ca_seen {
+	struct seen_server srv[SEEN_SERVERS];
+	uint64_t tick;
+};
+
+struct ca_seen *p7_ca_seen_new(void)
+{
+	return calloc(1, sizeof(struct ca_seen));
+}
+
+static void seen_server_clear(struct seen_server *s)
+{
+	int i;
+
+	for (i = 0; s->certs && i < sk_X509_num(s->certs); i++)
+		free(s->roles[i]);
+	sk_X509_pop_free(s->certs, X509_free);
+	memset(s, 0, sizeof(*s));
+}
+
+void p7_ca_seen_free(struct ca_seen *cs)
+{
+	size_t i;
+
+	for (i = 0; cs && i < SEEN_SERVERS; i++)
+		seen_server_clear(&cs->srv[i]);
+	free(cs);
+}
+
+static int same_server(const struct seen_server *s, const struct endpoint *server)
+{
+	size_t n = server->family == 4 ? 4 : 16;
+
+	return s->in_use && s->family == server->family && !memcmp(s->addr, server->addr, n);
+}
+
+/* s, emptied and given to server; 0, or -1 out of memory (s left free) */
+static int seen_server_init(struct seen_server *s, const struct endpoint *server)
+{
+	seen_server_clear(s);
+	if (!(s->certs = sk_X509_new_null()))
+		return -1;
+	s->in_use = 1;
+	s->family = server->family;
+	memcpy(s->addr, server->addr, sizeof(s->addr));
+	return 0;
+}
+
+/* The server's slot; with make, a new one (the least recently used one
+ * given up) when it has none. */
+static struct seen_server *seen_server_find(struct ca_seen *cs, const struct endpoint *server, int make)
+{
+	struct seen_server *lru = &cs->srv[0];
+	size_t i;
+
+	for (i = 0; i < SEEN_SERVERS; i++) {
+		if (same_server(&cs->srv[i], server))
+			return &cs->srv[i];
+		if (cs->srv[i].used < lru->used)
+			lru = &cs->srv[i];
+	}
+	if (!make || seen_server_init(lru, server) < 0)
+		return NULL;
+	return lru;
+}
+
+/* The role scep_decode_ca_certs gave x, found by fingerprint. */
+static const char *role_of(X509 *x, struct scep_cert **certs, size_t n)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	char hex[SCEP_SHA256_HEX];
+	size_t i;
+
+	if (!X509_digest(x, EVP_sha256(), md, &mdlen))
+		return NULL;
+	p7_hex_lower(md, mdlen, hex, sizeof(hex));
+	for (i = 0; i < n; i++)
+		if (!strcmp(certs[i]->sha256, hex))
+			return certs[i]->role;
+	return NULL;
+}
+
+static void seen_remember(struct ca_seen *cs, const struct endpoint *server, STACK_OF(X509) *sk,
+			  struct scep_cert **certs, size_t n)
+{
+	struct seen_server *s = seen_server_find(cs, server, 1);
+	int i, j;
+
+	if (!s)
+		return;
+	s->used = ++cs->tick;
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		X509 *x = sk_X509_value(sk, i);
+		const char *role = role_of(x, certs, n);
+		int have = 0;
+
+		for (j = 0; j < sk_X509_num(s->certs) && !have; j++)
+			have = X509_cmp(sk_X509_value(s->certs, j), x) == 0;
+		if (have)
+			continue;
+		/* full: a server that changed its RA certificates that often
+		 * starts over with its latest answer */
+		if (sk_X509_num(s->certs) >= CERTS_MAX) {
+			if (seen_server_init(s, server) < 0)
+				return;
+			s->used = ++cs->tick;
+		}
+		if (!X509_up_ref(x))
+			continue;
+		j = sk_X509_num(s->certs);
+		if (!sk_X509_push(s->certs, x)) {
+			X509_free(x);
+			continue;
+		}
+		s->roles[j] = role ? strdup(role) : NULL;
+	}
+}
+
+int p7_decode_ca_certs_seen(const struct scep_keys *keys, const struct endpoint *server,
+			    const uint8_t *body, size_t len, struct scep_cert ***out, size_t *n,
+			    char **error)
+{
+	STACK_OF(X509) *sk = NULL;
+	int rc = decode_cached(keys, body, len, out, n, error, &sk);
+
+	if (rc == 0 && sk && keys && keys->ca_seen && server)
+		seen_remember(keys->ca_seen, server, sk, *out, *n);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+X509 *p7_ca_seen_signer(const struct scep_keys *keys, const struct endpoint *server,
+			CMS_SignerInfo *si, const char **role, int *seen_any)
+{
+	struct seen_server *s;
+	int i;
+
+	*role = NULL;
+	*seen_any = 0;
+	if (!keys || !keys->ca_seen || !server)
+		return NULL;
+	s = seen_server_find(keys->ca_seen, server, 0);
+	if (!s)
+		return NULL;
+	*seen_any = sk_X509_num(s->certs) > 0;
+	for (i = 0; i < sk_X509_num(s->certs); i++) {
+		if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(s->certs, i)) == 0) {
+			*role = s->roles[i];
+			return sk_X509_value(s->certs, i);
+		}
+	}
+	return NULL;
 }

@@ -294,8 +294,8 @@ static void decode_plaintext(struct scep_msg *m, const uint8_t *p, size_t len, O
 	ERR_clear_error();
 }
 
-void p7_decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
-			    const struct scep_keys *keys)
+int p7_decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
+		       const struct scep_keys *keys)
 {
 	OSSL_LIB_CTX *libctx = keys ? keys->libctx : NULL;
 	CMS_ContentInfo *env = p7_cms_parse(p, len, libctx);
@@ -304,7 +304,7 @@ void p7_decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
 
 	if (!env) {
 		p7_set_first(&m->error, p7_parse_error("pkcsPKIEnvelope is not a CMS ContentInfo", p, len));
-		return;
+		return -1;
 	}
 	if (OBJ_obj2nid(CMS_get0_type(env)) != NID_pkcs7_enveloped) {
 		char *t = p7_obj_name(CMS_get0_type(env));
@@ -312,7 +312,7 @@ void p7_decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
 		p7_set_first(&m->error, str_printf("pkcsPKIEnvelope is %s, not envelopedData", t ? t : "?"));
 		free(t);
 		CMS_ContentInfo_free(env);
-		return;
+		return -1;
 	}
 	m->enveloped = 1;
 	read_recipients(m, env);
@@ -320,13 +320,13 @@ void p7_decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
 	m->weak_cipher = p7_cipher_is_weak(nid);
 	if (!keys || keys->n_pkeys == 0) {
 		CMS_ContentInfo_free(env);
-		return;
+		return 0;
 	}
 	if (cipher_needs_legacy(nid) && !keys->prov_legacy) {
 		m->decrypt_state = SCEP_DECRYPT_FAILED;
 		m->decrypt_error = strdup(LEGACY_MISSING);
 		CMS_ContentInfo_free(env);
-		return;
+		return 0;
 	}
 	if (try_decrypt(m, env, keys, &plain) == 0) {
 		char *data = NULL;
@@ -342,4 +342,5 @@ void p7_decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
 		m->decrypt_state = SCEP_DECRYPT_FAILED;
 	}
 	CMS_ContentInfo_free(env);
+	return 0;
 }

@@ -43,7 +43,8 @@ struct scep_keys *scep_keys_new(void)
 	k->libctx = OSSL_LIB_CTX_new();
 	k->ca_cache = p7_ca_cache_new();
 	k->x509_cache = p7_x509_cache_new();
-	if (!k->libctx || !k->ca_cache || !k->x509_cache)
+	k->ca_seen = p7_ca_seen_new();
+	if (!k->libctx || !k->ca_cache || !k->x509_cache || !k->ca_seen)
 		goto fail;
 	k->prov_default = OSSL_PROVIDER_load(k->libctx, "default");
 	if (!k->prov_default)
@@ -69,6 +70,7 @@ void scep_keys_free(struct scep_keys *k)
 		EVP_PKEY_free(k->pkeys[i]);
 	p7_ca_cache_free(k->ca_cache);
 	p7_x509_cache_free(k->x509_cache);
+	p7_ca_seen_free(k->ca_seen);
 	sk_X509_pop_free(k->given_certs, X509_free);
 	if (k->prov_legacy)
 		OSSL_PROVIDER_unload(k->prov_legacy);

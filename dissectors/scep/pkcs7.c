@@ -33,6 +33,7 @@ void scep_msg_free(struct scep_msg *m)
 	scep_cert_free(m->signer);
 	free(m->signer_issuer);
 	free(m->signer_serial);
+	free(m->signer_missing);
 	scep_certs_free(m->other_certs, m->n_other_certs);
 	free(m->transaction_id);
 	free(m->fail_info_text);
@@ -129,12 +130,16 @@ static void read_signer_id(struct scep_msg *m, CMS_SignerInfo *si)
 }
 
 /* The signer's certificate: one the message carries, else one the user
- * gave (--ca-cert). */
+ * gave (--ca-cert), else one server's GetCACert answers held (*role: its
+ * role there). Without one, signer_missing says where it could have come
+ * from, for messages from a capture (server not NULL). */
 static X509 *find_signer(struct scep_msg *m, CMS_ContentInfo *cms, CMS_SignerInfo *si,
-			 const struct scep_keys *keys)
+			 const struct scep_keys *keys, const struct endpoint *server, const char **role)
 {
 	X509 *signer = NULL;
+	int seen_any = 0;
 
+	*role = NULL;
 	CMS_set1_signers_certs(cms, NULL, 0);
 	ERR_clear_error();
 	CMS_SignerInfo_get0_algs(si, NULL, &signer, NULL, NULL);
@@ -142,14 +147,26 @@ static X509 *find_signer(struct scep_msg *m, CMS_ContentInfo *cms, CMS_SignerInf
 		m->signer_from = SCEP_SIGNER_IN_MESSAGE;
 		return signer;
 	}
-	if (!keys || !keys->given_certs)
-		return NULL;
-	CMS_set1_signers_certs(cms, keys->given_certs, 0);
-	ERR_clear_error();
-	CMS_SignerInfo_get0_algs(si, NULL, &signer, NULL, NULL);
-	if (signer)
-		m->signer_from = SCEP_SIGNER_GIVEN;
-	return signer;
+	if (keys && keys->given_certs) {
+		CMS_set1_signers_certs(cms, keys->given_certs, 0);
+		ERR_clear_error();
+		CMS_SignerInfo_get0_algs(si, NULL, &signer, NULL, NULL);
+		if (signer) {
+			m->signer_from = SCEP_SIGNER_GIVEN;
+			return signer;
+		}
+	}
+	signer = p7_ca_seen_signer(keys, server, si, role, &seen_any);
+	if (signer) {
+		CMS_SignerInfo_set1_signer_cert(si, signer);
+		m->signer_from = SCEP_SIGNER_GETCACERT;
+		return signer;
+	}
+	if (server)
+		m->signer_missing = strdup(seen_any ?
+			"certificate not in the capture (not among the certificates GetCACert returned; give --ca-cert)" :
+			"certificate not in the capture (GetCACert not seen; give --ca-cert)");
+	return NULL;
 }
 
 /* The carried certificates other than the signer's. */
@@ -202,11 +219,12 @@ static void check_required_attrs(struct scep_msg *m)
 }
 
 static void decode_signed(struct scep_msg *m, CMS_ContentInfo *cms, const uint8_t *der, size_t len,
-			  const struct scep_keys *keys)
+			  const struct scep_keys *keys, const struct endpoint *server)
 {
 	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
 	CMS_SignerInfo *si;
 	X509 *signer;
+	const char *role = NULL;
 	X509_ALGOR *dig = NULL, *sig = NULL;
 	ASN1_OCTET_STRING **content;
 
@@ -216,7 +234,7 @@ static void decode_signed(struct scep_msg *m, CMS_ContentInfo *cms, const uint8_
 	}
 	si = sk_CMS_SignerInfo_value(sis, 0);
 	read_signer_id(m, si);
-	signer = find_signer(m, cms, si, keys);
+	signer = find_signer(m, cms, si, keys, server, &role);
 	read_other_certs(m, cms, signer);
 	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sig);
 	if (dig)
@@ -228,6 +246,8 @@ static void decode_signed(struct scep_msg *m, CMS_ContentInfo *cms, const uint8_
 				CMS_signed_get_attr_by_NID(si, NID_pkcs9_contentType, -1) < 0;
 	if (signer) {
 		m->signer = p7_cert_from_x509(signer);
+		if (m->signer && role)
+			m->signer->role = strdup(role);
 		m->signature_ok = m->lacks_content_type ?
 			verify_signature_pkcs7(der, len, signer, keys ? keys->libctx : NULL) :
 			verify_signature(cms, keys ? keys->given_certs : NULL);
@@ -236,16 +256,25 @@ static void decode_signed(struct scep_msg *m, CMS_ContentInfo *cms, const uint8_
 	content = CMS_get0_content(cms);
 	if (!content || !*content || ASN1_STRING_length(*content) <= 0)
 		return;
-	/* A FAILURE or PENDING has no envelope to carry; NDES puts a single
-	 * 0x00 byte where it would be. Only what could be one is read. */
+	/* A FAILURE or PENDING has no envelope to carry (RFC 8894 3.3.2);
+	 * NDES puts a single 0x00 byte where it would be. Anything more is
+	 * read as an envelope, and is broken when it is none. */
 	if (m->message_type == SCEP_MT_CERTREP && m->pki_status != SCEP_STATUS_SUCCESS &&
-	    ASN1_STRING_get0_data(*content)[0] != 0x30)
+	    ASN1_STRING_length(*content) == 1 && ASN1_STRING_get0_data(*content)[0] == 0x00)
 		return;
-	p7_decode_envelope(m, ASN1_STRING_get0_data(*content), (size_t)ASN1_STRING_length(*content), keys);
+	if (p7_decode_envelope(m, ASN1_STRING_get0_data(*content), (size_t)ASN1_STRING_length(*content),
+			       keys) < 0)
+		m->envelope_broken = 1;
 }
 
 struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 					 const struct scep_keys *keys)
+{
+	return p7_decode_pki_message_from(der, len, keys, NULL);
+}
+
+struct scep_msg *p7_decode_pki_message_from(const uint8_t *der, size_t len, const struct scep_keys *keys,
+					    const struct endpoint *server)
 {
 	struct scep_msg *m = calloc(1, sizeof(*m));
 	CMS_ContentInfo *cms;
@@ -306,7 +335,7 @@ struct scep_msg *scep_decode_pki_message(const uint8_t *der, size_t len,
 					       m->trailing_bytes, m->trailing_bytes == 1 ? "" : "s"));
 		}
 	}
-	decode_signed(m, cms, cut ? cut : der, cut ? cut_len : len, keys);
+	decode_signed(m, cms, cut ? cut : der, cut ? cut_len : len, keys, server);
 	if (skipped)
 		p7_msg_note(m, p7_certs_skipped_text(skipped));
 	CMS_ContentInfo_free(cms);

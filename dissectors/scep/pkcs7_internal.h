@@ -33,6 +33,7 @@
 #define NAMES_MAX 512         /* "digitalSignature, keyEncipherment" lists */
 
 struct ca_cache;              /* cacerts.c */
+struct ca_seen;               /* cacerts.c */
 struct x509_cache;            /* cms_parse.c */
 
 struct scep_keys {
@@ -48,6 +49,11 @@ struct scep_keys {
 	 * still remember: the caches change no result. */
 	struct ca_cache *ca_cache;
 	struct x509_cache *x509_cache;
+	/* What each server's GetCACert answers held, for the CertReps that
+	 * follow: unlike the caches this changes results, and it holds
+	 * because exchanges are decoded one at a time, in the order they
+	 * ended (decode_queue.c) */
+	struct ca_seen *ca_seen;
 	/* --ca-cert certificates (and those of --key PKCS#12 files): the
 	 * signers of messages that carry no certificate, such as NDES's
 	 * CertReps */
@@ -114,8 +120,10 @@ void p7_read_attr(struct scep_msg *m, X509_ATTRIBUTE *a, int total, int *listed)
 /* ---- envelope.c: the pkcsPKIEnvelope ---- */
 
 int p7_cipher_is_weak(int nid);
-void p7_decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
-			const struct scep_keys *keys);
+/* Reads the pkcsPKIEnvelope p (and opens it with keys): 0, or -1 when p
+ * is no EnvelopedData (m->error says why). */
+int p7_decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
+		       const struct scep_keys *keys);
 
 /* ---- salvage.c: damaged input ---- */
 
@@ -127,5 +135,25 @@ size_t p7_element_len(const uint8_t *p, size_t len);
 
 struct ca_cache *p7_ca_cache_new(void);
 void p7_ca_cache_free(struct ca_cache *cc);
+struct ca_seen *p7_ca_seen_new(void);
+void p7_ca_seen_free(struct ca_seen *cs);
+/* scep_decode_ca_certs_cached, remembering the certificates for server
+ * (NULL: not remembered) as the candidate signers of its CertReps. */
+int p7_decode_ca_certs_seen(const struct scep_keys *keys, const struct endpoint *server,
+			    const uint8_t *body, size_t len, struct scep_cert ***out, size_t *n,
+			    char **error);
+/* The certificate server's GetCACert answers held that si names, with its
+ * role there in *role ("RA-signing"; NULL when none was given); NULL when
+ * none matches. *seen_any: whether any answer of server was seen. */
+X509 *p7_ca_seen_signer(const struct scep_keys *keys, const struct endpoint *server,
+			CMS_SignerInfo *si, const char **role, int *seen_any);
+
+/* ---- pkcs7.c: the pkiMessage ---- */
+
+/* scep_decode_pki_message for a message server sent (NULL: not from a
+ * capture, as scepdump decode's input): a CertRep carrying no certificate
+ * is also checked against what server's GetCACert answers held. */
+struct scep_msg *p7_decode_pki_message_from(const uint8_t *der, size_t len, const struct scep_keys *keys,
+					    const struct endpoint *server);
 
 #endif

@@ -14,6 +14,7 @@
 #include "strutil.h"
 #include "scep.h"
 #include "scep_text.h"
+#include "pkcs7_internal.h"
 
 #define ERROR_TEXT_MAX 120    /* first line of an error page */
 #define PARAM_SHOW_MAX 256    /* CA name from message= */
@@ -317,14 +318,14 @@ static void decode_response(struct scep_event *ev, const struct http_exchange *x
 	switch (ev->op) {
 	case SCEP_OP_PKIOPERATION:
 		if (c0 == 0x30) {
-			ev->reply = scep_decode_pki_message(body, blen, keys);
+			ev->reply = p7_decode_pki_message_from(body, blen, keys, &ev->server);
 		} else if (scep_looks_base64(body, blen)) {
 			uint8_t *der = NULL;
 			size_t dlen = 0;
 			char *why = NULL;
 
 			if (scep_base64_decode(body, blen, &der, &dlen, NULL, &why) == 0)
-				ev->reply = scep_decode_pki_message(der, dlen, keys);
+				ev->reply = p7_decode_pki_message_from(der, dlen, keys, &ev->server);
 			else
 				set_problem(ev, str_printf("CertRep body: %s", why ? why : "bad base64"));
 			free(why);
@@ -352,7 +353,7 @@ static void decode_response(struct scep_event *ev, const struct http_exchange *x
 			set_problem(ev, str_printf("%s answered 200 without certificates", scep_op_name(ev->op)));
 			break;
 		}
-		if (scep_decode_ca_certs_cached(keys, body, blen, &ev->ca_certs, &ev->n_ca_certs, &why) < 0)
+		if (p7_decode_ca_certs_seen(keys, &ev->server, body, blen, &ev->ca_certs, &ev->n_ca_certs, &why) < 0)
 			set_problem(ev, why ? why : strdup("no certificate decoded"));
 		else if (why)
 			set_problem(ev, why);
@@ -520,6 +521,11 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 	if (ev->request && !ev->request->decoded && ev->request->error)
 		set_problem(ev, str_printf("request: %s", ev->request->error));
 	if (ev->reply && !ev->reply->decoded && ev->reply->error)
+		set_problem(ev, str_printf("reply: %s", ev->reply->error));
+	/* decoded, but what should be its envelope is none */
+	if (ev->request && ev->request->envelope_broken && ev->request->error)
+		set_problem(ev, str_printf("request: %s", ev->request->error));
+	if (ev->reply && ev->reply->envelope_broken && ev->reply->error)
 		set_problem(ev, str_printf("reply: %s", ev->reply->error));
 	return ev;
 }

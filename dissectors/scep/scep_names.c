@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "strutil.h"
 #include "scep.h"
@@ -146,4 +147,25 @@ char *scep_hresult_describe(uint32_t code)
 	if (!name)
 		return str_printf("0x%08X", code);
 	return str_printf("0x%08X %s: %s", code, name, text);
+}
+
+const char *scep_signer_source_name(int signer_from)
+{
+	switch (signer_from) {
+	case SCEP_SIGNER_IN_MESSAGE: return "message";
+	case SCEP_SIGNER_GIVEN: return "--ca-cert";
+	case SCEP_SIGNER_GETCACERT: return "GetCACert";
+	default: return NULL;
+	}
+}
+
+char *scep_signer_label(const struct scep_msg *m)
+{
+	if (m->signer_from == SCEP_SIGNER_GIVEN)
+		return strdup("signer (from --ca-cert)");
+	if (m->signer_from == SCEP_SIGNER_GETCACERT)
+		return str_printf("signer (%s%scertificate from GetCACert)",
+				  m->signer && m->signer->role ? m->signer->role : "",
+				  m->signer && m->signer->role ? " " : "");
+	return strdup("signer");
 }

@@ -215,10 +215,15 @@ static void put_msg(FILE *out, const struct sd_options *opt, const struct txn *t
 	   "valid; signed attributes lack contentType, which strict verifiers such as OpenSSL reject" :
 	   m->signature_ok == 1 ? "verifies" : m->signature_ok == 0 ? "DOES NOT VERIFY" : "not checked",
 	   m->ber_indefinite ? ", BER indefinite-length encoding" : "");
-	if (m->signer)
-		put_cert(out, m->signer_from == SCEP_SIGNER_GIVEN ? "signer (from --ca-cert)" : "signer",
-			 m->signer, at_ns);
-	else if (m->signer_issuer)
+	if (m->signer) {
+		char *label = scep_signer_label(m);
+
+		put_cert(out, label ? label : "signer", m->signer, at_ns);
+		free(label);
+	} else if (m->signer_issuer && m->signer_missing) {
+		kv(out, "signer", "signed by %s serial %s, %s", m->signer_issuer, or_q(m->signer_serial),
+		   m->signer_missing);
+	} else if (m->signer_issuer)
 		kv(out, "signer", "not in the message: issuer %s, serial %s", m->signer_issuer,
 		   or_q(m->signer_serial));
 	for (i = 0; i < m->n_other_certs; i++)

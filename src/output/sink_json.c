@@ -156,9 +156,13 @@ static void add_signer(json_t *o, const struct scep_msg *m)
 		json_object_set_new(o, "signer_id", id);
 	}
 	if (m->signer) {
+		const char *from = scep_signer_source_name(m->signer_from);
+
 		json_object_set_new(o, "signer", cert_json(m->signer));
-		set_str(o, "signer_source", m->signer_from == SCEP_SIGNER_GIVEN ? "--ca-cert" : "message");
+		/* a damaged message's walk finds a signer without saying where */
+		set_str(o, "signer_source", from ? from : "message");
 	}
+	set_str(o, "signer_missing", m->signer_missing);
 }
 
 static void add_ndes(json_t *o, const struct scep_msg *m)
@@ -213,6 +217,8 @@ static json_t *msg_json(const struct sd_options *opt, const struct scep_msg *m)
 	if (m->cut)
 		json_object_set_new(o, "cut", json_true());
 	set_str(o, "error", m->error);
+	if (m->envelope_broken)
+		json_object_set_new(o, "envelope_broken", json_true());
 	set_str(o, "content_type", m->content_type);
 	if (!m->decoded && !m->partial)
 		return o;

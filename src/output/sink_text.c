@@ -202,6 +202,8 @@ static void print_request_detail(FILE *out, const struct sd_options *opt, const 
 	const struct scep_csr *csr = m->csr;
 
 	print_envelope_brief(out, t, m);
+	if (m->envelope_broken)
+		fprintf(out, "  ENVELOPE BROKEN: %s", m->error ? m->error : "?");
 	if (m->decrypt_state == SCEP_DECRYPT_FAILED)
 		fprintf(out, "  not decrypted: %s", m->decrypt_error ? m->decrypt_error : "?");
 	if (!csr)
@@ -226,6 +228,23 @@ static void print_ndes_status(FILE *out, const struct scep_msg *m, const char *s
 		fprintf(out, "%sNDES HRESULT %s", sep, hr ? hr : "?");
 		free(hr);
 	}
+}
+
+static const char *signature_word(const struct scep_msg *m);
+
+/* A CertRep that carries no certificate (NDES): who signed it, found in
+ * the server's GetCACert answer or not found at all. The signer of one
+ * that carries its certificate shows with -v only. */
+static void print_reply_signer(FILE *out, const struct scep_msg *m)
+{
+	char cn[128];
+
+	if (m->signer && m->signer_from == SCEP_SIGNER_GETCACERT)
+		fprintf(out, "  signed by %s \"%s\" from GetCACert, signature %s", cert_role(m->signer),
+			subject_cn(m->signer->subject, cn, sizeof(cn)), signature_word(m));
+	else if (m->signer_missing)
+		fprintf(out, "  signed by serial %s of \"%s\", certificate not in the capture",
+			m->signer_serial ? m->signer_serial : "?", subject_cn(m->signer_issuer, cn, sizeof(cn)));
 }
 
 static void print_reply_detail(FILE *out, const struct scep_event *ev, const struct scep_msg *m)
@@ -253,7 +272,10 @@ static void print_reply_detail(FILE *out, const struct scep_event *ev, const str
 		fputs("  nonce echoed", out);
 	else if (echoed == 0)
 		fputs("  NONCE MISMATCH", out);
-	if (m->issued)
+	print_reply_signer(out, m);
+	if (m->envelope_broken)
+		fprintf(out, "  ENVELOPE BROKEN: %s", m->error ? m->error : "?");
+	else if (m->issued)
 		fprintf(out, "  issued serial %s, valid to %s", m->issued->serial ? m->issued->serial : "?",
 			fmt_date(m->issued->not_after, d, sizeof(d)));
 	else if (m->decrypt_state == SCEP_DECRYPT_FAILED)
@@ -270,6 +292,8 @@ static const char *signature_word(const struct scep_msg *m)
 		return "verifies";
 	if (m->signature_ok == 0)
 		return "DOES NOT VERIFY";
+	if (!m->signer && m->signer_issuer && m->signer_missing)
+		return "not checked (signer certificate not in the capture)";
 	if (!m->signer && m->signer_issuer)
 		return "not checked (no signer certificate: give it with --ca-cert)";
 	return "not checked";
@@ -280,11 +304,16 @@ static const char *signature_word(const struct scep_msg *m)
 static void print_signer(FILE *out, const struct scep_msg *m, int full)
 {
 	if (m->signer) {
-		print_cert_detail(out, m->signer_from == SCEP_SIGNER_GIVEN ? "signer (from --ca-cert)" : "signer",
-				  m->signer, full);
+		char *label = scep_signer_label(m);
+
+		print_cert_detail(out, label ? label : "signer", m->signer, full);
+		free(label);
 		return;
 	}
-	if (m->signer_issuer)
+	if (m->signer_issuer && m->signer_missing)
+		fprintf(out, "      signer: signed by %s serial %s, %s\n", m->signer_issuer,
+			m->signer_serial ? m->signer_serial : "?", m->signer_missing);
+	else if (m->signer_issuer)
 		fprintf(out, "      signer: not in the message; SignerInfo names issuer %s, serial %s\n",
 			m->signer_issuer, m->signer_serial ? m->signer_serial : "?");
 }
