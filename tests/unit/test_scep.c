@@ -11,7 +11,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/cms.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "http.h"
 #include "scep.h"
@@ -956,6 +959,301 @@ static void test_decode_input_kinds(void **state)
 	}
 }
 
+/* ---- NDES CertReps: signers from GetCACert, envelopes that are not there ---- */
+
+#define CA_SUBJECT "CN=scepdump Test CA,O=scepdump test,C=US"
+
+/* A CertRep shaped like NDES's: signed with the RA signing key of
+ * ndes-ra.p7b (mk-ndes-ra.sh), sha256, no certificate carried, messageType
+ * 3, the pkiStatus given, content the bytes given (NULL: none at all).
+ * tamper flips the signature's last bit (the signature ends the DER). */
+static uint8_t *ndes_certrep(const char *status, const uint8_t *content, size_t clen, int tamper,
+			     size_t *outlen)
+{
+	char *cp = test_data_path("ndes-ra-sign.pem"), *kp = test_data_path("ndes-ra-sign.key");
+	FILE *cf = fopen(cp, "r"), *kf = fopen(kp, "r");
+	X509 *cert;
+	EVP_PKEY *key;
+	CMS_ContentInfo *sd;
+	CMS_SignerInfo *si;
+	BIO *in;
+	unsigned char *out = NULL;
+	unsigned flags = CMS_BINARY | (content ? 0 : CMS_DETACHED);
+	ASN1_OBJECT *mt = OBJ_txt2obj("2.16.840.1.113733.1.9.2", 1);
+	ASN1_OBJECT *st = OBJ_txt2obj("2.16.840.1.113733.1.9.3", 1);
+	ASN1_OBJECT *tx = OBJ_txt2obj("2.16.840.1.113733.1.9.7", 1);
+	uint8_t *ret;
+	int n;
+
+	assert_non_null(cf);
+	assert_non_null(kf);
+	cert = PEM_read_X509(cf, NULL, NULL, NULL);
+	key = PEM_read_PrivateKey(kf, NULL, NULL, NULL);
+	fclose(cf);
+	fclose(kf);
+	free(cp);
+	free(kp);
+	assert_non_null(cert);
+	assert_non_null(key);
+	in = content ? BIO_new_mem_buf(content, (int)clen) : BIO_new_mem_buf("", 0);
+	sd = CMS_sign(NULL, NULL, NULL, NULL, flags | CMS_PARTIAL);
+	assert_non_null(sd);
+	si = CMS_add1_signer(sd, cert, key, EVP_sha256(), CMS_BINARY | CMS_NOCERTS);
+	assert_non_null(si);
+	assert_int_equal(CMS_signed_add1_attr_by_OBJ(si, mt, V_ASN1_PRINTABLESTRING, "3", 1), 1);
+	assert_int_equal(CMS_signed_add1_attr_by_OBJ(si, st, V_ASN1_PRINTABLESTRING, status,
+						 (int)strlen(status)), 1);
+	assert_int_equal(CMS_signed_add1_attr_by_OBJ(si, tx, V_ASN1_PRINTABLESTRING, "ndes-tx", 7), 1);
+	assert_int_equal(CMS_final(sd, in, NULL, flags), 1);
+	n = i2d_CMS_ContentInfo(sd, &out);
+	assert_true(n > 0);
+	ret = malloc((size_t)n);
+	assert_non_null(ret);
+	memcpy(ret, out, (size_t)n);
+	if (tamper)
+		ret[n - 1] ^= 1;
+	*outlen = (size_t)n;
+	OPENSSL_free(out);
+	ASN1_OBJECT_free(mt);
+	ASN1_OBJECT_free(st);
+	ASN1_OBJECT_free(tx);
+	BIO_free(in);
+	CMS_ContentInfo_free(sd);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return ret;
+}
+
+static void set_server(struct http_exchange *x, uint8_t last_octet)
+{
+	x->server.family = 4;
+	x->server.addr[0] = 192;
+	x->server.addr[1] = 0;
+	x->server.addr[2] = 2;
+	x->server.addr[3] = last_octet;
+	x->server.port = 443;
+}
+
+/* GetCACert answered by server .last_octet with the body of file. */
+static struct scep_event *getcacert_from(const struct scep_keys *k, uint8_t last_octet, const char *file)
+{
+	size_t len;
+	uint8_t *body = test_load(file, &len);
+	struct http_exchange x;
+	struct scep_event *ev;
+
+	exchange_init(&x, "GET", "operation=GetCACert&message=NDES");
+	set_server(&x, last_octet);
+	respond(&x, 200, "application/x-x509-ca-ra-cert", body, len);
+	ev = scep_event_from_exchange(&x, k);
+	assert_non_null(ev);
+	free(body);
+	return ev;
+}
+
+/* A PKIOperation (the recorded PKCSReq) answered by server .last_octet
+ * with rep. */
+static struct scep_event *certrep_from(const struct scep_keys *k, uint8_t last_octet, const uint8_t *rep,
+				       size_t rlen)
+{
+	size_t qlen;
+	uint8_t *req = test_load("pkcsreq.der", &qlen);
+	struct http_exchange x;
+	struct scep_event *ev;
+
+	exchange_init(&x, "POST", "operation=PKIOperation");
+	set_server(&x, last_octet);
+	x.req.body = req;
+	x.req.body_len = qlen;
+	x.req.body_wire_len = qlen;
+	respond(&x, 200, "application/x-pki-message", rep, rlen);
+	ev = scep_event_from_exchange(&x, k);
+	assert_non_null(ev);
+	assert_non_null(ev->reply);
+	assert_int_equal(ev->reply->decoded, 1);
+	free(req);
+	return ev;
+}
+
+static const uint8_t NDES_NO_ENVELOPE[] = { 0x00 };
+
+/* The RA signing certificate of the server's GetCACert answer names and
+ * verifies the CertRep that carries none; another server's CertRep does
+ * not find it. */
+static void test_ndes_signer_from_getcacert(void **state)
+{
+	struct scep_keys *k = scep_keys_new();
+	struct scep_event *ca, *ev;
+	size_t len;
+	uint8_t *rep = ndes_certrep("3", NDES_NO_ENVELOPE, 1, 0, &len);
+
+	(void)state;
+	assert_non_null(k);
+	ca = getcacert_from(k, 10, "ndes-ra.p7b");
+	assert_null(ca->problem);
+	assert_int_equal(ca->n_ca_certs, 3);
+	ev = certrep_from(k, 10, rep, len);
+	assert_int_equal(ev->reply->n_other_certs, 0);
+	assert_non_null(ev->reply->signer);
+	assert_int_equal(ev->reply->signer_from, SCEP_SIGNER_GETCACERT);
+	assert_string_equal(ev->reply->signer->role, "RA-signing");
+	assert_string_equal(ev->reply->signer->serial, "21");
+	assert_string_equal(ev->reply->signer_issuer, CA_SUBJECT);
+	assert_string_equal(ev->reply->signer_serial, "21");
+	assert_int_equal(ev->reply->signature_ok, 1);
+	assert_null(ev->reply->signer_missing);
+	assert_string_equal(scep_signer_source_name(ev->reply->signer_from), "GetCACert");
+	{
+		char *label = scep_signer_label(ev->reply);
+
+		assert_string_equal(label, "signer (RA-signing certificate from GetCACert)");
+		free(label);
+	}
+	scep_event_free(ev);
+	/* another server: its GetCACert was not seen */
+	ev = certrep_from(k, 11, rep, len);
+	assert_null(ev->reply->signer);
+	assert_int_equal(ev->reply->signature_ok, -1);
+	assert_string_equal(ev->reply->signer_serial, "21");
+	assert_non_null(ev->reply->signer_missing);
+	scep_event_free(ev);
+	scep_event_free(ca);
+	free(rep);
+	scep_keys_free(k);
+}
+
+/* A signature that does not match the known RA certificate is a failed
+ * verification, not an unchecked one. */
+static void test_ndes_signer_tampered(void **state)
+{
+	struct scep_keys *k = scep_keys_new();
+	struct scep_event *ca, *ev;
+	size_t len;
+	uint8_t *rep = ndes_certrep("3", NDES_NO_ENVELOPE, 1, 1, &len);
+
+	(void)state;
+	assert_non_null(k);
+	ca = getcacert_from(k, 10, "ndes-ra.p7b");
+	ev = certrep_from(k, 10, rep, len);
+	assert_non_null(ev->reply->signer);
+	assert_int_equal(ev->reply->signer_from, SCEP_SIGNER_GETCACERT);
+	assert_int_equal(ev->reply->signature_ok, 0);
+	scep_event_free(ev);
+	scep_event_free(ca);
+	free(rep);
+	scep_keys_free(k);
+}
+
+/* Without the GetCACert answer the signer is named by issuer and serial,
+ * not verified, with what to do about it. */
+static void test_ndes_signer_unknown(void **state)
+{
+	struct scep_keys *k = scep_keys_new();
+	struct scep_event *ca, *ev;
+	size_t len;
+	uint8_t *rep = ndes_certrep("3", NDES_NO_ENVELOPE, 1, 0, &len);
+	char err[256], *p;
+
+	(void)state;
+	assert_non_null(k);
+	ev = certrep_from(k, 10, rep, len);
+	assert_null(ev->reply->signer);
+	assert_int_equal(ev->reply->signer_from, SCEP_SIGNER_UNKNOWN);
+	assert_int_equal(ev->reply->signature_ok, -1);
+	assert_string_equal(ev->reply->signer_issuer, CA_SUBJECT);
+	assert_string_equal(ev->reply->signer_serial, "21");
+	assert_non_null(ev->reply->signer_missing);
+	assert_string_equal(ev->reply->signer_missing,
+			    "certificate not in the capture (GetCACert not seen; give --ca-cert)");
+	scep_event_free(ev);
+	/* a GetCACert answer without it (the CA alone) */
+	ca = getcacert_from(k, 10, "getcacert.der");
+	ev = certrep_from(k, 10, rep, len);
+	assert_null(ev->reply->signer);
+	assert_string_equal(ev->reply->signer_missing,
+			    "certificate not in the capture (not among the certificates GetCACert returned; "
+			    "give --ca-cert)");
+	scep_event_free(ev);
+	scep_event_free(ca);
+	/* --ca-cert names it as before */
+	p = test_data_path("ndes-ra-sign.pem");
+	assert_int_equal(scep_keys_load_certs(k, p, err, sizeof(err)), 0);
+	free(p);
+	ev = certrep_from(k, 10, rep, len);
+	assert_int_equal(ev->reply->signer_from, SCEP_SIGNER_GIVEN);
+	assert_int_equal(ev->reply->signature_ok, 1);
+	assert_null(ev->reply->signer_missing);
+	scep_event_free(ev);
+	free(rep);
+	scep_keys_free(k);
+}
+
+/* PENDING and FAILURE carry no envelope: NDES's single 0x00, or no
+ * content at all, is no error. */
+static void test_ndes_no_envelope(void **state)
+{
+	struct scep_keys *k = scep_keys_new();
+	static const char *const statuses[] = { "3", "2" };
+	struct scep_event *ev;
+	size_t len, i;
+	uint8_t *rep;
+
+	(void)state;
+	assert_non_null(k);
+	for (i = 0; i < 2; i++) {
+		rep = ndes_certrep(statuses[i], NDES_NO_ENVELOPE, 1, 0, &len);
+		ev = certrep_from(k, 10, rep, len);
+		assert_int_equal(ev->reply->pki_status, i ? SCEP_STATUS_FAILURE : SCEP_STATUS_PENDING);
+		assert_null(ev->reply->error);
+		assert_int_equal(ev->reply->envelope_broken, 0);
+		assert_int_equal(ev->reply->enveloped, 0);
+		assert_null(ev->problem);
+		scep_event_free(ev);
+		free(rep);
+		rep = ndes_certrep(statuses[i], NULL, 0, 0, &len);
+		ev = certrep_from(k, 10, rep, len);
+		assert_null(ev->reply->error);
+		assert_int_equal(ev->reply->envelope_broken, 0);
+		assert_null(ev->problem);
+		scep_event_free(ev);
+		free(rep);
+	}
+	scep_keys_free(k);
+}
+
+/* Content that should be an envelope and is none is a decode error of the
+ * exchange (what scep_decode_errors counts), for SUCCESS, and for PENDING
+ * when it is more than the 0x00. */
+static void test_broken_envelope_counted(void **state)
+{
+	static const uint8_t garbage[] = { 0x30, 0x03, 0x02, 0x01, 0x05, 0xff };
+	static const uint8_t not_der[] = { 0x05, 0x00, 0x41 };
+	struct scep_keys *k = scep_keys_new();
+	struct scep_event *ev;
+	size_t len;
+	uint8_t *rep;
+
+	(void)state;
+	assert_non_null(k);
+	rep = ndes_certrep("0", garbage, sizeof(garbage), 0, &len);
+	ev = certrep_from(k, 10, rep, len);
+	assert_int_equal(ev->reply->pki_status, SCEP_STATUS_SUCCESS);
+	assert_int_equal(ev->reply->envelope_broken, 1);
+	assert_non_null(ev->reply->error);
+	assert_non_null(strstr(ev->reply->error, "pkcsPKIEnvelope"));
+	assert_non_null(ev->problem);
+	assert_non_null(strstr(ev->problem, "reply: pkcsPKIEnvelope"));
+	scep_event_free(ev);
+	free(rep);
+	rep = ndes_certrep("3", not_der, sizeof(not_der), 0, &len);
+	ev = certrep_from(k, 10, rep, len);
+	assert_int_equal(ev->reply->envelope_broken, 1);
+	assert_non_null(ev->problem);
+	scep_event_free(ev);
+	free(rep);
+	scep_keys_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -976,6 +1274,11 @@ int main(void)
 		cmocka_unit_test(test_decode_message_repairs),
 		cmocka_unit_test(test_decode_base64_cut),
 		cmocka_unit_test(test_decode_input_kinds),
+		cmocka_unit_test(test_ndes_signer_from_getcacert),
+		cmocka_unit_test(test_ndes_signer_tampered),
+		cmocka_unit_test(test_ndes_signer_unknown),
+		cmocka_unit_test(test_ndes_no_envelope),
+		cmocka_unit_test(test_broken_envelope_counted),
 	};
 
 	return cmocka_run_group_tests_name("scep", tests, NULL, NULL);
