@@ -640,4 +640,94 @@ fi
 
 chmod 644 "$KEYS"/ndes-* 2>/dev/null || true
 relative_logs "$LOGS"/ndes-*.log
+
+# ===========================================================================
+# facts (tshark + openssl, not scepdump) and the NDES section of README.md
+# ===========================================================================
+declare -A WHAT=(
+  [ndes-pending-certmonger.pcap]="certmonger 0.79 through nginx (\`Server: Microsoft-IIS/10.0\`) to the responder in mode \`pending:2\`. certmonger's helper reports PENDING as \"wait\"; the script drives the retries with \`getcert resubmit\` every 3 s. Each retry is a NEW PKCSReq (messageType 19) with the SAME transactionID and a fresh senderNonce (certmonger never sends CertPoll), each preceded by a GetCACaps; the third is answered SUCCESS."
+  [ndes-pending-strongswan.pcap]="strongSwan 5.9.8 \`pki --scepca\` then \`pki --scep --cipher des3 --interval 1 --maxpolltime 30\` through nginx to the responder in mode \`pending:2\`: PKCSReq, then CertPoll (messageType 20, GetCertInitial) every second with the same transactionID and a fresh senderNonce; SUCCESS on the second poll. (\`--cipher aes\` is refused by pki 5.9.8 with \"AES_CBC encryption algorithm not supported by CA\" although GetCACaps lists AES.)"
+  [ndes-pending-scepclient.pcap]="micromdm scepclient 2.1.0 through nginx to the responder in mode \`pending:2\`. On PENDING it logs \"sleeping for 30 seconds, then trying again\" and re-POSTs the byte-identical PKCSReq (same transactionID, same senderNonce); the third is answered SUCCESS. No CertPoll."
+  [ndes-pending-failure.pcap]="strongSwan \`pki --scep --interval 1\` against mode \`pending-failure:1\`: PKCSReq answered PENDING, the first CertPoll answered FAILURE badRequest with HRESULT -2146877420 (0x80094014 CERTSRV_E_ADMIN_DENIED_REQUEST) and status text \`Denied\`."
+  [ndes-proxy-302.pcap]="nginx alone, answering every SCEP URL with a 302 to a sign-in URL on login.microsoftonline.com, as Azure AD Application Proxy does with pre-authentication on (plus an AzureAppProxyAnalyticCookie). certmonger's \`getcert add-scep-ca\` + \`request\`: GetCACaps and GetCACert are redirected, certmonger does not follow, the request ends CA_UNCONFIGURED and no PKIOperation is sent. Nothing leaves the namespace (the Location host is only a string)."
+  [ndes-iis-414.pcap]="certmonger against nginx with \`large_client_header_buffers 2 1k\` in front of the responder (mode \`issue\`): GetCACaps/GetCACert pass, the long GET PKIOperation request line is answered 414 with an HTTP.SYS-like \`Request URL Too Long\` page; the request ends CA_UNREACHABLE."
+  [ndes-403.pcap]="nginx answering 403 with the IIS 10 \`403 - Forbidden: Access is denied.\` page on /certsrv/mscep/mscep.dll; client strongSwan \`pki --scepca\` (GetCACert only), which stops with \"did not receive a valid SCEP response: HTTP 403\"."
+  [ndes-503.pcap]="nginx answering 503 with the HTTP.SYS \`Service Unavailable\` page (application pool stopped); client strongSwan \`pki --scepca\`, which stops with \"HTTP 503\"."
+  [ndes-proxy-tls.pcapng]="nginx terminating TLS (ndes.scepdump.test:8443, certificate keys/ndes-tls-server.pem) in front of the plain-HTTP responder (port 9109, mode \`pending:1\`); BOTH legs are in the file, and the client's TLS secrets (keys/ndes-proxy-tls.keylog, written by libcurl inside certmonger's scep-submit) are embedded in a pcapng Decryption Secrets Block, so the outside leg decrypts with no extra option. Real client: certmonger (\`add-scep-ca -R\`), PKCSReq PENDING then a resubmitted PKCSReq answered SUCCESS."
+  [ndes-stale-ra-strongswan.pcap]="mode \`ra-renewed\`: after a first (uncaptured, logged) strongSwan enrollment the responder's \"CEP Encryption\" certificate is renewed (serial 3 -> serial 4, same subject) and the old key is gone. The captured second enrollment fetches GetCACert (which now holds serial 4) but encrypts its PKCSReq to the OLD certificate (serial 3, given with \`--cacert-enc\`), and gets CertRep FAILURE badMessageCheck, HRESULT -2146893819 (0x80090005 NTE_BAD_DATA)."
+)
+NDES_CAPS=(ndes-pending-certmonger.pcap ndes-pending-strongswan.pcap ndes-pending-scepclient.pcap
+           ndes-pending-failure.pcap ndes-proxy-302.pcap ndes-iis-414.pcap ndes-403.pcap ndes-503.pcap
+           ndes-proxy-tls.pcapng ndes-stale-ra-strongswan.pcap)
+client_lines() {   # what the clients themselves logged about polling and results
+    local n=$1
+    { [[ -f "$LOGS/ndes-$n.client.log" ]] && grep -E '^\$ |exit code|t\+[0-9]+s|status:|ca-error|pending|polling|going to sleep|transaction ID|failInfo|reply status|Issued certificate "|pkiStatus|did not receive|unable' "$LOGS/ndes-$n.client.log" | cut -c1-220
+      [[ -f "$LOGS/ndes-$n.certmonger.log" ]] && grep -E 'SCEP status is|Saved cookie|moved to state .(CA_WORKING|MONITORING|CA_UNREACHABLE|CA_UNCONFIGURED)|Server reply|Error [0-9]+ connecting' "$LOGS/ndes-$n.certmonger.log" | sed -E 's/^[0-9-]+ [0-9:]+ \[[0-9]+\] //' | cut -c1-200
+    } || true
+}
+log "facts (describe-ndes.sh) and the README section"
+SECTION="$LOGS/ndes-README-section.md"
+{
+    echo "<!-- ndes:begin (generated by make-ndes.sh; edit that script, not this section) -->"
+    echo "## NDES-shaped captures (\`ndes-*\`, made by \`make-ndes.sh\`)"
+    echo
+    echo "Real third-party clients against \`tests/peers/ndes-responder.c\`, a fixture that answers like"
+    echo "Microsoft NDES (see its header comment), behind nginx posing as IIS / an application proxy."
+    echo "Rebuild them, as root: \`sudo captures/make-ndes.sh\` (about 2 minutes; one name, e.g."
+    echo "\`sudo captures/make-ndes.sh pending-strongswan\`, rebuilds one capture with the existing NDES PKI)."
+    echo "Re-print these facts: \`captures/describe-ndes.sh captures/ndes-*\`."
+    echo
+    echo "- PKI (\`keys/ndes-*\`, made with openssl): CA \`CN=scepdump NDES Test CA\` (serial 1); RA signing"
+    echo "  certificate \`CN=NDES-RA-Sign\` (serial 2, keyUsage digitalSignature, template EnrollmentAgentOffline),"
+    echo "  RA encryption certificate \`CN=NDES-RA-Enc\` (serial 3, keyUsage keyEncipherment, template CEPEncryption),"
+    echo "  its renewal (serial 4, used by ndes-stale-ra-strongswan.pcap), the TLS server certificate (serial 5)."
+    echo "- GetCACaps: \`POSTPKIOperation Renewal SHA-512 SHA-256 SHA-1 DES3\` (NDES's list) plus \`AES\`."
+    echo "- CertReps: signed by NDES-RA-Sign with the request's digest, NO certificates in the SignedData,"
+    echo "  fresh senderNonce, recipientNonce = request senderNonce, 1.3.6.1.4.1.311.21.38 status text"
+    echo "  (\`Issued\`/\`Pending\`/\`Denied\`), 1.3.6.1.4.1.311.21.33 HRESULT in decimal on FAILURE; PENDING and"
+    echo "  FAILURE content is one 0x00 byte; SUCCESS content is an envelope (the request's own cipher) to the"
+    echo "  request's signer certificate holding a degenerate PKCS#7 with the issued certificate (serial 4096)."
+    echo "- Only the client <-> nginx leg is captured, except in ndes-proxy-tls.pcapng (both legs)."
+    echo "- Logs: \`logs/ndes-NAME.responder.log\` (one line per request), \`.client.log\`, \`.certmonger.log\`,"
+    echo "  \`.nginx-access.log\`, \`.nginx.log\`."
+    echo
+    for c in "${NDES_CAPS[@]}"; do
+        [[ -f "$CAPDIR/$c" ]] || continue
+        n=${c#ndes-}; n=${n%.pcap}; n=${n%.pcapng}; n=${n%-strongswan}
+        [[ $c == ndes-pending-strongswan.pcap ]] && n=pending-strongswan
+        echo "### \`$c\`"
+        echo
+        echo "${WHAT[$c]}"
+        echo
+        ( cd "$CAPDIR" && bash ./describe-ndes.sh "$c" ) | sed '1,2d'
+        if [[ -f "$LOGS/ndes-$n.responder.log" ]]; then
+            echo "Responder log (\`logs/ndes-$n.responder.log\`):"
+            echo
+            echo '```'
+            cut -c1-260 "$LOGS/ndes-$n.responder.log"
+            echo '```'
+            echo
+        fi
+        echo "Client log lines (\`logs/ndes-$n.*\`):"
+        echo
+        echo '```'
+        client_lines "$n"
+        echo '```'
+        echo
+    done
+    echo "<!-- ndes:end -->"
+} > "$SECTION.tmp"
+mv "$SECTION.tmp" "$SECTION"
+# README.md: replace the marked section (or append it)
+python3 - "$CAPDIR/README.md" "$SECTION" <<'PY'
+import sys, re
+readme, section = sys.argv[1], open(sys.argv[2]).read()
+t = open(readme).read()
+b, e = t.find("<!-- ndes:begin"), t.find("<!-- ndes:end -->")
+if b >= 0 and e > b:
+    t = t[:b] + section + t[e + len("<!-- ndes:end -->\n"):]
+else:
+    t = t.rstrip("\n") + "\n\n" + section
+open(readme, "w").write(t)
+PY
 log "done: ${WANT[*]}"
