@@ -70,11 +70,11 @@ def envelope_facts(env):
     t = cms_print(env)
     cipher = re.search(r"contentEncryptionAlgorithm:\s*\n\s*algorithm: (\S+)", t)
     kea = re.search(r"keyEncryptionAlgorithm:\s*\n\s*algorithm: (\S+)", t)
-    serial = re.search(r"serialNumber: (\S+)", t)
+    serials = re.findall(r"serialNumber: (\S+)", t)
     issuer = re.search(r"issuer: *(.*)", t)
-    return "%s, key transport %s, recipient issuer `%s` serial %s" % (
-        cipher.group(1) if cipher else "?", kea.group(1) if kea else "?",
-        issuer.group(1).strip() if issuer else "?", serial.group(1) if serial else "?")
+    return "%s, key transport %s, %d recipient(s): issuer `%s` serial %s" % (
+        cipher.group(1) if cipher else "?", kea.group(1) if kea else "?", len(serials),
+        issuer.group(1).strip() if issuer else "?", ", ".join(serials) or "?")
 
 def streams(f, tls_ports):
     rc, out, _ = run(["tshark", "-r", f, "-T", "fields", "-E", "separator=|", "-e", "tcp.stream",
