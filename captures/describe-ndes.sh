@@ -166,6 +166,8 @@ for f in sys.argv[1:]:
         e = st[s]
         kind = "tls" if e["server"] == 8443 else "tcp"
         c2s, s2c = follow(f, s, kind)
+        if c2s.startswith(b"HTTP/"):   # follow,tls may list the server's side first
+            c2s, s2c = s2c, c2s
         reqs, resps = http_msgs(c2s, True), http_msgs(s2c, False)
         for k, rq in enumerate(reqs):
             rs = resps[k] if k < len(resps) else {"line": "(no response)", "hdrs": {}, "body": b""}
