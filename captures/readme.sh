@@ -407,3 +407,10 @@ two files and shuffled, a truncated file, a garbage file, a response-only captur
   ports and flows do not. `concurrent-20.pcap`'s success/failure split is nondeterministic.
 - BER/indefinite-length encodings (iOS) are not produced by any of these peers (all DER).
 EOF
+
+# The NDES-shaped captures (ndes-*) are made by make-ndes.sh, which generates
+# their section and keeps a copy in logs/: carry it over.
+if [[ -f "$LOGS/ndes-README-section.md" ]]; then
+    echo
+    cat "$LOGS/ndes-README-section.md"
+fi
