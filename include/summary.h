@@ -26,9 +26,14 @@ struct group_index {
 };
 
 struct summary {
-	size_t transactions;        /* with a transactionID or a verdict */
-	size_t endpoint_groups;     /* endpoint-level groups without a verdict */
+	/* what the listing shows (txn_is_endpoint_group tells them apart):
+	 * transactions, counted per verdict, per server and per client, and
+	 * endpoint-level groups, counted per verdict on their own (an HTTP
+	 * error or a failed TLS handshake there is no enrollment's verdict) */
+	size_t transactions;
+	size_t endpoint_groups;
 	size_t by_verdict[VERDICT_COUNT];
+	size_t group_verdicts[VERDICT_COUNT];
 	/* first PKIOperation request byte to the last response byte */
 	size_t n_latency, lat_alloc;
 	uint64_t *latencies;        /* n_latency values, sorted by summary_finish */
@@ -46,6 +51,12 @@ struct summary {
 	size_t max_groups;
 	struct summary_group other_servers, other_clients;
 };
+
+/* 1 for what the listing shows as an endpoint-level group (exchanges of
+ * no enrollment: GetCACaps, GetCACert, TLS, their errors; anything else
+ * without a transactionID or a verdict), 0 for a transaction. The summary
+ * and the JSON "type" tell the two apart by this rule. */
+int txn_is_endpoint_group(const struct txn *t);
 
 struct counters;
 

@@ -50,6 +50,19 @@ enum txn_group {
 	TXN_DEVICE_GROUP = -4       /* device log lines near no transaction */
 };
 
+/* How a client asked again for the certificate of one enrollment: the
+ * RFC's CertPoll (GetCertInitial, strongSwan pki --scep at --interval), a
+ * fresh request with the same transactionID and a new senderNonce
+ * (certmonger never sends CertPoll: after PENDING it re-submits), or the
+ * same request again with the same senderNonce (micromdm scepclient: a
+ * replay as far as the server can tell). */
+enum txn_poll_kind {
+	TXN_POLL_CERTPOLL = 0,
+	TXN_POLL_RESUBMIT,
+	TXN_POLL_REPLAY,
+	TXN_POLL_KINDS
+};
+
 struct txn {
 	uint64_t seq;               /* 1-based, in order of first event */
 	uint64_t created;           /* order of creation: breaks ties of first_ts_ns */
@@ -62,6 +75,17 @@ struct txn {
 	/* SHA-256 of the first request's signer key (scep_cert.key_sha256),
 	 * "" when unknown */
 	char key_sha256[SCEP_SHA256_HEX];
+	/* the same ID as an earlier transaction given up while still PENDING
+	 * (live expiry): a client polling by re-submission, not a reused ID;
+	 * prev_nonce is that one's last request senderNonce */
+	int resumes_pending;
+	uint8_t prev_nonce[SCEP_NONCE_MAX];
+	size_t prev_nonce_len;
+	/* polls per enum txn_poll_kind, counted when the transaction settles */
+	size_t polls[TXN_POLL_KINDS];
+	/* endpoint groups: the connection their exchanges came on (a group
+	 * is one connection, split where it is idle for TXN_GROUP_GAP_NS) */
+	uint64_t flow_id;
 	struct endpoint client, server;
 	char *subject;              /* from the CSR, else the signer cert */
 	int first_msg_type;         /* PKCSReq, RenewalReq, ... or an enum txn_group */
@@ -101,6 +125,8 @@ struct txn_limits {
 #define TXN_MAX_TXNS 10000u
 #define TXN_MAX_EVENTS 1000u
 #define TXN_MAX_LOOSE 10000u
+/* An endpoint group's connection idle this long starts a new group. */
+#define TXN_GROUP_GAP_NS (60ull * 1000000000ull)
 
 /* Called once per transaction as soon as its final CertRep (or HTTP error)
  * settles it, so live capture shows enrollments as they end. */
@@ -172,6 +198,8 @@ const struct txn *txn_get(const struct txn_table *t, size_t i);
 void txn_table_free(struct txn_table *t);
 
 const char *txn_verdict_name(enum txn_verdict v);
+/* "CertPoll", "re-submission", "replay" */
+const char *txn_poll_kind_name(enum txn_poll_kind k);
 /* 1 when a CertRep's recipientNonce echoes its request's senderNonce, 0 when
  * it does not, -1 when either is missing. */
 int txn_nonce_echoed(const struct scep_event *ev);

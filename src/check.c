@@ -38,7 +38,11 @@ void check_print_line(FILE *out, const void *arg, const struct txn *t)
 
 static size_t failed_in(const struct summary *s)
 {
-	return s->transactions - s->by_verdict[VERDICT_ISSUED] - s->by_verdict[VERDICT_DELIVERED];
+	/* endpoint groups with an error (an HTTP error, a failed handshake)
+	 * fail as they do in the table (txn_failed) */
+	return s->transactions - s->by_verdict[VERDICT_ISSUED] - s->by_verdict[VERDICT_DELIVERED] +
+	       s->endpoint_groups - s->group_verdicts[VERDICT_NONE] - s->group_verdicts[VERDICT_ISSUED] -
+	       s->group_verdicts[VERDICT_DELIVERED];
 }
 
 /* --check: every transaction that did not end ISSUED or DELIVERED is named

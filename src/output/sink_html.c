@@ -474,6 +474,9 @@ static void put_txn(FILE *out, const struct sd_options *opt, const struct txn *t
 		put_escf(out, ", %s", t->subject);
 	if (t->reused_id)
 		fputs(", <b>transactionID reused</b>", out);
+	for (i = 0; i < TXN_POLL_KINDS; i++)
+		if (t->polls[i])
+			fprintf(out, ", <b>polls: %s &times; %zu</b>", txn_poll_kind_name((enum txn_poll_kind)i), t->polls[i]);
 	fputs("</p>\n<div class=\"lanes\"></div>\n<ul class=\"findings\">\n", out);
 	for (i = 0; i < t->n_findings; i++) {
 		fputs("<li>", out);
@@ -543,8 +546,9 @@ static void put_summary(FILE *out, const struct report *r)
 	fputs("<div class=\"sum\">\n<table><caption>Transactions</caption>\n", out);
 	fprintf(out, "<tr><th>total</th><td class=\"n\">%zu</td>", s->transactions);
 	put_verdict_cells(out, s->by_verdict);
-	fprintf(out, "</tr>\n<tr><th>endpoint-only groups</th><td class=\"n\">%zu</td><td></td></tr>\n",
-		s->endpoint_groups);
+	fprintf(out, "</tr>\n<tr><th>endpoint-only groups</th><td class=\"n\">%zu</td>", s->endpoint_groups);
+	put_verdict_cells(out, s->group_verdicts);
+	fputs("</tr>\n", out);
 	if (s->n_latency)
 		fprintf(out, "<tr><th>latency</th><td class=\"n\">%zu</td><td>p50 %s, p90 %s, p99 %s, max %s "
 			"<small>(first PKIOperation to last CertRep)</small></td></tr>\n", s->n_latency,

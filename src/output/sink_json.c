@@ -361,12 +361,34 @@ static json_t *event_json(const struct sd_options *opt, const struct scep_event 
 	return o;
 }
 
+/* "polls": one {"kind", "count"} per kind the client used, if any */
+static void polls_json(json_t *o, const struct txn *t)
+{
+	json_t *a = NULL;
+	size_t k;
+
+	for (k = 0; k < TXN_POLL_KINDS; k++) {
+		json_t *p;
+
+		if (!t->polls[k])
+			continue;
+		if (!a)
+			a = json_array();
+		p = json_object();
+		set_str(p, "kind", txn_poll_kind_name((enum txn_poll_kind)k));
+		set_int(p, "count", (long long)t->polls[k]);
+		json_array_append_new(a, p);
+	}
+	if (a)
+		json_object_set_new(o, "polls", a);
+}
+
 static json_t *txn_json(const struct sd_options *opt, const struct txn *t)
 {
 	json_t *o = json_object(), *evs = json_array(), *fnd = json_array();
 	size_t i;
 
-	set_str(o, "type", t->transaction_id ? "transaction" : "endpoint");
+	set_str(o, "type", txn_is_endpoint_group(t) ? "endpoint" : "transaction");
 	if (t->transaction_id)
 		set_str(o, "transaction_id", t->transaction_id);
 	else
@@ -398,6 +420,7 @@ static json_t *txn_json(const struct sd_options *opt, const struct txn *t)
 	for (i = 0; i < t->n_findings; i++)
 		json_array_append_new(fnd, json_string(t->findings[i]));
 	json_object_set_new(o, "findings", fnd);
+	polls_json(o, t);
 	if (t->n_device) {
 		json_t *dev = json_array();
 
@@ -477,6 +500,8 @@ static json_t *summary_json(const struct report *r)
 	set_int(o, "transactions", (long long)s->transactions);
 	set_int(o, "endpoint_groups", (long long)s->endpoint_groups);
 	json_object_set_new(o, "verdicts", verdict_counts_json(s->by_verdict));
+	if (s->endpoint_groups > s->group_verdicts[VERDICT_NONE])
+		json_object_set_new(o, "endpoint_group_verdicts", verdict_counts_json(s->group_verdicts));
 	json_object_set_new(o, "per_server", groups_json(s->servers, s->n_servers, &s->other_servers));
 	json_object_set_new(o, "per_client", groups_json(s->clients, s->n_clients, &s->other_clients));
 	if (s->n_latency) {

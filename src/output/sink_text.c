@@ -704,8 +704,18 @@ static void print_summary(FILE *out, const struct report *r)
 	fprintf(out, "%zu transaction%s%s", s->transactions, s->transactions == 1 ? "" : "s",
 		s->transactions ? ": " : "");
 	print_verdict_counts(out, opt, s->by_verdict);
-	if (s->endpoint_groups)
+	if (s->endpoint_groups) {
+		size_t v, errors = 0;
+
 		fprintf(out, "; %zu endpoint-only group%s", s->endpoint_groups, s->endpoint_groups == 1 ? "" : "s");
+		for (v = VERDICT_ISSUED; v < VERDICT_COUNT; v++)
+			errors += s->group_verdicts[v];
+		if (errors) {
+			fputs(" (", out);
+			print_verdict_counts(out, opt, s->group_verdicts);
+			fputc(')', out);
+		}
+	}
 	fprintf(out, " | %llu packet%s, %llu flow%s, %llu SCEP exchange%s | %llu damaged, %llu non-SCEP skipped, %llu capped\n",
 		(unsigned long long)c->packets, c->packets == 1 ? "" : "s",
 		(unsigned long long)c->flows, c->flows == 1 ? "" : "s",

@@ -1,7 +1,9 @@
 /* checks.c - the findings a troubleshooter would look for by hand: nonces
  * echoed, transactionIDs kept, requests encrypted to and replies signed by
- * a certificate GetCACert returned, signatures, polling, reused IDs. */
+ * a certificate GetCACert returned, signatures, polling of each kind,
+ * reused IDs, and the cause an HTTP error names. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -129,24 +131,205 @@ static void check_exchange(struct txn *t, const struct scep_event *ev)
 		txn_add_finding(t, str_printf("CertRep transactionID %s differs from the request's", rp->transaction_id));
 }
 
+static int same_nonce(const struct scep_msg *a, const uint8_t *nonce, size_t len)
+{
+	return len && a->sender_nonce_len == len && !memcmp(a->sender_nonce, nonce, len);
+}
+
+/* Whether rq carries the senderNonce of a request before event i (or of
+ * the PENDING transaction this one resumes). */
+static int nonce_seen_before(const struct txn *t, size_t i, const struct scep_msg *rq)
+{
+	size_t k;
+
+	if (t->resumes_pending && same_nonce(rq, t->prev_nonce, t->prev_nonce_len))
+		return 1;
+	for (k = 0; k < i; k++) {
+		const struct scep_msg *o = t->events[k]->request;
+
+		if (t->events[k]->op == SCEP_OP_PKIOPERATION && o && o->decoded &&
+		    same_nonce(rq, o->sender_nonce, o->sender_nonce_len))
+			return 1;
+	}
+	return 0;
+}
+
+/* Counts the polls of each kind (enum txn_poll_kind) and names them.
+ * A request with an earlier request's senderNonce is a replay whatever
+ * its type (micromdm scepclient re-sends the same bytes); a CertPoll is
+ * RFC 8894 polling; a PKCSReq/RenewalReq after the first one (certmonger
+ * re-submits after PENDING, with a new senderNonce) is polling by
+ * re-submission. */
 static void check_polling(struct txn *t)
 {
-	uint64_t first = 0, last = 0;
-	size_t i, polls = 0;
+	uint64_t first_req = 0, first[TXN_POLL_KINDS] = { 0 }, last[TXN_POLL_KINDS] = { 0 };
+	int starts = t->resumes_pending;
+	size_t i, k;
 	char d[32];
 
+	memset(t->polls, 0, sizeof(t->polls));
 	for (i = 0; i < t->n_events; i++) {
 		const struct scep_event *e = t->events[i];
+		const struct scep_msg *rq = e->request;
+		int mt = event_msg_type(e);
 
-		if (e->op != SCEP_OP_PKIOPERATION || event_msg_type(e) != SCEP_MT_CERTPOLL)
+		if (e->op != SCEP_OP_PKIOPERATION || mt < 0)
 			continue;
-		if (!polls++)
-			first = event_start(e);
-		last = event_start(e);
+		if (!first_req)
+			first_req = event_start(e);
+		if (rq->sender_nonce_len && nonce_seen_before(t, i, rq))
+			k = TXN_POLL_REPLAY;
+		else if (mt == SCEP_MT_CERTPOLL)
+			k = TXN_POLL_CERTPOLL;
+		else if (mt == SCEP_MT_PKCSREQ || mt == SCEP_MT_RENEWALREQ || mt == SCEP_MT_UPDATEREQ)
+			k = starts++ ? TXN_POLL_RESUBMIT : TXN_POLL_KINDS;
+		else
+			k = TXN_POLL_KINDS;
+		if (k == TXN_POLL_KINDS)
+			continue;
+		if (!t->polls[k]++)
+			first[k] = event_start(e);
+		last[k] = event_start(e);
 	}
-	if (polls)
-		txn_add_finding(t, str_printf("client polled %zu time%s over %s", polls, polls == 1 ? "" : "s",
-					      fmt_duration_ns(last - first, d, sizeof(d))));
+	if (t->polls[TXN_POLL_CERTPOLL])
+		txn_add_finding(t, str_printf("client polled %zu time%s over %s", t->polls[TXN_POLL_CERTPOLL],
+					      t->polls[TXN_POLL_CERTPOLL] == 1 ? "" : "s",
+					      fmt_duration_ns(last[TXN_POLL_CERTPOLL] - first[TXN_POLL_CERTPOLL], d, sizeof(d))));
+	if (t->polls[TXN_POLL_RESUBMIT])
+		txn_add_finding(t, str_printf("client re-sent its request %zu time%s in %s (new nonce each: certmonger-style polling)",
+					      t->polls[TXN_POLL_RESUBMIT], t->polls[TXN_POLL_RESUBMIT] == 1 ? "" : "s",
+					      fmt_duration_ns(last[TXN_POLL_RESUBMIT] - first_req, d, sizeof(d))));
+	if (t->polls[TXN_POLL_REPLAY])
+		txn_add_finding(t, str_printf("client re-sent the identical request %zu time%s in %s: same senderNonce, "
+					      "a replay as far as the server can tell", t->polls[TXN_POLL_REPLAY],
+					      t->polls[TXN_POLL_REPLAY] == 1 ? "" : "s",
+					      fmt_duration_ns(last[TXN_POLL_REPLAY] - first_req, d, sizeof(d))));
+	if (t->resumes_pending)
+		txn_add_finding(t, strdup("transactionID of an earlier transaction given up while PENDING: the client "
+					  "asked again for the same enrollment (polling, not a reused ID)"));
+}
+
+/* What an HTTP error on a SCEP URL says about its cause, in one table.
+ * Whole-path errors stop a client before any PKIOperation (it needs
+ * GetCACaps and GetCACert first), so an endpoint group is often the only
+ * evidence: the rules look at every exchange, not only PKIOperations.
+ * Where each comes from:
+ * - sign-in redirect: Microsoft Intune's "Troubleshoot device to NDES
+ *   server communication" (testing the SCEP server URL) and its SCEP
+ *   infrastructure page: NDES published through Azure AD Application
+ *   Proxy must use Passthrough pre-authentication, or devices get a 302
+ *   to login.microsoftonline.com (or AD FS, /adfs/ls) instead of SCEP;
+ *   the devices in Microsoft's certificate-delivery troubleshooting page
+ *   reach NDES at *.msappproxy.net.
+ * - URL too long: IIS request filtering answers 404.14 (URL too long) or
+ *   404.15 (query string too long), HTTP.SYS 414 or 400 "Request Too Long"
+ *   past MaxFieldLength/MaxRequestBytes (Microsoft's IIS status code and
+ *   Http.sys registry settings pages, KB 248061 for 414); a GET
+ *   PKIOperation carries the whole pkiMessage in the query.
+ * - 403/503 on mscep.dll: the Intune page above lists both on the SCEP
+ *   URL test: access to mscep.dll refused, or the SCEP application pool
+ *   stopped / the service down. */
+enum cause_where { CAUSE_ANY, CAUSE_LOCATION, CAUSE_TEXT, CAUSE_PATH };
+
+static const struct http_cause {
+	int status[6];              /* 0-terminated */
+	enum cause_where where;     /* where the needles are looked for */
+	const char *needles[7];     /* any one, case-insensitive; NULL-terminated */
+	const char *cause;
+} http_causes[] = {
+	{ { 301, 302, 303, 307, 308 }, CAUSE_LOCATION,
+	  { "login.microsoftonline.com", "/adfs/ls", "login", "signin", "oauth2/authorize", "msappproxy.net" },
+	  "application proxy with pre-authentication: publish the NDES URL as passthrough" },
+	{ { 414 }, CAUSE_ANY, { NULL },
+	  "GET URL over the IIS limits: let the client POST (POSTPKIOperation in GetCACaps) or raise MaxFieldLength/MaxRequestBytes" },
+	{ { 404, 400 }, CAUSE_TEXT, { "404.14", "404.15", "too long" },
+	  "GET URL over the IIS limits: let the client POST (POSTPKIOperation in GetCACaps) or raise MaxFieldLength/MaxRequestBytes" },
+	{ { 403, 503 }, CAUSE_PATH, { "mscep.dll" },
+	  "NDES application pool or service (403: access to mscep.dll refused; 503: application pool stopped or service unavailable)" },
+};
+#define N_HTTP_CAUSES (sizeof(http_causes) / sizeof(http_causes[0]))
+
+static int cause_has_status(const struct http_cause *c, int status)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(c->status) / sizeof(c->status[0]) && c->status[i]; i++)
+		if (c->status[i] == status)
+			return 1;
+	return 0;
+}
+
+static int text_has_any(const char *text, const char *const *needles)
+{
+	size_t i;
+
+	for (i = 0; text && i < 7 && needles[i]; i++)
+		if (strcasestr(text, needles[i]))
+			return 1;
+	return 0;
+}
+
+/* The rule that names ev's error (its index), or -1. */
+static int http_cause_of(const struct scep_event *ev)
+{
+	size_t r;
+
+	if (!ev->has_response || ev->status == 200 || ev->op == SCEP_OP_TLS)
+		return -1;
+	for (r = 0; r < N_HTTP_CAUSES; r++) {
+		const struct http_cause *c = &http_causes[r];
+
+		if (!cause_has_status(c, ev->status))
+			continue;
+		if (c->where == CAUSE_ANY ||
+		    (c->where == CAUSE_LOCATION && text_has_any(ev->location, c->needles)) ||
+		    (c->where == CAUSE_TEXT && (text_has_any(ev->error_text, c->needles) ||
+						text_has_any(ev->status_text, c->needles))) ||
+		    (c->where == CAUSE_PATH && text_has_any(ev->path, c->needles)))
+			return (int)r;
+	}
+	return -1;
+}
+
+/* One finding per cause, with the first exchange's evidence. */
+static void check_http_causes(struct txn *t)
+{
+	const struct scep_event *first[N_HTTP_CAUSES] = { NULL };
+	size_t n[N_HTTP_CAUSES] = { 0 }, i;
+	int r;
+
+	for (i = 0; i < t->n_events; i++)
+		if ((r = http_cause_of(t->events[i])) >= 0 && !n[r]++)
+			first[r] = t->events[i];
+	for (i = 0; i < N_HTTP_CAUSES; i++) {
+		const struct scep_event *e = first[i];
+		char more[48] = "";
+
+		if (!e)
+			continue;
+		if (n[i] > 1)
+			snprintf(more, sizeof(more), " (and %zu more)", n[i] - 1);
+		if (http_causes[i].where == CAUSE_LOCATION)
+			txn_add_finding(t, str_printf("HTTP %d to %s%s: %s", e->status, e->location, more, http_causes[i].cause));
+		else if (http_causes[i].where == CAUSE_PATH)
+			txn_add_finding(t, str_printf("HTTP %d on %s%s: %s", e->status, e->path, more, http_causes[i].cause));
+		else if (e->error_text)
+			txn_add_finding(t, str_printf("HTTP %d \"%s\"%s: %s", e->status, e->error_text, more, http_causes[i].cause));
+		else
+			txn_add_finding(t, str_printf("HTTP %d for a %zu-byte request URI%s: %s", e->status, e->uri_len, more,
+						      http_causes[i].cause));
+	}
+}
+
+const char *txn_poll_kind_name(enum txn_poll_kind k)
+{
+	switch (k) {
+	case TXN_POLL_CERTPOLL: return "CertPoll";
+	case TXN_POLL_RESUBMIT: return "re-submission";
+	case TXN_POLL_REPLAY: return "replay";
+	case TXN_POLL_KINDS: break;
+	}
+	return "?";
 }
 
 void txn_run_checks(struct txn *t)
@@ -157,6 +340,7 @@ void txn_run_checks(struct txn *t)
 		if (t->events[i]->op == SCEP_OP_PKIOPERATION)
 			check_exchange(t, t->events[i]);
 	check_polling(t);
+	check_http_causes(t);
 	if (t->reused_id && t->reused_same_key)
 		txn_add_finding(t, strdup("transactionID reused from an earlier, finished transaction: same key as the "
 					  "earlier enrollment (a re-enrollment; RFC 8894 derives the transactionID from the key)"));

@@ -28,26 +28,34 @@ static int is_enrollment_start(int mt)
 
 /* The same enrollment is the same transactionID toward the same server.
  * Only open transactions match: a request reusing the ID of a closed one
- * is a retry, a replay or a re-enrollment with the same key, and starts a
- * new transaction; *closed_key then points to the closed one's signer key
- * fingerprint ("" when unknown), else it is NULL. */
+ * is a retry, a replay, a re-enrollment with the same key or (when the
+ * closed one was given up while PENDING) a client polling by re-sending
+ * its request, and starts a new transaction; *has_prev then says whether
+ * there was one, and *prev what the new one needs of the newest. */
 static struct txn *find_open(struct txn_table *tt, const char *tid,
-			     const struct scep_event *ev, const char **closed_key)
+			     const struct scep_event *ev, int *has_prev, struct txn_prev *prev)
 {
+	const struct scep_msg *rq;
 	struct txn *t;
 
-	*closed_key = NULL;
+	*has_prev = 0;
 	for (t = *txn_id_bucket(tt, tid); t; t = t->id_next) {
 		if (strcmp(t->transaction_id, tid) ||
 		    !endpoint_eq(&t->server, &ev->server))
 			continue;
 		if (!t->closed)
 			return t;
-		if (!*closed_key)
-			*closed_key = t->key_sha256;
+		if (*has_prev)
+			continue;
+		*has_prev = 1;
+		prev->key_sha256 = t->key_sha256;
+		prev->pending = t->settled && t->verdict == VERDICT_PENDING;
+		rq = txn_last_request(t);
+		prev->nonce = rq ? rq->sender_nonce : NULL;
+		prev->nonce_len = rq ? rq->sender_nonce_len : 0;
 	}
-	if (!*closed_key)
-		*closed_key = txn_released_key(tt, tid, &ev->server);
+	if (!*has_prev)
+		*has_prev = txn_released_prev(tt, tid, &ev->server, prev);
 	return NULL;
 }
 
@@ -134,12 +142,12 @@ static struct txn *add_pki_operation(struct txn_table *tt, struct scep_event *ev
 {
 	const char *tid = event_tid(ev);
 	int mt = event_msg_type(ev);
-	const char *closed_key = NULL;
-	int kept;
+	struct txn_prev prev = { "", 0, NULL, 0 };
+	int kept, has_prev = 0;
 	struct txn *t = NULL;
 
 	if (tid)
-		t = find_open(tt, tid, ev, &closed_key);
+		t = find_open(tt, tid, ev, &has_prev, &prev);
 	if (t && is_enrollment_start(mt) && t->first_msg_type != TXN_NO_TYPE &&
 	    !is_enrollment_start(t->first_msg_type))
 		t = NULL;
@@ -151,8 +159,16 @@ static struct txn *add_pki_operation(struct txn_table *tt, struct scep_event *ev
 		}
 		if (ev->request && ev->request->signer)
 			memcpy(t->key_sha256, ev->request->signer->key_sha256, sizeof(t->key_sha256));
-		t->reused_id = closed_key != NULL;
-		t->reused_same_key = closed_key && *closed_key && !strcmp(closed_key, t->key_sha256);
+		if (has_prev && prev.pending) {
+			/* certmonger after PENDING: the same request again, not a reuse */
+			t->resumes_pending = 1;
+			t->prev_nonce_len = prev.nonce_len;
+			if (prev.nonce_len)
+				memcpy(t->prev_nonce, prev.nonce, prev.nonce_len);
+		} else {
+			t->reused_id = has_prev;
+			t->reused_same_key = has_prev && *prev.key_sha256 && !strcmp(prev.key_sha256, t->key_sha256);
+		}
 		t->first_msg_type = mt;
 		if (tid)
 			attach_preparation(tt, t, ev);
@@ -172,10 +188,23 @@ static struct txn *add_pki_operation(struct txn_table *tt, struct scep_event *ev
 	return t->closed ? t : NULL;
 }
 
+/* Whether endpoint group c takes l: the same connection, not idle for
+ * longer than TXN_GROUP_GAP_NS on either side of what c holds. Behind a
+ * proxy (Azure AD Application Proxy, a load balancer) every device has
+ * the proxy's address, so the client address alone would mix devices. */
+static int group_takes(const struct txn *c, const struct scep_event *l)
+{
+	uint64_t at = event_start(l);
+
+	return c->first_msg_type == TXN_ENDPOINT_GROUP && !c->transaction_id &&
+	       c->flow_id == l->flow_id && endpoint_eq(&c->server, &l->server) &&
+	       at <= c->last_ts_ns + TXN_GROUP_GAP_NS && at + TXN_GROUP_GAP_NS >= c->first_ts_ns;
+}
+
 /* Unclaimed preparation exchanges become endpoint-level groups, one per
- * client address and server, so a lone GetCACaps or a 302 to a sign-in page
- * still shows. The first count of them (the oldest) are grouped; the rest
- * stay loose. */
+ * connection and stretch of activity, so a lone GetCACaps or a 302 to a
+ * sign-in page still shows. The first count of them (the oldest) are
+ * grouped; the rest stay loose. */
 void txn_group_loose_events(struct txn_table *tt, size_t count)
 {
 	size_t i, k;
@@ -184,16 +213,11 @@ void txn_group_loose_events(struct txn_table *tt, size_t count)
 		struct scep_event *l = tt->loose[i];
 		struct txn *t = NULL;
 
-		for (k = tt->n; k-- > 0;) {
-			struct txn *c = tt->txns[k];
-
-			if (!c->transaction_id && c->first_msg_type == TXN_ENDPOINT_GROUP &&
-			    same_client_addr(&c->client, &l->client) &&
-			    endpoint_eq(&c->server, &l->server)) {
-				t = c;
+		for (k = tt->n; k-- > 0;)
+			if (group_takes(tt->txns[k], l)) {
+				t = tt->txns[k];
 				break;
 			}
-		}
 		if (!t) {
 			t = txn_new(tt, l, NULL);
 			if (!t) {
@@ -201,6 +225,7 @@ void txn_group_loose_events(struct txn_table *tt, size_t count)
 				continue;
 			}
 			t->first_msg_type = TXN_ENDPOINT_GROUP;
+			t->flow_id = l->flow_id;
 			t->closed = 1;
 		}
 		if (txn_append(tt, t, l))

@@ -160,6 +160,11 @@ static int add_latency(struct summary *s, uint64_t v)
 	return 0;
 }
 
+int txn_is_endpoint_group(const struct txn *t)
+{
+	return !t->transaction_id && (t->first_msg_type == TXN_ENDPOINT_GROUP || t->verdict == VERDICT_NONE);
+}
+
 int summary_add_txn(struct summary *s, const struct txn *t)
 {
 	struct endpoint client = t->client;
@@ -168,8 +173,9 @@ int summary_add_txn(struct summary *s, const struct txn *t)
 
 	for (k = 0; k < t->n_events; k++)
 		s->damaged_exchanges += t->events[k]->damaged != 0;
-	if (t->verdict == VERDICT_NONE) {
+	if (txn_is_endpoint_group(t)) {
 		s->endpoint_groups++;
+		s->group_verdicts[t->verdict]++;
 		return 0;
 	}
 	s->transactions++;
@@ -211,8 +217,10 @@ int summary_add_summary(struct summary *s, const struct summary *from)
 	s->transactions += from->transactions;
 	s->endpoint_groups += from->endpoint_groups;
 	s->damaged_exchanges += from->damaged_exchanges;
-	for (i = 0; i < VERDICT_COUNT; i++)
+	for (i = 0; i < VERDICT_COUNT; i++) {
 		s->by_verdict[i] += from->by_verdict[i];
+		s->group_verdicts[i] += from->group_verdicts[i];
+	}
 	add_groups(s, server_group, from->servers, from->n_servers);
 	add_groups(s, client_group, from->clients, from->n_clients);
 	add_group_counts(&s->other_servers, &from->other_servers);

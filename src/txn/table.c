@@ -17,6 +17,9 @@ struct released_id {
 	struct released_id *older_next;   /* FIFO: oldest first */
 	struct endpoint server;
 	char key_sha256[SCEP_SHA256_HEX];
+	int pending;                /* given up while PENDING (live expiry) */
+	uint8_t nonce[SCEP_NONCE_MAX];    /* its last request's senderNonce */
+	size_t nonce_len;
 	char tid[];
 };
 
@@ -102,15 +105,34 @@ void txn_table_on_release(struct txn_table *tt, txn_release_cb cb, void *arg)
 	tt->on_release_arg = arg;
 }
 
-const char *txn_released_key(const struct txn_table *tt, const char *tid, const struct endpoint *server)
+int txn_released_prev(const struct txn_table *tt, const char *tid, const struct endpoint *server,
+		      struct txn_prev *prev)
 {
 	const struct released_id *r;
 
 	if (!tt->released_by_id)
-		return NULL;
+		return 0;
 	for (r = tt->released_by_id[id_hash(tt, tid)]; r; r = r->chain)
-		if (!strcmp(r->tid, tid) && endpoint_eq(&r->server, server))
-			return r->key_sha256;
+		if (!strcmp(r->tid, tid) && endpoint_eq(&r->server, server)) {
+			prev->key_sha256 = r->key_sha256;
+			prev->pending = r->pending;
+			prev->nonce = r->nonce;
+			prev->nonce_len = r->nonce_len;
+			return 1;
+		}
+	return 0;
+}
+
+const struct scep_msg *txn_last_request(const struct txn *t)
+{
+	size_t i;
+
+	for (i = t->n_events; i-- > 0;) {
+		const struct scep_msg *rq = t->events[i]->request;
+
+		if (t->events[i]->op == SCEP_OP_PKIOPERATION && rq && rq->decoded && rq->sender_nonce_len)
+			return rq;
+	}
 	return NULL;
 }
 
@@ -134,6 +156,7 @@ static void forget_oldest_released_id(struct txn_table *tt)
 void txn_remember_released_id(struct txn_table *tt, const struct txn *t)
 {
 	size_t len = strlen(t->transaction_id);
+	const struct scep_msg *rq;
 	struct released_id *r;
 	size_t h;
 
@@ -146,6 +169,12 @@ void txn_remember_released_id(struct txn_table *tt, const struct txn *t)
 	memcpy(r->tid, t->transaction_id, len + 1);
 	r->server = t->server;
 	memcpy(r->key_sha256, t->key_sha256, sizeof(r->key_sha256));
+	r->pending = t->verdict == VERDICT_PENDING;
+	r->nonce_len = 0;
+	if ((rq = txn_last_request(t)) != NULL) {
+		r->nonce_len = rq->sender_nonce_len;
+		memcpy(r->nonce, rq->sender_nonce, rq->sender_nonce_len);
+	}
 	h = id_hash(tt, r->tid);
 	r->chain = tt->released_by_id[h];
 	tt->released_by_id[h] = r;

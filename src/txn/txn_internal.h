@@ -75,9 +75,20 @@ static inline int event_msg_type(const struct scep_event *ev)
 int txn_push_ptr(void ***arr, size_t *n, void *p);
 struct txn **txn_id_bucket(const struct txn_table *tt, const char *tid);
 void txn_id_index_remove(struct txn_table *tt, struct txn *t);
-/* The signer key fingerprint of the released transaction with this ID
- * toward server ("" when unknown), or NULL when none was released. */
-const char *txn_released_key(const struct txn_table *tt, const char *tid, const struct endpoint *server);
+/* What a later request with the same transactionID needs to know of an
+ * earlier, finished transaction toward the same server. */
+struct txn_prev {
+	const char *key_sha256;     /* its signer key fingerprint, "" when unknown */
+	int pending;                /* given up while PENDING (live expiry) */
+	const uint8_t *nonce;       /* its last request's senderNonce */
+	size_t nonce_len;           /* 0: unknown */
+};
+/* 1 and *prev filled when a transaction with this ID toward server was
+ * released, else 0. */
+int txn_released_prev(const struct txn_table *tt, const char *tid, const struct endpoint *server,
+		      struct txn_prev *prev);
+/* t's last decoded PKIOperation request with a senderNonce, or NULL. */
+const struct scep_msg *txn_last_request(const struct txn *t);
 void txn_remember_released_id(struct txn_table *tt, const struct txn *t);
 /* Takes reason (malloc'ed or NULL). */
 void txn_set_verdict(struct txn *t, enum txn_verdict v, char *reason);

@@ -126,18 +126,25 @@ static void test_rejected_with_failinfo_and_nonce_mismatch(void **state)
 	txn_table_free(tt);
 }
 
+/* A PKCSReq answered PENDING at 1 s, then two more requests of type mt
+ * (PENDING at t1, SUCCESS at t2): one transaction, returned settled. */
+static const struct txn *pending_then_twice(struct txn_table *tt, int mt, uint64_t t1, uint64_t t2)
+{
+	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "P", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 1));
+	txn_add_event(tt, pki(t1, mt, "P", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, (uint8_t)t1));
+	txn_add_event(tt, pki(t2, mt, "P", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, (uint8_t)t2));
+	finish(tt);
+	assert_int_equal(txn_count(tt), 1);
+	return txn_get(tt, 0);
+}
+
 static void test_pending_then_poll_then_issued(void **state)
 {
 	struct txn_table *tt = txn_table_new(NULL, NULL);
 	const struct txn *t;
 
 	(void)state;
-	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "P", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 1));
-	txn_add_event(tt, pki(61, SCEP_MT_CERTPOLL, "P", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 61));
-	txn_add_event(tt, pki(121, SCEP_MT_CERTPOLL, "P", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 121));
-	finish(tt);
-	assert_int_equal(txn_count(tt), 1);
-	t = txn_get(tt, 0);
+	t = pending_then_twice(tt, SCEP_MT_CERTPOLL, 61, 121);
 	assert_int_equal(t->n_events, 3);
 	assert_int_equal(t->verdict, VERDICT_ISSUED);
 	assert_true(has_finding(t, "polled 2 times over 60.0 s"));
@@ -442,10 +449,11 @@ static void test_live_expiry_releases_each(void **state)
 	assert_int_equal(log.verdict[3], VERDICT_PENDING);
 	assert_int_equal(txn_count(tt), 1);
 	assert_string_equal(txn_get(tt, 0)->transaction_id, "LATE");
-	/* a poll for an expired one opens a new transaction, flagged as reuse */
+	/* a poll for one given up while PENDING opens a new transaction: the
+	 * client still polls, its ID is no reuse */
 	txn_add_event(tt, pki(101, SCEP_MT_CERTPOLL, "X0", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 101));
 	assert_int_equal(log.n, 5);
-	assert_int_equal(log.reused[4], 1);
+	assert_int_equal(log.reused[4], 0);
 	txn_table_free(tt);
 }
 
@@ -527,6 +535,199 @@ static void test_reused_id_same_key(void **state)
 	assert_int_equal(txn_get(tt, 2)->reused_id, 1);
 	assert_int_equal(txn_get(tt, 2)->reused_same_key, 0);
 	assert_true(has_finding(txn_get(tt, 2), "client retry or replay"));
+	txn_table_free(tt);
+}
+
+/* certmonger never sends CertPoll: after PENDING it sends a fresh PKCSReq
+ * with the same transactionID and a new senderNonce. Polling by
+ * re-submission, named as such, not a reused ID. */
+static void test_poll_by_resubmission(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	const struct txn *t;
+
+	(void)state;
+	t = pending_then_twice(tt, SCEP_MT_PKCSREQ, 31, 61);
+	assert_int_equal(t->verdict, VERDICT_ISSUED);
+	assert_int_equal(t->reused_id, 0);
+	assert_true(has_finding(t, "client re-sent its request 2 times in 60.0 s (new nonce each: certmonger-style polling)"));
+	assert_false(has_finding(t, "identical request"));
+	assert_false(has_finding(t, "client polled"));
+	assert_int_equal(t->polls[TXN_POLL_RESUBMIT], 2);
+	assert_int_equal(t->polls[TXN_POLL_CERTPOLL], 0);
+	assert_int_equal(t->polls[TXN_POLL_REPLAY], 0);
+	txn_table_free(tt);
+}
+
+/* micromdm scepclient re-sends the same bytes: the same senderNonce. */
+static void test_poll_by_replay(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	struct scep_event *again = pki(20, SCEP_MT_PKCSREQ, "MM", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 1);
+	const struct txn *t;
+
+	(void)state;
+	memset(again->request->sender_nonce, 1, 16);  /* the first request's */
+	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "MM", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 1));
+	txn_add_event(tt, again);
+	finish(tt);
+	assert_int_equal(txn_count(tt), 1);
+	t = txn_get(tt, 0);
+	assert_true(has_finding(t, "client re-sent the identical request 1 time in 19.0 s: same senderNonce, "
+				"a replay as far as the server can tell"));
+	assert_false(has_finding(t, "new nonce each"));
+	assert_int_equal(t->polls[TXN_POLL_REPLAY], 1);
+	assert_int_equal(t->polls[TXN_POLL_RESUBMIT], 0);
+	txn_table_free(tt);
+}
+
+static void closed_noop(void *arg, const struct txn *t)
+{
+	(void)arg;
+	(void)t;
+}
+
+/* Live: a PENDING transaction given up by expiry, then certmonger
+ * re-submits with the same ID (getcert resubmit, a restart): polling,
+ * not a reused transactionID. A FAILURE before is a real reuse. */
+static void test_resubmit_after_expired_pending(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	const struct txn *t;
+
+	(void)state;
+	txn_table_on_close(tt, closed_noop, NULL);
+	txn_add_event(tt, pki(1, SCEP_MT_PKCSREQ, "LP", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 1));
+	txn_expire(tt, 500 * SEC, 60 * SEC);
+	txn_add_event(tt, pki(600, SCEP_MT_PKCSREQ, "LP", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 60));
+	finish(tt);
+	assert_int_equal(txn_count(tt), 2);
+	assert_int_equal(txn_get(tt, 0)->verdict, VERDICT_PENDING);
+	t = txn_get(tt, 1);
+	assert_int_equal(t->verdict, VERDICT_ISSUED);
+	assert_int_equal(t->reused_id, 0);
+	assert_false(has_finding(t, "reused from an earlier"));
+	assert_true(has_finding(t, "client re-sent its request 1 time"));
+	assert_true(has_finding(t, "given up while PENDING"));
+	assert_int_equal(t->resumes_pending, 1);
+	txn_table_free(tt);
+}
+
+static struct scep_event *http_error(enum scep_op op, uint64_t t, int status, const char *path,
+				     const char *location, const char *text)
+{
+	struct scep_event *ev = event(op, t, status);
+
+	ev->flow_id = t;
+	ev->path = strdup(path);
+	ev->location = location ? strdup(location) : NULL;
+	ev->error_text = text ? strdup(text) : NULL;
+	return ev;
+}
+
+#define PASSTHROUGH "application proxy with pre-authentication: publish the NDES URL as passthrough"
+#define IIS_LIMITS "GET URL over the IIS limits: let the client POST (POSTPKIOperation in GetCACaps) or raise MaxFieldLength/MaxRequestBytes"
+#define NDES_POOL "NDES application pool or service (403: access to mscep.dll refused; 503: application pool stopped or service unavailable)"
+
+/* Each HTTP error rule, on the endpoint group (whole-path errors stop the
+ * client before any PKIOperation) or on the transaction; errors the table
+ * does not know get no cause. */
+static void test_http_error_causes(void **state)
+{
+	static const struct {
+		enum scep_op op;
+		int status;
+		const char *path, *location, *text, *cause;
+	} cases[] = {
+		{ SCEP_OP_GETCACAPS, 302, "/certsrv/mscep/mscep.dll",
+		  "https://login.microsoftonline.com/common/oauth2/authorize?client_id=1", NULL, PASSTHROUGH },
+		{ SCEP_OP_GETCACERT, 302, "/certsrv/mscep/mscep.dll", "https://sts.example.com/adfs/ls/?wa=wsignin1.0", NULL, PASSTHROUGH },
+		{ SCEP_OP_GETCACAPS, 307, "/certsrv/mscep/mscep.dll", "https://ndes-contoso.msappproxy.net/x", NULL, PASSTHROUGH },
+		{ SCEP_OP_GETCACAPS, 301, "/scep", "https://ndes.example.com/scep", NULL, NULL },
+		{ SCEP_OP_PKIOPERATION, 414, "/certsrv/mscep/mscep.dll", NULL, NULL, IIS_LIMITS },
+		{ SCEP_OP_PKIOPERATION, 404, "/certsrv/mscep/mscep.dll", NULL, "HTTP Error 404.14 - Not Found", IIS_LIMITS },
+		{ SCEP_OP_PKIOPERATION, 404, "/certsrv/mscep/mscep.dll", NULL, "HTTP Error 404.0 - Not Found", NULL },
+		{ SCEP_OP_GETCACAPS, 403, "/certsrv/mscep/mscep.dll", NULL, "403 - Forbidden: Access is denied.", NDES_POOL },
+		{ SCEP_OP_GETCACAPS, 503, "/certsrv/mscep/mscep.dll", NULL, "Service Unavailable", NDES_POOL },
+		{ SCEP_OP_GETCACAPS, 503, "/scep", NULL, "Service Unavailable", NULL },
+		{ SCEP_OP_GETCACAPS, 500, "/certsrv/mscep/mscep.dll", NULL, "Internal Server Error", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct txn_table *tt = txn_table_new(NULL, NULL);
+		struct scep_event *ev = http_error(cases[i].op, 5, cases[i].status, cases[i].path, cases[i].location,
+						   cases[i].text);
+		const struct txn *t;
+
+		if (cases[i].op == SCEP_OP_PKIOPERATION)
+			ev->request = msg(SCEP_MT_PKCSREQ, "U", 5);
+		txn_add_event(tt, ev);
+		finish(tt);
+		assert_int_equal(txn_count(tt), 1);
+		t = txn_get(tt, 0);
+		assert_int_equal(t->verdict, VERDICT_HTTP_ERROR);
+		if (cases[i].cause) {
+			if (!has_finding(t, cases[i].cause))
+				fail_msg("case %zu: HTTP %d has no cause", i, cases[i].status);
+			assert_int_equal(t->n_findings, 1);
+		} else if (t->n_findings) {
+			fail_msg("case %zu: HTTP %d: unexpected finding %s", i, cases[i].status, t->findings[0]);
+		}
+		txn_table_free(tt);
+	}
+}
+
+/* Behind a proxy every device has the proxy's address: endpoint groups
+ * follow the connection, and the same connection idle for over a minute
+ * starts a new group. */
+static void test_endpoint_groups_by_connection(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	struct scep_event *a1 = event(SCEP_OP_GETCACAPS, 1, 200), *a2 = event(SCEP_OP_GETCACERT, 30, 200);
+	struct scep_event *b = event(SCEP_OP_GETCACAPS, 2, 200), *a3 = event(SCEP_OP_GETCACAPS, 200, 200);
+
+	(void)state;
+	a1->flow_id = a2->flow_id = a3->flow_id = 1;
+	b->flow_id = 2;            /* another device, same (proxy) address */
+	txn_add_event(tt, a1);
+	txn_add_event(tt, b);
+	txn_add_event(tt, a2);
+	txn_add_event(tt, a3);
+	finish(tt);
+	assert_int_equal(txn_count(tt), 3);
+	assert_int_equal(txn_get(tt, 0)->n_events, 2);   /* a1, a2 */
+	assert_int_equal(txn_get(tt, 1)->n_events, 1);   /* b */
+	assert_int_equal(txn_get(tt, 2)->n_events, 1);   /* a3, after 170 s idle */
+	assert_int_equal(txn_summary(tt)->endpoint_groups, 3);
+	assert_int_equal(txn_summary(tt)->transactions, 0);
+	txn_table_free(tt);
+}
+
+/* The summary counts endpoint groups apart from transactions, error or
+ * not, so its figures match the objects listed. */
+static void test_summary_counts_groups_apart(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	const struct summary *s;
+
+	(void)state;
+	txn_add_event(tt, http_error(SCEP_OP_GETCACAPS, 1, 302, "/certsrv/mscep/mscep.dll",
+				     "https://login.microsoftonline.com/x", NULL));
+	txn_add_event(tt, pki(300, SCEP_MT_PKCSREQ, "OK", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 44));
+	finish(tt);
+	assert_int_equal(txn_count(tt), 2);
+	s = txn_summary(tt);
+	assert_int_equal(s->transactions, 1);
+	assert_int_equal(s->endpoint_groups, 1);
+	assert_int_equal(s->by_verdict[VERDICT_ISSUED], 1);
+	assert_int_equal(s->by_verdict[VERDICT_HTTP_ERROR], 0);
+	assert_int_equal(s->n_servers, 1);
+	assert_int_equal(s->servers[0].total, 1);
+	assert_int_equal(s->group_verdicts[VERDICT_HTTP_ERROR], 1);
+	assert_true(txn_is_endpoint_group(txn_get(tt, 0)));
+	assert_false(txn_is_endpoint_group(txn_get(tt, 1)));
 	txn_table_free(tt);
 }
 
@@ -700,6 +901,12 @@ int main(void)
 		cmocka_unit_test(test_reused_id_after_close_opens_new),
 		cmocka_unit_test(test_ndes_hresult_is_the_reason),
 		cmocka_unit_test(test_reused_id_same_key),
+		cmocka_unit_test(test_poll_by_resubmission),
+		cmocka_unit_test(test_poll_by_replay),
+		cmocka_unit_test(test_resubmit_after_expired_pending),
+		cmocka_unit_test(test_http_error_causes),
+		cmocka_unit_test(test_endpoint_groups_by_connection),
+		cmocka_unit_test(test_summary_counts_groups_apart),
 		cmocka_unit_test(test_http_error_and_no_response),
 		cmocka_unit_test(test_lone_getcacaps_is_endpoint_group),
 		cmocka_unit_test(test_order_is_by_time_not_arrival),
