@@ -81,6 +81,13 @@ struct txn {
 	int resumes_pending;
 	uint8_t prev_nonce[SCEP_NONCE_MAX];
 	size_t prev_nonce_len;
+	/* The same requests (transactionID and senderNonce) seen toward a
+	 * second server: the two legs of a proxy (TLS to the proxy, plain
+	 * HTTP behind it). One enrollment: it closes when both legs had
+	 * their final reply (finals counts them). */
+	int two_legs;
+	struct endpoint leg_client, leg_server;   /* the second leg */
+	unsigned finals;
 	/* polls per enum txn_poll_kind, counted when the transaction settles */
 	size_t polls[TXN_POLL_KINDS];
 	/* endpoint groups: the connection their exchanges came on (a group
@@ -206,5 +213,9 @@ int txn_nonce_echoed(const struct scep_event *ev);
 /* The certificate with this issuer and serial among those the server's
  * GetCACert returned within t, or NULL. */
 const struct scep_cert *txn_ca_cert(const struct txn *t, const char *issuer, const char *serial);
+
+/* t's first exchange toward its own server (not the other leg of a
+ * proxy), NULL when it has none: what its header line names. */
+const struct scep_event *txn_first_event(const struct txn *t);
 
 #endif

@@ -437,6 +437,7 @@ static void put_txn(FILE *out, const struct sd_options *opt, const struct txn *t
 {
 	char ts[48], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], addr[ENDPOINT_STRLEN], d[32];
 	const char *mt = t->first_msg_type >= 0 ? scep_msg_type_name(t->first_msg_type) : NULL;
+	const struct scep_event *first = txn_first_event(t);
 	size_t i;
 
 	fprintf(out, "<section class=\"txn v-%s\" id=\"t%llu\" data-client=\"", verdict_class(t->verdict),
@@ -466,9 +467,9 @@ static void put_txn(FILE *out, const struct sd_options *opt, const struct txn *t
 		put_escf(out, "%s UTC, %s -> %s", fmt_time_ns(t->first_ts_ns, 0, ts, sizeof(ts)), cli, srv);
 	/* the Host header only when it says something the address does not
 	 * (a name, or a proxy's idea of the server) */
-	if (t->n_events && t->events[0]->host && strcmp(t->events[0]->host, srv) &&
-	    strcmp(t->events[0]->host, endpoint_addr_str(&t->server, addr, sizeof(addr))))
-		put_escf(out, " (Host %s)", t->events[0]->host);
+	if (first && first->host && strcmp(first->host, srv) &&
+	    strcmp(first->host, endpoint_addr_str(&t->server, addr, sizeof(addr))))
+		put_escf(out, " (Host %s)", first->host);
 	put_escf(out, ", %s", fmt_duration_ns(t->last_ts_ns - t->first_ts_ns, d, sizeof(d)));
 	if (t->subject)
 		put_escf(out, ", %s", t->subject);

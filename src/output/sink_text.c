@@ -460,7 +460,9 @@ static void print_response_line(FILE *out, const struct sd_options *opt, const s
 				const struct scep_event *ev)
 {
 	print_line_start(out, t, ev->res_first_ts_ns, ev->res_first_frame, ev->res_last_frame);
-	fprintf(out, "%-14s %d  ", ev->op == SCEP_OP_PKIOPERATION ? "CertRep" : scep_op_name(ev->op), ev->status);
+	/* a PKIOperation answered by an error page got no CertRep */
+	fprintf(out, "%-14s %d  ", ev->op != SCEP_OP_PKIOPERATION ? scep_op_name(ev->op) :
+				    ev->status == 200 ? "CertRep" : "response", ev->status);
 	if (ev->status != 200)
 		print_http_error(out, ev);
 	else if (ev->op == SCEP_OP_GETCACAPS)
@@ -538,7 +540,7 @@ static void print_event(FILE *out, const struct sd_options *opt, const struct tx
 static void print_header(FILE *out, const struct sd_options *opt, const struct txn *t)
 {
 	char ts[40], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], addr[ENDPOINT_STRLEN], mt[32], d[32];
-	const struct scep_event *first = t->n_events ? t->events[0] : NULL;
+	const struct scep_event *first = txn_first_event(t);
 
 	if (t->no_date)
 		fprintf(out, "%s (no date in the log)  ", fmt_time_of_day_ns(t->first_ts_ns, 0, ts, sizeof(ts)));

@@ -136,22 +136,14 @@ static int same_nonce(const struct scep_msg *a, const uint8_t *nonce, size_t len
 	return len && a->sender_nonce_len == len && !memcmp(a->sender_nonce, nonce, len);
 }
 
-/* Whether rq carries the senderNonce of a request before event i (or of
- * the PENDING transaction this one resumes). */
+/* Whether rq carries the senderNonce of a request before event i on the
+ * same leg (or of the PENDING transaction this one resumes): the other
+ * leg of a proxy carries the same request once more, which is no replay. */
 static int nonce_seen_before(const struct txn *t, size_t i, const struct scep_msg *rq)
 {
-	size_t k;
-
 	if (t->resumes_pending && same_nonce(rq, t->prev_nonce, t->prev_nonce_len))
 		return 1;
-	for (k = 0; k < i; k++) {
-		const struct scep_msg *o = t->events[k]->request;
-
-		if (t->events[k]->op == SCEP_OP_PKIOPERATION && o && o->decoded &&
-		    same_nonce(rq, o->sender_nonce, o->sender_nonce_len))
-			return 1;
-	}
-	return 0;
+	return txn_has_request_nonce(t, i, &t->events[i]->server, rq->sender_nonce, rq->sender_nonce_len);
 }
 
 /* Counts the polls of each kind (enum txn_poll_kind) and names them.
@@ -162,7 +154,7 @@ static int nonce_seen_before(const struct txn *t, size_t i, const struct scep_ms
  * re-submission. */
 static void check_polling(struct txn *t)
 {
-	uint64_t first_req = 0, first[TXN_POLL_KINDS] = { 0 }, last[TXN_POLL_KINDS] = { 0 };
+	uint64_t first_req = 0, last[TXN_POLL_KINDS] = { 0 };
 	int starts = t->resumes_pending;
 	size_t i, k;
 	char d[32];
@@ -173,7 +165,8 @@ static void check_polling(struct txn *t)
 		const struct scep_msg *rq = e->request;
 		int mt = event_msg_type(e);
 
-		if (e->op != SCEP_OP_PKIOPERATION || mt < 0)
+		if (e->op != SCEP_OP_PKIOPERATION || mt < 0 ||
+		    (t->two_legs && !endpoint_eq(&e->server, &t->server)))
 			continue;
 		if (!first_req)
 			first_req = event_start(e);
@@ -187,14 +180,13 @@ static void check_polling(struct txn *t)
 			k = TXN_POLL_KINDS;
 		if (k == TXN_POLL_KINDS)
 			continue;
-		if (!t->polls[k]++)
-			first[k] = event_start(e);
+		t->polls[k]++;
 		last[k] = event_start(e);
 	}
 	if (t->polls[TXN_POLL_CERTPOLL])
-		txn_add_finding(t, str_printf("client polled %zu time%s over %s", t->polls[TXN_POLL_CERTPOLL],
+		txn_add_finding(t, str_printf("client polled %zu time%s with CertPoll in %s", t->polls[TXN_POLL_CERTPOLL],
 					      t->polls[TXN_POLL_CERTPOLL] == 1 ? "" : "s",
-					      fmt_duration_ns(last[TXN_POLL_CERTPOLL] - first[TXN_POLL_CERTPOLL], d, sizeof(d))));
+					      fmt_duration_ns(last[TXN_POLL_CERTPOLL] - first_req, d, sizeof(d))));
 	if (t->polls[TXN_POLL_RESUBMIT])
 		txn_add_finding(t, str_printf("client re-sent its request %zu time%s in %s (new nonce each: certmonger-style polling)",
 					      t->polls[TXN_POLL_RESUBMIT], t->polls[TXN_POLL_RESUBMIT] == 1 ? "" : "s",
@@ -310,7 +302,9 @@ static void check_http_causes(struct txn *t)
 		if (n[i] > 1)
 			snprintf(more, sizeof(more), " (and %zu more)", n[i] - 1);
 		if (http_causes[i].where == CAUSE_LOCATION)
-			txn_add_finding(t, str_printf("HTTP %d to %s%s: %s", e->status, e->location, more, http_causes[i].cause));
+			txn_add_finding(t, str_printf("HTTP %d to %.*s%s%s: %s", e->status, (int)strcspn(e->location, "?#"),
+						      e->location, e->location[strcspn(e->location, "?#")] ? "?..." : "",
+						      more, http_causes[i].cause));
 		else if (http_causes[i].where == CAUSE_PATH)
 			txn_add_finding(t, str_printf("HTTP %d on %s%s: %s", e->status, e->path, more, http_causes[i].cause));
 		else if (e->error_text)
@@ -332,6 +326,21 @@ const char *txn_poll_kind_name(enum txn_poll_kind k)
 	return "?";
 }
 
+/* One enrollment on two legs (see txn.two_legs): say where each went, so
+ * the reader knows why every request shows twice. */
+static void check_legs(struct txn *t)
+{
+	char c1[64], s1[64], c2[64], s2[64];
+
+	if (!t->two_legs)
+		return;
+	txn_add_finding(t, str_printf("the same requests on two legs, a proxy between them: %s -> %s and %s -> %s "
+				      "(one enrollment, each exchange shown on both)",
+				      endpoint_str(&t->client, c1, sizeof(c1)), endpoint_str(&t->server, s1, sizeof(s1)),
+				      endpoint_str(&t->leg_client, c2, sizeof(c2)),
+				      endpoint_str(&t->leg_server, s2, sizeof(s2))));
+}
+
 void txn_run_checks(struct txn *t)
 {
 	size_t i;
@@ -341,6 +350,7 @@ void txn_run_checks(struct txn *t)
 			check_exchange(t, t->events[i]);
 	check_polling(t);
 	check_http_causes(t);
+	check_legs(t);
 	if (t->reused_id && t->reused_same_key)
 		txn_add_finding(t, strdup("transactionID reused from an earlier, finished transaction: same key as the "
 					  "earlier enrollment (a re-enrollment; RFC 8894 derives the transactionID from the key)"));

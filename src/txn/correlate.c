@@ -59,6 +59,55 @@ static struct txn *find_open(struct txn_table *tt, const char *tid,
 	return NULL;
 }
 
+/* When t's latest PKIOperation toward server started (0: none): a later
+ * request's preparation comes after it. */
+static uint64_t last_request_toward(const struct txn *t, const struct endpoint *server)
+{
+	size_t i;
+
+	for (i = t->n_events; i-- > 0;)
+		if (t->events[i]->op == SCEP_OP_PKIOPERATION && endpoint_eq(&t->events[i]->server, server))
+			return event_start(t->events[i]);
+	return 0;
+}
+
+/* The open transaction ev is the other leg of: the same transactionID and
+ * the same request (its senderNonce) toward another server. A proxy in
+ * front of NDES forwards the client's bytes, so both legs carry one
+ * enrollment; a second enrollment with that ID would have a new nonce. */
+static struct txn *find_other_leg(struct txn_table *tt, const char *tid, const struct scep_event *ev)
+{
+	const struct scep_msg *rq = ev->request;
+	struct txn *t;
+
+	if (!rq || !rq->decoded || !rq->sender_nonce_len)
+		return NULL;
+	for (t = *txn_id_bucket(tt, tid); t; t = t->id_next) {
+		if (t->closed || strcmp(t->transaction_id, tid) || endpoint_eq(&t->server, &ev->server))
+			continue;
+		if (t->two_legs && !endpoint_eq(&t->leg_server, &ev->server))
+			continue;
+		if (txn_has_request_nonce(t, t->n_events, NULL, rq->sender_nonce, rq->sender_nonce_len))
+			return t;
+	}
+	return NULL;
+}
+
+static void join_leg(struct txn *t, const struct scep_event *ev)
+{
+	if (t->two_legs)
+		return;
+	t->two_legs = 1;
+	t->leg_client = ev->client;
+	t->leg_server = ev->server;
+}
+
+/* Whether ev's final reply closes t: with two legs, once both had theirs. */
+static int closes(struct txn *t)
+{
+	return !t->two_legs || ++t->finals >= 2;
+}
+
 static int same_client_addr(const struct endpoint *a, const struct endpoint *b)
 {
 	return a->family == b->family &&
@@ -93,8 +142,11 @@ static int better_prep(const struct scep_event *a, const struct scep_event *b,
 }
 
 /* Claims, for each kind (GetCACaps, GetCACert), the client's exchange that
- * best matches this enrollment among those shortly before it. */
-static void attach_preparation(struct txn_table *tt, struct txn *t, const struct scep_event *ev)
+ * best matches this request among those shortly before it and after
+ * since. Every request of an enrollment gets its own: certmonger asks
+ * GetCACaps again before each re-submission. */
+static void attach_preparation(struct txn_table *tt, struct txn *t, const struct scep_event *ev,
+			       uint64_t since)
 {
 	uint64_t start = event_start(ev);
 	size_t best[2] = { SIZE_MAX, SIZE_MAX };
@@ -106,7 +158,8 @@ static void attach_preparation(struct txn_table *tt, struct txn *t, const struct
 
 		if (kind == PREP_NONE || !same_client_addr(&l->client, &ev->client) ||
 		    !endpoint_eq(&l->server, &ev->server) ||
-		    event_start(l) > start || start - event_start(l) > PREP_WINDOW_NS)
+		    event_start(l) > start || start - event_start(l) > PREP_WINDOW_NS ||
+		    event_start(l) <= since)
 			continue;
 		if (best[kind] == SIZE_MAX || better_prep(l, tt->loose[best[kind]], ev))
 			best[kind] = i;
@@ -146,8 +199,8 @@ static struct txn *add_pki_operation(struct txn_table *tt, struct scep_event *ev
 	int kept, has_prev = 0;
 	struct txn *t = NULL;
 
-	if (tid)
-		t = find_open(tt, tid, ev, &has_prev, &prev);
+	if (tid && !(t = find_open(tt, tid, ev, &has_prev, &prev)) && (t = find_other_leg(tt, tid, ev)) != NULL)
+		join_leg(t, ev);
 	if (t && is_enrollment_start(mt) && t->first_msg_type != TXN_NO_TYPE &&
 	    !is_enrollment_start(t->first_msg_type))
 		t = NULL;
@@ -170,9 +223,11 @@ static struct txn *add_pki_operation(struct txn_table *tt, struct scep_event *ev
 			t->reused_same_key = has_prev && *prev.key_sha256 && !strcmp(prev.key_sha256, t->key_sha256);
 		}
 		t->first_msg_type = mt;
-		if (tid)
-			attach_preparation(tt, t, ev);
 	}
+	/* a new enrollment, or a request sent again (a poll): a reply whose
+	 * request the capture lacks asked nothing, so it claims nothing */
+	if (tid && (!t->n_events || event_msg_type(ev) >= 0))
+		attach_preparation(tt, t, ev, last_request_toward(t, &ev->server));
 	kept = txn_append(tt, t, ev) == 0;
 	if (!t->subject && ev->request) {
 		if (ev->request->csr && ev->request->csr->subject)
@@ -181,7 +236,7 @@ static struct txn *add_pki_operation(struct txn_table *tt, struct scep_event *ev
 			 mt != SCEP_MT_PKCSREQ)
 			t->subject = strdup(ev->request->signer->subject);
 	}
-	if (!tid || reply_is_final(ev))
+	if (!tid || (reply_is_final(ev) && closes(t)))
 		t->closed = 1;
 	if (!kept)
 		scep_event_free(ev);

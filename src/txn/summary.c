@@ -115,7 +115,8 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* The enrollment's own latency: its first PKIOperation request to the last
- * byte of its last response (preparation exchanges left out). */
+ * byte of its last CertRep (preparation exchanges left out). An HTTP error
+ * page is no CertRep: an enrollment without one has no latency. */
 static int txn_latency(const struct txn *t, uint64_t *lat)
 {
 	uint64_t start = 0, end = 0;
@@ -128,7 +129,7 @@ static int txn_latency(const struct txn *t, uint64_t *lat)
 			continue;
 		if (!start || e->req_first_ts_ns < start)
 			start = e->req_first_ts_ns;
-		if (e->res_last_ts_ns > end)
+		if (e->status == 200 && e->res_last_ts_ns > end)
 			end = e->res_last_ts_ns;
 	}
 	if (!start || end < start)

@@ -123,6 +123,22 @@ int txn_released_prev(const struct txn_table *tt, const char *tid, const struct 
 	return 0;
 }
 
+int txn_has_request_nonce(const struct txn *t, size_t n, const struct endpoint *server,
+			  const uint8_t *nonce, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < n && k < t->n_events && len; k++) {
+		const struct scep_event *e = t->events[k];
+		const struct scep_msg *o = e->request;
+
+		if (e->op == SCEP_OP_PKIOPERATION && o && o->decoded && o->sender_nonce_len == len &&
+		    !memcmp(o->sender_nonce, nonce, len) && (!server || endpoint_eq(&e->server, server)))
+			return 1;
+	}
+	return 0;
+}
+
 const struct scep_msg *txn_last_request(const struct txn *t)
 {
 	size_t i;
@@ -340,4 +356,14 @@ void txn_table_free(struct txn_table *tt)
 	summary_free(&tt->released);
 	summary_free(&tt->all);
 	free(tt);
+}
+
+const struct scep_event *txn_first_event(const struct txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_events; i++)
+		if (!t->two_legs || endpoint_eq(&t->events[i]->server, &t->server))
+			return t->events[i];
+	return t->n_events ? t->events[0] : NULL;
 }

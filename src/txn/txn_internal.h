@@ -87,6 +87,10 @@ struct txn_prev {
  * released, else 0. */
 int txn_released_prev(const struct txn_table *tt, const char *tid, const struct endpoint *server,
 		      struct txn_prev *prev);
+/* Whether one of t's first n events is a PKIOperation request with this
+ * senderNonce (toward server; NULL: any). */
+int txn_has_request_nonce(const struct txn *t, size_t n, const struct endpoint *server,
+			  const uint8_t *nonce, size_t len);
 /* t's last decoded PKIOperation request with a senderNonce, or NULL. */
 const struct scep_msg *txn_last_request(const struct txn *t);
 void txn_remember_released_id(struct txn_table *tt, const struct txn *t);

@@ -147,7 +147,7 @@ static void test_pending_then_poll_then_issued(void **state)
 	t = pending_then_twice(tt, SCEP_MT_CERTPOLL, 61, 121);
 	assert_int_equal(t->n_events, 3);
 	assert_int_equal(t->verdict, VERDICT_ISSUED);
-	assert_true(has_finding(t, "polled 2 times over 60.0 s"));
+	assert_true(has_finding(t, "client polled 2 times with CertPoll in 120.0 s"));
 	txn_table_free(tt);
 }
 
@@ -581,6 +581,86 @@ static void test_poll_by_replay(void **state)
 	txn_table_free(tt);
 }
 
+/* A TLS-terminating proxy in front of NDES: the client's request reaches
+ * the proxy (server .1:443) and, unchanged, NDES behind it (server .2:80);
+ * each leg answers, the inner one first. One enrollment, not two, and no
+ * leg's copy of a request counts as a replay. */
+static struct scep_event *on_leg(struct scep_event *ev, uint8_t server, uint16_t port, uint8_t client)
+{
+	ev->server = ep(server, port);
+	ev->client = ep(client, ev->client.port);
+	return ev;
+}
+
+static void test_proxy_legs_joined(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	const struct txn *t;
+
+	(void)state;
+	txn_add_event(tt, on_leg(pki(1, SCEP_MT_PKCSREQ, "LEG", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 1), 2, 80, 9));
+	txn_add_event(tt, on_leg(pki(1, SCEP_MT_PKCSREQ, "LEG", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 1), 1, 443, 7));
+	txn_add_event(tt, on_leg(pki(4, SCEP_MT_PKCSREQ, "LEG", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 4), 2, 80, 9));
+	/* the inner leg's final reply alone does not end the enrollment */
+	assert_int_equal(txn_count(tt), 1);
+	assert_false(txn_get(tt, 0)->closed);
+	txn_add_event(tt, on_leg(pki(4, SCEP_MT_PKCSREQ, "LEG", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 4), 1, 443, 7));
+	assert_true(txn_get(tt, 0)->closed);
+	finish(tt);
+	assert_int_equal(txn_count(tt), 1);
+	t = txn_get(tt, 0);
+	assert_int_equal(t->n_events, 4);
+	assert_int_equal(t->verdict, VERDICT_ISSUED);
+	assert_int_equal(t->reused_id, 0);
+	assert_true(t->two_legs);
+	assert_true(has_finding(t, "the same requests on two legs, a proxy between them: 10.0.0.9:40001 -> 10.0.0.2:80 "
+				"and 10.0.0.7:40001 -> 10.0.0.1:443"));
+	assert_int_equal(t->polls[TXN_POLL_REPLAY], 0);
+	assert_int_equal(t->polls[TXN_POLL_RESUBMIT], 1);
+	assert_int_equal(txn_summary(tt)->transactions, 1);
+	txn_table_free(tt);
+}
+
+/* The same ID toward another server with a NEW request (another nonce) is
+ * no second leg: a separate enrollment. */
+static void test_other_server_new_nonce_not_joined(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+
+	(void)state;
+	txn_add_event(tt, on_leg(pki(1, SCEP_MT_PKCSREQ, "TWO", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 1), 2, 80, 9));
+	txn_add_event(tt, on_leg(pki(2, SCEP_MT_PKCSREQ, "TWO", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 2), 1, 443, 7));
+	finish(tt);
+	assert_int_equal(txn_count(tt), 2);
+	assert_false(txn_get(tt, 0)->two_legs);
+	assert_false(txn_get(tt, 1)->two_legs);
+	txn_table_free(tt);
+}
+
+/* certmonger asks GetCACaps again before each re-submission: each poll
+ * claims the one just before it, none is left as an endpoint group. */
+static void test_preparation_per_poll(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	const struct txn *t;
+
+	(void)state;
+	txn_add_event(tt, event(SCEP_OP_GETCACAPS, 1, 200));
+	txn_add_event(tt, pki(2, SCEP_MT_PKCSREQ, "CM", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 2));
+	txn_add_event(tt, event(SCEP_OP_GETCACAPS, 10, 200));
+	txn_add_event(tt, pki(11, SCEP_MT_PKCSREQ, "CM", 200, SCEP_STATUS_PENDING, SCEP_FAIL_NONE, 11));
+	txn_add_event(tt, event(SCEP_OP_GETCACAPS, 20, 200));
+	txn_add_event(tt, pki(21, SCEP_MT_PKCSREQ, "CM", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 21));
+	finish(tt);
+	assert_int_equal(txn_count(tt), 1);
+	t = txn_get(tt, 0);
+	assert_int_equal(t->n_events, 6);
+	assert_int_equal(t->events[2]->op, SCEP_OP_GETCACAPS);
+	assert_int_equal(t->events[4]->op, SCEP_OP_GETCACAPS);
+	assert_int_equal(txn_summary(tt)->endpoint_groups, 0);
+	txn_table_free(tt);
+}
+
 static void closed_noop(void *arg, const struct txn *t)
 {
 	(void)arg;
@@ -903,6 +983,9 @@ int main(void)
 		cmocka_unit_test(test_reused_id_same_key),
 		cmocka_unit_test(test_poll_by_resubmission),
 		cmocka_unit_test(test_poll_by_replay),
+		cmocka_unit_test(test_proxy_legs_joined),
+		cmocka_unit_test(test_other_server_new_nonce_not_joined),
+		cmocka_unit_test(test_preparation_per_poll),
 		cmocka_unit_test(test_resubmit_after_expired_pending),
 		cmocka_unit_test(test_http_error_causes),
 		cmocka_unit_test(test_endpoint_groups_by_connection),
