@@ -4,7 +4,9 @@
 # every PKIOperation in every capture, the transactionID, messageType,
 # pkiStatus, failInfo and issued serial as tshark and openssl decoded them
 # (captures/describe.sh), never scepdump. scepdump --json must agree on
-# every row. One TAP line per capture.
+# every row. One TAP line per capture. The NDES-shaped captures
+# (captures/describe-ndes.sh) list every CertRep instead: its
+# transactionID, senderNonce, pkiStatus and failInfo as openssl read them.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 SRCDIR=${SRCDIR:-$(cd "$here/../.." && pwd)}
@@ -31,7 +33,14 @@ for name, body in zip(sections[1::2], sections[2::2]):
     # the same bytes as tls13-h2-enroll.pcap, there to be read without keys
     if rows and os.path.exists("captures/" + name) and "nokeys" not in name:
         checks.append((name, rows))
-print("1..%d" % len(checks))
+ndes_re = re.compile(r"^  - response messageType 3 \(CertRep\), transactionID `([^`]+)`, senderNonce ([0-9a-f]+), "
+                     r"recipientNonce [0-9a-f]+, pkiStatus \d+ \((\w+)\)(?:, failInfo \d+ \((\w+)\))?", re.M)
+ndes = []
+for name, body in zip(*[iter(re.split(r"^### `(ndes-[^`]+)`\s*$", readme, flags=re.M)[1:])] * 2):
+    reps = ndes_re.findall(body.split("\n### ")[0])
+    if reps and os.path.exists("captures/" + name):
+        ndes.append((name, reps))
+print("1..%d" % (len(checks) + len(ndes)))
 for n, (name, rows) in enumerate(checks, 1):
     base = re.sub(r"\.pcap(ng)?$", "", name)
     # the clients' keys open the CertReps: those named after the capture,
@@ -78,4 +87,25 @@ for n, (name, rows) in enumerate(checks, 1):
             print("# " + p)
     else:
         print("ok %d - %s: %d PKIOperations agree with openssl/tshark" % (n, name, len(rows)))
+
+for n, (name, reps) in enumerate(ndes, len(checks) + 1):
+    out = subprocess.run([scepdump, "--json", "-r", "captures/" + name], capture_output=True, text=True).stdout
+    got = []
+    for line in out.splitlines():
+        for e in json.loads(line).get("events", []):
+            rp = (e.get("response") or {}).get("pki_message") or {}
+            if e["operation"] == "PKIOperation" and rp.get("message_type") == "CertRep":
+                got.append((rp.get("transaction_id"), (rp.get("sender_nonce") or "").lower(),
+                            rp.get("pki_status"), rp.get("fail_info") or ""))
+    want = sorted(reps)
+    if sorted(got) == want:
+        print("ok %d - %s: %d CertReps agree with openssl/tshark" % (n, name, len(reps)))
+    else:
+        print("not ok %d - %s (%d CertReps)" % (n, name, len(reps)))
+        for w in want:
+            if w not in got:
+                print("# openssl says %s, scepdump does not" % (w,))
+        for g in got:
+            if g not in want:
+                print("# scepdump says %s, openssl does not" % (g,))
 PY
