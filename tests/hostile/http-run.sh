@@ -76,7 +76,7 @@ $gen http-long-message "$tmp/long-message.pcap"
 run -r "$tmp/long-message.pcap"
 check "message= over 256 KiB: the exchange stays, with its 404 and the cut line" \
 	"PKIOperation +GET .*\[HTTP parse error: request line of [0-9]+ bytes, over the 262144 read" \
-	"CertRep +404 " "!^0 transactions"
+	"response +404 " "!^0 transactions"
 check "message= over 256 KiB: damaged, not non-SCEP skipped" \
 	"HTTP_ERROR HTTP 404" "^1 transaction: .* 1 damaged, 0 non-SCEP skipped"
 run --json -r "$tmp/long-message.pcap"
