@@ -1,5 +1,6 @@
-# common.sh - sourced by run.sh and live.sh: the tools they build and the
-# deterministic capture both measure. Expects: here (tests/bench), dir
+# common.sh - sourced by run.sh, live.sh and soak.sh: the tools they build,
+# the deterministic capture they measure, and the private network
+# namespace with a veth pair the live runs replay onto. Expects: here (tests/bench), dir
 # (BENCH_DIR), flows, sources, enroll and density_mb (BENCH_ENROLL
 # enrollments per density_mb MB), a die function and prog (message prefix).
 
@@ -35,3 +36,24 @@ meta() { sed -n "s/^$2=//p" "$1.meta"; }
 
 # scaled_enroll MB: enrollments at the benchmark's density, at least 1.
 scaled_enroll() { awk -v m="$1" -v e="$enroll" -v d="$density_mb" 'BEGIN { n = int(e * m / d + 0.5); print n < 1 ? 1 : n }'; }
+
+# veth_netns_up: the namespace $ns holding the veth pair $cap_if <-> $rep_if,
+# both ends inside, no addresses, IPv6 off before the links exist (no router
+# solicitations or MLD reports): nothing but the replay on the wire, nothing
+# outside the namespace touched. Defines nsx CMD... (run inside it).
+veth_netns_up() {
+	ip netns add "$ns" || die "ip netns add $ns failed"
+	nsx sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
+	nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
+	if ! ip -n "$ns" link add "$cap_if" type veth peer name "$rep_if" ||
+	   ! ip -n "$ns" link set "$cap_if" up || ! ip -n "$ns" link set "$rep_if" up; then
+		die "cannot create the veth pair in $ns"
+	fi
+}
+nsx() { ip netns exec "$ns" "$@"; }
+
+# veth_netns_down: every process left in $ns stopped, the namespace gone.
+veth_netns_down() {
+	ip netns pids "$ns" 2>/dev/null | while read -r p; do kill -TERM "$p" 2>/dev/null; done
+	ip netns del "$ns" 2>/dev/null
+}

@@ -130,21 +130,11 @@ cleanup() {
 		kill -TERM "$(pgrep -P "$tpid")" "$tpid" 2>/dev/null
 		wait "$tpid" 2>/dev/null
 	fi
-	ip netns pids "$ns" 2>/dev/null | while read -r p; do kill -TERM "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
+	veth_netns_down
 }
 trap cleanup EXIT
 trap 'exit 2' INT TERM HUP
-
-ip netns add "$ns" || die "ip netns add $ns failed"
-nsx() { ip netns exec "$ns" "$@"; }
-# IPv6 off before the links exist: no router solicitations or MLD reports
-nsx sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
-if ! ip -n "$ns" link add "$cap_if" type veth peer name "$rep_if" ||
-   ! ip -n "$ns" link set "$cap_if" up || ! ip -n "$ns" link set "$rep_if" up; then
-	die "cannot create the veth pair in $ns"
-fi
+veth_netns_up
 
 set_offload() {
 	[ "$1" = on ] && [ ! "${offload_touched:-}" ] && return 0
