@@ -9,6 +9,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 SRCDIR=${SRCDIR:-$(cd "$here/../.." && pwd)}
+# systemd takes only normalized paths (no "build/.."), as make check gives
+SRCDIR=$(cd "$SRCDIR" && pwd -P)
 SCEPDUMP=${SCEPDUMP:-$SRCDIR/src/scepdump}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scepdump-contrib.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
