@@ -42,6 +42,8 @@ struct sd_options {
 	size_t buffer_kib;          /* -B: live capture ring, KiB (0: default) */
 	const char *write_file;     /* -w: packets of SCEP connections */
 	const char *html_file;      /* --html: the report for a ticket */
+	const char *metrics_file;   /* --metrics: Prometheus text, rewritten */
+	unsigned metrics_interval_s;   /* --metrics-interval, default 15 */
 	int json;
 	int verbose;
 	int quiet;

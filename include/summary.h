@@ -58,6 +58,11 @@ struct summary {
  * and the JSON "type" tell the two apart by this rule. */
 int txn_is_endpoint_group(const struct txn *t);
 
+/* The enrollment's own latency: its first PKIOperation request to the last
+ * byte of its last CertRep (preparation exchanges left out). An HTTP error
+ * page is no CertRep: an enrollment without one has no latency (0). */
+int txn_latency(const struct txn *t, uint64_t *lat);
+
 struct counters;
 
 /* The "capped" figure of the summary line: how many times a cap or the

@@ -112,6 +112,7 @@ struct txn {
 	int closed;
 	int settled;                /* verdict and findings computed */
 	int streamed;               /* handed to the close callback already */
+	int told_settled;           /* handed to the settled callback already */
 	uint64_t events_capped;     /* exchanges past txn_limits.max_events, not kept */
 	struct txn *id_next;        /* table.c's transactionID index chain */
 };
@@ -147,6 +148,12 @@ typedef void (*txn_closed_cb)(void *arg, const struct txn *t);
  * of enrollments. Returning -1 keeps it in the table. */
 typedef int (*txn_release_cb)(void *arg, const struct txn *t);
 
+/* Called once for every transaction and endpoint group the summary
+ * counts, as soon as its figures are final: as it is shown live, let go,
+ * evicted, or at txn_finish. So running tallies (--metrics) grow during a
+ * capture and end equal to the summary. */
+typedef void (*txn_settled_cb)(void *arg, const struct txn *t);
+
 struct txn_table;
 
 struct counters;
@@ -159,6 +166,7 @@ void txn_table_on_close(struct txn_table *t, txn_closed_cb cb, void *arg);
 /* Not with device logs (they join finished transactions at the end) or an
  * output that needs them all at the end (--html; live, --check's names). */
 void txn_table_on_release(struct txn_table *t, txn_release_cb cb, void *arg);
+void txn_table_on_settled(struct txn_table *t, txn_settled_cb cb, void *arg);
 /* 1 when a close callback is set: only then has txn_expire work to do. */
 int txn_table_streams(const struct txn_table *t);
 /* Takes ownership of ev. */

@@ -23,6 +23,7 @@
 #include "capture.h"
 #include "check.h"
 #include "devlog.h"
+#include "metrics_file.h"
 #include "options.h"
 #include "outfile.h"
 #include "pipeline.h"
@@ -333,6 +334,7 @@ static void read_packets(struct sd_ctx *ctx, struct capture *cap)
 			break;
 		if (rc == 2) {
 			pipeline_idle(ctx);
+			metrics_file_tick(ctx);
 			continue;
 		}
 		if (rc < 0) {
@@ -344,6 +346,7 @@ static void read_packets(struct sd_ctx *ctx, struct capture *cap)
 		take_embedded_keylog(ctx, cap, &keylog_seen);
 		pipeline_packet(ctx, &p);
 		progress_update(&pr, ctx, &p);
+		metrics_file_tick(ctx);
 	}
 	note_capture_loss(ctx, cap, 1);
 	capture_secrets_dropped(cap, &ctx->cnt.dsb_keylog_bytes_capped, &ctx->cnt.dsb_other_secrets);
@@ -418,6 +421,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	render_setup(&ctx, cap != NULL);
+	metrics_file_start(&ctx);
 	signal_capture = cap;
 	install_signal_handlers();
 	capture_print_listening(cap, stderr);
@@ -427,6 +431,7 @@ int main(int argc, char **argv)
 	if (ctx.opt.mode == MODE_OFFLINE)
 		ctx.interrupted_by = stop_requested;
 	pipeline_finish(&ctx);
+	metrics_file_finish(&ctx);
 	pipeline_report(&ctx, &report);
 	render_print_report(&ctx, &report);
 	if (html.f && out_write_html(&report, &html) < 0)

@@ -16,7 +16,7 @@ enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER, OPT_MAX_MEMORY,
 	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_NO_SPILL, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_DATE, OPT_DEVICE_SKEW,
-	OPT_CA_CERT,
+	OPT_CA_CERT, OPT_METRICS, OPT_METRICS_INTERVAL,
 	OPT_CODES       /* not an option: one past the largest option code */
 };
 
@@ -39,6 +39,8 @@ static const struct option long_options[] = {
 	{ "device-skew", required_argument, NULL, OPT_DEVICE_SKEW },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "html", required_argument, NULL, OPT_HTML },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "check", no_argument, NULL, OPT_CHECK },
@@ -132,6 +134,9 @@ void options_usage(FILE *out)
 	      "                           SCEP to a new pcap (needs -r files: they are read twice)\n"
 	      "      --json               JSON Lines instead of the text timeline\n"
 	      "      --html FILE          also write a self-contained HTML report (swimlanes)\n"
+	      "      --metrics FILE       keep FILE rewritten with Prometheus metrics (for\n"
+	      "                           node_exporter's textfile collector)\n"
+	      "      --metrics-interval SEC  how often (default 15; also at the end)\n"
 	      "  -v, --verbose            add certificates, attributes, algorithms, counters\n"
 	      "  -q, --quiet              print only the summary\n"
 	      "      --color[=WHEN]       colour verdicts and findings: auto (a terminal), always, never\n"
@@ -277,6 +282,7 @@ static void set_defaults(struct sd_options *o)
 	o->max_h2_header_list = 64u << 10;
 	o->max_opaque_tls = 1000;
 	o->decode_threads = 1;
+	o->metrics_interval_s = 15;
 	o->color = isatty(STDOUT_FILENO);    /* --color=auto */
 }
 
@@ -407,6 +413,12 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case 'w': o->write_file = arg; return 0;
 	case OPT_JSON: o->json = 1; return 0;
 	case OPT_HTML: o->html_file = arg; return 0;
+	case OPT_METRICS: o->metrics_file = arg; return 0;
+	case OPT_METRICS_INTERVAL:
+		if (parse_size("metrics-interval", arg, &v) < 0)
+			return -1;
+		o->metrics_interval_s = v > 86400 ? 86400 : (unsigned)v;
+		return 0;
 	case 'v': o->verbose++; return 0;
 	case 'q': o->quiet = 1; return 0;
 	case OPT_CHECK: o->check = 1; return 0;
@@ -571,6 +583,8 @@ static const struct opt_scope {
 	{ OPT_DEVICE_DATE, RUN_REPORT, "it applies to device logs" },
 	{ OPT_DEVICE_SKEW, RUN_REPORT, "it applies to device logs" },
 	{ OPT_HTML, RUN_REPORT, "it writes the transactions' report" },
+	{ OPT_METRICS, RUN_CAPTURE, "it writes the capture's figures" },
+	{ OPT_METRICS_INTERVAL, RUN_CAPTURE, "it times the --metrics file" },
 	{ OPT_CHECK, RUN_REPORT, "it sets the exit status from the transactions' verdicts" },
 	{ 'q', RUN_REPORT, "it leaves the transactions' listing out" },
 	{ OPT_COLOR, RUN_REPORT, "it colours the listing's verdicts and findings" },
@@ -586,6 +600,7 @@ static const struct opt_needs {
 	{ OPT_DEVICE_TZ, OPT_DEVLOG, "it applies to device logs" },
 	{ OPT_DEVICE_DATE, OPT_DEVLOG, "it applies to device logs" },
 	{ OPT_DEVICE_SKEW, OPT_DEVLOG, "it applies to device logs" },
+	{ OPT_METRICS_INTERVAL, OPT_METRICS, "it times the --metrics file" },
 };
 
 static enum run_kind run_kind_of(const struct sd_options *o)
@@ -643,6 +658,7 @@ static void drop_ignored(struct sd_options *o, int code)
 	case OPT_KEYLOG: o->n_keylogs = 0; break;
 	case OPT_DEVLOG: o->n_devlogs = 0; break;
 	case OPT_HTML: o->html_file = NULL; break;
+	case OPT_METRICS: o->metrics_file = NULL; break;
 	default: break;
 	}
 }

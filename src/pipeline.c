@@ -309,6 +309,7 @@ void pipeline_free(struct sd_ctx *ctx)
 	if (ctx->keys)
 		scep_keys_free(ctx->keys);
 	extract_free(&ctx->scep_flows);
+	metrics_free(&ctx->metrics);
 	opaque_tls_free(ctx);
 	if (ctx->keylog)
 		keylog_free(ctx->keylog);

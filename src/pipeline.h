@@ -8,6 +8,7 @@
 #include "extract.h"
 #include "http1.h"
 #include "membudget.h"
+#include "metrics.h"
 #include "options.h"
 #include "packet.h"
 
@@ -43,6 +44,7 @@ struct sd_ctx {
 	 * a FIFO ring of opt.max_opaque_tls entries */
 	struct scep_event **opaque_tls;
 	size_t opaque_head, n_opaque_tls;
+	struct metrics metrics;     /* --metrics: tallies and when the file is due */
 	int input_errors;
 	/* reading files stopped by this signal (SIGINT, SIGTERM) before their
 	 * end: the report covers the part read. 0 otherwise (live, a signal

@@ -10,12 +10,22 @@
 #include "summary.h"
 #include "txn_internal.h"
 
+/* t is settled and the summary will count it as it stands. */
+static void tell_settled(struct txn_table *tt, struct txn *t)
+{
+	if (!tt->on_settled || t->told_settled)
+		return;
+	t->told_settled = 1;
+	tt->on_settled(tt->on_settled_arg, t);
+}
+
 static void stream_if_wanted(struct txn_table *tt, struct txn *t)
 {
 	if (!tt->on_close || t->streamed)
 		return;
 	txn_settle(tt, t, 1);
 	t->streamed = 1;
+	tell_settled(tt, t);
 	tt->on_close(tt->on_close_arg, t);
 }
 
@@ -29,6 +39,7 @@ static void release_if_wanted(struct txn_table *tt, struct txn *t)
 	/* taken: short of memory here, the summary may miss its latency, but
 	 * the transaction must not stay to be listed twice */
 	summary_add_txn(&tt->released, t);
+	tell_settled(tt, t);
 	tt->n_released++;
 	txn_id_index_remove(tt, t);
 	if (t->transaction_id)
@@ -69,6 +80,7 @@ static void evict_one(struct txn_table *tt, struct txn *t)
 {
 	txn_settle(tt, t, 1);
 	summary_add_txn(&tt->gone, t);
+	tell_settled(tt, t);
 	if (!t->streamed && tt->cnt)
 		tt->cnt->txns_evicted++;
 	txn_id_index_remove(tt, t);
@@ -150,8 +162,10 @@ void txn_finish(struct txn_table *tt)
 	txn_group_loose_events(tt, tt->n_loose);
 	for (i = 0; i < tt->n; i++)
 		have_wire |= tt->txns[i]->n_events > 0;
-	for (i = 0; i < tt->n; i++)
+	for (i = 0; i < tt->n; i++) {
 		txn_settle(tt, tt->txns[i], have_wire);
+		tell_settled(tt, tt->txns[i]);
+	}
 	if (tt->n)
 		qsort(tt->txns, tt->n, sizeof(*tt->txns), cmp_txn_time);
 	for (i = 0; i < tt->n; i++)

@@ -114,10 +114,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The enrollment's own latency: its first PKIOperation request to the last
- * byte of its last CertRep (preparation exchanges left out). An HTTP error
- * page is no CertRep: an enrollment without one has no latency. */
-static int txn_latency(const struct txn *t, uint64_t *lat)
+int txn_latency(const struct txn *t, uint64_t *lat)
 {
 	uint64_t start = 0, end = 0;
 	size_t i;

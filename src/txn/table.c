@@ -99,6 +99,12 @@ void txn_table_on_close(struct txn_table *tt, txn_closed_cb cb, void *arg)
 	tt->on_close_arg = arg;
 }
 
+void txn_table_on_settled(struct txn_table *tt, txn_settled_cb cb, void *arg)
+{
+	tt->on_settled = cb;
+	tt->on_settled_arg = arg;
+}
+
 void txn_table_on_release(struct txn_table *tt, txn_release_cb cb, void *arg)
 {
 	tt->on_release = cb;

@@ -26,6 +26,8 @@ struct txn_table {
 	void *on_close_arg;
 	txn_release_cb on_release;
 	void *on_release_arg;
+	txn_settled_cb on_settled;
+	void *on_settled_arg;
 	size_t n_released;
 	/* IDs of released transactions, at most lim.max_txns of them (as many
 	 * as the table would have remembered had it kept them) */
