@@ -42,6 +42,10 @@ struct sd_options {
 	size_t buffer_kib;          /* -B: live capture ring, KiB (0: default) */
 	const char *write_file;     /* -w: packets of SCEP connections */
 	const char *html_file;      /* --html: the report for a ticket */
+	const char *json_file;      /* --json-file: live, transactions as JSON Lines */
+	uint64_t rotate_bytes;      /* -C, in bytes (given in millions) */
+	unsigned rotate_seconds;    /* -G */
+	unsigned rotate_count;      /* -W */
 	int json;
 	int verbose;
 	int quiet;
