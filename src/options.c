@@ -581,6 +581,7 @@ static const struct opt_scope {
 	{ 's', RUN_LIVE, "it sets the live capture's snap length" },
 	{ 'B', RUN_LIVE, "it sizes the live capture's kernel buffer" },
 	{ 'Z', RUN_LIVE, "it drops privileges once the interface is open" },
+	{ 'w', RUN_CAPTURE, "it writes packets of the captured SCEP connections" },
 	{ 'C', RUN_LIVE, "-w and --json-file rotate in a live capture" },
 	{ 'G', RUN_LIVE, "-w and --json-file rotate in a live capture" },
 	{ 'W', RUN_LIVE, "-w and --json-file rotate in a live capture" },
