@@ -55,6 +55,8 @@ const uint8_t *capture_tls_keylog(struct capture *c, size_t *len);
  * not at all) and Decryption Secrets Blocks of other secrets types. */
 void capture_secrets_dropped(const struct capture *c, uint64_t *keylog_bytes,
 			     uint64_t *other_blocks);
+/* The link type of a live capture (its one interface); -1 for files. */
+int capture_linktype(const struct capture *c);
 /* Makes capture_next return 0 soon; safe from a signal handler. */
 void capture_break(struct capture *c);
 /* Kernel counters for live captures; returns -1 when not available. */

@@ -44,6 +44,10 @@ struct sd_options {
 	const char *html_file;      /* --html: the report for a ticket */
 	const char *metrics_file;   /* --metrics: Prometheus text, rewritten */
 	unsigned metrics_interval_s;   /* --metrics-interval, default 15 */
+	const char *json_file;      /* --json-file: live, transactions as JSON Lines */
+	uint64_t rotate_bytes;      /* -C, in bytes (given in millions) */
+	unsigned rotate_seconds;    /* -G */
+	unsigned rotate_count;      /* -W */
 	int json;
 	int verbose;
 	int quiet;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 
 struct counters;
+struct livew_stats;
+struct outrot_stats;
 struct mem_budget;
 struct scep_event;
 struct scep_input;
@@ -30,6 +32,10 @@ struct report {
 	int memory_reached;               /* the budget shed or refused something */
 	uint64_t first_ts_ns, last_ts_ns; /* the first and last packet, 0: none */
 	int interrupted_by;               /* reading files stopped by this signal, else 0 */
+	/* live -w and --json-file (NULL: not written): what reached them */
+	const char *w_path, *json_path;
+	const struct outrot_stats *w_out, *json_out;
+	const struct livew_stats *w_hold;
 };
 
 /* The listing at the end of input, then the summary: transactions already

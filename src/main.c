@@ -37,7 +37,18 @@
  * blocking read, which on Linux only pcap_breakloop can interrupt (the same
  * arrangement as tcpdump's). The flag holds the signal, for the report. */
 static volatile sig_atomic_t stop_requested;
+/* live: SIGHUP (reopen the output files), SIGUSR1 (one statistics line);
+ * the capture loop acts on them between packets */
+static volatile sig_atomic_t reopen_requested, stats_requested;
 static struct capture *signal_capture;
+
+static void on_live_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reopen_requested = 1;
+	else
+		stats_requested = 1;
+}
 
 static void on_stop_signal(int sig)
 {
@@ -55,6 +66,43 @@ static void install_signal_handlers(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (!signal_capture || capture_linktype(signal_capture) < 0)
+		return;
+	/* no SA_RESTART: the capture's wait returns, and the loop acts */
+	sa.sa_handler = on_live_signal;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* SIGUSR1: where a long capture stands, without stopping it. */
+static void print_live_stats(const struct sd_ctx *ctx, struct capture *cap)
+{
+	uint64_t received = 0, dropped = ctx->cnt.capture_dropped;
+	size_t v, n = 0;
+
+	/* the kernel's count is the whole run's: newer than what was told */
+	capture_stats(cap, &received, &dropped);
+	for (v = 0; v < VERDICT_COUNT; v++)
+		n += ctx->settled[v];
+	fprintf(stderr, "scepdump: %llu packets, %llu dropped by the kernel, %zu transactions settled",
+		(unsigned long long)ctx->cnt.packets, (unsigned long long)dropped, n);
+	for (v = 0; v < VERDICT_COUNT; v++)
+		if (ctx->settled[v])
+			fprintf(stderr, " %s=%zu", v == VERDICT_NONE ? "other" : txn_verdict_name((enum txn_verdict)v),
+				ctx->settled[v]);
+	fputc('\n', stderr);
+}
+
+static void act_on_signals(struct sd_ctx *ctx, struct capture *cap)
+{
+	if (reopen_requested) {
+		reopen_requested = 0;
+		out_reopen_live(ctx);
+	}
+	if (stats_requested) {
+		stats_requested = 0;
+		print_live_stats(ctx, cap);
+	}
 }
 
 /* The most a decode input may hold: a pkiMessage, or a log line with one. */
@@ -330,6 +378,7 @@ static void read_packets(struct sd_ctx *ctx, struct capture *cap)
 	while (!stop_requested) {
 		rc = capture_next(cap, &p, err, sizeof(err));
 		note_capture_loss(ctx, cap, 0);
+		act_on_signals(ctx, cap);
 		if (rc == 0)
 			break;
 		if (rc == 2) {
@@ -408,7 +457,8 @@ int main(int argc, char **argv)
 	/* What would fail at the end is found before the input is read: a
 	 * device log that cannot be read, an output that cannot be written or
 	 * that is an input. */
-	if (check_device_logs(&ctx.opt) < 0 || out_open_outputs(&ctx.opt, &w, &html) < 0) {
+	if (check_device_logs(&ctx.opt) < 0 || out_open_outputs(&ctx.opt, &w, &html) < 0 ||
+	    out_open_live(&ctx) < 0) {
 		free_run(&ctx, &w, &html);
 		return 2;
 	}
@@ -420,6 +470,7 @@ int main(int argc, char **argv)
 		free_run(&ctx, &w, &html);
 		return 2;
 	}
+	out_start_live(&ctx, cap);
 	render_setup(&ctx, cap != NULL);
 	metrics_file_start(&ctx);
 	signal_capture = cap;

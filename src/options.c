@@ -16,7 +16,7 @@ enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER, OPT_MAX_MEMORY,
 	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_NO_SPILL, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_DATE, OPT_DEVICE_SKEW,
-	OPT_CA_CERT, OPT_METRICS, OPT_METRICS_INTERVAL,
+	OPT_CA_CERT, OPT_METRICS, OPT_METRICS_INTERVAL, OPT_JSON_FILE,
 	OPT_CODES       /* not an option: one past the largest option code */
 };
 
@@ -28,6 +28,7 @@ static const struct option long_options[] = {
 	{ "buffer-size", required_argument, NULL, 'B' },
 	{ "user", required_argument, NULL, 'Z' },
 	{ "write", required_argument, NULL, 'w' },
+	{ "json-file", required_argument, NULL, OPT_JSON_FILE },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "key-pass", required_argument, NULL, OPT_KEY_PASS },
 	{ "ca-cert", required_argument, NULL, OPT_CA_CERT },
@@ -131,7 +132,17 @@ void options_usage(FILE *out)
 	      "      --device-skew SEC    add SEC (may be negative) to every device time\n"
 	      "Output:\n"
 	      "  -w, --write FILE         also write the packets of the connections that carried\n"
-	      "                           SCEP to a new pcap (needs -r files: they are read twice)\n"
+	      "                           SCEP to a new pcap. -r: the files are read twice; -i:\n"
+	      "                           a new connection's packets are held until SCEP shows\n"
+	      "                           (at most 1 MiB each, 64 MiB in all; past that they\n"
+	      "                           are counted, not written); SIGHUP reopens the file\n"
+	      "      --json-file FILE     -i: also write each transaction as it settles, then the\n"
+	      "                           summary, as JSON Lines; SIGHUP reopens it\n"
+	      "  -C SIZE                  -i: a new -w/--json-file file once one passes SIZE\n"
+	      "                           millions of bytes: FILE, FILE1, FILE2... (as tcpdump)\n"
+	      "  -G SECONDS               -i: a new file every SECONDS; FILE is a strftime pattern\n"
+	      "  -W COUNT                 -i: at most COUNT files: with -C alone the ring\n"
+	      "                           FILE0..FILE{COUNT-1}; with -G the oldest is removed\n"
 	      "      --json               JSON Lines instead of the text timeline\n"
 	      "      --html FILE          also write a self-contained HTML report (swimlanes)\n"
 	      "      --metrics FILE       keep FILE rewritten with Prometheus metrics (for\n"
@@ -168,6 +179,8 @@ void options_usage(FILE *out)
 	      "  -h, --help               this text\n"
 	      "  -V, --version            version\n"
 	      "\n"
+	      "Signals (live): SIGHUP reopens the -w and --json-file files (after logrotate\n"
+	      "renamed them); SIGUSR1 prints one statistics line on stderr.\n"
 	      "Exit status: 0 success, 1 --check found a failed transaction, 2 usage or input error.\n",
 	      out);
 }
@@ -228,6 +241,27 @@ static int append_filter_words(struct sd_options *o, int argc, char **argv, int 
 	return 0;
 }
 
+/* -C millions of bytes, -G seconds, -W files: tcpdump's units. */
+static int parse_rotation(struct sd_options *o, int c, const char *arg)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v == 0 || v > 1000000u) {
+		fprintf(stderr, "scepdump: -%c: '%s' is not a number from 1 to 1000000\n", c, arg);
+		return -1;
+	}
+	if (c == 'C')
+		o->rotate_bytes = (uint64_t)v * 1000000u;
+	else if (c == 'G')
+		o->rotate_seconds = (unsigned)v;
+	else
+		o->rotate_count = (unsigned)v;
+	return 0;
+}
+
 /* decode takes one input (default stdin) and no capture options. */
 static int check_decode_args(struct sd_options *o, int argc, char **argv)
 {
@@ -248,10 +282,8 @@ static int write_file_ok(const struct sd_options *o)
 {
 	size_t i;
 
-	if (o->mode == MODE_LIVE) {
-		fprintf(stderr, "scepdump: -w works on -r files, not on a live capture; save with tcpdump -w, then run scepdump -r\n");
-		return 0;
-	}
+	if (o->mode == MODE_LIVE)
+		return 1;   /* held until SCEP shows (livew.c) */
 	for (i = 0; i < o->n_files; i++) {
 		if (!strcmp(o->files[i], "-")) {
 			fprintf(stderr, "scepdump: -w cannot be used with -r - (standard input cannot be read twice)\n");
@@ -411,6 +443,8 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		}
 		return 0;
 	case 'w': o->write_file = arg; return 0;
+	case OPT_JSON_FILE: o->json_file = arg; return 0;
+	case 'C': case 'G': case 'W': return parse_rotation(o, c, arg);
 	case OPT_JSON: o->json = 1; return 0;
 	case OPT_HTML: o->html_file = arg; return 0;
 	case OPT_METRICS: o->metrics_file = arg; return 0;
@@ -476,7 +510,7 @@ static int parse_option_words(struct sd_options *o, int argc, char **argv, unsig
 
 	/* Capture mode stops at the first word (a BPF filter follows);
 	 * decode lets options come after its FILE too. */
-	while ((c = getopt_long(argc, argv, o->mode == MODE_DECODE ? "r:i:f:s:B:Z:w:vqhV" : "+r:i:f:s:B:Z:w:vqhV",
+	while ((c = getopt_long(argc, argv, o->mode == MODE_DECODE ? "r:i:f:s:B:Z:w:C:G:W:vqhV" : "+r:i:f:s:B:Z:w:C:G:W:vqhV",
 				long_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			if (optopt && optopt < 256)
@@ -559,7 +593,11 @@ static const struct opt_scope {
 	{ 's', RUN_LIVE, "it sets the live capture's snap length" },
 	{ 'B', RUN_LIVE, "it sizes the live capture's kernel buffer" },
 	{ 'Z', RUN_LIVE, "it drops privileges once the interface is open" },
-	{ 'w', RUN_FILES, "it writes packets of the -r files" },
+	{ 'w', RUN_CAPTURE, "it writes packets of the captured SCEP connections" },
+	{ 'C', RUN_LIVE, "-w and --json-file rotate in a live capture" },
+	{ 'G', RUN_LIVE, "-w and --json-file rotate in a live capture" },
+	{ 'W', RUN_LIVE, "-w and --json-file rotate in a live capture" },
+	{ OPT_JSON_FILE, RUN_LIVE, "it writes transactions as they settle in a live capture (use --json)" },
 	{ OPT_KEY, RUN_CAPTURE | RUN_DECODE, "it opens the envelopes of SCEP messages" },
 	{ OPT_KEY_PASS, RUN_CAPTURE | RUN_DECODE, "it opens encrypted --key files" },
 	{ OPT_CA_CERT, RUN_CAPTURE | RUN_DECODE, "it names the signers of SCEP messages" },
@@ -659,6 +697,7 @@ static void drop_ignored(struct sd_options *o, int code)
 	case OPT_DEVLOG: o->n_devlogs = 0; break;
 	case OPT_HTML: o->html_file = NULL; break;
 	case OPT_METRICS: o->metrics_file = NULL; break;
+	case OPT_JSON_FILE: o->json_file = NULL; break;
 	default: break;
 	}
 }

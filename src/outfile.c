@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "extract.h"
 #include "format.h"
+#include "livew.h"
+#include "outrot.h"
 #include "outfile.h"
 #include "pipeline.h"
 #include "sink.h"
@@ -139,7 +143,9 @@ static int inputs_readable_twice(const struct sd_options *opt)
 
 int out_open_outputs(const struct sd_options *opt, struct out_file *w, struct out_file *html)
 {
-	if (!inputs_readable_twice(opt) || out_open(w, "-w", opt->write_file) < 0)
+	/* live, -w is a rotation of files (out_open_live) */
+	if (!inputs_readable_twice(opt) ||
+	    out_open(w, "-w", opt->mode == MODE_LIVE ? NULL : opt->write_file) < 0)
 		return -1;
 	if (out_open(html, "--html", opt->html_file) < 0) {
 		out_abandon(w);
@@ -207,4 +213,63 @@ void out_write_extract(struct sd_ctx *ctx, struct out_file *w, volatile sig_atom
 		ctx->input_errors++;
 	if (*stop && !ctx->interrupted_by)
 		ctx->interrupted_by = *stop;
+}
+
+/* Live -w and --json-file: each an outrot (outrot.h) whose first file is
+ * made now, before -Z drops privileges, as tcpdump makes its -w file;
+ * later files of a rotation are made as that user. */
+int out_open_live(struct sd_ctx *ctx)
+{
+	const struct sd_options *o = &ctx->opt;
+	struct outrot_opts ro = {
+		.max_bytes = o->rotate_bytes, .seconds = o->rotate_seconds, .count = o->rotate_count,
+	};
+	struct outrot *r = NULL;
+	time_t now = time(NULL);
+
+	if (o->mode != MODE_LIVE)
+		return 0;
+	if (o->write_file && o->json_file && !strcmp(o->write_file, o->json_file)) {
+		fprintf(stderr, "scepdump: --json-file %s: -w writes that file already\n", o->json_file);
+		return -1;
+	}
+	if (o->write_file) {
+		ro.opt = "-w";
+		ro.name = o->write_file;
+		r = outrot_new(&ro);
+		ctx->livew = r ? livew_new(r, o->idle_timeout_ns) : NULL;
+		if (!ctx->livew) {
+			outrot_free(r);
+			fprintf(stderr, "scepdump: -w %s: out of memory\n", o->write_file);
+			return -1;
+		}
+		if (outrot_start(r, now) < 0)
+			return -1;
+	}
+	if (o->json_file) {
+		ro.opt = "--json-file";
+		ro.name = o->json_file;
+		ctx->json_out = outrot_new(&ro);
+		if (!ctx->json_out) {
+			fprintf(stderr, "scepdump: --json-file %s: out of memory\n", o->json_file);
+			return -1;
+		}
+		if (outrot_start(ctx->json_out, now) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void out_start_live(struct sd_ctx *ctx, const struct capture *cap)
+{
+	if (ctx->livew && cap)
+		livew_set_linktype(ctx->livew, capture_linktype(cap), ctx->opt.snaplen);
+}
+
+void out_reopen_live(struct sd_ctx *ctx)
+{
+	if (ctx->livew)
+		outrot_reopen(livew_out(ctx->livew));
+	if (ctx->json_out)
+		outrot_reopen(ctx->json_out);
 }

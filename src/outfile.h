@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+struct capture;
 struct report;
 struct sd_ctx;
 struct sd_options;
@@ -39,5 +40,12 @@ void out_abandon(struct out_file *o);
 int out_write_html(const struct report *r, struct out_file *o);
 /* -w: the second pass over the inputs, stopped by *stop (a signal). */
 void out_write_extract(struct sd_ctx *ctx, struct out_file *w, volatile sig_atomic_t *stop);
+/* Live -w and --json-file: the first files, made before -Z; -1 after one
+ * line on stderr. */
+int out_open_live(struct sd_ctx *ctx);
+/* Live -w: the pcap header, once the interface's link type is known. */
+void out_start_live(struct sd_ctx *ctx, const struct capture *cap);
+/* SIGHUP: both opened again by name (logrotate). */
+void out_reopen_live(struct sd_ctx *ctx);
 
 #endif

@@ -14,6 +14,7 @@
 #include "flow.h"
 #include "keylog.h"
 #include "key_files.h"
+#include "livew.h"
 #include "opaque_tls.h"
 #include "pipeline.h"
 #include "scep.h"
@@ -72,6 +73,8 @@ static int on_http_exchange(void *arg, const struct http_exchange *x, const stru
 	/* now, not when decoded: what is decided as a TLS connection closes
 	 * must not depend on how far the decode thread has got */
 	opaque_tls_note_scep_server(ctx, &x->server);
+	if (ctx->livew)
+		livew_scep(ctx->livew, &x->client, &x->server);
 	make_room_to_decode(ctx);
 	if (decode_queue_push(ctx->decode, x, ctx->keys, tls ? tls_summary(tls) : NULL) < 0)
 		ctx->cnt.scep_decode_errors++;   /* out of memory copying it */
@@ -92,7 +95,9 @@ static void on_conn_end(void *arg, const struct app_conn_end *end)
 		make_room_to_decode(ctx);
 		decode_queue_push_event(ctx->decode, ev);
 	}
-	if (end->carried_scep && ctx->opt.write_file)
+	if (ctx->livew)
+		livew_closed(ctx->livew, &f->client, &f->server, end->carried_scep);
+	else if (end->carried_scep && ctx->opt.write_file)
 		extract_add(&ctx->scep_flows, &f->client, &f->server, f->first_ts_ns, f->last_ts_ns);
 }
 
@@ -172,6 +177,15 @@ void pipeline_report(const struct sd_ctx *ctx, struct report *r)
 	r->first_ts_ns = ctx->first_ts_ns;
 	r->last_ts_ns = ctx->last_ts_ns;
 	r->interrupted_by = ctx->interrupted_by;
+	if (ctx->livew) {
+		r->w_path = ctx->opt.write_file;
+		r->w_out = outrot_stats(livew_out(ctx->livew));
+		r->w_hold = livew_stats(ctx->livew);
+	}
+	if (ctx->json_out) {
+		r->json_path = ctx->opt.json_file;
+		r->json_out = outrot_stats(ctx->json_out);
+	}
 }
 
 void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p)
@@ -190,8 +204,14 @@ void pipeline_packet(struct sd_ctx *ctx, const struct pkt *p)
 		ctx->cnt.ip_checksum_bad += seg.ip_checksum == CHECKSUM_BAD;
 		ctx->cnt.tcp_checksum_bad += seg.tcp_checksum == CHECKSUM_BAD;
 	}
+	if (ctx->livew)
+		livew_packet(ctx->livew, p, &seg);
 	flow_table_input(ctx->flows, &seg);
 	flow_table_expire(ctx->flows, p->ts_ns);
+	if (ctx->livew && p->ts_ns >= ctx->next_out_check_ns) {
+		livew_expire(ctx->livew, p->ts_ns);
+		ctx->next_out_check_ns = p->ts_ns + 1000000000ull;
+	}
 	deliver_decoded(ctx, 0);
 	/* Live output: a scan of open transactions at most once a second of
 	 * capture time, after every exchange that ended before this packet is
@@ -287,6 +307,10 @@ void pipeline_finish(struct sd_ctx *ctx)
 void pipeline_idle(struct sd_ctx *ctx)
 {
 	deliver_decoded(ctx, 0);
+	if (ctx->livew)
+		outrot_check(livew_out(ctx->livew));
+	if (ctx->json_out)
+		outrot_check(ctx->json_out);
 }
 
 void pipeline_free(struct sd_ctx *ctx)
@@ -310,6 +334,10 @@ void pipeline_free(struct sd_ctx *ctx)
 		scep_keys_free(ctx->keys);
 	extract_free(&ctx->scep_flows);
 	metrics_free(&ctx->metrics);
+	livew_free(ctx->livew);
+	ctx->livew = NULL;
+	outrot_free(ctx->json_out);
+	ctx->json_out = NULL;
 	opaque_tls_free(ctx);
 	if (ctx->keylog)
 		keylog_free(ctx->keylog);

@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "options.h"
 #include "packet.h"
+#include "summary.h"
 
 struct decode_queue;
 struct report;
@@ -19,6 +20,8 @@ struct scep_event;
 struct scep_keys;
 struct spill;
 struct keylog;
+struct livew;
+struct outrot;
 struct txn_table;
 
 struct sd_ctx {
@@ -38,6 +41,10 @@ struct sd_ctx {
 	uint64_t first_ts_ns, last_ts_ns;
 	uint64_t next_txn_expiry_ns;
 	struct extract_list scep_flows;     /* for -w: connections that carried SCEP */
+	struct livew *livew;        /* live -w: held, then written (livew.h) */
+	struct outrot *json_out;    /* --json-file */
+	uint64_t next_out_check_ns; /* live -w: held connections expired, files checked */
+	size_t settled[VERDICT_COUNT];  /* live: transactions shown, by verdict (SIGUSR1) */
 	struct endpoint *scep_servers;      /* servers that carried SCEP */
 	size_t n_scep_servers;
 	/* TLS without readable HTTP whose relevance is known only at the end:

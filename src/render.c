@@ -5,9 +5,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "outfile.h"
+#include "outrot.h"
 #include "pipeline.h"
 #include "render.h"
 #include "sink.h"
@@ -25,16 +28,6 @@ static void render_listing(FILE *out, const void *arg, const struct txn *t)
 		sink_text_txn(out, &ctx->opt, t);
 }
 
-/* Live capture: print each enrollment as soon as it settles. */
-static void stream_txn(void *arg, const struct txn *t)
-{
-	int was_bad = ferror(stdout);
-
-	errno = 0;
-	render_listing(stdout, arg, t);
-	out_check_stdout(was_bad, "transactions from here on are not shown");
-}
-
 /* Renders into a string what render would print. */
 static char *render_to_string(void (*render)(FILE *, const void *, const struct txn *),
 			      const void *arg, const struct txn *t, size_t *len)
@@ -50,6 +43,45 @@ static char *render_to_string(void (*render)(FILE *, const void *, const struct 
 		return NULL;
 	}
 	return buf;
+}
+
+static void render_json(FILE *out, const void *arg, const struct txn *t)
+{
+	const struct sd_ctx *ctx = arg;
+
+	sink_json_txn(out, &ctx->opt, t);
+}
+
+/* --json-file: text rendered whole, then written a line at a time (each
+ * line reaches the file whole or is counted lost). */
+static void json_file_put(struct sd_ctx *ctx, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *nl;
+
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end - 1;
+		outrot_write(ctx->json_out, p, (size_t)(nl - p) + 1, NULL, 0, time(NULL));
+	}
+}
+
+/* Live capture: print each enrollment as soon as it settles. */
+static void stream_txn(void *arg, const struct txn *t)
+{
+	struct sd_ctx *ctx = arg;
+	int was_bad = ferror(stdout);
+	size_t len = 0;
+	char *line;
+
+	ctx->settled[t->verdict < VERDICT_COUNT ? t->verdict : VERDICT_NONE]++;
+	errno = 0;
+	render_listing(stdout, arg, t);
+	out_check_stdout(was_bad, "transactions from here on are not shown");
+	if (ctx->json_out && (line = render_to_string(render_json, ctx, t, &len)) != NULL) {
+		json_file_put(ctx, line, len);
+		free(line);
+	}
 }
 
 /* Reading files: a transaction whose final CertRep came can change no more;
@@ -143,4 +175,16 @@ void render_print_report(struct sd_ctx *ctx, const struct report *r)
 	if ((ctx->opt.json ? sink_json_write(stdout, r) : sink_text_write(stdout, r)) < 0)
 		ctx->input_errors++;
 	out_check_stdout(was_bad, ctx->opt.quiet ? "the summary is incomplete" : "the listing and summary are incomplete");
+	if (ctx->json_out) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+
+		if (m) {
+			sink_json_write(m, r);
+			if (fclose(m) == 0)
+				json_file_put(ctx, text, len);
+			free(text);
+		}
+	}
 }

@@ -977,6 +977,11 @@ int capture_next(struct capture *c, struct pkt *pkt, char *err, size_t errlen)
 		       : next_offline(c, pkt, err, errlen);
 }
 
+int capture_linktype(const struct capture *c)
+{
+	return c->live && c->in[0].p ? c->in[0].linktype : -1;
+}
+
 void capture_break(struct capture *c)
 {
 	c->stop = 1;

@@ -7,6 +7,7 @@
 #include "counters.h"
 #include "devlog.h"
 #include "flow.h"
+#include "livew.h"
 #include "format.h"
 #include "membudget.h"
 #include "options.h"
@@ -489,6 +490,35 @@ static json_t *memory_json(const struct mem_budget *m)
 	return o;
 }
 
+/* Live -w and --json-file: what reached them and what did not. */
+static json_t *out_file_json(const char *path, const char *what, const struct outrot_stats *st)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "path", json_string(path));
+	set_int(o, what, (long long)st->records);
+	set_int(o, "bytes", (long long)st->bytes);
+	set_int(o, "files", (long long)st->files);
+	set_int(o, "lost", (long long)st->lost_records);
+	set_int(o, "lost_bytes", (long long)st->lost_bytes);
+	return o;
+}
+
+static void out_files_json(json_t *o, const struct report *r)
+{
+	json_t *w;
+
+	if (r->w_out && r->w_hold) {
+		w = out_file_json(r->w_path, "packets", r->w_out);
+		set_int(w, "hold_capped", (long long)r->w_hold->held_capped);
+		set_int(w, "hold_capped_bytes", (long long)r->w_hold->held_capped_bytes);
+		set_int(w, "not_scep_dropped", (long long)r->w_hold->not_scep);
+		json_object_set_new(o, "write_file", w);
+	}
+	if (r->json_out)
+		json_object_set_new(o, "json_file", out_file_json(r->json_path, "lines", r->json_out));
+}
+
 static json_t *summary_json(const struct report *r)
 {
 	json_t *o = json_object(), *c = json_object(), *lat;
@@ -518,6 +548,7 @@ static json_t *summary_json(const struct report *r)
 		set_str(o, "interrupted", fmt_signal_name(r->interrupted_by));
 	if (r->memory_reached)
 		json_object_set_new(o, "memory", memory_json(r->mem));
+	out_files_json(o, r);
 #define JSON_COUNTER(name) set_int(c, #name, (long long)r->cnt->name);
 	COUNTERS_LIST(JSON_COUNTER)
 #undef JSON_COUNTER

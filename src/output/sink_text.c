@@ -9,6 +9,7 @@
 #include "flow.h"
 #include "format.h"
 #include "keylog.h"
+#include "livew.h"
 #include "membudget.h"
 #include "options.h"
 #include "scep.h"
@@ -694,6 +695,27 @@ static void print_secrets_dropped(FILE *out, const struct counters *c)
 			(unsigned long long)c->dsb_other_secrets, c->dsb_other_secrets == 1 ? "" : "s");
 }
 
+/* Live -w and --json-file: what is in the files, and the evidence that
+ * is not (held past the caps, or lost to write errors). */
+static void print_out_files(FILE *out, const struct report *r)
+{
+	const struct outrot_stats *w = r->w_out, *j = r->json_out;
+	const struct livew_stats *h = r->w_hold;
+
+	if (w && h)
+		fprintf(out, "-w %s: %llu packets of SCEP connections written (%llu bytes, %llu files); "
+			"%llu packets (%llu bytes) past the hold caps not written; %llu packets (%llu bytes) lost to "
+			"write errors; %llu packets of connections without SCEP held and dropped\n", r->w_path,
+			(unsigned long long)w->records, (unsigned long long)w->bytes, (unsigned long long)w->files,
+			(unsigned long long)h->held_capped, (unsigned long long)h->held_capped_bytes,
+			(unsigned long long)w->lost_records, (unsigned long long)w->lost_bytes,
+			(unsigned long long)h->not_scep);
+	if (j)
+		fprintf(out, "--json-file %s: %llu lines written (%llu bytes, %llu files); %llu lines (%llu bytes) lost to write errors\n",
+			r->json_path, (unsigned long long)j->records, (unsigned long long)j->bytes,
+			(unsigned long long)j->files, (unsigned long long)j->lost_records, (unsigned long long)j->lost_bytes);
+}
+
 static void print_summary(FILE *out, const struct report *r)
 {
 	const struct sd_options *opt = r->opt;
@@ -728,6 +750,7 @@ static void print_summary(FILE *out, const struct report *r)
 		fprintf(out, "%llu packet%s dropped by the kernel during the capture: what they carried is missing, "
 			"and transactions that miss a piece then are INCOMPLETE\n",
 			(unsigned long long)c->capture_dropped, c->capture_dropped == 1 ? "" : "s");
+	print_out_files(out, r);
 	if (r->memory_reached)
 		print_memory(out, r);
 	if (r->interrupted_by)

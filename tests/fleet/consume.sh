@@ -1,7 +1,10 @@
 #!/bin/sh
-# consume.sh - the JSON Lines file (--json-file) as a fleet's log tools
-# read it (doc/fleet.md): jq over the file, and rsyslog's imfile module
-# tailing it into a file of its own, as a log agent shipping it would.
+# consume.sh - JSON Lines as a fleet's log tools read them (doc/fleet.md):
+# jq over the file, and rsyslog's imfile module tailing it into a file of
+# its own, as a log agent shipping it would. The lines are --json's, which
+# --json-file writes live (tests/live/live-write.sh checks that file with
+# jq on a live capture); here they come from a capture file, so the test
+# needs neither root nor a network namespace.
 # Expected counts come from captures/README.md (concurrent-20: 20 real
 # enrollments, 17 issued, 3 rejected for a reused subject), not from
 # scepdump. TAP; tools that are missing are skipped.
@@ -24,13 +27,13 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
-"$SCEPDUMP" -q -r "$SRCDIR/captures/concurrent-20.pcap" --json-file "$tmp/scep.jsonl" >"$tmp/out" 2>&1
+"$SCEPDUMP" --json -r "$SRCDIR/captures/concurrent-20.pcap" >"$tmp/scep.jsonl" 2>"$tmp/out"
 rc=$?
 lines=$(grep -c . "$tmp/scep.jsonl" 2>/dev/null || echo 0)
 if [ $rc = 0 ] && [ "$lines" -ge 21 ]; then
-	ok "--json-file: $lines lines (20 transactions and the summary)"
+	ok "--json: $lines lines (20 transactions, groups and the summary)"
 else
-	notok "--json-file: exit $rc, $lines lines (want 0 and at least 21): $(head -n 2 "$tmp/out")"
+	notok "--json: exit $rc, $lines lines (want 0 and at least 21): $(head -n 2 "$tmp/out")"
 fi
 
 if command -v jq >/dev/null 2>&1; then
