@@ -1,5 +1,6 @@
 #!/bin/sh
-# Live -w, its rotation (-C, -G, -W), --json-file, SIGHUP and SIGUSR1, and
+# Live -w, its rotation (-C, -G, -W), --json-file, --metrics while the
+# capture runs, SIGHUP and SIGUSR1, and
 # a full disk, on a veth pair inside a network namespace made here (as
 # live-capture.sh). captures/concurrent-20.pcap (20 SCEP connections) is
 # merged by time with connections that carry no SCEP (plain HTTP to the
@@ -87,7 +88,7 @@ mergecap -F pcap -w "$tmp/mixed.pcap" "$SRCDIR/captures/concurrent-20.pcap" "$tm
 	skip_all "mergecap failed"
 mixed_n=$(capinfos -c -M "$tmp/mixed.pcap" | sed -n 's/^Number of packets: *//p')
 
-echo "1..10"
+echo "1..11"
 n=0
 result() { # OK-OR-NOT NAME [WHY]
 	n=$((n + 1))
@@ -145,7 +146,7 @@ valid_pcap() { # FILE: tcpdump reads it to its end without complaint
 mkdir -p "$tmp/run"
 
 # ---- 1-4: -w holds exactly the SCEP connections; --json-file; SIGUSR1 ----
-if start -q -w w.pcap --json-file t.jsonl; then
+if start -q -w w.pcap --json-file t.jsonl --metrics m.prom --metrics-interval 1; then
 	replay "$tmp/mixed.pcap" --pps=120 &
 	rp=$!
 	sleep 2
@@ -153,6 +154,9 @@ if start -q -w w.pcap --json-file t.jsonl; then
 	kill -USR1 "$pid"
 	wait $rp
 	sleep 1
+	# the metrics as node_exporter would read them while the capture runs
+	sleep 1.5
+	cp "$tmp/run/m.prom" "$tmp/live.prom" 2>/dev/null
 	if valid_pcap "$tmp/midrun.pcap" && [ "$(capinfos -c -M "$tmp/midrun.pcap" | sed -n 's/^Number of packets: *//p')" -gt 0 ]; then
 		result ok "a copy of the -w file taken while the capture runs is a valid pcap with packets (tcpdump, capinfos)"
 	else
@@ -180,8 +184,14 @@ if start -q -w w.pcap --json-file t.jsonl; then
 	else
 		result not "--json-file: every line parses (jq), 20 transactions, then the summary" "$txns transaction lines, summary '$summ'"
 	fi
+	live_enroll=$(awk '/^scepdump_enrollments_total\{/ { n += $NF } END { print n + 0 }' "$tmp/live.prom" 2>/dev/null)
+	if [ "$live_enroll" = 20 ]; then
+		result ok "--metrics during the live capture, before it stopped: 20 enrollments settled"
+	else
+		result not "--metrics during the live capture, before it stopped: 20 enrollments settled" "got '$live_enroll'"
+	fi
 else
-	for c in 1 2 3 4; do result not "-w/--json-file run $c" "scepdump did not start"; done
+	for c in 1 2 3 4 5; do result not "-w/--json-file/--metrics run $c" "scepdump did not start"; done
 fi
 
 # ---- 5: SIGHUP after a rename makes a new valid file ----------------------
