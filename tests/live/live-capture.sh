@@ -23,7 +23,8 @@ SCEPDUMP=${SCEPDUMP:-$SRCDIR/src/scepdump}
 TZ=UTC LC_ALL=C
 export TZ LC_ALL
 
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# shellcheck source=tests/live/common.sh
+. "$here/common.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (network namespace, live capture)"
 command -v ip >/dev/null 2>&1 || skip_all "ip (iproute2) not installed"
 command -v tcpreplay >/dev/null 2>&1 || skip_all "tcpreplay not installed (apt-get install tcpreplay)"
@@ -43,15 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 2' INT TERM HUP
-ip netns add "$ns" 2>/dev/null || skip_all "cannot create a network namespace"
-nsx() { ip netns exec "$ns" "$@"; }
-# IPv6 off before the links exist: nothing but the replay on the wire
-nsx sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
-if ! ip -n "$ns" link add vcap type veth peer name vrep 2>/dev/null ||
-   ! ip -n "$ns" link set vcap up || ! ip -n "$ns" link set vrep up; then
-	skip_all "cannot create a veth pair in a network namespace"
-fi
+veth_up
 
 # The inputs, from captures/: scepclient-post-enroll.pcap is one ISSUED
 # enrollment (captures/README.md): packets 1-11 are GetCACert, GetCACaps
@@ -110,16 +103,6 @@ result() { # OK-OR-NOT NAME [WHY]
 	fi
 }
 
-# waits up to $2 tenths of a second for grep -E $1 in file $3
-wait_for() {
-	i=0
-	while ! grep -qE -e "$1" "$3" 2>/dev/null; do
-		i=$((i + 1))
-		[ "$i" -le "$2" ] || return 1
-		sleep 0.1
-	done
-	return 0
-}
 
 # start OPTIONS...: scepdump -i vcap in the namespace, its pid in $pid
 # (a simple command, not nsx: 'ip netns exec' execs it, so $! is
@@ -130,14 +113,6 @@ start() {
 	ip netns exec "$ns" "$SCEPDUMP" -i vcap "$@" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	wait_for 'listening on' 100 "$tmp/err"
-}
-
-stop() {
-	kill -INT "$pid" 2>/dev/null
-	wait "$pid"
-	rc=$?
-	pid=
-	return $rc
 }
 
 replay() { # PCAP [tcpreplay options]: all its packets sent, or fail

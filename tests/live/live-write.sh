@@ -20,7 +20,8 @@ SCEPDUMP=${SCEPDUMP:-$SRCDIR/src/scepdump}
 TZ=UTC LC_ALL=C
 export TZ LC_ALL
 
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# shellcheck source=tests/live/common.sh
+. "$here/common.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (network namespace, live capture)"
 for t in ip tcpreplay tshark mergecap capinfos tcpdump jq python3 unshare; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t not installed"
@@ -36,14 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 2' INT TERM HUP
-ip netns add "$ns" 2>/dev/null || skip_all "cannot create a network namespace"
-nsx() { ip netns exec "$ns" "$@"; }
-nsx sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
-if ! ip -n "$ns" link add vcap type veth peer name vrep 2>/dev/null ||
-   ! ip -n "$ns" link set vcap up || ! ip -n "$ns" link set vrep up; then
-	skip_all "cannot create a veth pair in a network namespace"
-fi
+veth_up
 
 # The connections without SCEP, inside concurrent-20's time span: a GET
 # of / to the SCEP server's port 8008 from port 60001, GETs to port 80,
@@ -101,14 +95,6 @@ result() { # OK-OR-NOT NAME [WHY]
 	fi
 }
 
-wait_for() { # ERE TENTHS FILE
-	i=0
-	while ! grep -qE -e "$1" "$3" 2>/dev/null; do
-		i=$((i + 1))
-		[ "$i" -le "$2" ] || return 1
-		sleep 0.1
-	done
-}
 
 start() { # scepdump -i vcap OPTIONS..., from $tmp/run
 	: >"$tmp/out"
@@ -116,14 +102,6 @@ start() { # scepdump -i vcap OPTIONS..., from $tmp/run
 	(cd "$tmp/run" && exec ip netns exec "$ns" "$SCEPDUMP" -i vcap "$@" >"$tmp/out" 2>"$tmp/err") &
 	pid=$!
 	wait_for 'listening on' 100 "$tmp/err"
-}
-
-stop() {
-	kill -INT "$pid" 2>/dev/null
-	wait "$pid"
-	rc=$?
-	pid=
-	return $rc
 }
 
 replay() { # PCAP [tcpreplay options]: all its packets sent, or fail
