@@ -3,7 +3,13 @@
  * then renamed over it, so a scrape sees the old figures or the new ones,
  * never half a file. A write that fails (directory gone, disk full) is said
  * once and tried again at the next interval; the capture goes on. */
+#ifdef HAVE_CONFIG_H
 #include "config.h"
+#endif
+/* the fuzz harnesses build the library without configure's config.h */
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
