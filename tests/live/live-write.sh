@@ -82,7 +82,7 @@ mergecap -F pcap -w "$tmp/mixed.pcap" "$SRCDIR/captures/concurrent-20.pcap" "$tm
 	skip_all "mergecap failed"
 mixed_n=$(capinfos -c -M "$tmp/mixed.pcap" | sed -n 's/^Number of packets: *//p')
 
-echo "1..11"
+echo "1..12"
 n=0
 result() { # OK-OR-NOT NAME [WHY]
 	n=$((n + 1))
@@ -283,5 +283,29 @@ else
 	result not "a full disk: written + lost" "scepdump did not start"
 	kill -TERM "$(cat "$tmp/inner.pid" 2>/dev/null)" 2>/dev/null
 	wait $outer
+fi
+
+# ---- 12: the output directory removed mid-capture --------------------------
+rm -rf "$tmp/run" && mkdir -p "$tmp/run/gone"
+if start --json -w gone/w.pcap; then
+	replay "$SRCDIR/captures/concurrent-20.pcap" --pps=200 &
+	rp=$!
+	sleep 1
+	rm -rf "$tmp/run/gone"
+	wait $rp
+	sleep 0.5
+	stop
+	rc=$?
+	lines=$(grep -c 'w.pcap' "$tmp/err")
+	pk=$(jq -r 'select(.type == "summary") | .counters.packets' "$tmp/out" 2>/dev/null)
+	lost=$(jq -r 'select(.type == "summary") | .write_file.lost' "$tmp/out" 2>/dev/null)
+	if [ $rc = 0 ] && [ "$lines" = 1 ] && [ "${pk:-0}" = 389 ] && [ "${lost:-0}" -gt 0 ]; then
+		result ok "the -w directory removed mid-capture: one line naming the file, all 389 packets read, $lost packets counted lost, exit 0"
+	else
+		result not "the -w directory removed mid-capture: one line, the capture goes on, the loss counted" \
+			"exit $rc, $lines lines naming w.pcap, $pk packets, lost '$lost'"
+	fi
+else
+	result not "the -w directory removed mid-capture" "scepdump did not start"
 fi
 exit 0
