@@ -13,13 +13,20 @@
 
 /* The packets held of a connection not yet known to carry SCEP: per
  * connection and in all (record bytes: 16 + captured length). Packets past
- * them are not held, and counted. */
-#define LIVEW_HOLD_CONN_BYTES (1u << 20)
+ * them are not held, and counted. A SCEP connection shows SCEP within its
+ * first exchange, a few kB (a 4 kB GET PKIOperation, its CertRep; a TLS
+ * handshake before them), so 64 KiB a connection lets a gateway's long
+ * non-SCEP transfers take at most a thousandth each of the total, not
+ * fill it (at 1 MiB, 64 of them kept the SCEP connections' packets out). */
+#define LIVEW_HOLD_CONN_BYTES (64u << 10)
 #define LIVEW_HOLD_TOTAL_BYTES (64u << 20)
 
+/* Packets past the caps are counted with their connection and settled
+ * with it: a connection that turns out to carry SCEP lost them (evidence
+ * missing from the file), one that does not never needed them. */
 struct livew_stats {
-	uint64_t held_capped, held_capped_bytes;      /* past the caps */
-	uint64_t not_scep, not_scep_bytes;            /* held, then dropped */
+	uint64_t held_capped, held_capped_bytes;      /* of SCEP connections, past the caps */
+	uint64_t not_scep, not_scep_bytes;            /* of connections without SCEP, not written */
 };
 
 struct livew;

@@ -134,7 +134,7 @@ void options_usage(FILE *out)
 	      "  -w, --write FILE         also write the packets of the connections that carried\n"
 	      "                           SCEP to a new pcap. -r: the files are read twice; -i:\n"
 	      "                           a new connection's packets are held until SCEP shows\n"
-	      "                           (at most 1 MiB each, 64 MiB in all; past that they\n"
+	      "                           (at most 64 KiB each, 64 MiB in all; past that they\n"
 	      "                           are counted, not written); SIGHUP reopens the file\n"
 	      "      --json-file FILE     -i: also write each transaction as it settles, then the\n"
 	      "                           summary, as JSON Lines; SIGHUP reopens it\n"

@@ -29,6 +29,7 @@ struct conn {
 	uint64_t last_ns;
 	struct held *head, *tail;
 	size_t held_bytes;
+	uint64_t capped, capped_bytes;   /* past the caps, settled with the connection */
 };
 
 struct livew {
@@ -99,6 +100,14 @@ static void drop_held(struct livew *w, struct conn *c, int write)
 {
 	struct held *h, *next;
 
+	if (write) {
+		w->st.held_capped += c->capped;
+		w->st.held_capped_bytes += c->capped_bytes;
+	} else {
+		w->st.not_scep += c->capped;
+		w->st.not_scep_bytes += c->capped_bytes;
+	}
+	c->capped = c->capped_bytes = 0;
 	for (h = c->head; h; h = next) {
 		next = h->next;
 		if (write) {
@@ -122,8 +131,8 @@ static void hold(struct livew *w, struct conn *c, const struct pkt *p)
 	if (c->held_bytes + n <= LIVEW_HOLD_CONN_BYTES && w->held_bytes + n <= LIVEW_HOLD_TOTAL_BYTES)
 		h = malloc(sizeof(*h) + p->caplen);
 	if (!h) {
-		w->st.held_capped++;
-		w->st.held_capped_bytes += n;
+		c->capped++;
+		c->capped_bytes += n;
 		return;
 	}
 	h->next = NULL;

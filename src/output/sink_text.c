@@ -704,8 +704,8 @@ static void print_out_files(FILE *out, const struct report *r)
 
 	if (w && h)
 		fprintf(out, "-w %s: %llu packets of SCEP connections written (%llu bytes, %llu files); "
-			"%llu packets (%llu bytes) past the hold caps not written; %llu packets (%llu bytes) lost to "
-			"write errors; %llu packets of connections without SCEP held and dropped\n", r->w_path,
+			"%llu packets (%llu bytes) of SCEP connections past the hold caps not written; %llu packets (%llu bytes) "
+			"lost to write errors; %llu packets of connections without SCEP not written\n", r->w_path,
 			(unsigned long long)w->records, (unsigned long long)w->bytes, (unsigned long long)w->files,
 			(unsigned long long)h->held_capped, (unsigned long long)h->held_capped_bytes,
 			(unsigned long long)w->lost_records, (unsigned long long)w->lost_bytes,

@@ -13,7 +13,8 @@
 #   - every enrollment counted: the summary's transactions equal the
 #     enrollments tcpreplay sent (the file's, times the loops it completed);
 #   - drops reported: the kernel's drop count as scepdump printed it;
-#   - every rotated pcap readable by tcpdump -r.
+#   - every rotated pcap readable by tcpdump -r, and no packet of a SCEP
+#     connection left out of them by the hold caps.
 # Needs root, tcpreplay, tcpdump. Exit 0 PASS, 1 FAIL, 2 setup error.
 # Environment: SCEPDUMP, SRCDIR, SOAK_MINUTES (30), SOAK_PPS (20000),
 # SOAK_MB (the looped file, 100), SOAK_ROTATE_MB (10), SOAK_FILES (5),
@@ -131,6 +132,8 @@ drops=$(grep -ho '[0-9][0-9]* packets dropped by kernel' "$out/stdout" "$out/std
 check "$([ "${got:-x}" = "$want" ] && echo 1)" \
 	"every enrollment counted: $want sent ($loops loops x $per_loop), scepdump counted ${got:-none} (drops: ${drops:-none reported})"
 
+capped=$(sed -n 's/^-w .*; \([0-9][0-9]*\) packets ([0-9]* bytes) of SCEP connections past the hold caps.*/\1/p' "$out/stdout")
+check "$([ "${capped:-x}" = 0 ] && echo 1)" "-w: no packet of a SCEP connection past the hold caps (${capped:-no figure})"
 n=0
 for p in "$out"/soak.pcap*; do
 	[ -e "$p" ] || continue
@@ -139,8 +142,15 @@ for p in "$out"/soak.pcap*; do
 	check "$([ $? = 0 ] && echo 1)" "tcpdump -r reads $(basename "$p") ($(wc -c <"$p") bytes)"
 done
 check "$([ "$n" -ge 1 ] && [ "$n" -le "$files" ] && echo 1)" "$n rotated pcap files, at most -W $files"
-lines=$(cat "$out"/soak.jsonl* 2>/dev/null | grep -c '"type":"transaction"')
-check "$([ "$lines" = "${got:-x}" ] && echo 1)" "--json-file: $lines transaction lines in $(ls "$out" | grep -c '^soak.jsonl') file(s), as many as the summary's"
+# the ring keeps the last -W files: every line written is counted, the
+# files left must each parse whole
+lines=$(sed -n 's/^--json-file .*: \([0-9][0-9]*\) lines written.*/\1/p' "$out/stdout")
+check "$([ "${lines:-x}" = "${got:-x}" ] && echo 1)" "--json-file: ${lines:-no} lines written, one per transaction counted"
+for j in "$out"/soak.jsonl*; do
+	[ -e "$j" ] || continue
+	python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1])]' "$j" 2>/dev/null
+	check "$([ $? = 0 ] && echo 1)" "every line of $(basename "$j") parses as JSON ($(wc -l <"$j") lines)"
+done
 echo "soak: RSS by minute in $out/rss; tcpreplay: $(grep -i 'actual\|rated' "$out/tcpreplay" | tr -s ' \t\n' ' ')"
 [ $fail = 0 ] && echo "soak: PASS" || echo "soak: FAIL"
 exit $fail
