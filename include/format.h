@@ -15,6 +15,8 @@ char *fmt_time_ns(uint64_t ts_ns, int iso, char *out, size_t outlen);
 /* The time of day alone, for times whose date is unknown (a device log
  * line without one): "23:30:53.691" (UTC, ms) or, with iso=1, an RFC 3339
  * full-time, "23:30:53.691033Z". */
+/* "2026-11-25 17:30:21.655 CET": local time as TZ says, with its zone */
+char *fmt_time_zone_ns(uint64_t ts_ns, char *out, size_t outlen);
 char *fmt_time_of_day_ns(uint64_t ts_ns, int iso, char *out, size_t outlen);
 /* "2027-03-02" */
 char *fmt_date(time_t t, char *out, size_t outlen);

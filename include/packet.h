@@ -73,6 +73,23 @@ void ip_reasm_verify_checksums(struct ip_reasm *ipr, int on);
 const char *endpoint_str(const struct endpoint *ep, char *buf, size_t len);
 /* Address only, no port. */
 const char *endpoint_addr_str(const struct endpoint *ep, char *buf, size_t len);
+/* The servers connections went to, by count: the first ENDPOINT_TALLY_MAX
+ * servers are named (with the name the client asked for, SNI or Host),
+ * the connections to any other are counted in others. */
+#define ENDPOINT_TALLY_MAX 4
+struct endpoint_tally {
+	struct {
+		struct endpoint server;
+		char name[64];
+		uint64_t n;
+	} e[ENDPOINT_TALLY_MAX];
+	size_t n_entries;
+	uint64_t total, others;
+};
+void endpoint_tally_add(struct endpoint_tally *t, const struct endpoint *server, const char *name);
+/* "127.0.0.1:443 (scep.example) x3, 10.0.0.2:80, 2 more" or "-" */
+const char *endpoint_tally_str(const struct endpoint_tally *t, char *buf, size_t len);
+
 /* Inline: the flow lookup compares endpoints for every packet. */
 static inline int endpoint_eq(const struct endpoint *a, const struct endpoint *b)
 {

@@ -93,7 +93,10 @@ struct scep_csr {
 enum scep_decrypt_state {
 	SCEP_DECRYPT_NOT_TRIED = 0, /* no envelope, or no key given */
 	SCEP_DECRYPT_OK = 1,
-	SCEP_DECRYPT_FAILED = -1    /* key given but did not open it; see error */
+	SCEP_DECRYPT_FAILED = -1,   /* key given but did not open it; see error */
+	/* a CertRep none of the loaded keys is a recipient of: it is for the
+	 * device's key (RFC 8894 section 3.3.2), which the device alone holds */
+	SCEP_DECRYPT_DEVICE_KEY = 2
 };
 
 /* A decoded pkiMessage. Absent values are NULL / -1 / 0 lengths. */

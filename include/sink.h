@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 struct counters;
+struct endpoint_tally;
 struct livew_stats;
 struct outrot_stats;
 struct mem_budget;
@@ -32,6 +33,8 @@ struct report {
 	int memory_reached;               /* the budget shed or refused something */
 	uint64_t first_ts_ns, last_ts_ns; /* the first and last packet, 0: none */
 	int interrupted_by;               /* reading files stopped by this signal, else 0 */
+	/* connections without SCEP, by what they spoke */
+	const struct endpoint_tally *seen_tls, *seen_http, *seen_other;
 	/* live -w and --json-file (NULL: not written): what reached them */
 	const char *w_path, *json_path;
 	const struct outrot_stats *w_out, *json_out;

@@ -63,6 +63,15 @@ enum txn_poll_kind {
 	TXN_POLL_KINDS
 };
 
+/* Facts the capture proves about a transaction that did not end ISSUED,
+ * each also said as a finding; they pick its advice. */
+enum txn_proof {
+	TXN_PROOF_SUBJECT_ISSUED = 1,      /* the subject got a certificate earlier */
+	TXN_PROOF_KEY_USED = 2,            /* its key signed another transaction's request */
+	TXN_PROOF_RENEWAL_EARLY = 4,       /* renewing a certificate far from expiry */
+	TXN_PROOF_RENEWAL_NOT_OFFERED = 8  /* RenewalReq, GetCACaps without Renewal */
+};
+
 struct txn {
 	uint64_t seq;               /* 1-based, in order of first event */
 	uint64_t created;           /* order of creation: breaks ties of first_ts_ns */
@@ -98,6 +107,10 @@ struct txn {
 	int first_msg_type;         /* PKCSReq, RenewalReq, ... or an enum txn_group */
 	enum txn_verdict verdict;
 	char *reason;               /* "badRequest", "HTTP 500", ... */
+	/* what to check next, for a verdict that needs explaining, or NULL */
+	char *advice;
+	/* what the capture proves beyond this transaction (enum txn_proof) */
+	unsigned proof;
 	uint64_t first_ts_ns, last_ts_ns;
 	struct scep_event **events;
 	size_t n_events;

@@ -45,6 +45,19 @@ static size_t failed_in(const struct summary *s)
 	       s->group_verdicts[VERDICT_DELIVERED];
 }
 
+/* Transactions with a transactionID, listed, released or evicted. */
+static size_t enrollments_in(struct sd_ctx *ctx)
+{
+	const struct summary *all = txn_summary(ctx->txns);
+	size_t i, n = 0;
+
+	if (all)
+		return all->transactions;
+	for (i = 0; i < txn_count(ctx->txns); i++)
+		n += txn_get(ctx->txns, i)->transaction_id != NULL;
+	return n;
+}
+
 /* --check: every transaction that did not end ISSUED or DELIVERED is named
  * on stderr, in listing order. */
 static int check_failures(struct sd_ctx *ctx)
@@ -69,6 +82,13 @@ static int check_failures(struct sd_ctx *ctx)
 	if (gone_failed)
 		fprintf(stderr, "scepdump: check: %zu more past --max-transactions, not named\n", gone_failed);
 	failed += gone_failed;
+	if (!enrollments_in(ctx)) {
+		/* a regression check must not pass on a capture that lost its SCEP */
+		fprintf(stderr, "scepdump: check: no enrollment in the input (%llu SCEP exchange%s, no transactionID): "
+			"nothing to check\n", (unsigned long long)ctx->cnt.scep_exchanges,
+			ctx->cnt.scep_exchanges == 1 ? "" : "s");
+		return 1;
+	}
 	if (failed)
 		fprintf(stderr, "scepdump: check: %zu of %zu transaction%s did not end ISSUED\n",
 			failed, total, total == 1 ? "" : "s");

@@ -20,6 +20,7 @@
 #include "scep.h"
 #include "sink.h"
 #include "spill.h"
+#include "tls.h"
 #include "tls_summary.h"
 #include "txn.h"
 
@@ -81,6 +82,22 @@ static int on_http_exchange(void *arg, const struct http_exchange *x, const stru
 	return 1;
 }
 
+/* What a connection without SCEP spoke, and to whom (the view's server:
+ * the roles the content showed). */
+static void note_seen(struct sd_ctx *ctx, const struct app_conn_end *end)
+{
+	const struct flow *v = end->view ? end->view : end->flow;
+
+	if (end->carried_scep)
+		return;
+	if (end->tls)
+		endpoint_tally_add(&ctx->seen_tls, &v->server, tls_get_info(end->tls)->sni);
+	else if (end->exchanges)
+		endpoint_tally_add(&ctx->seen_http, &v->server, NULL);
+	else
+		endpoint_tally_add(&ctx->seen_other, &v->server, NULL);
+}
+
 /* A connection closed: TLS whose HTTP never came through still goes on the
  * timeline with what TLS itself said (opaque_tls.c decides when), and -w
  * keeps the connections that carried SCEP. */
@@ -95,6 +112,7 @@ static void on_conn_end(void *arg, const struct app_conn_end *end)
 		make_room_to_decode(ctx);
 		decode_queue_push_event(ctx->decode, ev);
 	}
+	note_seen(ctx, end);
 	if (ctx->livew)
 		livew_closed(ctx->livew, &f->client, &f->server, end->carried_scep);
 	else if (end->carried_scep && ctx->opt.write_file)
@@ -177,6 +195,9 @@ void pipeline_report(const struct sd_ctx *ctx, struct report *r)
 	r->first_ts_ns = ctx->first_ts_ns;
 	r->last_ts_ns = ctx->last_ts_ns;
 	r->interrupted_by = ctx->interrupted_by;
+	r->seen_tls = &ctx->seen_tls;
+	r->seen_http = &ctx->seen_http;
+	r->seen_other = &ctx->seen_other;
 	if (ctx->livew) {
 		r->w_path = ctx->opt.write_file;
 		r->w_out = outrot_stats(livew_out(ctx->livew));

@@ -45,6 +45,9 @@ struct sd_ctx {
 	struct outrot *json_out;    /* --json-file */
 	uint64_t next_out_check_ns; /* live -w: held connections expired, files checked */
 	size_t settled[VERDICT_COUNT];  /* live: transactions shown, by verdict (SIGUSR1) */
+	/* connections that carried no SCEP, by what they spoke: said when
+	 * the capture had no SCEP at all */
+	struct endpoint_tally seen_tls, seen_http, seen_other;
 	struct endpoint *scep_servers;      /* servers that carried SCEP */
 	size_t n_scep_servers;
 	/* TLS without readable HTTP whose relevance is known only at the end:

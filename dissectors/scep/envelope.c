@@ -119,12 +119,14 @@ static char *recipients_text(const struct scep_msg *m)
 	return out ? out : strdup("no recipient with an issuer and serial");
 }
 
-/* Opens env with each loaded key in turn. 0 and *plain set on success. */
+/* Opens env with each loaded key in turn. 0 and *plain set on success;
+ * -2 when no loaded key opened any key transport (the envelope is for
+ * someone else), -1 otherwise. */
 static int try_decrypt(struct scep_msg *m, CMS_ContentInfo *env, const struct scep_keys *keys,
 		       BIO **plain)
 {
 	STACK_OF(CMS_RecipientInfo) *ris = CMS_get0_RecipientInfos(env);
-	int i, tried = 0;
+	int i, tried = 0, opened = 0;
 	size_t k;
 
 	/* Sets the envelope's debug flag only (no key, no output): a wrong key
@@ -148,6 +150,7 @@ static int try_decrypt(struct scep_msg *m, CMS_ContentInfo *env, const struct sc
 				ERR_clear_error();
 				continue;
 			}
+			opened = 1;
 			out = BIO_new(BIO_s_mem());
 			if (!out)
 				return -1;
@@ -174,7 +177,7 @@ static int try_decrypt(struct scep_msg *m, CMS_ContentInfo *env, const struct sc
 				    keys->n_pkeys, keys->n_pkeys == 1 ? "" : "s", who ? who : "?"));
 		free(who);
 	}
-	return -1;
+	return tried && !opened ? -2 : -1;
 }
 
 /* issued = the first non-CA certificate, else the first whose subject is
@@ -300,6 +303,7 @@ int p7_decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
 	OSSL_LIB_CTX *libctx = keys ? keys->libctx : NULL;
 	CMS_ContentInfo *env = p7_cms_parse(p, len, libctx);
 	BIO *plain = NULL;
+	int rc;
 	int nid;
 
 	if (!env) {
@@ -328,7 +332,8 @@ int p7_decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
 		CMS_ContentInfo_free(env);
 		return 0;
 	}
-	if (try_decrypt(m, env, keys, &plain) == 0) {
+	rc = try_decrypt(m, env, keys, &plain);
+	if (rc == 0) {
 		char *data = NULL;
 		long n = BIO_get_mem_data(plain, &data);
 
@@ -338,6 +343,13 @@ int p7_decode_envelope(struct scep_msg *m, const uint8_t *p, size_t len,
 		if (n >= 0)
 			decode_plaintext(m, (const uint8_t *)data, (size_t)n, libctx);
 		BIO_free(plain);
+	} else if (rc == -2 && m->message_type == SCEP_MT_CERTREP) {
+		/* A CertRep is encrypted to the device's own (signer) key, which
+		 * only the device holds: the RA/CA key not opening it is the
+		 * normal case, not a failure. */
+		m->decrypt_state = SCEP_DECRYPT_DEVICE_KEY;
+		free(m->decrypt_error);
+		m->decrypt_error = NULL;
 	} else {
 		m->decrypt_state = SCEP_DECRYPT_FAILED;
 	}

@@ -1,5 +1,6 @@
-/* format.c - shared formatting of hex, times, durations and sizes; output
- * never depends on the local clock or time zone (always UTC). */
+/* format.c - shared formatting of hex, times, durations and sizes. Times
+ * are UTC, except fmt_time_zone_ns: the text output's times follow TZ, as
+ * tcpdump's do, and name their zone. Nothing depends on the local clock. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,24 @@ char *fmt_time_ns(uint64_t ts_ns, int iso, char *out, size_t outlen)
 		snprintf(out, outlen, "%s.%06luZ", base, frac / 1000ul);
 	else
 		snprintf(out, outlen, "%s.%03lu", base, frac / 1000000ul);
+	return out;
+}
+
+char *fmt_time_zone_ns(uint64_t ts_ns, char *out, size_t outlen)
+{
+	time_t secs = (time_t)(ts_ns / 1000000000ull);
+	unsigned long frac = (unsigned long)(ts_ns % 1000000000ull);
+	struct tm tm;
+	char base[32], zone[16];
+
+	/* localtime_r need not read TZ itself (POSIX) */
+	tzset();
+	if (!localtime_r(&secs, &tm))
+		gmtime_r(&secs, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
+	if (!strftime(zone, sizeof(zone), "%Z", &tm))
+		snprintf(zone, sizeof(zone), "UTC");
+	snprintf(out, outlen, "%s.%03lu %s", base, frac / 1000000ul, zone);
 	return out;
 }
 

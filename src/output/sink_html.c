@@ -159,7 +159,9 @@ static void put_envelope(FILE *out, const struct txn *t, const struct scep_msg *
 	kv(out, "envelope", "%s%s, key transport %s, %s%s", or_q(m->content_enc_alg),
 	   m->weak_cipher ? " (weak)" : "", or_q(m->key_enc_alg),
 	   m->decrypt_state == SCEP_DECRYPT_OK ? "decrypted" :
-	   m->decrypt_state == SCEP_DECRYPT_FAILED ? "not decrypted: " : "not opened (give --key)",
+	   m->decrypt_state == SCEP_DECRYPT_FAILED ? "not decrypted: " :
+	   m->message_type == SCEP_MT_CERTREP ? "encrypted to the device's key (give the device key to see the certificate)" :
+	   "not opened (give --key)",
 	   m->decrypt_state == SCEP_DECRYPT_FAILED ? or_q(m->decrypt_error) : "");
 	for (i = 0; i < m->n_recipients; i++) {
 		const struct scep_recipient *r = &m->recipients[i];
@@ -454,12 +456,21 @@ static void put_txn(FILE *out, const struct sd_options *opt, const struct txn *t
 		put_esc(out, t->transaction_id);
 		fputs("</code>", out);
 	}
-	if (t->reason) {
-		fputs(" <span class=\"reason\">", out);
-		put_esc(out, t->reason);
-		fputs("</span>", out);
+	fputs("</h2>\n", out);
+	if (t->reason || t->advice) {
+		fputs("<p class=\"why\">", out);
+		if (t->reason) {
+			fputs("<b>why:</b> <span class=\"reason\">", out);
+			put_esc(out, t->reason);
+			fputs("</span>", out);
+		}
+		if (t->advice) {
+			fputs(t->reason ? "<br><b>next:</b> " : "<b>next:</b> ", out);
+			put_esc(out, t->advice);
+		}
+		fputs("</p>\n", out);
 	}
-	fputs("</h2>\n<p class=\"meta\">", out);
+	fputs("<p class=\"meta\">", out);
 	if (t->no_date)
 		put_escf(out, "%s UTC (no date in the log), %s -> %s", fmt_time_of_day_ns(t->first_ts_ns, 0, ts, sizeof(ts)),
 			 cli, srv);
@@ -575,7 +586,9 @@ static void put_summary(FILE *out, const struct report *r)
 #undef HTML_COUNTER
 	fputs("</p></details>\n", out);
 	/* an index, so one failure among hundreds is one click away */
-	fputs("<table class=\"idx\"><caption>Index</caption>\n", out);
+	/* a box of its own: on a narrow screen the index scrolls inside it,
+	 * not the page */
+	fputs("<div class=\"scroll\"><table class=\"idx\"><caption>Index</caption>\n", out);
 	for (i = 0; i < txn_count(r->txns); i++) {
 		const struct txn *t = txn_get(r->txns, i);
 		char ts[48], cli[ENDPOINT_STRLEN];
@@ -596,7 +609,7 @@ static void put_summary(FILE *out, const struct report *r)
 		put_esc(out, t->transaction_id);
 		fputs("</code></td></tr>\n", out);
 	}
-	fputs("</table>\n", out);
+	fputs("</table></div>\n", out);
 }
 
 static const char html_style[] =
@@ -607,6 +620,8 @@ static const char html_style[] =
 	".sum{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}\n"
 	"table{border-collapse:collapse;background:#fff;border:1px solid #d0d7de;margin:6px 0}caption{text-align:left;font-weight:600;padding:2px 0}\n"
 	"th,td{padding:3px 8px;border-top:1px solid #eaeef2;text-align:left;vertical-align:top}td.n{text-align:right}td.warn{color:#cf222e;font-weight:600}\n"
+	".scroll{overflow-x:auto;max-width:100%}.lanes{overflow-x:auto}svg.lane{min-width:980px}\n"
+	".why{margin:2px 0 4px;font-size:13px}\n"
 	".idx{width:100%}.idx td:nth-child(2){white-space:nowrap}.reason{color:var(--c)}.counters span{display:inline-block;margin-right:10px;font-size:12px}\n"
 	".txn{background:#fff;border:1px solid #d0d7de;border-left:6px solid var(--c);border-radius:6px;margin:14px 0;padding:8px 12px}\n"
 	".v-ok{--c:#1a7f37}.v-pend{--c:#b7791f}.v-bad{--c:#cf222e}.v-none{--c:#6e7781}\n"
@@ -632,6 +647,9 @@ static const char html_script[] =
 	"var NS='http://www.w3.org/2000/svg',W=1180,LW=170,TOP=8,LH=52,COL={ok:'#1a7f37',pend:'#b7791f',bad:'#cf222e',none:'#6e7781'};\n"
 	"function el(n,a,p){var e=document.createElementNS(NS,n);for(var k in a)e.setAttribute(k,a[k]);if(p)p.appendChild(e);return e;}\n"
 	"function tx(p,x,y,s,c,anc){var t=el('text',{x:x,y:y,'class':c||'','text-anchor':anc||'start'},p);t.textContent=s;return t;}\n"
+	"function est(t){return t.textContent.length*(t.getAttribute('class')==='ep'?5.6:6.2);}\n"
+	"function fit(t,w){var s=t.textContent,full=s;if(est(t)<=w)return;while(s.length>4&&est(t)>w){s=s.slice(0,-1);t.textContent=s+'\\u2026';}var ti=el('title',{},t);ti.textContent=full;}\n"
+	"function keepRight(t,x){if(+t.getAttribute('x')-est(t)<LW+4){t.setAttribute('x',x);t.setAttribute('text-anchor','start');}}\n"
 	"function num(e,k){var v=e.getAttribute('data-'+k);return v===null?null:+v;}\n"
 	"function scale(pts){pts=pts.slice().sort(function(a,b){return a-b;});var u=[],xs=[],i,m={};\n"
 	" for(i=0;i<pts.length;i++)if(!u.length||pts[i]!==u[u.length-1])u.push(pts[i]);\n"
@@ -651,23 +669,24 @@ static const char html_script[] =
 	"function draw(sec){var evs=sec.querySelectorAll('li.ev'),dvs=sec.querySelectorAll('li.dv'),pts=[],i,ks=['q0','q1','r0','r1'];\n"
 	" evs.forEach(function(li){ks.forEach(function(k){var v=num(li,k);if(v!==null)pts.push(v);});});\n"
 	" dvs.forEach(function(li){pts.push(num(li,'t'));});\n"
-	" var X=scale(pts),yC=TOP+LH/2,yS=TOP+LH*1.5,yD=TOP+LH*2.5,H=TOP+LH*3+22;\n"
+	" var X=scale(pts),LD=dvs.length?LH:18,yC=TOP+LH/2,yS=TOP+LH*1.5,yD=TOP+LH*2+LD/2,H=TOP+LH*2+LD+22;\n"
 	" var svg=el('svg',{'class':'lane',viewBox:'0 0 '+W+' '+H,role:'img'});\n"
 	" var lanes=[['client',sec.getAttribute('data-client')],['server (proxy/NDES)',sec.getAttribute('data-server')],['device',dvs.length?dvs.length+' log events':'no device log merged']];\n"
-	" lanes.forEach(function(l,j){var y=TOP+LH*j;el('rect',{x:0,y:y,width:W,height:LH,fill:j%2?'#f6f8fa':'#fff'},svg);\n"
-	"  el('line',{x1:LW,y1:y+LH/2,x2:W-10,y2:y+LH/2,stroke:'#afb8c1','stroke-dasharray':j==2?'4 4':''},svg);\n"
-	"  tx(svg,8,y+LH/2-3,l[0],'ln');tx(svg,8,y+LH/2+11,l[1],'ep');});\n"
-	" var lastAx=-1e9,lastQ=-1e9,lastR=-1e9;\n"
+	" lanes.forEach(function(l,j){var y=TOP+LH*j,h=j==2?LD:LH;el('rect',{x:0,y:y,width:W,height:h,fill:j%2?'#f6f8fa':'#fff'},svg);\n"
+	"  el('line',{x1:LW,y1:y+h/2,x2:W-10,y2:y+h/2,stroke:'#afb8c1','stroke-dasharray':j==2?'4 4':''},svg);\n"
+	"  if(h<LH){tx(svg,8,y+h/2+4,l[0]+': '+l[1],'ep');return;}\n"
+	"  tx(svg,8,y+LH/2-3,l[0],'ln');fit(tx(svg,8,y+LH/2+11,l[1],'ep'),LW-14);});\n"
+	" var lastAx=-1e9,lastQ=-1e9,lastR=-1e9,lastRel='';\n"
 	" evs.forEach(function(li,n){li.setAttribute('data-i',n);var c=COL[li.classList[1]]||COL.none,k=li.getAttribute('data-kind');\n"
 	"  var g=el('g',{'class':'arr','data-i':n,tabindex:0},svg),q0=num(li,'q0'),q1=num(li,'q1'),r0=num(li,'r0'),r1=num(li,'r1');\n"
 	"  var t=el('title',{},g);t.textContent=li.getAttribute('data-rq')+' / '+li.getAttribute('data-rs')+' at '+li.getAttribute('data-rel');\n"
 	"  if(k==='tls'){el('rect',{x:X(q0),y:yC-6,width:Math.max(4,X(r1!==null?r1:q1)-X(q0)),height:yS-yC+12,fill:c,opacity:0.25},g);\n"
 	"   tx(g,X(q0)+3,yC+(yS-yC)/2+4,li.getAttribute('data-rs'),'lab');}\n"
-	"  else{if(q0!==null){arrow(g,X(q0),yC,X(q1),yS,c);if(X(q0)-lastQ>70||X(q0)<lastQ){tx(g,X(q0)-5,yC+16,li.getAttribute('data-rq'),'lab','end');lastQ=X(q0);}}\n"
+	"  else{if(q0!==null){arrow(g,X(q0),yC,X(q1),yS,c);if(X(q0)-lastQ>70||X(q0)<lastQ){keepRight(tx(g,X(q0)-5,yC+16,li.getAttribute('data-rq'),'lab','end'),X(q0)+5);lastQ=X(q0);}}\n"
 	"   if(r0!==null){arrow(g,X(r0),yS,X(r1),yC,c);if(X(r0)-lastR>70||X(r0)<lastR){tx(g,X(r1)+5,yS-9,li.getAttribute('data-rs'),'lab','start');lastR=X(r0);}}\n"
 	"   else{var xe=X(q1)+12;el('path',{d:'M'+(xe-5)+' '+(yS-5)+'l10 10m0 -10l-10 10',stroke:c,'stroke-width':2.5},g);tx(g,xe+8,yS-9,li.getAttribute('data-rs'),'lab');}\n"
 	"   if(k==='nosend')tx(g,X(r1)-5,yC+16,'(request not captured)','lab','end');}\n"
-	"  var xa=X(q0!==null?q0:r0);if(xa-lastAx>56){el('line',{x1:xa,y1:yD+LH/2,x2:xa,y2:yD+LH/2+6,stroke:'#8c959f'},svg);tx(svg,xa,H-6,li.getAttribute('data-rel'),'ax','middle');lastAx=xa;}\n"
+	"  var xa=X(q0!==null?q0:r0),rel=li.getAttribute('data-rel');if(xa-lastAx>56&&rel!==lastRel){el('line',{x1:xa,y1:yD+LD/2,x2:xa,y2:yD+LD/2+6,stroke:'#8c959f'},svg);tx(svg,xa,H-6,rel,'ax','middle');lastAx=xa;lastRel=rel;}\n"
 	"  g.addEventListener('click',function(){show(sec,li);});g.addEventListener('keydown',function(e){if(e.key==='Enter')show(sec,li);});\n"
 	"  li.addEventListener('click',function(){show(sec,li);});li.addEventListener('keydown',function(e){if(e.key==='Enter')show(sec,li);});});\n"
 	" dvs.forEach(function(li){var x=X(num(li,'t')),c=li.classList.contains('ok')?COL.ok:li.classList.contains('bad')?COL.bad:'#57606a';\n"
@@ -676,6 +695,17 @@ static const char html_script[] =
 	" sec.querySelector('.lanes').appendChild(svg);return 1;}\n"
 	"var drawn=0;document.querySelectorAll('section.txn').forEach(function(sec){try{drawn+=draw(sec);}catch(e){window.onerror(String(e),'',0);}});\n"
 	"document.body.setAttribute('data-drawn',drawn);\n"
+	"/* What the page looks like, measured where it is shown: tests read these. */\n"
+	"function hit(a,b){return a.left<b.right&&b.left<a.right&&a.top<b.bottom&&b.top<a.bottom;}\n"
+	"var over=0,dup=0,small=99;document.querySelectorAll('svg.lane').forEach(function(svg){\n"
+	" var heads=[].slice.call(svg.querySelectorAll('.ep,.ln')).map(function(t){return t.getBoundingClientRect();});\n"
+	" svg.querySelectorAll('.lab').forEach(function(t){var r=t.getBoundingClientRect();heads.forEach(function(h){if(hit(r,h))over++;});});\n"
+	" var prev=null;svg.querySelectorAll('.ax').forEach(function(t){if(t.textContent===prev)dup++;prev=t.textContent;});\n"
+	" var w=svg.getBoundingClientRect().width;if(w)small=Math.min(small,Math.round(w/W*110)/10);});\n"
+	"var idx=document.querySelector('.scroll');\n"
+	"document.body.setAttribute('data-layout','page-overflow='+Math.max(0,document.documentElement.scrollWidth-window.innerWidth)+\n"
+	" ' label-overlaps='+over+' duplicate-axis-labels='+dup+' lane-font-px='+small+\n"
+	" ' index-scrolls='+(idx&&idx.scrollWidth>idx.clientWidth?1:0));\n"
 	"})();\n";
 
 void sink_html_write(FILE *out, const struct report *r)

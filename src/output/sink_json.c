@@ -204,6 +204,9 @@ static void add_envelope(json_t *o, const struct scep_msg *m)
 	json_object_set_new(env, "recipients", rcpts);
 	set_str(env, "decrypted", m->decrypt_state == SCEP_DECRYPT_OK ? "yes" :
 		m->decrypt_state == SCEP_DECRYPT_FAILED ? "failed" : "no");
+	if (m->message_type == SCEP_MT_CERTREP && m->decrypt_state != SCEP_DECRYPT_OK &&
+	    m->decrypt_state != SCEP_DECRYPT_FAILED)
+		set_str(env, "encrypted_to", "device key");
 	set_str(env, "decrypt_error", m->decrypt_error);
 	json_object_set_new(o, "envelope", env);
 }
@@ -396,6 +399,7 @@ static json_t *txn_json(const struct sd_options *opt, const struct txn *t)
 		json_object_set_new(o, "transaction_id", json_null());
 	set_str(o, "verdict", t->verdict == VERDICT_NONE ? NULL : txn_verdict_name(t->verdict));
 	set_str(o, "reason", t->reason);
+	set_str(o, "advice", t->advice);
 	set_endpoint(o, "client", &t->client);
 	set_endpoint(o, "server", &t->server);
 	if (t->first_msg_type >= 0)
@@ -519,6 +523,56 @@ static void out_files_json(json_t *o, const struct report *r)
 		json_object_set_new(o, "json_file", out_file_json(r->json_path, "lines", r->json_out));
 }
 
+/* Counted above but not printed as objects (past --max-transactions), so
+ * the objects plus these are the counts. */
+static void not_listed_json(json_t *o, const struct report *r)
+{
+	const struct summary *gone = txn_evicted_summary(r->txns);
+	json_t *n;
+
+	if (!gone || (!gone->transactions && !gone->endpoint_groups))
+		return;
+	n = json_object();
+	set_int(n, "transactions", (long long)gone->transactions);
+	set_int(n, "endpoint_groups", (long long)gone->endpoint_groups);
+	json_object_set_new(n, "verdicts", verdict_counts_json(gone->by_verdict));
+	json_object_set_new(n, "endpoint_group_verdicts", verdict_counts_json(gone->group_verdicts));
+	json_object_set_new(o, "not_listed", n);
+}
+
+static json_t *tally_json(const struct endpoint_tally *t)
+{
+	json_t *o = json_object(), *servers = json_array();
+	char ep[ENDPOINT_STRLEN];
+	size_t i;
+
+	set_int(o, "connections", t ? (long long)t->total : 0);
+	for (i = 0; t && i < t->n_entries; i++) {
+		json_t *e = json_object();
+
+		set_str(e, "server", endpoint_str(&t->e[i].server, ep, sizeof(ep)));
+		if (*t->e[i].name)
+			set_str(e, "name", t->e[i].name);
+		set_int(e, "connections", (long long)t->e[i].n);
+		json_array_append_new(servers, e);
+	}
+	json_object_set_new(o, "servers", servers);
+	if (t && t->others)
+		set_int(o, "other_servers_connections", (long long)t->others);
+	return o;
+}
+
+static json_t *seen_json(const struct report *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "tls", tally_json(r->seen_tls));
+	json_object_set_new(o, "http", tally_json(r->seen_http));
+	json_object_set_new(o, "other_tcp", tally_json(r->seen_other));
+	set_int(o, "not_tcp_packets", (long long)r->cnt->not_tcp);
+	return o;
+}
+
 static json_t *summary_json(const struct report *r)
 {
 	json_t *o = json_object(), *c = json_object(), *lat;
@@ -532,6 +586,9 @@ static json_t *summary_json(const struct report *r)
 	json_object_set_new(o, "verdicts", verdict_counts_json(s->by_verdict));
 	if (s->endpoint_groups > s->group_verdicts[VERDICT_NONE])
 		json_object_set_new(o, "endpoint_group_verdicts", verdict_counts_json(s->group_verdicts));
+	not_listed_json(o, r);
+	if (!s->transactions && !s->endpoint_groups && !r->cnt->scep_exchanges)
+		json_object_set_new(o, "no_scep_seen", seen_json(r));
 	json_object_set_new(o, "per_server", groups_json(s->servers, s->n_servers, &s->other_servers));
 	json_object_set_new(o, "per_client", groups_json(s->clients, s->n_clients, &s->other_clients));
 	if (s->n_latency) {

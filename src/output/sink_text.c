@@ -1,6 +1,7 @@
 /* sink_text.c - the human timeline: one block per transaction (header
  * line, one line per request and per response, findings), then a summary.
- * Reads the finished transaction table only; times are UTC. */
+ * Reads the finished transaction table only; times follow TZ and name
+ * their zone, as tcpdump's do. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,13 @@
 #include "txn.h"
 
 /* ANSI colours, only when --color says so (auto: stdout is a terminal). */
+/* The default listing fits a 120-column terminal. */
+#define LINE_WIDTH 120
+/* "NO_RESPONSE", the longest verdict name */
+#define VERDICT_WIDTH 11
+/* "   " + relative time (11) + frames (14) + operation (15) */
+#define EVENT_DETAIL_COLUMN 43
+
 static const char *verdict_colour(enum txn_verdict v)
 {
 	switch (v) {
@@ -80,7 +88,8 @@ static void print_frames(FILE *out, uint64_t first, uint64_t last)
 		snprintf(buf, sizeof(buf), "#%llu", (unsigned long long)first);
 	else
 		snprintf(buf, sizeof(buf), "#%llu-%llu", (unsigned long long)first, (unsigned long long)last);
-	fprintf(out, "%-14s", buf);
+	/* a long range keeps one space before the next column */
+	fprintf(out, "%-13s ", buf);
 }
 
 static void print_line_start(FILE *out, const struct txn *t, uint64_t ts, uint64_t f1, uint64_t f2)
@@ -282,7 +291,7 @@ static void print_reply_detail(FILE *out, const struct scep_event *ev, const str
 	else if (m->decrypt_state == SCEP_DECRYPT_FAILED)
 		fprintf(out, "  not decrypted: %s", m->decrypt_error ? m->decrypt_error : "?");
 	else if (m->enveloped && m->decrypt_state != SCEP_DECRYPT_OK)
-		fputs("  (certificate in envelope; give --key to open it)", out);
+		fputs("  encrypted to the device's key (give the device key to see the certificate)", out);
 }
 
 static const char *signature_word(const struct scep_msg *m)
@@ -538,24 +547,31 @@ static void print_event(FILE *out, const struct sd_options *opt, const struct tx
 	}
 }
 
+/* The verdict first after the time, at a fixed column, so a column of
+ * blocks reads down like tcpdump's lines; what does not fit goes to the
+ * lines under it: transactionID and subject, why, what to check next. */
 static void print_header(FILE *out, const struct sd_options *opt, const struct txn *t)
 {
-	char ts[40], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], addr[ENDPOINT_STRLEN], mt[32], d[32];
+	char ts[48], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], addr[ENDPOINT_STRLEN], mt[32], d[32];
 	const struct scep_event *first = txn_first_event(t);
+	const char *verdict = txn_verdict_name(t->verdict);
+	const char *kind;
 
 	if (t->no_date)
 		fprintf(out, "%s (no date in the log)  ", fmt_time_of_day_ns(t->first_ts_ns, 0, ts, sizeof(ts)));
 	else
-		fprintf(out, "%s  ", fmt_time_ns(t->first_ts_ns, 0, ts, sizeof(ts)));
+		fprintf(out, "%s  ", fmt_time_zone_ns(t->first_ts_ns, ts, sizeof(ts)));
+	paint_verdict(out, opt, t->verdict);
+	fprintf(out, "%*s  ", (int)(VERDICT_WIDTH - strlen(verdict)), "");
 	if (t->transaction_id)
-		fprintf(out, "%s  txn %s  ", t->first_msg_type >= 0 ? msg_type_label(t->first_msg_type, mt, sizeof(mt)) : "PKIOperation",
-			t->transaction_id);
+		kind = t->first_msg_type >= 0 ? msg_type_label(t->first_msg_type, mt, sizeof(mt)) : "PKIOperation";
 	else if (t->first_msg_type == TXN_ENDPOINT_GROUP)
-		fputs("endpoint  ", out);
+		kind = "endpoint";
 	else if (t->first_msg_type == TXN_DEVICE_GROUP)
-		fputs("device log  ", out);
+		kind = "device log";
 	else
-		fputs("PKIOperation  ", out);
+		kind = "PKIOperation";
+	fprintf(out, "%-12s  %7s  ", kind, fmt_duration_ns(t->last_ts_ns - t->first_ts_ns, d, sizeof(d)));
 	if (t->server.family)
 		fprintf(out, "%s -> %s", endpoint_str(&t->client, cli, sizeof(cli)), endpoint_str(&t->server, srv, sizeof(srv)));
 	else
@@ -563,15 +579,25 @@ static void print_header(FILE *out, const struct sd_options *opt, const struct t
 	if (first && first->host && strcmp(first->host, srv) &&
 	    strcmp(first->host, endpoint_addr_str(&t->server, addr, sizeof(addr))))
 		fprintf(out, " (%s)", first->host);
-	if (t->subject)
-		fprintf(out, "  %s", t->subject);
-	if (t->verdict != VERDICT_NONE) {
-		fputs("  ", out);
-		paint_verdict(out, opt, t->verdict);
+	fputc('\n', out);
+	if (t->transaction_id || t->subject) {
+		fputs("   ", out);
+		if (t->transaction_id)
+			fprintf(out, "txn %s%s", t->transaction_id, t->subject ? "  " : "");
+		if (t->subject)
+			fprintf(out, "subject %s", t->subject);
+		fputc('\n', out);
 	}
-	if (t->reason)
-		fprintf(out, " %s", t->reason);
-	fprintf(out, "  %s\n", fmt_duration_ns(t->last_ts_ns - t->first_ts_ns, d, sizeof(d)));
+	if (t->reason) {
+		fputs("   ", out);
+		paint(out, opt, "\033[1m", "why:");
+		fprintf(out, "  %s\n", t->reason);
+	}
+	if (t->advice) {
+		fputs("   ", out);
+		paint(out, opt, "\033[1m", "next:");
+		fprintf(out, " %s\n", t->advice);
+	}
 }
 
 static void print_device_event(FILE *out, const struct txn *t, const struct txn_device_event *d)
@@ -586,11 +612,94 @@ static void print_device_event(FILE *out, const struct txn *t, const struct txn_
 		d->inferred ? "  (matched by time)" : "");
 }
 
-void sink_text_txn(FILE *out, const struct sd_options *opt, const struct txn *t)
+/* Columns a line takes on a terminal: colour escapes take none. */
+static size_t visible_width(const char *p, size_t len)
 {
-	size_t i;
+	size_t i, w = 0;
 
-	size_t d = 0;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\033') {
+			while (i < len && p[i] != 'm')
+				i++;
+			continue;
+		}
+		if (((unsigned char)p[i] & 0xC0) != 0x80)
+			w++;
+	}
+	return w;
+}
+
+/* Where a wrapped line's continuation starts: under the detail column of
+ * an exchange line ("   +3 ms  #10-11  PKIOperation  ..."), else under
+ * the text after the label ("   why:  ..."). */
+static size_t continuation_indent(const char *line, size_t len)
+{
+	size_t lead = strspn(line, " ");
+
+	const char *colon = memchr(line, ':', len < 16 ? len : 16);
+
+	if (lead == 3 && len > 3 && (line[3] == '+' || line[3] == '-'))
+		return EVENT_DETAIL_COLUMN;
+	if (colon && lead) {
+		size_t at = (size_t)(colon - line) + 1;
+
+		while (at < len && line[at] == ' ')
+			at++;
+		return at < 40 ? at : lead + 6;
+	}
+	return lead + 6;
+}
+
+/* Writes one line, broken at spaces so no piece passes LINE_WIDTH columns;
+ * a word longer than the room left stays whole. */
+static void put_wrapped_line(FILE *out, const char *line, size_t len)
+{
+	size_t indent = continuation_indent(line, len), room = LINE_WIDTH;
+
+	while (visible_width(line, len) > room) {
+		size_t cut = 0, i, w = 0;
+
+		for (i = 0; i < len && w <= room; i++) {
+			if (line[i] == ' ' && i > 0 && line[i - 1] != ' ')
+				cut = i;
+			if (line[i] == '\033') {
+				while (i < len && line[i] != 'm')
+					i++;
+				continue;
+			}
+			if (((unsigned char)line[i] & 0xC0) != 0x80)
+				w++;
+		}
+		if (!cut)
+			break;
+		fwrite(line, 1, cut, out);
+		fprintf(out, "\n%*s", (int)indent, "");
+		while (cut < len && line[cut] == ' ')
+			cut++;
+		line += cut;
+		len -= cut;
+		room = LINE_WIDTH - indent;
+	}
+	fwrite(line, 1, len, out);
+	fputc('\n', out);
+}
+
+static void put_wrapped(FILE *out, const char *text, size_t len)
+{
+	while (len) {
+		const char *nl = memchr(text, '\n', len);
+		size_t n = nl ? (size_t)(nl - text) : len;
+
+		put_wrapped_line(out, text, n);
+		n += nl != NULL;
+		text += n;
+		len -= n;
+	}
+}
+
+static void print_txn_block(FILE *out, const struct sd_options *opt, const struct txn *t)
+{
+	size_t i, d = 0;
 
 	print_header(out, opt, t);
 	/* wire and device events in one time order */
@@ -608,6 +717,46 @@ void sink_text_txn(FILE *out, const struct sd_options *opt, const struct txn *t)
 		paint(out, opt, "\033[33m", "finding:");
 		fprintf(out, " %s\n", t->findings[i]);
 	}
+}
+
+/* Runs print into a buffer and writes it with each line kept within
+ * LINE_WIDTH columns, unless -v asked for the details whole. */
+static void print_fitted(FILE *out, const struct sd_options *opt, void (*print)(FILE *, const void *),
+			 const void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = opt->verbose ? NULL : open_memstream(&buf, &len);
+
+	if (!mem) {
+		print(out, arg);
+		return;
+	}
+	print(mem, arg);
+	if (fclose(mem) == 0)
+		put_wrapped(out, buf, len);
+	else
+		print(out, arg);
+	free(buf);
+}
+
+struct txn_print {
+	const struct sd_options *opt;
+	const struct txn *t;
+};
+
+static void print_txn_fitted(FILE *out, const void *arg)
+{
+	const struct txn_print *p = arg;
+
+	print_txn_block(out, p->opt, p->t);
+}
+
+void sink_text_txn(FILE *out, const struct sd_options *opt, const struct txn *t)
+{
+	struct txn_print p = { opt, t };
+
+	print_fitted(out, opt, print_txn_fitted, &p);
 }
 
 static void print_verdict_counts(FILE *out, const struct sd_options *opt, const size_t *by_verdict)
@@ -716,8 +865,31 @@ static void print_out_files(FILE *out, const struct report *r)
 			(unsigned long long)j->files, (unsigned long long)j->lost_records, (unsigned long long)j->lost_bytes);
 }
 
-static void print_summary(FILE *out, const struct report *r)
+static void print_tally(FILE *out, const char *what, const struct endpoint_tally *t)
 {
+	char buf[4 * (ENDPOINT_STRLEN + 80)];
+
+	if (!t || !t->total)
+		fprintf(out, "; %s: none", what);
+	else
+		fprintf(out, "; %s: %llu connection%s to %s", what, (unsigned long long)t->total, t->total == 1 ? "" : "s",
+			endpoint_tally_str(t, buf, sizeof(buf)));
+}
+
+/* A capture without SCEP: what it held instead, so the reader knows
+ * whether it was the wrong capture, the wrong leg, or encrypted. */
+static void print_seen(FILE *out, const struct report *r)
+{
+	fputs("no SCEP seen", out);
+	print_tally(out, "TLS", r->seen_tls);
+	print_tally(out, "HTTP", r->seen_http);
+	print_tally(out, "other TCP", r->seen_other);
+	fprintf(out, "; %llu packet%s not TCP\n", (unsigned long long)r->cnt->not_tcp, r->cnt->not_tcp == 1 ? "" : "s");
+}
+
+static void print_summary(FILE *out, const void *arg)
+{
+	const struct report *r = arg;
 	const struct sd_options *opt = r->opt;
 	const struct counters *c = r->cnt;
 	const struct summary *s = r->summary;
@@ -740,7 +912,7 @@ static void print_summary(FILE *out, const struct report *r)
 			fputc(')', out);
 		}
 	}
-	fprintf(out, " | %llu packet%s, %llu flow%s, %llu SCEP exchange%s | %llu damaged, %llu non-SCEP skipped, %llu capped\n",
+	fprintf(out, "\n%llu packet%s, %llu flow%s, %llu SCEP exchange%s | %llu damaged, %llu non-SCEP skipped, %llu capped\n",
 		(unsigned long long)c->packets, c->packets == 1 ? "" : "s",
 		(unsigned long long)c->flows, c->flows == 1 ? "" : "s",
 		(unsigned long long)c->scep_exchanges, c->scep_exchanges == 1 ? "" : "s",
@@ -750,6 +922,8 @@ static void print_summary(FILE *out, const struct report *r)
 		fprintf(out, "%llu packet%s dropped by the kernel during the capture: what they carried is missing, "
 			"and transactions that miss a piece then are INCOMPLETE\n",
 			(unsigned long long)c->capture_dropped, c->capture_dropped == 1 ? "" : "s");
+	if (!s->transactions && !s->endpoint_groups && !c->scep_exchanges)
+		print_seen(out, r);
 	print_out_files(out, r);
 	if (r->memory_reached)
 		print_memory(out, r);
@@ -804,7 +978,7 @@ int sink_text_write(FILE *out, const struct report *r)
 
 	if (!r->opt->quiet)
 		rc = listing_write(r->spill, r->txns, SPILL_LISTING, out, put_unless_streamed, r->opt);
-	print_summary(out, r);
+	print_fitted(out, r->opt, print_summary, r);
 	if (r->opt->verbose)
 		print_counters(out, r->cnt);
 	return rc;
@@ -849,6 +1023,8 @@ static void print_input_msg(FILE *out, const struct sd_options *opt, const struc
 		fprintf(out, "      not decrypted: %s\n", m->decrypt_error ? m->decrypt_error : "?");
 	else if (m->enveloped && m->cut && m->decrypt_state == SCEP_DECRYPT_NOT_TRIED)
 		fputs("      envelope cut short: no key can open it\n", out);
+	else if (m->enveloped && m->message_type == SCEP_MT_CERTREP && m->decrypt_state != SCEP_DECRYPT_OK)
+		fputs("      encrypted to the device's key: give the device key with --key to see the certificate\n", out);
 	else if (m->enveloped && m->decrypt_state == SCEP_DECRYPT_NOT_TRIED)
 		fputs("      envelope not opened: give the recipient's key with --key\n", out);
 }
@@ -911,7 +1087,7 @@ void sink_text_event(FILE *out, const struct sd_options *opt, const struct scep_
 	char ts[40], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], mt[32];
 	const struct scep_msg *rq = ev->request, *rp = ev->reply;
 
-	fprintf(out, "* %s  %s -> %s  %s", fmt_time_ns(ev->req_first_ts_ns ? ev->req_first_ts_ns : ev->res_first_ts_ns, 0, ts, sizeof(ts)),
+	fprintf(out, "* %s  %s -> %s  %s", fmt_time_zone_ns(ev->req_first_ts_ns ? ev->req_first_ts_ns : ev->res_first_ts_ns, ts, sizeof(ts)),
 		endpoint_str(&ev->client, cli, sizeof(cli)), endpoint_str(&ev->server, srv, sizeof(srv)),
 		scep_op_name(ev->op));
 	if (rq && rq->decoded)

@@ -315,6 +315,61 @@ static void check_http_causes(struct txn *t)
 	}
 }
 
+const char *txn_http_cause(const struct txn *t)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < t->n_events; i++)
+		if ((r = http_cause_of(t->events[i])) >= 0)
+			return http_causes[r].cause;
+	return NULL;
+}
+
+static int caps_list(const struct scep_event *e, const char *cap)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_caps; i++)
+		if (e->caps[i] && !strcasecmp(e->caps[i], cap))
+			return 1;
+	return 0;
+}
+
+/* A refused RenewalReq: did the server offer renewal at all (RFC 8894
+ * section 3.5.2, the "Renewal" capability), and how far from its expiry
+ * was the certificate being renewed? CAs commonly allow renewal only in
+ * the last part of a certificate's life (micromdm scepserver's
+ * -allowrenew, 14 days by default). */
+static void check_renewal(struct txn *t, const struct scep_event *ev)
+{
+	const struct scep_cert *old = ev->request ? ev->request->signer : NULL;
+	const struct scep_event *caps = NULL;
+	uint64_t at = event_start(ev) / 1000000000ull;
+	char d[32];
+	size_t i;
+
+	if (event_msg_type(ev) != SCEP_MT_RENEWALREQ || t->verdict != VERDICT_REJECTED)
+		return;
+	for (i = 0; i < t->n_events; i++)
+		if (t->events[i]->op == SCEP_OP_GETCACAPS && t->events[i]->n_caps)
+			caps = t->events[i];
+	if (caps && !caps_list(caps, "Renewal")) {
+		t->proof |= TXN_PROOF_RENEWAL_NOT_OFFERED;
+		txn_add_finding(t, strdup("RenewalReq sent, but the server's GetCACaps does not list Renewal "
+					  "(RFC 8894 section 3.5.2)"));
+	}
+	if (old && old->not_after > old->not_before && (uint64_t)old->not_after > at &&
+	    (uint64_t)old->not_after - at > ((uint64_t)old->not_after - (uint64_t)old->not_before) / 2) {
+		t->proof |= TXN_PROOF_RENEWAL_EARLY;
+		txn_add_finding(t, str_printf("RenewalReq for a certificate with %llu of its %llu days left (valid to %s): "
+					      "renewing long before expiry",
+					      (unsigned long long)(((uint64_t)old->not_after - at) / 86400),
+					      (unsigned long long)(((uint64_t)old->not_after - (uint64_t)old->not_before) / 86400),
+					      fmt_date(old->not_after, d, sizeof(d))));
+	}
+}
+
 const char *txn_poll_kind_name(enum txn_poll_kind k)
 {
 	switch (k) {
@@ -346,8 +401,10 @@ void txn_run_checks(struct txn *t)
 	size_t i;
 
 	for (i = 0; i < t->n_events; i++)
-		if (t->events[i]->op == SCEP_OP_PKIOPERATION)
+		if (t->events[i]->op == SCEP_OP_PKIOPERATION) {
 			check_exchange(t, t->events[i]);
+			check_renewal(t, t->events[i]);
+		}
 	check_polling(t);
 	check_http_causes(t);
 	check_legs(t);

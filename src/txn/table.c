@@ -338,6 +338,7 @@ void txn_free(struct txn *t)
 	free(t->transaction_id);
 	free(t->subject);
 	free(t->reason);
+	free(t->advice);
 	free(t);
 }
 
@@ -353,6 +354,7 @@ void txn_table_free(struct txn_table *tt)
 		scep_event_free(tt->loose[i]);
 	while (tt->released_oldest)
 		forget_oldest_released_id(tt);
+	txn_history_free(tt);
 	free(tt->released_by_id);
 	free(tt->txns);
 	free(tt->loose);
@@ -372,4 +374,20 @@ const struct scep_event *txn_first_event(const struct txn *t)
 		if (!t->two_legs || endpoint_eq(&t->events[i]->server, &t->server))
 			return t->events[i];
 	return t->n_events ? t->events[0] : NULL;
+}
+
+const char *txn_verdict_name(enum txn_verdict v)
+{
+	switch (v) {
+	case VERDICT_NONE: return "-";
+	case VERDICT_ISSUED: return "ISSUED";
+	case VERDICT_REJECTED: return "REJECTED";
+	case VERDICT_PENDING: return "PENDING";
+	case VERDICT_HTTP_ERROR: return "HTTP_ERROR";
+	case VERDICT_NO_RESPONSE: return "NO_RESPONSE";
+	case VERDICT_INCOMPLETE: return "INCOMPLETE";
+	case VERDICT_UNDECODED: return "UNDECODED";
+	case VERDICT_DELIVERED: return "DELIVERED";
+	}
+	return "?";
 }

@@ -14,6 +14,7 @@
 struct counters;
 struct loss_span;
 struct released_id;
+struct history_entry;
 
 struct txn_table {
 	struct txn **txns;          /* in order of creation until txn_finish sorts them */
@@ -52,7 +53,22 @@ struct txn_table {
 	/* while txn_expire gives transactions up: the capture time then, after
 	 * which nothing they miss could have come; 0: no bound (the end) */
 	uint64_t horizon_ns;
+	/* the last TXN_HISTORY_MAX settled enrollments (history.c), a ring */
+	struct history_entry *history;
+	size_t history_next;
 };
+#define TXN_HISTORY_MAX 4096u
+
+/* The transaction's last PKIOperation: the one its verdict is about. */
+static inline const struct scep_event *txn_last_pki_operation(const struct txn *t)
+{
+	size_t i;
+
+	for (i = t->n_events; i-- > 0;)
+		if (t->events[i]->op == SCEP_OP_PKIOPERATION)
+			return t->events[i];
+	return NULL;
+}
 
 /* An exchange's first and last byte in capture time, either side. */
 static inline uint64_t event_start(const struct scep_event *ev)
@@ -120,6 +136,16 @@ void txn_settle(struct txn_table *tt, struct txn *t, int have_wire);
 
 /* checks.c */
 void txn_run_checks(struct txn *t);
+/* The advice for an HTTP error a rule in checks.c names, or NULL. */
+const char *txn_http_cause(const struct txn *t);
+/* history.c: remember a settled enrollment; what earlier ones prove
+ * (findings and t->proof); free the ring. */
+void txn_history_add(struct txn_table *tt, const struct txn *t, const char *verdict_name);
+#define TXN_HISTORY_FINDINGS 2
+size_t txn_history_findings(const struct txn_table *tt, struct txn *t, char **out);
+void txn_history_free(struct txn_table *tt);
+/* advice.c: t->advice from the verdict, reason and proofs */
+void txn_advise(struct txn *t);
 
 /* devmerge.c */
 void txn_settle_device(struct txn *t, int have_wire);

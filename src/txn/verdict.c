@@ -10,16 +10,6 @@
 #include "strutil.h"
 #include "txn_internal.h"
 
-static const struct scep_event *last_pki_operation(const struct txn *t)
-{
-	size_t i;
-
-	for (i = t->n_events; i-- > 0;)
-		if (t->events[i]->op == SCEP_OP_PKIOPERATION)
-			return t->events[i];
-	return NULL;
-}
-
 static char *http_error_reason(const struct scep_event *ev)
 {
 	if (ev->error_text)
@@ -47,7 +37,7 @@ static void settle_reply_verdict(struct txn *t, const struct scep_msg *rep)
 		} else if (rep->fail_info_text)
 			txn_set_verdict(t, VERDICT_REJECTED, str_printf("%s: %s", fi ? fi : "failInfo absent", rep->fail_info_text));
 		else if (fi)
-			txn_set_verdict(t, VERDICT_REJECTED, strdup(fi));
+			txn_set_verdict(t, VERDICT_REJECTED, str_printf("%s: %s", fi, scep_fail_info_meaning(rep->fail_info)));
 		else if (rep->fail_info >= 0)
 			txn_set_verdict(t, VERDICT_REJECTED, str_printf("failInfo %d", rep->fail_info));
 		else
@@ -158,7 +148,7 @@ static void settle_unanswered(struct txn_table *tt, struct txn *t, const struct 
 
 static void settle_verdict(struct txn_table *tt, struct txn *t)
 {
-	const struct scep_event *ev = last_pki_operation(t);
+	const struct scep_event *ev = txn_last_pki_operation(t);
 
 	if (!ev) {
 		settle_group_verdict(tt, t);
@@ -214,28 +204,20 @@ static int cmp_event_time(const void *a, const void *b)
 /* Orders the events, then decides the verdict and runs the checks, once. */
 void txn_settle(struct txn_table *tt, struct txn *t, int have_wire)
 {
+	char *proven[TXN_HISTORY_FINDINGS];
+	size_t i, n;
+
 	if (t->settled)
 		return;
 	if (t->n_events)
 		qsort(t->events, t->n_events, sizeof(*t->events), cmp_event_time);
 	settle_verdict(tt, t);
 	txn_run_checks(t);
+	n = txn_history_findings(tt, t, proven);
+	for (i = 0; i < n; i++)
+		txn_add_finding(t, proven[i]);
 	txn_settle_device(t, have_wire);
+	txn_advise(t);
+	txn_history_add(tt, t, txn_verdict_name(t->verdict));
 	t->settled = 1;
-}
-
-const char *txn_verdict_name(enum txn_verdict v)
-{
-	switch (v) {
-	case VERDICT_NONE: return "-";
-	case VERDICT_ISSUED: return "ISSUED";
-	case VERDICT_REJECTED: return "REJECTED";
-	case VERDICT_PENDING: return "PENDING";
-	case VERDICT_HTTP_ERROR: return "HTTP_ERROR";
-	case VERDICT_NO_RESPONSE: return "NO_RESPONSE";
-	case VERDICT_INCOMPLETE: return "INCOMPLETE";
-	case VERDICT_UNDECODED: return "UNDECODED";
-	case VERDICT_DELIVERED: return "DELIVERED";
-	}
-	return "?";
 }

@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$SRCDIR" || exit 1
 scep=captures/scepclient-post-enroll.pcap
 other=tests/unit/data/cap-v4-eth.pcap     # curl to python's http.server: not SCEP
-packets() { sed -n 's/.*| \([0-9]*\) packets,.*/\1/p' "$1" | head -1; }
+packets() { sed -n 's/^\([0-9]*\) packets\{0,1\}, .*/\1/p' "$1" | head -1; }
 
 echo "1..3"
 "$SCEPDUMP" -q -r "$scep" -r "$other" -w "$tmp/out.pcap" >"$tmp/mixed" 2>&1

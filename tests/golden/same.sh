@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 # Frame numbers and the summary are the only things allowed to differ,
 # and where a device event was in its log: an .evtx names it by record
 # number, its XML export by line ("line" in JSON, not in the text).
-normalize_text() { sed -E 's/#[0-9]+(-[0-9]+)? +/# /; /^[0-9]+ transactions?[:;|]/d'; }
+normalize_text() { sed -E 's/#[0-9]+(-[0-9]+)? +/# /; /^[0-9]+ transactions?[:;|]/d; /^[0-9]+ packets?, [0-9]+ flows?, /d'; }
 normalize_json() {
 	grep -v '"type":"summary"' | sed -E 's/"(first|last)_frame":[0-9]+/"\1_frame":0/g; s/("source":"[a-z]+","kind":"[A-Z_]+",[^{}]*"line":)[0-9]+/\10/g'
 }

@@ -1,7 +1,11 @@
 #!/bin/sh
 # check.sh - the HTML report of concurrent-20 (20 enrollments) opened in
 # headless Chromium: it must load without a script error and draw one
-# swimlane SVG per transaction. TAP output. Runs scepdump --html:
+# swimlane SVG per transaction; at 1400 and 420 px wide the page is
+# measured where Chromium lays it out (the page's data-layout: nothing
+# wider than the window, no label on an address, no axis label twice in a
+# row, lane text still legible, the index scrolling in its own box), and
+# without a device log the device lane is one line. TAP output. Runs scepdump --html:
 #   SCEPDUMP=build/src/scepdump OUTDIR=/tmp/html sh tests/html/check.sh
 # Leaves report.html, dom.html and report.png in $OUTDIR to look at.
 set -u
@@ -17,7 +21,7 @@ if [ -z "$CHROME" ]; then
 	echo "1..0 # SKIP chromium not installed (apt-get install -y chromium)"
 	exit 0
 fi
-echo "1..8"
+echo "1..11"
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
@@ -90,4 +94,37 @@ if [ -s "$png" ] && [ "$(head -c 8 "$png" | od -An -tx1 | tr -d ' ')" = 89504e47
 	pass "screenshot $png"
 else
 	fail "screenshot $png" "$(tail -3 "$OUTDIR/chrome-shot.log")"
+fi
+
+# layout at a desktop and a phone width, as Chromium lays the page out
+layout_at() {
+	chrome --dump-dom --window-size="$1,2000" "file://$report" 2>/dev/null |
+		sed -n 's/.*data-layout="\([^"]*\)".*/\1/p' | head -1
+}
+val() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+for w in 1400 420; do
+	l=$(layout_at $w)
+	font=$(val "$l" lane-font-px)
+	scrolls=$(val "$l" index-scrolls)
+	want_scroll=$([ $w = 420 ] && echo 1 || echo 0)
+	if [ -n "$l" ] && [ "$(val "$l" page-overflow)" = 0 ] && [ "$(val "$l" label-overlaps)" = 0 ] &&
+		[ "$(val "$l" duplicate-axis-labels)" = 0 ] && [ "$scrolls" = "$want_scroll" ] &&
+		awk -v f="$font" 'BEGIN { exit !(f >= 9) }'; then
+		pass "layout at $w px: $l"
+	else
+		fail "layout at $w px" "data-layout: ${l:-none} (want page-overflow=0 label-overlaps=0 duplicate-axis-labels=0 index-scrolls=$want_scroll lane-font-px>=9)"
+	fi
+done
+chrome --screenshot="$OUTDIR/report-420.png" --window-size=420,2000 "file://$report" >/dev/null 2>&1
+
+# no device log merged: the device lane is one 18-unit line (lanes of 52:
+# 8 + 2 * 52 + 18 + 22 = 152 high), with one merged it is a full lane
+(cd "$SRCDIR" && driver_run "$OUTDIR/devlog.html" -r captures/wrong-challenge.pcap \
+	--device-log tests/devlogs/android-wrong-challenge.log) 2>/dev/null
+chrome --dump-dom "file://$report" 2>/dev/null | grep -o '<svg class="lane"[^>]*' | grep -o 'viewBox="[^"]*"' | sort -u >"$OUTDIR/vb-nolog"
+chrome --dump-dom "file://$OUTDIR/devlog.html" 2>/dev/null | grep -o '<svg class="lane"[^>]*' | grep -o 'viewBox="[^"]*"' | sort -u >"$OUTDIR/vb-log"
+if [ "$(cat "$OUTDIR/vb-nolog")" = 'viewBox="0 0 1180 152"' ] && [ "$(cat "$OUTDIR/vb-log")" = 'viewBox="0 0 1180 186"' ]; then
+	pass "device lane: one line without a device log, full with one"
+else
+	fail "device lane height" "without: $(cat "$OUTDIR/vb-nolog")" "with: $(cat "$OUTDIR/vb-log")"
 fi
