@@ -670,8 +670,14 @@ static void put_wrapped_line(FILE *out, const char *line, size_t len)
 			if (((unsigned char)line[i] & 0xC0) != 0x80)
 				w++;
 		}
-		if (!cut)
-			break;
+		if (!cut) {
+			/* a word wider than the room: alone on its line */
+			const char *sp = memchr(line + 1, ' ', len - 1);
+
+			if (!sp)
+				break;
+			cut = (size_t)(sp - line);
+		}
 		fwrite(line, 1, cut, out);
 		fprintf(out, "\n%*s", (int)indent, "");
 		while (cut < len && line[cut] == ' ')
@@ -1055,8 +1061,16 @@ static void print_input_caps(FILE *out, const struct scep_input *in)
 }
 
 /* scepdump decode: one input, everything the decoder found. */
-void sink_text_input(FILE *out, const struct sd_options *opt, const struct scep_input *in)
+struct input_print {
+	const struct sd_options *opt;
+	const struct scep_input *in;
+};
+
+static void print_input(FILE *out, const void *arg)
 {
+	const struct input_print *p = arg;
+	const struct sd_options *opt = p->opt;
+	const struct scep_input *in = p->in;
 	const struct scep_msg *m = in->msg;
 
 	fprintf(out, "%s, %zu bytes%s\n", in->form, in->len,
@@ -1079,6 +1093,13 @@ void sink_text_input(FILE *out, const struct sd_options *opt, const struct scep_
 	default:
 		fprintf(out, "      undecoded: %s\n", in->error ? in->error : "?");
 	}
+}
+
+void sink_text_input(FILE *out, const struct sd_options *opt, const struct scep_input *in)
+{
+	struct input_print p = { opt, in };
+
+	print_fitted(out, opt, print_input, &p);
 }
 
 /* Live: one line per exchange as it completes, before its block. */
