@@ -750,6 +750,11 @@ static void print_summary(FILE *out, const struct report *r)
 		fprintf(out, "%llu packet%s dropped by the kernel during the capture: what they carried is missing, "
 			"and transactions that miss a piece then are INCOMPLETE\n",
 			(unsigned long long)c->capture_dropped, c->capture_dropped == 1 ? "" : "s");
+	if (c->snap_length) {
+		char why[160];
+
+		fprintf(out, "%s\n", fmt_snap_cut(c->snap_length, c->truncated_packets, why, sizeof(why)));
+	}
 	print_out_files(out, r);
 	if (r->memory_reached)
 		print_memory(out, r);
