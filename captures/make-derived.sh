@@ -76,6 +76,10 @@ log "1-3 reordered / duplicated / dropped"
 
 log "4 snaplen 200"
 editcap -F pcap -s 200 "$CAPDIR/$CM.pcap" "$OUT/$CM-snaplen200.pcap"   # (editcap defaults to pcapng)
+# a POST enrollment cut the same way, in both formats: classic pcap says 200
+# in its file header, pcapng keeps the interface's snap length of the source
+editcap -F pcap -s 200 "$CAPDIR/$WC.pcap" "$OUT/$WC-snap200.pcap"
+editcap -F pcapng -s 200 "$CAPDIR/$WC.pcap" "$OUT/$WC-snap200.pcapng"
 
 log "5 port 33333"
 tcprewrite --portmap="$SC_PORT:33333" --fixcsum -i "$CAPDIR/$SC.pcap" -o "$OUT/$SC-port33333.pcap"
@@ -136,7 +140,7 @@ chmod 644 "$OUT"/*.pcap "$OUT"/*.pcapng
 # verification (tshark/capinfos only, never scepdump)
 # ---------------------------------------------------------------------------
 GOOD=($SC-reordered.pcap $SC-duplicated.pcap $SC-dropped.pcap $SC-dropped-head.pcap
-      $CM-snaplen200.pcap $SC-port33333.pcap $SC-vlan.pcap $SC-qinq.pcap $SC-sll2.pcap
+      $CM-snaplen200.pcap $WC-snap200.pcap $WC-snap200.pcapng $SC-port33333.pcap $SC-vlan.pcap $SC-qinq.pcap $SC-sll2.pcap
       two-interfaces.pcapng $C20-part-a.pcap $C20-part-b.pcap $C20-shuffled.pcap
       response-only.pcap opaque-tls-before-scep.pcap $SC-data-before-syn.pcap
       $SC-response-before-syn.pcap)
@@ -234,6 +238,20 @@ SC_N=$(npk "$CAPDIR/$SC.pcap")
 DROP_N=$(npk "$OUT/$SC-dropped.pcap")
 SNAP_CUT=$(ts "$OUT/$CM-snaplen200.pcap" -Y 'frame.cap_len < frame.len' -T fields -e frame.number | wc -l)
 SNAP_DATA=$(ts "$CAPDIR/$CM.pcap" -Y 'tcp.len > 0' -T fields -e frame.number | wc -l)
+# the POST enrollment cut at 200: cut frames (frame, tcp.stream, wire length,
+# captured), the snap length each file header gives (capinfos), the
+# PKIOperation POST's Content-Length
+WC_CUT=$(ts "$OUT/$WC-snap200.pcap" -Y 'frame.cap_len < frame.len' -T fields -e frame.number | wc -l)
+WC_CUT_FRAMES=$(ts "$OUT/$WC-snap200.pcap" -Y 'frame.cap_len < frame.len' -T fields -e frame.number | tr '\n' ' ')
+WC_CUT_NG=$(ts "$OUT/$WC-snap200.pcapng" -Y 'frame.cap_len < frame.len' -T fields -e frame.number | wc -l)
+WC_MAXCAP=$(ts "$OUT/$WC-snap200.pcapng" -Y 'frame.cap_len < frame.len' -T fields -e frame.cap_len | sort -n | tail -1)
+WC_HDR_PCAP=$(capinfos -l "$OUT/$WC-snap200.pcap" 2>/dev/null | sed -n 's/^Packet size limit: *file hdr: *//p')
+WC_HDR_NG=$(capinfos "$OUT/$WC-snap200.pcapng" 2>/dev/null | sed -n 's/^ *Capture length = *//p' | head -1)
+WC_POST_FRAME=$(ts "$CAPDIR/$WC.pcap" -Y 'http.request.method == "POST"' -T fields -e frame.number)
+WC_POST_FIRST=$(ts "$CAPDIR/$WC.pcap" -2 -Y "tcp.reassembled_in == $WC_POST_FRAME" -T fields -e frame.number | head -1)
+WC_POST_HDR=$(ts "$CAPDIR/$WC.pcap" -Y "frame.number == $WC_POST_FIRST" -T fields -e tcp.payload |
+    python3 -c 'import sys; print(bytes.fromhex(sys.stdin.read().strip().replace(":", "")).find(b"\r\n\r\n") + 4)')
+WC_POST=$(ts "$CAPDIR/$WC.pcap" -Y 'http.request.method == "POST"' -T fields -e frame.number -e http.content_length | tr '\t' ' ')
 # length of the HTTP header block of the CertRep (first response segment)
 CM_RESP_HDR=$(ts "$CAPDIR/$CM.pcap" -Y "frame.number == $CM_RESP1" -T fields -e tcp.payload |
     python3 -c 'import sys; print(bytes.fromhex(sys.stdin.read().strip().replace(":", "")).find(b"\r\n\r\n") + 4)')
@@ -298,6 +316,8 @@ row $SC-duplicated.pcap $SC.pcap
 row $SC-dropped.pcap $SC.pcap
 row $SC-dropped-head.pcap $SC.pcap
 row $CM-snaplen200.pcap $CM.pcap
+row $WC-snap200.pcap $WC.pcap
+row $WC-snap200.pcapng $WC.pcap
 row $SC-port33333.pcap $SC.pcap
 row $SC-vlan.pcap $SC.pcap
 row $SC-qinq.pcap $SC.pcap
@@ -391,6 +411,21 @@ report the not-captured bytes (packets shorter than on the wire), not treat them
 to be filled by later data, never glue the next segment's captured bytes to a cut one, and
 decode no pkiMessage or certificate. The HTTP header blocks of the responses fit in the 134
 captured bytes (the CertRep's, frame $CM_RESP1: $CM_RESP_HDR bytes, then the chunked body), their bodies do not.
+
+## \`$WC-snap200.pcap\`, \`$WC-snap200.pcapng\`
+
+\`editcap -F pcap -s 200 $WC.pcap OUT\` and \`editcap -F pcapng -s 200 $WC.pcap OUT\`: the POST
+enrollment of \`../$WC.pcap\` with every frame cut to at most 200 captured bytes. $WC_CUT of
+$(npk "$OUT/$WC-snap200.pcap") frames are cut (tshark \`frame.cap_len < frame.len\`: frames $WC_CUT_FRAMES), the same $WC_CUT_NG in
+the pcapng file. The snap length in the headers (capinfos): pcap file header $WC_HDR_PCAP;
+pcapng interface $WC_HDR_NG (the source's, not the cut), so there the cut shows only in the
+records: the largest captured length among the cut ones is $WC_MAXCAP. The PKIOperation
+POST (frame and Content-Length, tshark on the source: $WC_POST) spans two cut segments;
+its header block (in frame $WC_POST_FIRST: $WC_POST_HDR bytes) does not fit in the 134 captured bytes of TCP payload.
+
+**Correct result:** $WC_CUT truncated packets, the snap length 200 named as the cause; one PKIOperation
+exchange (the POST and its CertRep response, in one transaction), INCOMPLETE because of the
+cut, nothing decoded from the cut bodies.
 
 ## \`$SC-port33333.pcap\`
 

@@ -71,6 +71,11 @@ struct counters {
 #define COUNTER_FIELD(name) uint64_t name;
 	COUNTERS_LIST(COUNTER_FIELD)
 #undef COUNTER_FIELD
+	/* Not a count: the snap length that cut the truncated_packets that
+	 * were captured short of their wire length (the largest captured
+	 * length among them: every packet longer than a snap length is kept
+	 * at exactly that length), 0 when none was. */
+	uint64_t snap_length;
 };
 
 #endif

@@ -24,6 +24,10 @@ char *fmt_date(time_t t, char *out, size_t outlen);
 char *fmt_duration_ns(uint64_t d_ns, char *out, size_t outlen);
 /* "512 B", "3.1 kB", "1.4 MB" */
 char *fmt_size(uint64_t n, char *out, size_t outlen);
+/* Why bytes are missing when records were captured short of their wire
+ * length: "capture cut at 200 bytes per packet (6 packets truncated):
+ * re-capture with -s 0". */
+char *fmt_snap_cut(uint64_t snap_length, uint64_t truncated, char *out, size_t outlen);
 /* "SIGINT", "SIGTERM" (the signals that stop a run), else "a signal". */
 const char *fmt_signal_name(int sig);
 /* strerror(e) for an errno, "write error" when it is not known (e <= 0):

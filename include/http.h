@@ -23,6 +23,9 @@ struct http_side {
 	/* bytes of this side that a TCP retransmission contradicted: which
 	 * copy the endpoint took is unknown (reassembly kept the first) */
 	uint64_t conflict_bytes;
+	/* bytes of this side were not captured because the capture kept only
+	 * this many bytes of each packet (a snap length); 0: none were */
+	uint32_t snaplen;
 	/* this side was not read whole: the HTTP parser failed on it, or a
 	 * line of it was too long to keep (error_text says how) */
 	int parse_error;

@@ -38,6 +38,9 @@ struct tcp_seg {
 	const uint8_t *payload;
 	uint32_t caplen;      /* payload bytes present in the capture */
 	uint32_t len;         /* payload bytes on the wire (>= caplen) */
+	/* the frame was cut by a snap length: its captured bytes (the snap
+	 * length itself for every frame longer than it); 0: captured whole */
+	uint32_t snaplen;
 	uint64_t frame;
 	uint64_t ts_ns;
 	/* Verified always, acted on never: offloaded captures carry wrong

@@ -249,6 +249,9 @@ struct scep_event {
 	uint64_t gap_bytes;
 	int req_damaged, res_damaged;     /* which side the gap hit */
 	uint64_t req_gap_bytes, res_gap_bytes;
+	/* a side's missing bytes were cut by this snap length (the capture
+	 * kept that many bytes of each packet); 0: not */
+	uint32_t req_snaplen, res_snaplen;
 	/* why a side is damaged other than by a capture gap (an HTTP parse
 	 * failure, a TCP retransmission with other bytes), for the line it is
 	 * on; NULL when it is not. Such a damage also sets damaged. */

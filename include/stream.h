@@ -31,6 +31,10 @@ struct stream_event {
 	/* DATA: how many of these bytes had a held copy with other content
 	 * (reassembly kept the first); the exchange they belong to is damaged */
 	size_t conflict_bytes;
+	/* GAP: these bytes were sent but not captured: the capture kept the
+	 * first snaplen bytes of their packet (a snap length cut); 0: lost
+	 * otherwise */
+	uint32_t snaplen;
 };
 
 #endif

@@ -45,6 +45,7 @@ struct side_state {
 	int damaged;          /* a gap hit this side */
 	uint64_t gap_bytes;
 	uint64_t conflict_bytes;  /* contradicted by a retransmission */
+	uint32_t snaplen;     /* bytes of it were cut by this snap length */
 	int parse_error;      /* the parser failed on this side */
 	uint64_t first_ts, last_ts, first_frame, last_frame;
 	struct http_body body;
@@ -135,6 +136,18 @@ struct http1_conn {
 	size_t upgrade_rest;  /* bytes of the last event after the 101 */
 	uint64_t resets;      /* parser_reset calls: a feed stops at one */
 	uint64_t gap_accepted;  /* gap bytes libhtp took during one feed */
+	uint32_t gap_snaplen;   /* the gap being fed is a snap length cut */
+	struct held_request *held;
+};
+
+/* A request cut by the snap length before its head was read whole: the
+ * parser cannot go on from the hole, so its response comes out of the
+ * next parser as one without a request. Held (copied) until then, the two
+ * are handed on as the one exchange they are. */
+struct held_request {
+	struct http_exchange e;
+	char *strs[8];
+	uint8_t *body;
 };
 
 static const char *const methods[] = {
@@ -416,6 +429,7 @@ static void fill_side(struct http_side *o, const struct side_state *s)
 	o->damaged = s->damaged;
 	o->gap_bytes = s->gap_bytes;
 	o->conflict_bytes = s->conflict_bytes;
+	o->snaplen = s->snaplen;
 	o->parse_error = s->parse_error;
 	o->first_frame = s->first_frame;
 	o->last_frame = s->last_frame;
@@ -446,6 +460,84 @@ static const char *flag_error(struct xstate *x, uint64_t flags, struct side_stat
 	return NULL;
 }
 
+static void held_free(struct held_request *h)
+{
+	size_t i;
+
+	if (!h)
+		return;
+	for (i = 0; i < sizeof(h->strs) / sizeof(h->strs[0]); i++)
+		free(h->strs[i]);
+	free(h->body);
+	free(h);
+}
+
+/* Copies what a request-only exchange holds; NULL when out of memory (it
+ * is then handed on alone, as before). */
+static struct held_request *held_copy(const struct http_exchange *e)
+{
+	struct held_request *h = calloc(1, sizeof(*h));
+	const char **fields[] = { &h->e.host, &h->e.method, &h->e.uri, &h->e.path, &h->e.query,
+				  &h->e.req.content_type, &h->e.req.content_length, &h->e.error_text };
+	size_t i;
+
+	if (!h)
+		return NULL;
+	h->e = *e;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (!*fields[i])
+			continue;
+		h->strs[i] = strdup(*fields[i]);
+		if (!h->strs[i]) {
+			held_free(h);
+			return NULL;
+		}
+		*fields[i] = h->strs[i];
+	}
+	if (e->req.body_len) {
+		h->body = malloc(e->req.body_len);
+		if (!h->body) {
+			held_free(h);
+			return NULL;
+		}
+		memcpy(h->body, e->req.body, e->req.body_len);
+		h->e.req.body = h->body;
+	}
+	return h;
+}
+
+/* The held request goes on alone: what came next was not its response. */
+static void held_flush(struct http1_conn *c)
+{
+	struct held_request *h = c->held;
+
+	if (!h)
+		return;
+	c->held = NULL;
+	c->cb(c->cb_arg, &h->e);
+	held_free(h);
+}
+
+/* e is a response the parser saw without its request: the held request
+ * is its request. */
+static void held_join(struct http1_conn *c, struct http_exchange *e)
+{
+	const struct http_exchange *r = &c->held->e;
+
+	e->seq = r->seq;
+	e->host = r->host;
+	e->method = r->method;
+	e->uri = r->uri;
+	e->path = r->path;
+	e->query = r->query;
+	e->req = r->req;
+	e->damaged |= r->damaged;
+	e->gap_bytes += r->gap_bytes;
+	e->parse_error |= r->parse_error;
+	if (!e->error_text)
+		e->error_text = r->error_text;
+}
+
 /* Hands x to the callback (when it is a SCEP candidate) exactly once. */
 static void emit(struct http1_conn *c, struct xstate *x)
 {
@@ -459,6 +551,8 @@ static void emit(struct http1_conn *c, struct xstate *x)
 	if (x->emitted)
 		return;
 	x->emitted = 1;
+	if (c->held && (x->verdict != V_KEEP || !x->response_only))
+		held_flush(c);
 	if (x->verdict != V_KEEP) {
 		c->cnt->http_skipped++;
 		return;
@@ -512,7 +606,17 @@ static void emit(struct http1_conn *c, struct xstate *x)
 	e.gap_bytes = x->gap_bytes;
 	e.parse_error = x->parse_error;
 	e.error_text = x->error_text;
-	c->cb(c->cb_arg, &e);
+	if (c->held) {
+		held_join(c, &e);
+		c->cb(c->cb_arg, &e);
+		held_free(c->held);
+		c->held = NULL;
+	} else if (x->req.snaplen && x->req.present && !x->res.present && !x->response_only &&
+		   (c->held = held_copy(&e)) != NULL) {
+		/* its response, if captured, comes after the parser's reset */
+	} else {
+		c->cb(c->cb_arg, &e);
+	}
 	for (i = 0; i < p.n; i++)
 		free(p.s[i]);
 	/* the callback had its copy: the bodies are not needed any more */
@@ -637,6 +741,8 @@ static void on_body(struct xstate *x, struct side_state *s,
 		x->gap_bytes += d->len;
 		s->damaged = 1;
 		s->gap_bytes += d->len;
+		if (c->gap_snaplen > s->snaplen)
+			s->snaplen = c->gap_snaplen;
 		c->gap_accepted += d->len;
 	}
 	if (d->len == 0 || x->verdict == V_SKIP)
@@ -1499,8 +1605,10 @@ static void on_gap(struct http1_conn *c, const struct stream_event *ev)
 		return;
 	}
 	c->gap_accepted = 0;
+	c->gap_snaplen = ev->snaplen;
 	tx = tx_in_progress(c, ev->dir);
 	rc = htp_feed(c, ev->dir, NULL, ev->len);
+	c->gap_snaplen = 0;
 	if (rc == HTP_STREAM_DATA && c->gap_accepted >= ev->len)
 		return;
 	rest = ev->len > c->gap_accepted ? ev->len - c->gap_accepted : 0;
@@ -1516,8 +1624,11 @@ static void on_gap(struct http1_conn *c, const struct stream_event *ev)
 	for (x = c->head; x; x = x->next) {
 		struct side_state *s = ev->dir == DIR_TO_SERVER ? &x->req : &x->res;
 
-		if (!x->emitted && !s->done)
+		if (!x->emitted && !s->done) {
 			x->damaged = s->damaged = 1;
+			if (ev->snaplen > s->snaplen)
+				s->snaplen = ev->snaplen;
+		}
 	}
 	parser_reset(c);
 }
@@ -1626,6 +1737,7 @@ void http1_close(struct http1_conn *c)
 		emit_all(c);
 		htp_connp_destroy_all(c->connp);
 	}
+	held_flush(c);
 	for (x = c->head; x; x = next) {
 		next = x->next;
 		xstate_free(c, x);

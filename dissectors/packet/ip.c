@@ -484,10 +484,17 @@ static int ipv6_decode(struct rd *r, struct ip_reasm *ipr,
 	return PKT_MALFORMED;
 }
 
-static void count_result(struct counters *cnt, int rc)
+/* A record captured short of its wire length counts as truncated whether
+ * or not its headers survived; its captured length is the snap length. */
+static void count_result(struct counters *cnt, int rc, uint32_t snaplen)
 {
 	if (!cnt)
 		return;
+	if (snaplen) {
+		cnt->truncated_packets++;
+		if (snaplen > cnt->snap_length)
+			cnt->snap_length = snaplen;
+	}
 	switch (rc) {
 	case PKT_TCP:
 		cnt->tcp_segments++;
@@ -496,7 +503,8 @@ static void count_result(struct counters *cnt, int rc)
 		cnt->not_tcp++;
 		break;
 	case PKT_TRUNCATED:
-		cnt->truncated_packets++;
+		if (!snaplen)
+			cnt->truncated_packets++;
 		break;
 	case PKT_MALFORMED:
 		cnt->malformed_packets++;
@@ -516,6 +524,7 @@ int pkt_decode_tcp(const struct pkt *pkt, struct ip_reasm *ipr,
 	enum link_next next;
 	uint8_t v;
 	int rc;
+	uint32_t snaplen = pkt->caplen < pkt->wirelen ? pkt->caplen : 0;
 
 	memset(seg, 0, sizeof(*seg));
 	seg->frame = pkt->frame;
@@ -551,6 +560,8 @@ int pkt_decode_tcp(const struct pkt *pkt, struct ip_reasm *ipr,
 			break;
 		}
 	}
-	count_result(cnt, rc);
+	if (rc == PKT_TCP)
+		seg->snaplen = snaplen;
+	count_result(cnt, rc, snaplen);
 	return rc;
 }

@@ -289,7 +289,11 @@ static void decode_request(struct scep_event *ev, const struct http_exchange *x,
 		free(der);
 		return;
 	}
-	set_problem(ev, strdup("PKIOperation without a message (no body, no message=)"));
+	if (x->req.snaplen)
+		set_problem(ev, str_printf("PKIOperation message not captured: capture cut at %u bytes per packet",
+					   x->req.snaplen));
+	else
+		set_problem(ev, strdup("PKIOperation without a message (no body, no message=)"));
 }
 
 static void decode_response(struct scep_event *ev, const struct http_exchange *x,
@@ -489,6 +493,8 @@ struct scep_event *scep_event_from_exchange(const struct http_exchange *x,
 	ev->gap_bytes = x->gap_bytes;
 	ev->req_gap_bytes = x->req.damaged ? x->req.gap_bytes : 0;
 	ev->res_gap_bytes = x->res.damaged ? x->res.gap_bytes : 0;
+	ev->req_snaplen = x->req.snaplen;
+	ev->res_snaplen = x->res.snaplen;
 	ev->req_damaged = x->req.damaged;
 	ev->res_damaged = x->res.damaged;
 	ev->has_response = x->res.present;

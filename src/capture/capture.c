@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "gzfile.h"
 #include "pcapng.h"
 #include "reader.h"
 #include "layers.h"
@@ -62,6 +63,7 @@ struct cap_linktype {
 struct cap_input {
 	pcap_t *p;               /* classic pcap, or live */
 	struct pcapng *ng;       /* pcapng */
+	struct gzfile *gz;       /* a .gz input's inflater, borrowed from its FILE */
 	FILE *f;                 /* the file under ng; ours to close */
 	char *name;
 	int linktype;            /* classic and live: the one link type */
@@ -359,18 +361,38 @@ static ssize_t read_head(FILE *under, int seekable, uint8_t *head, size_t len)
 /* Opens path ('-' is stdin) positioned at its first byte and tells
  * whether it starts like a pcapng file; a classic pcap header is widened
  * (widen_snaplen) on the way. */
+/* A gzip file (.pcap.gz, .pcapng.gz, or piped in compressed): from here
+ * on under is the inflated stream, ours to close, and cannot seek. The
+ * first bytes were peeked: a regular file is still at its first byte, a
+ * pipe replays them. */
+static FILE *gunzip(FILE *under, int seekable, int own, const uint8_t *head,
+		    size_t got, struct gzfile **gz)
+{
+	FILE *src = seekable ? under : peek_wrap(under, own, head, got);
+	FILE *f;
+
+	if (!src)
+		return NULL;
+	setvbuf(src, NULL, _IOFBF, CAPTURE_READ_BUFFER);
+	f = gzfile_open(src, 1, gz);
+	if (!f && (src != under || own))
+		fclose(src);    /* a wrapper closes under with it when own */
+	return f;
+}
+
 static FILE *open_peeked(const char *path, const char *name, int *is_pcapng,
-			 uint32_t *hdr_snaplen, char *err, size_t errlen)
+			 uint32_t *hdr_snaplen, struct gzfile **gz, char *err, size_t errlen)
 {
 	uint8_t head[PCAP_FILE_HEADER_LEN];
 	uint32_t magic = 0;
 	struct stat st;
 	struct rd d;
 	FILE *under, *f;
-	int is_stdin = !strcmp(path, "-"), seekable;
+	int is_stdin = !strcmp(path, "-"), seekable, own = !is_stdin;
 	ssize_t got;
 
 	*hdr_snaplen = 0;
+	*gz = NULL;
 	under = is_stdin ? stdin : fopen(path, "rb");
 	if (!under) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -383,9 +405,26 @@ static FILE *open_peeked(const char *path, const char *name, int *is_pcapng,
 	if (!seekable)
 		setvbuf(under, NULL, _IOFBF, CAPTURE_READ_BUFFER);
 	got = read_head(under, seekable, head, sizeof(head));
+	if (got >= 2 && head[0] == GZFILE_MAGIC0 && head[1] == GZFILE_MAGIC1) {
+		FILE *inflated = gunzip(under, seekable, own, head, (size_t)got, gz);
+
+		if (!inflated) {
+			snprintf(err, errlen, "%s: out of memory", name);
+			return NULL;
+		}
+		under = inflated;
+		own = 1;
+		seekable = 0;
+		got = read_head(under, 0, head, sizeof(head));
+		if (got < 2 && gzfile_damage(*gz)) {
+			snprintf(err, errlen, "%s: %s", name, gzfile_damage(*gz));
+			fclose(under);
+			return NULL;
+		}
+	}
 	if (got < 0) {
 		snprintf(err, errlen, "%s: %s", name, strerror(errno));
-		if (!is_stdin)
+		if (own)
 			fclose(under);
 		return NULL;
 	}
@@ -418,10 +457,10 @@ static FILE *open_peeked(const char *path, const char *name, int *is_pcapng,
 			return NULL;
 		}
 	}
-	f = peek_wrap(under, !is_stdin, head, (size_t)got);
+	f = peek_wrap(under, own, head, (size_t)got);
 	if (!f) {
 		snprintf(err, errlen, "%s: out of memory", name);
-		if (!is_stdin)
+		if (own)
 			fclose(under);
 		return NULL;
 	}
@@ -517,7 +556,7 @@ static int open_one_file(struct capture *c, struct cap_input *in,
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	f = open_peeked(path, in->name, &is_pcapng, &in->hdr_snaplen, err, errlen);
+	f = open_peeked(path, in->name, &is_pcapng, &in->hdr_snaplen, &in->gz, err, errlen);
 	if (!f)
 		return -1;
 	return is_pcapng ? open_pcapng(c, in, f, err, errlen)
@@ -624,9 +663,20 @@ static int read_pcap(struct cap_input *in, char *err, size_t errlen)
 		return 0;
 	}
 	in->done = 1;
+	if (rc == PCAP_ERROR_BREAK && gzfile_damage(in->gz)) {
+		/* cut at a record boundary: libpcap saw a clean end */
+		snprintf(err, errlen, "%s: %s after packet %llu; processed %llu packets", in->name,
+			 gzfile_damage(in->gz), (unsigned long long)in->count,
+			 (unsigned long long)in->count);
+		return -1;
+	}
 	if (rc == PCAP_ERROR_BREAK)
 		return 0;   /* end of file */
-	if (pos >= 0)
+	if (gzfile_damage(in->gz))
+		snprintf(err, errlen, "%s: %s (packet %llu); processed %llu packets", in->name,
+			 gzfile_damage(in->gz), (unsigned long long)in->count + 1,
+			 (unsigned long long)in->count);
+	else if (pos >= 0)
 		snprintf(err, errlen,
 			 "%s: %s (packet %llu at byte %ld); processed %llu packets",
 			 in->name, pcap_geterr(in->p),
@@ -781,14 +831,19 @@ static int read_pcapng(struct capture *c, struct cap_input *in, char *err,
 
 	for (;;) {
 		rc = pcapng_next(in->ng, &ev, why, sizeof(why));
-		if (rc == 0) {
+		if (rc == 0 && !gzfile_damage(in->gz)) {
 			in->done = 1;
 			return 0;
 		}
-		if (rc < 0) {
+		if (rc <= 0) {
 			in->done = 1;
-			snprintf(err, errlen, "%s: %s; processed %llu packets",
-				 in->name, why, (unsigned long long)in->count);
+			if (gzfile_damage(in->gz))
+				snprintf(err, errlen, "%s: %s%s%s; processed %llu packets",
+					 in->name, gzfile_damage(in->gz), rc < 0 ? ": " : "",
+					 rc < 0 ? why : "", (unsigned long long)in->count);
+			else
+				snprintf(err, errlen, "%s: %s; processed %llu packets",
+					 in->name, why, (unsigned long long)in->count);
 			return -1;
 		}
 		if (ev.kind == PCAPNG_SECRETS) {

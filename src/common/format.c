@@ -104,6 +104,13 @@ char *fmt_size(uint64_t n, char *out, size_t outlen)
 	return out;
 }
 
+char *fmt_snap_cut(uint64_t snap_length, uint64_t truncated, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "capture cut at %llu bytes per packet (%llu packet%s truncated): re-capture with -s 0",
+		 (unsigned long long)snap_length, (unsigned long long)truncated, truncated == 1 ? "" : "s");
+	return out;
+}
+
 const char *fmt_signal_name(int sig)
 {
 	switch (sig) {

@@ -735,6 +735,13 @@ void sink_html_write(FILE *out, const struct report *r)
 			"this report covers its first %llu packet%s.</p>\n",
 			fmt_signal_name(r->interrupted_by), (unsigned long long)r->cnt->packets,
 			r->cnt->packets == 1 ? "" : "s");
+	if (r->cnt->snap_length) {
+		char why[160];
+
+		fputs("<p class=\"meta\"><b>", out);
+		put_esc(out, fmt_snap_cut(r->cnt->snap_length, r->cnt->truncated_packets, why, sizeof(why)));
+		fputs("</b></p>\n", out);
+	}
 	put_summary(out, r);
 	/* every transaction, streamed or not: the file is written once, at
 	 * the end, and is meant to be the whole record */

@@ -601,6 +601,12 @@ static json_t *summary_json(const struct report *r)
 		json_object_set_new(o, "latency", lat);
 	}
 	set_int(o, "damaged_exchanges", (long long)s->damaged_exchanges);
+	if (r->cnt->snap_length) {
+		char why[160];
+
+		set_int(o, "snap_length", (long long)r->cnt->snap_length);
+		set_str(o, "snap_cut", fmt_snap_cut(r->cnt->snap_length, r->cnt->truncated_packets, why, sizeof(why)));
+	}
 	if (r->interrupted_by)
 		set_str(o, "interrupted", fmt_signal_name(r->interrupted_by));
 	if (r->memory_reached)

@@ -444,9 +444,12 @@ static void print_request_line(FILE *out, const struct sd_options *opt, const st
 	}
 	print_line_start(out, t, ev->req_first_ts_ns, ev->req_first_frame, ev->req_last_frame);
 	fprintf(out, "%-14s %s", scep_op_name(ev->op), ev->method ? ev->method : "?");
-	if (ev->op == SCEP_OP_PKIOPERATION) {
+	if (ev->op == SCEP_OP_PKIOPERATION && ev->req_snaplen && !ev->req_body_len)
+		fputs(" (body cut)", out);
+	else if (ev->op == SCEP_OP_PKIOPERATION)
 		fprintf(out, " %s", fmt_size(ev->method && !strcmp(ev->method, "GET") ? ev->uri_len : ev->req_body_len,
 					      sz, sizeof(sz)));
+	if (ev->op == SCEP_OP_PKIOPERATION) {
 		if (ev->request && ev->request->decoded) {
 			fprintf(out, "  %s", msg_type_label(ev->request->message_type, mt, sizeof(mt)));
 			print_request_detail(out, opt, t, ev->request);
@@ -930,6 +933,11 @@ static void print_summary(FILE *out, const void *arg)
 			(unsigned long long)c->capture_dropped, c->capture_dropped == 1 ? "" : "s");
 	if (!s->transactions && !s->endpoint_groups && !c->scep_exchanges)
 		print_seen(out, r);
+	if (c->snap_length) {
+		char why[160];
+
+		fprintf(out, "%s\n", fmt_snap_cut(c->snap_length, c->truncated_packets, why, sizeof(why)));
+	}
 	print_out_files(out, r);
 	if (r->memory_reached)
 		print_memory(out, r);

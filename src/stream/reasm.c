@@ -68,7 +68,8 @@ struct reasm_chunk {
 	struct reasm_chunk *prev, *next;
 	uint64_t start;
 	uint32_t len;
-	int missing;            /* snaplen-cut range: a gap when released */
+	int missing;            /* not captured: a gap when released */
+	uint32_t snaplen;       /* missing because a snap length cut its packet */
 	int conflict;           /* a retransmission of these bytes differed */
 	int has_ack;            /* ack: what its sender had received of the peer */
 	uint32_t ack;
@@ -81,6 +82,7 @@ struct when {
 	uint64_t frame, ts_ns;
 	int has_ack;            /* a segment's acknowledgment of the peer's bytes */
 	uint32_t ack;
+	uint32_t snaplen;       /* the bytes given are missing by a snap length cut */
 };
 
 /* The largest TCP window (RFC 7323): no segment carries more sequence
@@ -225,6 +227,7 @@ static void emit_marked(const struct reasm *r, const struct reasm_ctx *c,
 		.frame = done.frame ? done.frame : first.frame,
 		.ts_ns = done.frame ? done.ts_ns : first.ts_ns,
 		.first_frame = first.frame, .first_ts_ns = first.ts_ns,
+		.snaplen = kind == STREAM_GAP ? first.snaplen : 0,
 	};
 
 	if (c->emit)
@@ -297,7 +300,8 @@ static void release_held(struct reasm *r, const struct reasm_ctx *c,
 	       (force || !waits_for_peer(c, ch->has_ack, ch->ack, ch->ts_ns, done.ts_ns))) {
 		if (chunk_end(ch) > r->next_abs) {
 			uint64_t off = r->next_abs - ch->start;
-			struct when first = { .frame = ch->frame, .ts_ns = ch->ts_ns };
+			struct when first = { .frame = ch->frame, .ts_ns = ch->ts_ns,
+					      .snaplen = ch->missing ? ch->snaplen : 0 };
 
 			deliver_marked(r, c, ch->missing ? NULL : ch->data + off,
 				       chunk_end(ch) - r->next_abs, done, first, ch->conflict);
@@ -464,6 +468,7 @@ static void walk_insert(struct reasm *r, const struct reasm_ctx *c,
 			nc->start = cur;
 			nc->len = (uint32_t)n;
 			nc->missing = !p;
+			nc->snaplen = p ? 0 : seg.snaplen;
 			nc->conflict = 0;
 			nc->has_ack = seg.has_ack;
 			nc->ack = seg.ack;
@@ -652,10 +657,14 @@ void reasm_push_segment(struct reasm *r, const struct reasm_ctx *c,
 		drop_beyond(r, c, r->fin_abs);
 	}
 	if (len) {
+		struct when cut = now;
+
 		push_range(r, c, start, start + caplen, caplen ? rd_ptr(&bytes) : NULL,
 			   now, &st);
 		release_contiguous(r, c, now);
-		push_range(r, c, start + caplen, start + len, NULL, now, &st);
+		/* the rest of a segment cut by the snap length: not a loss */
+		cut.snaplen = seg->snaplen;
+		push_range(r, c, start + caplen, start + len, NULL, cut, &st);
 		release_contiguous(r, c, now);
 	}
 	if (st.overlap)

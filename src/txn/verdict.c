@@ -118,6 +118,11 @@ static void settle_group_verdict(struct txn_table *tt, struct txn *t)
  * other one. Malloc'ed. */
 static char *damage_text(const struct scep_event *ev, const char *main, const char *other)
 {
+	uint32_t snap = ev->req_snaplen > ev->res_snaplen ? ev->req_snaplen : ev->res_snaplen;
+
+	/* the bytes are not lost but were never kept: only a new capture helps */
+	if (snap)
+		return str_printf(": capture cut at %u bytes per packet; re-capture with -s 0", snap);
 	if (ev->gap_bytes || (!main && !other))
 		return str_printf(" by a %llu-byte capture gap", (unsigned long long)ev->gap_bytes);
 	return str_printf(": %s", main ? main : other);
