@@ -121,7 +121,11 @@ static void test_rejected_with_failinfo_and_nonce_mismatch(void **state)
 	finish(tt);
 	t = txn_get(tt, 0);
 	assert_int_equal(t->verdict, VERDICT_REJECTED);
-	assert_string_equal(t->reason, "badRequest");
+	/* RFC 8894 3.2.1.4.4: "badRequest: Transaction not permitted or
+	 * supported", and what it usually is in practice */
+	assert_string_equal(t->reason, "badRequest: transaction not permitted or supported "
+			    "(often a wrong, expired or reused challenge password)");
+	assert_non_null(strstr(t->advice, "challenge password"));
 	assert_true(has_finding(t, "recipientNonce"));
 	txn_table_free(tt);
 }
@@ -838,6 +842,73 @@ static const struct txn *txn_by_tid(const struct txn_table *tt, const char *tid)
  * be among them: INCOMPLETE with the capture's loss as the reason, not
  * NO_RESPONSE. A loss before the request, or (txn_expire) after the time
  * the transaction is given up, changes nothing; a TLS alert is an alert. */
+static void with_subject_key(struct scep_event *ev, const char *subject, const char *key)
+{
+	ev->request->csr = calloc(1, sizeof(*ev->request->csr));
+	ev->request->csr->subject = strdup(subject);
+	ev->request->signer = calloc(1, sizeof(*ev->request->signer));
+	strcpy(ev->request->signer->key_sha256, key);
+}
+
+/* What earlier enrollments prove: a second request for a subject issued
+ * before is said so (and the advice follows it); a key used under another
+ * transactionID too. A rejection with no such history gets neither, and
+ * neither does an issued one. */
+static void test_history_proofs(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	struct scep_event *a = pki(1, SCEP_MT_PKCSREQ, "A", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 1);
+	struct scep_event *b = pki(5, SCEP_MT_PKCSREQ, "B", 200, SCEP_STATUS_FAILURE, SCEP_FAIL_BADREQUEST, 5);
+	struct scep_event *c = pki(9, SCEP_MT_PKCSREQ, "C", 200, SCEP_STATUS_FAILURE, SCEP_FAIL_BADREQUEST, 9);
+	struct scep_event *d = pki(12, SCEP_MT_PKCSREQ, "D", 200, SCEP_STATUS_SUCCESS, SCEP_FAIL_NONE, 12);
+
+	(void)state;
+	with_subject_key(a, "CN=dev1", "k1");
+	with_subject_key(b, "CN=dev1", "k2");
+	with_subject_key(c, "CN=dev2", "k1");
+	with_subject_key(d, "CN=dev1", "k1");
+	txn_add_event(tt, a);
+	txn_add_event(tt, b);
+	txn_add_event(tt, c);
+	txn_add_event(tt, d);
+	finish(tt);
+	assert_int_equal(txn_count(tt), 4);
+	assert_true(has_finding(txn_by_tid(tt, "B"), "a certificate for CN=dev1 was issued earlier in this capture (txn A"));
+	assert_int_equal(txn_by_tid(tt, "B")->proof, TXN_PROOF_SUBJECT_ISSUED);
+	assert_non_null(strstr(txn_by_tid(tt, "B")->advice, "already issued a certificate for this subject"));
+	assert_true(has_finding(txn_by_tid(tt, "C"), "the same key signed an earlier request under another transactionID (txn A, ISSUED"));
+	assert_int_equal(txn_by_tid(tt, "C")->proof, TXN_PROOF_KEY_USED);
+	assert_int_equal(txn_by_tid(tt, "D")->proof, 0);
+	assert_null(txn_by_tid(tt, "D")->advice);
+	txn_table_free(tt);
+}
+
+/* A refused RenewalReq (RFC 8894 3.5.2): the server's GetCACaps without
+ * "Renewal" is said, and so is a certificate renewed with more than half
+ * its life left (here 300 of 365 days). */
+static void test_renewal_proofs(void **state)
+{
+	struct txn_table *tt = txn_table_new(NULL, NULL);
+	struct scep_event *caps = event(SCEP_OP_GETCACAPS, 1, 200);
+	struct scep_event *r = pki(2, SCEP_MT_RENEWALREQ, "R", 200, SCEP_STATUS_FAILURE, SCEP_FAIL_BADREQUEST, 2);
+
+	(void)state;
+	caps->n_caps = 2;
+	caps->caps = calloc(2, sizeof(char *));
+	caps->caps[0] = strdup("SHA-256");
+	caps->caps[1] = strdup("AES");
+	r->request->signer = calloc(1, sizeof(*r->request->signer));
+	r->request->signer->not_before = 2 - 65 * 86400;
+	r->request->signer->not_after = 2 + 300 * 86400;
+	txn_add_event(tt, caps);
+	txn_add_event(tt, r);
+	finish(tt);
+	assert_int_equal(txn_by_tid(tt, "R")->proof, TXN_PROOF_RENEWAL_EARLY | TXN_PROOF_RENEWAL_NOT_OFFERED);
+	assert_true(has_finding(txn_by_tid(tt, "R"), "GetCACaps does not list Renewal"));
+	assert_true(has_finding(txn_by_tid(tt, "R"), "with 300 of its 365 days left"));
+	txn_table_free(tt);
+}
+
 static void test_capture_loss_verdicts(void **state)
 {
 	struct txn_table *tt = txn_table_new(NULL, NULL);
@@ -1000,6 +1071,8 @@ int main(void)
 		cmocka_unit_test(test_release_refused_and_id_memory_capped),
 		cmocka_unit_test(test_summary_groups_capped),
 		cmocka_unit_test(test_live_expiry_releases_each),
+		cmocka_unit_test(test_history_proofs),
+		cmocka_unit_test(test_renewal_proofs),
 		cmocka_unit_test(test_capture_loss_verdicts),
 		cmocka_unit_test(test_capture_loss_horizon),
 		cmocka_unit_test(test_capture_loss_spans_capped),
