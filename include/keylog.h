@@ -73,6 +73,8 @@ uint64_t keylog_capped(const struct keylog *kl);
 int keylog_load_server_key(struct keylog *kl, const char *path, const char *pass,
 			   char *err, size_t errlen);
 size_t keylog_server_keys(const struct keylog *kl);
+/* The file the i-th server key came from; NULL past the end. */
+const char *keylog_server_key_file(const struct keylog *kl, size_t i);
 
 enum keylog_rsa_result {
 	KEYLOG_RSA_OK = 0,

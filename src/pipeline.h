@@ -46,6 +46,7 @@ struct sd_ctx {
 	uint64_t next_out_check_ns; /* live -w: held connections expired, files checked */
 	size_t settled[VERDICT_COUNT];  /* live: transactions shown, by verdict (SIGUSR1) */
 	struct endpoint *scep_servers;      /* servers that carried SCEP */
+	struct tls_tally *tls_tally;        /* TLS for the summary's hints (opaque_tls.c) */
 	size_t n_scep_servers;
 	/* TLS without readable HTTP whose relevance is known only at the end:
 	 * a FIFO ring of opt.max_opaque_tls entries */

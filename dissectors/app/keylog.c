@@ -451,6 +451,11 @@ size_t keylog_server_keys(const struct keylog *kl)
 	return kl ? kl->n_srv : 0;
 }
 
+const char *keylog_server_key_file(const struct keylog *kl, size_t i)
+{
+	return kl && i < kl->n_srv ? kl->srv_file[i] : NULL;
+}
+
 /* SHA-256 of the RSAPublicKey DER: what X509_pubkey_digest hashes in a
  * certificate (the subjectPublicKey BIT STRING's contents). */
 static int public_key_sha256(EVP_PKEY *pk, char out[2 * 32 + 1])
@@ -489,9 +494,9 @@ int keylog_load_server_key(struct keylog *kl, const char *path, const char *pass
 	for (i = before; i < scep_keys_count(kl->srv); i++) {
 		pk = scep_keys_pkey(kl->srv, i);
 		if (!EVP_PKEY_is_a(pk, "RSA")) {
-			snprintf(err, errlen, "a %s key, not RSA: a server's key decrypts only RSA key exchange "
-				 "(for ECDHE or TLS 1.3 give --keylog)", EVP_PKEY_get0_type_name(pk) ?
-				 EVP_PKEY_get0_type_name(pk) : "non-RSA");
+			snprintf(err, errlen, "the key is %s, not RSA: a server's key decrypts only RSA key "
+				 "exchange (for ECDHE or TLS 1.3 give --keylog)", EVP_PKEY_get0_type_name(pk) ?
+				 EVP_PKEY_get0_type_name(pk) : "not RSA");
 			return -1;
 		}
 		if (kl->n_srv == KEYLOG_MAX_SERVER_KEYS) {

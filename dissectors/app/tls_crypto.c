@@ -204,9 +204,13 @@ static size_t master_from_server_key(struct tls_conn *c, uint8_t master[48])
 	r = keylog_rsa_premaster(c->kl, leaf && leaf->key_sha256[0] ? leaf->key_sha256 : NULL,
 				 c->enc_premaster, c->enc_premaster_len, pms, &file);
 	if (r == KEYLOG_RSA_NO_MATCH) {
+		size_t n = keylog_server_keys(c->kl);
+
 		tls_set_decrypt(c, TLS_DECRYPT_NO_KEY,
-				str_printf("the server certificate (%s) matches none of the --tls-key keys",
-					   leaf && leaf->subject ? leaf->subject : "?"));
+				str_printf("the server certificate (%s) does not match --tls-key %s%s",
+					   leaf && leaf->subject ? leaf->subject : "?",
+					   keylog_server_key_file(c->kl, 0),
+					   n > 1 ? " nor the other server keys" : ""));
 		return 0;
 	}
 	if (r == KEYLOG_RSA_FAILED) {

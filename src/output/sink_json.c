@@ -519,6 +519,16 @@ static void out_files_json(json_t *o, const struct report *r)
 		json_object_set_new(o, "json_file", out_file_json(r->json_path, "lines", r->json_out));
 }
 
+static json_t *hints_json(const struct report *r)
+{
+	json_t *h = json_array();
+	size_t i;
+
+	for (i = 0; i < r->n_hints; i++)
+		json_array_append_new(h, json_string(r->hints[i]));
+	return h;
+}
+
 static json_t *summary_json(const struct report *r)
 {
 	json_t *o = json_object(), *c = json_object(), *lat;
@@ -544,6 +554,8 @@ static json_t *summary_json(const struct report *r)
 		json_object_set_new(o, "latency", lat);
 	}
 	set_int(o, "damaged_exchanges", (long long)s->damaged_exchanges);
+	if (r->n_hints)
+		json_object_set_new(o, "hints", hints_json(r));
 	if (r->interrupted_by)
 		set_str(o, "interrupted", fmt_signal_name(r->interrupted_by));
 	if (r->memory_reached)
