@@ -69,7 +69,7 @@ uint64_t keylog_capped(const struct keylog *kl);
  * passphrase of an encrypted one (NULL: none), read as --key reads it.
  * Returns 0, or -1 with a one-line reason in err: the file cannot be read,
  * holds no key, or a key that is not RSA (only RSA key exchange puts a
- * secret under the server's key). path is kept (borrowed) to name the key. */
+ * secret under the server's key). path is copied, to name the key. */
 int keylog_load_server_key(struct keylog *kl, const char *path, const char *pass,
 			   char *err, size_t errlen);
 size_t keylog_server_keys(const struct keylog *kl);

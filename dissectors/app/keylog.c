@@ -46,7 +46,7 @@ struct keylog {
 	 * SHA-256 of its public key, to be matched to a server certificate */
 	struct scep_keys *srv;
 	size_t n_srv;
-	const char *srv_file[KEYLOG_MAX_SERVER_KEYS];
+	char *srv_file[KEYLOG_MAX_SERVER_KEYS];
 	char srv_key_sha256[KEYLOG_MAX_SERVER_KEYS][2 * 32 + 1];
 };
 
@@ -90,6 +90,8 @@ void keylog_free(struct keylog *kl)
 	free(kl->e);
 	free(kl->bucket);
 	scep_keys_free(kl->srv);
+	while (kl->n_srv)
+		free(kl->srv_file[--kl->n_srv]);
 	free(kl);
 }
 
@@ -507,7 +509,11 @@ int keylog_load_server_key(struct keylog *kl, const char *path, const char *pass
 			snprintf(err, errlen, "the RSA key's public part cannot be encoded");
 			return -1;
 		}
-		kl->srv_file[kl->n_srv++] = path;
+		if (!(kl->srv_file[kl->n_srv] = strdup(path))) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		kl->n_srv++;
 	}
 	return 0;
 }
