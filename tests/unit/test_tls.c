@@ -801,6 +801,28 @@ static void test_server_key_rsa_kx(void **s)
 	rig_free(b);
 }
 
+/* One flipped byte in the handshake or records (the mutations of
+ * test_mutated): the server key path reads it all through the same
+ * checks, and a connection either decrypts whole or says why not. */
+static void test_server_key_mutated(void **s)
+{
+	uint32_t x = 88172645u;
+	struct rig *g;
+	size_t k;
+
+	(void)s;
+	for (k = 0; k < 150; k++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		g = run_mut(RSA_KX_PCAP, tree_server_key(), 0, 0, 0, x | 1);
+		assert_int_equal(g->n, 1);
+		if (g->res[0].decrypt != TLS_DECRYPT_OK && g->res[0].decrypt != TLS_DECRYPT_NONE)
+			assert_non_null(g->res[0].note);
+		rig_free(g);
+	}
+}
+
 /* The key log comes first: with both, the connection says key log. */
 static void test_server_key_after_keylog(void **s)
 {
@@ -904,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_mutated),
 		cmocka_unit_test(test_server_key_rsa_kx),
 		cmocka_unit_test(test_server_key_after_keylog),
+		cmocka_unit_test(test_server_key_mutated),
 		cmocka_unit_test(test_server_key_wrong),
 		cmocka_unit_test(test_server_key_cannot),
 	};
