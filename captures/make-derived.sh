@@ -134,6 +134,25 @@ SC_RESP1=$(ts "$CAPDIR/$SC.pcap" -Y "tcp.srcport == $SC_PORT && tcp.len > 1400" 
 "${PT[@]}" hoist "$CAPDIR/$SC.pcap" "$OUT/$SC-data-before-syn.pcap" --frame "$SC_TAIL" > "$TMP/hoist-req.log"
 "${PT[@]}" hoist "$CAPDIR/$SC.pcap" "$OUT/$SC-response-before-syn.pcap" --frame "$SC_RESP1" > "$TMP/hoist-resp.log"
 
+log "15 NDES behind a TLS proxy, its embedded TLS secrets removed"
+# as a capture made without a key log: the TLS leg cannot be read. Every
+# block is copied but the Decryption Secrets Block (type 0x0000000A); not
+# editcap --discard-all-secrets: Wireshark 4.0 refuses to rewrite this file
+# ("can't be written as a pcapng file")
+python3 - "$CAPDIR/ndes-proxy-tls.pcapng" "$OUT/ndes-proxy-tls-nosecrets.pcapng" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+out, o = [], 0
+while o < len(d):
+    t, n = struct.unpack_from('<II', d, o)   # little-endian, as the source's SHB says
+    if n < 12 or o + n > len(d):
+        sys.exit('bad pcapng block at offset %d' % o)
+    if t != 0x0000000A:
+        out.append(d[o:o + n])
+    o += n
+open(sys.argv[2], 'wb').write(b''.join(out))
+PY
+
 chmod 644 "$OUT"/*.pcap "$OUT"/*.pcapng
 
 # ---------------------------------------------------------------------------
@@ -143,7 +162,7 @@ GOOD=($SC-reordered.pcap $SC-duplicated.pcap $SC-dropped.pcap $SC-dropped-head.p
       $CM-snaplen200.pcap $WC-snap200.pcap $WC-snap200.pcapng $SC-port33333.pcap $SC-vlan.pcap $SC-qinq.pcap $SC-sll2.pcap
       two-interfaces.pcapng $C20-part-a.pcap $C20-part-b.pcap $C20-shuffled.pcap
       response-only.pcap opaque-tls-before-scep.pcap $SC-data-before-syn.pcap
-      $SC-response-before-syn.pcap)
+      $SC-response-before-syn.pcap ndes-proxy-tls-nosecrets.pcapng)
 BROKEN=(enroll-truncated.pcap garbage-file.pcap)
 for f in "${GOOD[@]}"; do
     capinfos "$OUT/$f" > /dev/null 2> "$TMP/capinfos.err" || die "capinfos fails on $f: $(cat "$TMP/capinfos.err")"
@@ -332,6 +351,7 @@ row $SC-data-before-syn.pcap $SC.pcap
 row $SC-response-before-syn.pcap $SC.pcap
 row response-only.pcap $CM.pcap
 row opaque-tls-before-scep.pcap "$T13N.pcap (x2) + $T12.pcap"
+row ndes-proxy-tls-nosecrets.pcapng ndes-proxy-tls.pcapng
 cat <<EOF
 
 Source facts used below (tshark): in \`$SC.pcap\` ($SC_N packets, one connection
@@ -540,6 +560,19 @@ $(ts "$CAPDIR/$T12.pcap" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' -T fields
 enrollment (as in \`../$T12.pcap\`); the two earlier ones cannot be read, and they end before
 that server is seen carrying SCEP: a tool that shows encrypted connections toward servers
 that carry SCEP must keep them until it knows.
+
+## \`ndes-proxy-tls-nosecrets.pcapng\`
+
+\`../ndes-proxy-tls.pcapng\` with every block copied but its Decryption Secrets Block (the source
+has $(capinfos "$CAPDIR/ndes-proxy-tls.pcapng" 2>/dev/null | awk -F': *' '/decryption secrets/ { print $2 }'), the copy $(capinfos "$OUT/ndes-proxy-tls-nosecrets.pcapng" 2>/dev/null | awk -F': *' '/decryption secrets/ { n = $2 } END { print n + 0 }')): the same $(npk "$OUT/ndes-proxy-tls-nosecrets.pcapng") packets.
+The client's leg goes through the TLS proxy on
+$(ts "$CAPDIR/ndes-proxy-tls.pcapng" -Y 'tls.handshake.type == 1' -T fields -e ip.dst -e tcp.dstport | tr '\t' : | sort -u | tr '\n' ' ')(SNI
+$(ts "$CAPDIR/ndes-proxy-tls.pcapng" -Y 'tls.handshake.type == 1' -T fields -e tls.handshake.extensions_server_name | sort -u | tr '\n' ' ')in
+$(ts "$CAPDIR/ndes-proxy-tls.pcapng" -Y 'tls.handshake.type == 1' | wc -l) TLS connections); the proxy's leg to NDES is plain HTTP.
+
+**Correct result:** the SCEP of the plain HTTP leg as in the source; the TLS connections cannot
+be read, and since their server is on port 8443 and named like NDES, a tool should say that
+they could carry SCEP and what would open them (the key log, or a capture inside the proxy).
 
 ## \`$SC-data-before-syn.pcap\`, \`$SC-response-before-syn.pcap\`
 

@@ -1,6 +1,8 @@
 /* keylog.h - TLS secrets in the NSS key log format (SSLKEYLOGFILE, pcapng
- * Decryption Secrets Blocks), looked up by ClientHello.random. The text is
- * untrusted: bad lines are counted, never fatal. */
+ * Decryption Secrets Blocks), looked up by ClientHello.random, and the TLS
+ * servers' RSA private keys (--tls-key), which open the premaster secret
+ * of RSA key exchange. The text is untrusted: bad lines are counted, never
+ * fatal. */
 #ifndef SCEPDUMP_KEYLOG_H
 #define SCEPDUMP_KEYLOG_H
 
@@ -57,5 +59,37 @@ size_t keylog_count(const struct keylog *kl);
 uint64_t keylog_bad_lines(const struct keylog *kl);
 /* Entries dropped because KEYLOG_MAX_ENTRIES or the memory budget was reached. */
 uint64_t keylog_capped(const struct keylog *kl);
+
+/* ---- server private keys (--tls-key) ---- */
+
+#define KEYLOG_MAX_SERVER_KEYS 16
+#define KEYLOG_PREMASTER_LEN 48       /* RFC 5246 7.4.7.1 */
+
+/* Adds the RSA private key(s) of a PEM, DER or PKCS#12 file; pass is the
+ * passphrase of an encrypted one (NULL: none), read as --key reads it.
+ * Returns 0, or -1 with a one-line reason in err: the file cannot be read,
+ * holds no key, or a key that is not RSA (only RSA key exchange puts a
+ * secret under the server's key). path is copied, to name the key. */
+int keylog_load_server_key(struct keylog *kl, const char *path, const char *pass,
+			   char *err, size_t errlen);
+size_t keylog_server_keys(const struct keylog *kl);
+/* The file the i-th server key came from; NULL past the end. */
+const char *keylog_server_key_file(const struct keylog *kl, size_t i);
+
+enum keylog_rsa_result {
+	KEYLOG_RSA_OK = 0,
+	KEYLOG_RSA_NO_MATCH = -1,     /* no key is the certificate's */
+	KEYLOG_RSA_FAILED = -2        /* the key(s) did not decrypt it */
+};
+
+/* Opens an RSA-encrypted premaster secret (PKCS#1 v1.5) with the server
+ * key whose public key has SHA-256 key_sha256 (hex of the subjectPublicKey,
+ * as struct scep_cert has it) or, when key_sha256 is NULL (certificate not
+ * captured), with each key in turn. On success pms holds the 48 bytes and
+ * *file names the key's file; on KEYLOG_RSA_FAILED *file names the key
+ * tried (the first one, when several were). */
+enum keylog_rsa_result keylog_rsa_premaster(const struct keylog *kl, const char *key_sha256,
+					    const uint8_t *enc, size_t len,
+					    uint8_t pms[KEYLOG_PREMASTER_LEN], const char **file);
 
 #endif

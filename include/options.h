@@ -9,6 +9,7 @@
 #define OPT_MAX_FILES 64
 #define OPT_MAX_KEYS 64
 #define OPT_MAX_KEYLOGS 16
+#define OPT_MAX_TLS_KEYS 16
 #define OPT_MAX_DEVLOGS 16
 /* -s: the most libpcap captures of a packet (its MAXIMUM_SNAPLEN), also
  * what -s 0 means, as in tcpdump */
@@ -27,6 +28,8 @@ struct sd_options {
 	size_t n_ca_certs;
 	const char *keylogs[OPT_MAX_KEYLOGS];
 	size_t n_keylogs;
+	const char *tls_keys[OPT_MAX_TLS_KEYS]; /* --tls-key: TLS servers' RSA keys */
+	size_t n_tls_keys;
 	const char *devlogs[OPT_MAX_DEVLOGS];   /* --device-log */
 	size_t n_devlogs;
 	int devlog_format;          /* enum devlog_format; 0 = detect */

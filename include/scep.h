@@ -306,6 +306,9 @@ int scep_keys_load_pass(struct scep_keys *k, const char *path, const char *pass,
 int scep_keys_load_certs(struct scep_keys *k, const char *path, char *err, size_t errlen);
 /* How many private keys are loaded (0 for NULL). */
 size_t scep_keys_count(const struct scep_keys *k);
+/* The i-th private key loaded (borrowed; it lives as long as k), NULL past
+ * the end: for a key store that is not about envelopes (TLS server keys). */
+struct evp_pkey_st *scep_keys_pkey(const struct scep_keys *k, size_t i);
 void scep_keys_free(struct scep_keys *k);
 
 /* Returns the operation named by the exchange's query (operation=), or

@@ -39,6 +39,9 @@ struct report {
 	const char *w_path, *json_path;
 	const struct outrot_stats *w_out, *json_out;
 	const struct livew_stats *w_hold;
+	/* one-line hints for the summary (why TLS hid SCEP, what keys matched) */
+	const char *const *hints;
+	size_t n_hints;
 };
 
 /* The listing at the end of input, then the summary: transactions already

@@ -27,6 +27,13 @@ enum tls_decrypt_state {
 	TLS_DECRYPT_FAILED          /* a record did not authenticate, or similar */
 };
 
+/* Where a connection's keys came from. */
+enum tls_key_source {
+	TLS_KEY_NONE = 0,
+	TLS_KEY_KEYLOG,             /* a key log entry for its client random */
+	TLS_KEY_SERVER              /* RSA key exchange opened with --tls-key */
+};
+
 struct tls_alert {
 	enum stream_dir dir;        /* who sent it */
 	uint64_t frame;
@@ -80,6 +87,12 @@ struct tls_info {
 	 * nothing encrypted was seen. Set once and then only upgraded from
 	 * "decrypting" to a failure. */
 	char *decrypt_note;
+	enum tls_key_source key_source;
+	/* the key log had no entry and the --tls-key keys were consulted:
+	 * decrypt_note says why they could not help unless key_source is
+	 * TLS_KEY_SERVER */
+	int server_key_tried;
+	int rsa_key_exchange;       /* TLS <= 1.2 suite with RSA key exchange */
 	uint64_t records[2];        /* by enum stream_dir */
 	uint64_t records_decrypted[2];
 	uint64_t bytes[2];          /* TLS bytes (headers included) */

@@ -1,5 +1,5 @@
 /* key_files.c - reads the files that hold a run's secrets (--key, --ca-cert,
- * --keylog) into the key stores the SCEP decoder and TLS read. Part of
+ * --keylog, --tls-key) into the key stores the SCEP decoder and TLS read. Part of
  * setting up the run, not of any stage: the stores outlive every flow, and
  * secrets that arrive inside the capture (pipeline_add_keylog_text) join
  * the same key log. Trusts nothing in the files: the stores parse them. */
@@ -58,7 +58,24 @@ static int keys_load_keylogs(struct sd_ctx *ctx)
 	return 0;
 }
 
+/* The TLS servers' RSA keys join the key log: a connection without a key
+ * log entry is opened with them when its key exchange allows. */
+static int keys_load_tls_keys(struct sd_ctx *ctx)
+{
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < ctx->opt.n_tls_keys; i++) {
+		if (keylog_load_server_key(ctx->keylog, ctx->opt.tls_keys[i], ctx->opt.key_pass,
+					   err, sizeof(err)) < 0) {
+			fprintf(stderr, "scepdump: --tls-key %s: %s\n", ctx->opt.tls_keys[i], err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int keys_load(struct sd_ctx *ctx)
 {
-	return keys_load_scep(ctx) < 0 || keys_load_keylogs(ctx) < 0 ? -1 : 0;
+	return keys_load_scep(ctx) < 0 || keys_load_keylogs(ctx) < 0 || keys_load_tls_keys(ctx) < 0 ? -1 : 0;
 }

@@ -5,8 +5,8 @@
 
 struct sd_ctx;
 
-/* Loads --key (with --key-pass) and --ca-cert into ctx->keys and --keylog
- * files into ctx->keylog. A file that cannot be used prints one line and
+/* Loads --key (with --key-pass) and --ca-cert into ctx->keys, --keylog
+ * files and --tls-key keys (with --key-pass) into ctx->keylog. A file that cannot be used prints one line and
  * returns -1; a key log with bad lines or past the budget says so and
  * loads the rest (0). */
 int keys_load(struct sd_ctx *ctx);

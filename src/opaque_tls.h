@@ -18,9 +18,18 @@ struct scep_event *opaque_tls_event(const struct app_conn_end *end);
  * exchanges still being decoded); 0: it is held until the end, or given
  * up and counted. */
 int opaque_tls_hold(struct sd_ctx *ctx, struct scep_event *ev);
-/* End of input: each held event is delivered or given up. */
+/* End of input: each held event is delivered or given up, and the
+ * summary's hints are made. */
 void opaque_tls_settle(struct sd_ctx *ctx, void (*deliver)(struct sd_ctx *ctx, struct scep_event *ev));
-/* Frees what is held and the list of SCEP servers. */
+/* Each TLS connection as it closes: counted for the summary's hints (what
+ * stayed encrypted, toward which servers; what the keys matched), and a
+ * --tls-key that could not open it said on stderr (the first few). */
+void opaque_tls_count(struct sd_ctx *ctx, const struct app_conn_end *end);
+/* The summary's TLS lines, made by opaque_tls_settle (owned by ctx, valid
+ * until opaque_tls_free): why TLS hid SCEP and what to do, what the key
+ * log and --tls-key matched. Returns how many. */
+size_t opaque_tls_hints(const struct sd_ctx *ctx, const char *const **hints);
+/* Frees what is held, the list of SCEP servers and the hints. */
 void opaque_tls_free(struct sd_ctx *ctx);
 
 #endif

@@ -15,7 +15,7 @@
 enum {
 	OPT_JSON = 256, OPT_CHECK, OPT_SHOW_SECRETS, OPT_MAX_BODY,
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER, OPT_MAX_MEMORY,
-	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_NO_SPILL, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_DATE, OPT_DEVICE_SKEW,
+	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_NO_SPILL, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_TLS_KEY, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_DATE, OPT_DEVICE_SKEW,
 	OPT_CA_CERT, OPT_METRICS, OPT_METRICS_INTERVAL, OPT_JSON_FILE,
 	OPT_CODES       /* not an option: one past the largest option code */
 };
@@ -33,6 +33,7 @@ static const struct option long_options[] = {
 	{ "key-pass", required_argument, NULL, OPT_KEY_PASS },
 	{ "ca-cert", required_argument, NULL, OPT_CA_CERT },
 	{ "keylog", required_argument, NULL, OPT_KEYLOG },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "device-log", required_argument, NULL, OPT_DEVLOG },
 	{ "device-log-format", required_argument, NULL, OPT_DEVLOG_FORMAT },
 	{ "device-tz", required_argument, NULL, OPT_DEVICE_TZ },
@@ -115,11 +116,13 @@ void options_usage(FILE *out)
 	      "  -Z, --user USER          drop privileges to USER after opening the capture\n"
 	      "      --key FILE           private key (PEM, DER or PKCS#12 .pfx/.p12) to open SCEP\n"
 	      "                           envelopes; repeatable\n"
-	      "      --key-pass PASS      passphrase of encrypted --key files\n"
+	      "      --key-pass PASS      passphrase of encrypted --key and --tls-key files\n"
 	      "      --ca-cert FILE       CA/RA certificates (PEM, DER or PKCS#7 bundle) that signed\n"
 	      "                           messages carrying none (NDES CertReps); repeatable\n"
 	      "      --keylog FILE        TLS secrets in NSS key log format (SSLKEYLOGFILE); repeatable;\n"
 	      "                           pcapng Decryption Secrets Blocks are used too\n"
+	      "      --tls-key FILE       the TLS server's RSA private key (PEM, DER or PKCS#12; with\n"
+	      "                           --key-pass): decrypts TLS 1.0-1.2 RSA key exchange; repeatable\n"
 	      "      --checksums          verify IPv4 and TCP checksums and report bad ones\n"
 	      "                           (off by default: offloaded captures carry wrong ones)\n"
 	      "      --device-log FILE    Android, iOS or Windows (event XML or .evtx) device log\n"
@@ -408,6 +411,13 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		}
 		o->keylogs[o->n_keylogs++] = arg;
 		return 0;
+	case OPT_TLS_KEY:
+		if (o->n_tls_keys == OPT_MAX_TLS_KEYS) {
+			fprintf(stderr, "scepdump: --tls-key: at most %d files\n", OPT_MAX_TLS_KEYS);
+			return -1;
+		}
+		o->tls_keys[o->n_tls_keys++] = arg;
+		return 0;
 	case OPT_DEVLOG:
 		if (o->n_devlogs == OPT_MAX_DEVLOGS) {
 			fprintf(stderr, "scepdump: --device-log: at most %d files\n", OPT_MAX_DEVLOGS);
@@ -602,6 +612,7 @@ static const struct opt_scope {
 	{ OPT_KEY_PASS, RUN_CAPTURE | RUN_DECODE, "it opens encrypted --key files" },
 	{ OPT_CA_CERT, RUN_CAPTURE | RUN_DECODE, "it names the signers of SCEP messages" },
 	{ OPT_KEYLOG, RUN_CAPTURE, "it decrypts captured TLS" },
+	{ OPT_TLS_KEY, RUN_CAPTURE, "it decrypts captured TLS" },
 	{ OPT_CHECKSUMS, RUN_CAPTURE, "it verifies captured packets' checksums" },
 	{ OPT_DECODE_THREADS, RUN_CAPTURE, "it decodes captured SCEP messages on a second thread" },
 	{ OPT_NO_SPILL, RUN_FILES, "only reading files spills finished transactions to disk" },
@@ -694,6 +705,7 @@ static void drop_ignored(struct sd_options *o, int code)
 	case OPT_KEY: o->n_keys = 0; break;
 	case OPT_CA_CERT: o->n_ca_certs = 0; break;
 	case OPT_KEYLOG: o->n_keylogs = 0; break;
+	case OPT_TLS_KEY: o->n_tls_keys = 0; break;
 	case OPT_DEVLOG: o->n_devlogs = 0; break;
 	case OPT_HTML: o->html_file = NULL; break;
 	case OPT_METRICS: o->metrics_file = NULL; break;
@@ -723,6 +735,9 @@ static void warn_ignored_options(struct sd_options *o, const unsigned char *seen
 		char when[48], need[32];
 
 		if (!seen[opt_needs[i].code] || said[opt_needs[i].code] || seen[opt_needs[i].needs])
+			continue;
+		/* the same passphrase opens --tls-key files */
+		if (opt_needs[i].code == OPT_KEY_PASS && seen[OPT_TLS_KEY])
 			continue;
 		option_name(opt_needs[i].needs, need, sizeof(need));
 		snprintf(when, sizeof(when), "without %s", need);

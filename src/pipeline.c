@@ -107,6 +107,7 @@ static void on_conn_end(void *arg, const struct app_conn_end *end)
 	const struct flow *f = end->flow;
 	struct scep_event *ev = opaque_tls_event(end);
 
+	opaque_tls_count(ctx, end);
 	if (ev && opaque_tls_hold(ctx, ev)) {
 		/* behind the exchanges still being decoded, as if there were none */
 		make_room_to_decode(ctx);
@@ -198,6 +199,7 @@ void pipeline_report(const struct sd_ctx *ctx, struct report *r)
 	r->seen_tls = &ctx->seen_tls;
 	r->seen_http = &ctx->seen_http;
 	r->seen_other = &ctx->seen_other;
+	r->n_hints = opaque_tls_hints(ctx, &r->hints);
 	if (ctx->livew) {
 		r->w_path = ctx->opt.write_file;
 		r->w_out = outrot_stats(livew_out(ctx->livew));

@@ -49,6 +49,7 @@ struct sd_ctx {
 	 * the capture had no SCEP at all */
 	struct endpoint_tally seen_tls, seen_http, seen_other;
 	struct endpoint *scep_servers;      /* servers that carried SCEP */
+	struct tls_tally *tls_tally;        /* TLS for the summary's hints (opaque_tls.c) */
 	size_t n_scep_servers;
 	/* TLS without readable HTTP whose relevance is known only at the end:
 	 * a FIFO ring of opt.max_opaque_tls entries */

@@ -32,6 +32,10 @@ static char *tls_alert_text(const struct tls_info *ti)
 	if (!ti->n_alerts)
 		return NULL;
 	al = &ti->alerts[0];
+	/* a TLS 1.2 alert after ChangeCipherSpec is ciphertext: neither its
+	 * level nor its description can be read without the key */
+	if (al->level < 0)
+		return str_printf("%s alert (encrypted: no key)", al->dir == DIR_TO_SERVER ? "client" : "server");
 	name = tls_alert_name(al->desc);
 	level = tls_alert_level_name(al->level);
 	return str_printf("%s alert %s %s", al->dir == DIR_TO_SERVER ? "client" : "server",

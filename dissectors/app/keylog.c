@@ -1,15 +1,25 @@
 /* keylog.c - the NSS key log format (SSLKEYLOGFILE; also the text of pcapng
  * Decryption Secrets Blocks): "LABEL <client random hex> <secret hex>" per
- * line. Owns the parsed secrets; trusts nothing in the text: every line is
- * read through struct rd and a bad one is counted and skipped. */
+ * line, and the TLS servers' RSA keys (--tls-key, read by the SCEP key
+ * store's loader). Owns the parsed secrets; trusts nothing in the text:
+ * every line is read through struct rd and a bad one is counted and
+ * skipped; an encrypted premaster off the wire is opened by OpenSSL only. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
 #include "keylog.h"
 #include "membudget.h"
 #include "reader.h"
+#include "scep.h"
 #include "strutil.h"
 
 #define LINE_MAX_LEN 1024       /* longest real line is ~200 bytes */
@@ -31,6 +41,13 @@ struct keylog {
 	uint64_t bad_lines;
 	uint64_t capped;
 	struct mem_budget *mem;     /* entries and buckets are charged here */
+	/* --tls-key: the keys live in a SCEP key store (its loader reads
+	 * PEM, DER and PKCS#12 with --key-pass); each has its file and the
+	 * SHA-256 of its public key, to be matched to a server certificate */
+	struct scep_keys *srv;
+	size_t n_srv;
+	char *srv_file[KEYLOG_MAX_SERVER_KEYS];
+	char srv_key_sha256[KEYLOG_MAX_SERVER_KEYS][2 * 32 + 1];
 };
 
 /* What one text's parse found, for keylog_load_file's message. */
@@ -72,6 +89,9 @@ void keylog_free(struct keylog *kl)
 	mem_release(kl->mem, MEM_keylog, kl->cap * sizeof(*kl->e) + kl->nbuckets * sizeof(*kl->bucket));
 	free(kl->e);
 	free(kl->bucket);
+	scep_keys_free(kl->srv);
+	while (kl->n_srv)
+		free(kl->srv_file[--kl->n_srv]);
 	free(kl);
 }
 
@@ -424,4 +444,128 @@ int keylog_load_file(struct keylog *kl, const char *path, char *err, size_t errl
 			 (unsigned long long)st.bad, st.bad == 1 ? "" : "s",
 			 (unsigned long long)st.first_bad_line, st.first_bad_why);
 	return rc;
+}
+
+/* ---- server private keys (--tls-key) ---- */
+
+size_t keylog_server_keys(const struct keylog *kl)
+{
+	return kl ? kl->n_srv : 0;
+}
+
+const char *keylog_server_key_file(const struct keylog *kl, size_t i)
+{
+	return kl && i < kl->n_srv ? kl->srv_file[i] : NULL;
+}
+
+/* SHA-256 of the RSAPublicKey DER: what X509_pubkey_digest hashes in a
+ * certificate (the subjectPublicKey BIT STRING's contents). */
+static int public_key_sha256(EVP_PKEY *pk, char out[2 * 32 + 1])
+{
+	static const char hexd[] = "0123456789abcdef";
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	int n = i2d_PublicKey(pk, &der);
+	int ok = n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32;
+
+	OPENSSL_free(der);
+	ERR_clear_error();
+	if (!ok)
+		return -1;
+	for (i = 0; i < mdlen; i++) {
+		out[2 * i] = hexd[md[i] >> 4];
+		out[2 * i + 1] = hexd[md[i] & 15];
+	}
+	out[2 * mdlen] = 0;
+	return 0;
+}
+
+int keylog_load_server_key(struct keylog *kl, const char *path, const char *pass,
+			   char *err, size_t errlen)
+{
+	size_t i, before;
+	EVP_PKEY *pk;
+
+	if (!kl->srv && !(kl->srv = scep_keys_new())) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	before = scep_keys_count(kl->srv);
+	if (scep_keys_load_pass(kl->srv, path, pass, err, errlen) < 0)
+		return -1;
+	for (i = before; i < scep_keys_count(kl->srv); i++) {
+		pk = scep_keys_pkey(kl->srv, i);
+		if (!EVP_PKEY_is_a(pk, "RSA")) {
+			snprintf(err, errlen, "the key is %s, not RSA: a server's key decrypts only RSA key "
+				 "exchange (for ECDHE or TLS 1.3 give --keylog)", EVP_PKEY_get0_type_name(pk) ?
+				 EVP_PKEY_get0_type_name(pk) : "not RSA");
+			return -1;
+		}
+		if (kl->n_srv == KEYLOG_MAX_SERVER_KEYS) {
+			snprintf(err, errlen, "too many server keys (at most %d)", KEYLOG_MAX_SERVER_KEYS);
+			return -1;
+		}
+		if (public_key_sha256(pk, kl->srv_key_sha256[kl->n_srv]) < 0) {
+			snprintf(err, errlen, "the RSA key's public part cannot be encoded");
+			return -1;
+		}
+		if (!(kl->srv_file[kl->n_srv] = strdup(path))) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		kl->n_srv++;
+	}
+	return 0;
+}
+
+/* PKCS#1 v1.5 decryption of the premaster; 0 when it gives 48 bytes. */
+static int rsa_open(EVP_PKEY *pk, const uint8_t *enc, size_t len, uint8_t pms[KEYLOG_PREMASTER_LEN])
+{
+	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new(pk, NULL);
+	unsigned char out[1024];
+	size_t outlen = sizeof(out);
+	int ok;
+#ifdef OSSL_ASYM_CIPHER_PARAM_IMPLICIT_REJECTION
+	/* OpenSSL 3.2+ answers a bad padding with random bytes (a server's
+	 * defence); a reader wants to hear that the key is wrong */
+	unsigned int no = 0;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_uint(OSSL_ASYM_CIPHER_PARAM_IMPLICIT_REJECTION, &no),
+		OSSL_PARAM_construct_end()
+	};
+#endif
+
+	ok = pctx && (size_t)EVP_PKEY_get_size(pk) <= sizeof(out) && EVP_PKEY_decrypt_init(pctx) > 0 &&
+	     EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
+#ifdef OSSL_ASYM_CIPHER_PARAM_IMPLICIT_REJECTION
+	ok = ok && EVP_PKEY_CTX_set_params(pctx, params) > 0;
+#endif
+	ok = ok && EVP_PKEY_decrypt(pctx, out, &outlen, enc, len) > 0 && outlen == KEYLOG_PREMASTER_LEN;
+	if (ok)
+		memcpy(pms, out, KEYLOG_PREMASTER_LEN);
+	OPENSSL_cleanse(out, sizeof(out));
+	EVP_PKEY_CTX_free(pctx);
+	ERR_clear_error();
+	return ok ? 0 : -1;
+}
+
+enum keylog_rsa_result keylog_rsa_premaster(const struct keylog *kl, const char *key_sha256,
+					    const uint8_t *enc, size_t len,
+					    uint8_t pms[KEYLOG_PREMASTER_LEN], const char **file)
+{
+	size_t i;
+	int tried = 0;
+
+	*file = NULL;
+	for (i = 0; kl && i < kl->n_srv; i++) {
+		if (key_sha256 && strcmp(key_sha256, kl->srv_key_sha256[i]))
+			continue;
+		if (!tried++)
+			*file = kl->srv_file[i];
+		if (rsa_open(scep_keys_pkey(kl->srv, i), enc, len, pms) == 0) {
+			*file = kl->srv_file[i];
+			return KEYLOG_RSA_OK;
+		}
+	}
+	return tried ? KEYLOG_RSA_FAILED : KEYLOG_RSA_NO_MATCH;
 }

@@ -29,7 +29,7 @@ enum rec_type { RT_CCS = 20, RT_ALERT = 21, RT_HANDSHAKE = 22, RT_APPDATA = 23, 
 enum hs_type {
 	HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_NEW_SESSION_TICKET = 4,
 	HS_ENCRYPTED_EXTENSIONS = 8, HS_CERTIFICATE = 11, HS_SERVER_KEY_EXCHANGE = 12,
-	HS_SERVER_HELLO_DONE = 14, HS_FINISHED = 20, HS_KEY_UPDATE = 24
+	HS_SERVER_HELLO_DONE = 14, HS_CLIENT_KEY_EXCHANGE = 16, HS_FINISHED = 20, HS_KEY_UPDATE = 24
 };
 enum ext_type {
 	EXT_SERVER_NAME = 0, EXT_ALPN = 16, EXT_ENCRYPT_THEN_MAC = 22, EXT_EMS = 23,
@@ -325,6 +325,7 @@ static void server_hello(struct tls_conn *c, struct rd *r, uint64_t frame)
 			in->resumed = 1;
 			in->resumed_by = "PSK";
 		}
+		tls_server_key_state_free(c);
 		/* everything after ServerHello is protected, both ways */
 		c->d[DIR_TO_SERVER].encrypted = c->d[DIR_TO_CLIENT].encrypted = 1;
 		c->d[DIR_TO_SERVER].epoch = c->d[DIR_TO_CLIENT].epoch = EP_HANDSHAKE;
@@ -332,10 +333,58 @@ static void server_hello(struct tls_conn *c, struct rd *r, uint64_t frame)
 	}
 	in->encrypt_then_mac = etm && c->suite && c->suite->kind == CK_CBC;
 	in->extended_master_secret = ems;
+	in->rsa_key_exchange = c->suite && tls_suite_kx(c->suite) && !strcmp(tls_suite_kx(c->suite), "RSA");
 	if (sid_len && sid_len == c->ch_session_id_len && !memcmp(sid, c->ch_session_id, sid_len)) {
 		in->resumed = 1;
 		in->resumed_by = "session id";
 	}
+	/* the session hash is needed only for RSA key exchange with RFC 7627 */
+	if (!in->rsa_key_exchange || !ems || in->resumed)
+		tls_server_key_state_free(c);
+}
+
+/* RFC 5246 7.4.7.1: with RSA key exchange the client sends the premaster
+ * secret encrypted to the server's key; kept for --tls-key. */
+static void client_key_exchange(struct tls_conn *c, struct rd *r)
+{
+	uint16_t n;
+
+	if (c->transcript_state == TR_RECORDING)
+		c->transcript_state = TR_DONE;
+	if (c->tls13 || !c->info.rsa_key_exchange || !keylog_server_keys(c->kl) || c->enc_premaster)
+		return;
+	/* SSL 3.0 sent it without the length; TLS 1.0 and later with it */
+	if (!rd_be16(r, &n) || n != rd_left(r) || !n || n > ENC_PREMASTER_MAX)
+		return;
+	c->enc_premaster = malloc(n);
+	if (!c->enc_premaster)
+		return;
+	rd_copy(r, c->enc_premaster, n);
+	c->enc_premaster_len = n;
+}
+
+/* Each plaintext handshake message, header included, until the
+ * ClientKeyExchange: RFC 7627 hashes them into the master secret. */
+static void transcript_add(struct tls_conn *c, const uint8_t *msg, size_t n)
+{
+	uint8_t *grown = NULL;
+
+	if (c->transcript_state != TR_RECORDING)
+		return;
+	if (n <= TRANSCRIPT_MAX - c->transcript_len && mem_charge(c->mem, MEM_tls, n) == 0) {
+		grown = realloc(c->transcript, c->transcript_len + n);
+		if (!grown)
+			mem_release(c->mem, MEM_tls, n);
+	}
+	if (!grown) {
+		/* the master secret cannot be derived: said when it is needed */
+		tls_server_key_state_free(c);
+		c->transcript_state = TR_LOST;
+		return;
+	}
+	c->transcript = grown;
+	memcpy(c->transcript + c->transcript_len, msg, n);
+	c->transcript_len += n;
 }
 
 static void certificates(struct tls_conn *c, enum stream_dir dir, struct rd *r)
@@ -409,6 +458,10 @@ static void handshake_message(struct tls_conn *c, enum stream_dir dir, uint8_t t
 	case HS_CERTIFICATE:
 		ds->sent_server_flight = 1;
 		certificates(c, dir, body);
+		break;
+	case HS_CLIENT_KEY_EXCHANGE:
+		if (dir == DIR_TO_SERVER)
+			client_key_exchange(c, body);
 		break;
 	case HS_SERVER_KEY_EXCHANGE:
 	case HS_SERVER_HELLO_DONE:
@@ -502,6 +555,8 @@ static void handshake_bytes(struct tls_conn *c, enum stream_dir dir, const uint8
 		}
 		if (!rd_sub(&r, len, &body))
 			break;
+		if (!ds->encrypted)
+			transcript_add(c, ds->hs, 4 + len);
 		handshake_message(c, dir, type, &body, frame);
 		hs_consume(ds, 4 + len);
 	}
@@ -827,6 +882,8 @@ struct tls_conn *tls_open(const struct keylog *kl, struct counters *cnt, const s
 		c->flow = *f;
 	c->cb = cb;
 	c->cb_arg = cb_arg;
+	if (keylog_server_keys(kl))
+		c->transcript_state = TR_RECORDING;
 	cnt->tls_connections++;
 	return c;
 }
@@ -900,6 +957,7 @@ void tls_close(struct tls_conn *c)
 	if (!c)
 		return;
 	tls_finish(c);
+	tls_server_key_state_free(c);
 	for (d = 0; d < 2; d++) {
 		tls_dir_keys_free(&c->d[d]);
 		rec_buffer_free(c, &c->d[d]);

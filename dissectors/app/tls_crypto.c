@@ -22,6 +22,7 @@
 #include "strutil.h"
 #include "tls.h"
 #include "tls_crypto.h"
+#include "x509.h"
 
 #define TAG_LEN 16
 
@@ -84,32 +85,149 @@ static int expand_label(const char *md, const uint8_t *secret, size_t slen,
 	return ok ? 0 : -1;
 }
 
-/* TLS 1.0-1.2 key_block = PRF(master, "key expansion", server_random +
- * client_random), RFC 5246 6.3; TLS 1.0/1.1 use the MD5+SHA-1 PRF. */
-static int key_block(const char *md, const uint8_t *master, size_t mlen,
-		     const uint8_t *crand, const uint8_t *srand, uint8_t *out, size_t outlen)
+/* The TLS 1.0-1.2 PRF (RFC 5246 5; TLS 1.0/1.1 use the MD5+SHA-1 PRF):
+ * PRF(secret, label, seed1 + seed2). */
+static int tls1_prf(const char *md, const uint8_t *secret, size_t slen, const char *label,
+		    const uint8_t *seed1, size_t len1, const uint8_t *seed2, size_t len2,
+		    uint8_t *out, size_t outlen)
 {
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
 	EVP_KDF_CTX *k = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	static const char label[] = "key expansion";
-	uint8_t seed[sizeof(label) - 1 + 64];
+	uint8_t seed[32 + EVP_MAX_MD_SIZE + 64];
+	size_t llen = strlen(label);
 	OSSL_PARAM p[4], *q = p;
 	int ok;
 
 	EVP_KDF_free(kdf);
-	if (!k)
+	if (!k || llen + len1 + len2 > sizeof(seed)) {
+		EVP_KDF_CTX_free(k);
 		return -1;
-	memcpy(seed, label, sizeof(label) - 1);
-	memcpy(seed + sizeof(label) - 1, srand, 32);
-	memcpy(seed + sizeof(label) - 1 + 32, crand, 32);
+	}
+	memcpy(seed, label, llen);
+	memcpy(seed + llen, seed1, len1);
+	if (len2)
+		memcpy(seed + llen + len1, seed2, len2);
 	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0);
-	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)master, mlen);
-	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, sizeof(seed));
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret, slen);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, llen + len1 + len2);
 	*q = OSSL_PARAM_construct_end();
 	ok = EVP_KDF_derive(k, out, outlen, p) > 0;
 	EVP_KDF_CTX_free(k);
 	ERR_clear_error();
 	return ok ? 0 : -1;
+}
+
+/* key_block = PRF(master, "key expansion", server_random + client_random),
+ * RFC 5246 6.3 */
+static int key_block(const char *md, const uint8_t *master, size_t mlen,
+		     const uint8_t *crand, const uint8_t *srand, uint8_t *out, size_t outlen)
+{
+	return tls1_prf(md, master, mlen, "key expansion", srand, 32, crand, 32, out, outlen);
+}
+
+/* The PRF hash of the connection's version and suite. */
+static const char *prf_md(const struct tls_conn *c)
+{
+	return c->info.version == V_TLS12 ? c->suite->prf_md : "MD5-SHA1";
+}
+
+void tls_server_key_state_free(struct tls_conn *c)
+{
+	if (c->transcript) {
+		OPENSSL_cleanse(c->transcript, c->transcript_len);
+		mem_release(c->mem, MEM_tls, c->transcript_len);
+		free(c->transcript);
+	}
+	c->transcript = NULL;
+	c->transcript_len = 0;
+	if (c->transcript_state != TR_LOST)
+		c->transcript_state = TR_OFF;
+	free(c->enc_premaster);
+	c->enc_premaster = NULL;
+	c->enc_premaster_len = 0;
+}
+
+/* RFC 5246 8.1 and RFC 7627 4: the master secret from the premaster. */
+static int master_from_premaster(struct tls_conn *c, const uint8_t *pms, uint8_t master[48])
+{
+	uint8_t hash[EVP_MAX_MD_SIZE];
+	unsigned int hlen = 0;
+	EVP_MD *md;
+	int ok;
+
+	if (!c->info.extended_master_secret)
+		return tls1_prf(prf_md(c), pms, KEYLOG_PREMASTER_LEN, "master secret",
+				c->client_random, 32, c->server_random, 32, master, 48);
+	md = EVP_MD_fetch(NULL, prf_md(c), NULL);
+	ok = md && EVP_Digest(c->transcript, c->transcript_len, hash, &hlen, md, NULL);
+	EVP_MD_free(md);
+	ERR_clear_error();
+	if (!ok)
+		return -1;
+	return tls1_prf(prf_md(c), pms, KEYLOG_PREMASTER_LEN, "extended master secret",
+			hash, hlen, NULL, 0, master, 48);
+}
+
+/* --tls-key: why the server's key cannot give this connection's master
+ * secret, or 48 with master set. Sets the note of every failure. */
+static size_t master_from_server_key(struct tls_conn *c, uint8_t master[48])
+{
+	const struct scep_cert *leaf = c->info.n_server_certs ? c->info.server_certs[0] : NULL;
+	const char *kx = tls_suite_kx(c->suite), *file = NULL;
+	uint8_t pms[KEYLOG_PREMASTER_LEN];
+	enum keylog_rsa_result r;
+
+	c->info.server_key_tried = 1;
+	if (!c->info.rsa_key_exchange) {
+		tls_set_decrypt(c, TLS_DECRYPT_NO_KEY,
+				str_printf("%s key exchange: the server key cannot decrypt it, give --keylog",
+					   kx ? kx : c->suite->name));
+		return 0;
+	}
+	if (c->info.resumed) {
+		tls_set_decrypt(c, TLS_DECRYPT_NO_KEY,
+				str_printf("resumed session (%s): its premaster went by in an earlier connection, "
+					   "the server key cannot decrypt this one alone", c->info.resumed_by));
+		return 0;
+	}
+	if (!c->enc_premaster) {
+		tls_set_decrypt(c, TLS_DECRYPT_UNSUPPORTED,
+				str_printf("ClientKeyExchange not captured: the server key cannot decrypt it"));
+		return 0;
+	}
+	if (c->info.extended_master_secret && c->transcript_state != TR_DONE) {
+		tls_set_decrypt(c, TLS_DECRYPT_UNSUPPORTED,
+				str_printf("handshake messages lost or past %u bytes: the extended master "
+					   "secret cannot be derived from the server key", TRANSCRIPT_MAX));
+		return 0;
+	}
+	r = keylog_rsa_premaster(c->kl, leaf && leaf->key_sha256[0] ? leaf->key_sha256 : NULL,
+				 c->enc_premaster, c->enc_premaster_len, pms, &file);
+	if (r == KEYLOG_RSA_NO_MATCH) {
+		size_t n = keylog_server_keys(c->kl);
+
+		tls_set_decrypt(c, TLS_DECRYPT_NO_KEY,
+				str_printf("the server certificate (%s) does not match --tls-key %s%s",
+					   leaf && leaf->subject ? leaf->subject : "?",
+					   keylog_server_key_file(c->kl, 0),
+					   n > 1 ? " nor the other server keys" : ""));
+		return 0;
+	}
+	if (r == KEYLOG_RSA_FAILED) {
+		tls_set_decrypt(c, TLS_DECRYPT_FAILED,
+				str_printf("decrypt failed: the premaster does not decrypt with --tls-key %s%s",
+					   file ? file : "?", leaf ? "" : " (server certificate not captured; wrong key?)"));
+		return 0;
+	}
+	if (master_from_premaster(c, pms, master) < 0) {
+		OPENSSL_cleanse(pms, sizeof(pms));
+		tls_set_decrypt(c, TLS_DECRYPT_FAILED,
+				str_printf("decrypt failed: TLS1-PRF master secret derivation failed"));
+		return 0;
+	}
+	OPENSSL_cleanse(pms, sizeof(pms));
+	c->server_key_file = file;
+	return 48;
 }
 
 void tls_dir_keys_free(struct dir_state *ds)
@@ -225,15 +343,21 @@ void tls_keys_12(struct tls_conn *c, enum stream_dir dir)
 		if (!decryptable(c))
 			return;
 		mlen = keylog_find(c->kl, c->client_random, KEYLOG_CLIENT_RANDOM, master);
+		if (mlen)
+			c->info.key_source = TLS_KEY_KEYLOG;
+		else if (keylog_server_keys(c->kl) && (mlen = master_from_server_key(c, master)))
+			c->info.key_source = TLS_KEY_SERVER;
+		tls_server_key_state_free(c);
 		if (!mlen) {
-			tls_set_decrypt(c, TLS_DECRYPT_NO_KEY,
-				    str_printf("no key log entry for this connection"));
+			if (!c->info.server_key_tried)
+				tls_set_decrypt(c, TLS_DECRYPT_NO_KEY,
+						str_printf("no key log entry for this connection"));
 			return;
 		}
 		need = KEY_BLOCK_LEN;
 		c->key_block = malloc(KEY_BLOCK_LEN);
 		if (!c->key_block ||
-		    key_block(c->info.version == V_TLS12 ? s->prf_md : "MD5-SHA1", master, mlen,
+		    key_block(prf_md(c), master, mlen,
 			      c->client_random, c->server_random, c->key_block, need) < 0) {
 			OPENSSL_cleanse(master, sizeof(master));
 			tls_set_decrypt(c, TLS_DECRYPT_FAILED,
@@ -242,7 +366,9 @@ void tls_keys_12(struct tls_conn *c, enum stream_dir dir)
 		}
 		OPENSSL_cleanse(master, sizeof(master));
 		c->key_block_state = 1;
-		tls_set_decrypt(c, TLS_DECRYPT_OK, str_printf("decrypting"));
+		tls_set_decrypt(c, TLS_DECRYPT_OK, c->info.key_source == TLS_KEY_SERVER ?
+				str_printf("decrypting with the server key (--tls-key %s)", c->server_key_file) :
+				str_printf("decrypting"));
 	}
 	if (c->key_block_state != 1)
 		return;
@@ -319,6 +445,13 @@ void tls_keys_13(struct tls_conn *c, enum stream_dir dir)
 			  keylog_find(c->kl, c->client_random, KEYLOG_SERVER_TRAFFIC_SECRET_0, secret);
 
 		OPENSSL_cleanse(secret, sizeof(secret));
+		if (!any && keylog_server_keys(c->kl)) {
+			/* RFC 8446 has no RSA key exchange */
+			c->info.server_key_tried = 1;
+			tls_set_decrypt(c, TLS_DECRYPT_NO_KEY,
+					str_printf("TLS 1.3: the server key cannot decrypt it, give --keylog"));
+			return;
+		}
 		tls_set_decrypt(c, TLS_DECRYPT_NO_KEY,
 			    any ? str_printf("no key log entry for this connection (%s missing)",
 					     label_names[label])
@@ -338,6 +471,7 @@ void tls_keys_13(struct tls_conn *c, enum stream_dir dir)
 		tls_set_decrypt(c, TLS_DECRYPT_FAILED, str_printf("decrypt failed: out of memory"));
 		return;
 	}
+	c->info.key_source = TLS_KEY_KEYLOG;
 	memcpy(ds->k->secret, secret, secret_len);
 	ds->k->secret_len = secret_len;
 	OPENSSL_cleanse(secret, sizeof(secret));

@@ -50,6 +50,11 @@ enum stop_why { ST_RUNNING = 0, ST_NOT_TLS, ST_DESYNC };
 
 struct dir_keys;              /* tls_crypto.c */
 
+/* The handshake transcript kept for an extended master secret. */
+enum transcript_state { TR_OFF = 0, TR_RECORDING, TR_DONE, TR_LOST };
+#define TRANSCRIPT_MAX (2 * 256u * 1024)  /* two maximal certificate chains */
+#define ENC_PREMASTER_MAX 1024            /* RSA-8192 */
+
 /* Read state of one direction. */
 struct dir_state {
 	/* a record split over TCP segments, held until complete */
@@ -97,6 +102,15 @@ struct tls_conn {
 	uint8_t *plain;             /* decrypt scratch, REC_MAX bytes */
 	uint64_t record_no;         /* records of the connection, both ways */
 	int server_enc_after_client; /* TLS 1.3 without keys: shape of the ending */
+	/* --tls-key: the RSA-encrypted premaster of the ClientKeyExchange, and
+	 * the handshake messages up to it (RFC 7627 session hash), kept only
+	 * when server keys are loaded and only until the keys are derived */
+	uint8_t *enc_premaster;
+	size_t enc_premaster_len;
+	uint8_t *transcript;
+	size_t transcript_len;
+	int transcript_state;       /* enum transcript_state */
+	const char *server_key_file; /* the --tls-key file that opened it (borrowed) */
 	int ended;                  /* FIN or RST seen */
 };
 
@@ -104,6 +118,9 @@ struct tls_conn {
 
 /* The suite's name and what decrypting it needs; NULL when unknown. */
 const struct suite *tls_suite_by_id(uint16_t id);
+/* The key exchange a TLS <= 1.2 suite names: "RSA", "ECDHE", "DHE", ...
+ * (from its IANA name); NULL for TLS 1.3 suites and unknown ones. */
+const char *tls_suite_kx(const struct suite *s);
 
 /* ---- tls_crypto.c ---- */
 
@@ -122,6 +139,8 @@ void tls_keys_12(struct tls_conn *c, enum stream_dir dir);
 void tls_keys_13(struct tls_conn *c, enum stream_dir dir);
 /* RFC 8446 7.2: the direction's next key generation after a KeyUpdate. */
 void tls_key_update(struct tls_conn *c, enum stream_dir dir);
+/* Forgets the transcript and the encrypted premaster (wiped). */
+void tls_server_key_state_free(struct tls_conn *c);
 /* Forgets the direction's keys (wiped) and clears have_keys. */
 void tls_dir_keys_free(struct dir_state *ds);
 /* Decrypts one protected record into c->plain. Returns NULL and sets

@@ -2,6 +2,7 @@
  * decrypting each needs, read by tls_crypto.c), alerts and their levels. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tls.h"
 #include "tls_crypto.h"
@@ -73,6 +74,28 @@ const struct suite *tls_suite_by_id(uint16_t id)
 	for (i = 0; i < sizeof(SUITES) / sizeof(SUITES[0]); i++) {
 		if (SUITES[i].id == id)
 			return &SUITES[i];
+	}
+	return NULL;
+}
+
+/* RFC 5246 A.5: a TLS <= 1.2 suite is named TLS_<key exchange>_WITH_...;
+ * the key exchange says whether the server's key protects the premaster
+ * (RSA) or only signs an ephemeral exchange (ECDHE, DHE). */
+const char *tls_suite_kx(const struct suite *s)
+{
+	static const char *const KX[] = { "RSA", "ECDHE", "DHE", "ECDH", "DH", "PSK", "RSA_PSK" };
+	const char *with;
+	size_t i, n;
+
+	if (!s || s->tls13 || strncmp(s->name, "TLS_", 4) || !(with = strstr(s->name, "_WITH_")))
+		return NULL;
+	n = (size_t)(with - (s->name + 4));
+	for (i = 0; i < sizeof(KX) / sizeof(KX[0]); i++) {
+		/* "ECDHE_RSA", "DHE_RSA": the exchange is the first word */
+		if (!strncmp(s->name + 4, KX[i], strlen(KX[i])) &&
+		    (n == strlen(KX[i]) || s->name[4 + strlen(KX[i])] == '_') &&
+		    (strcmp(KX[i], "RSA") || n == 3))
+			return KX[i];
 	}
 	return NULL;
 }

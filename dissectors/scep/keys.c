@@ -85,6 +85,11 @@ size_t scep_keys_count(const struct scep_keys *k)
 	return k ? k->n_pkeys : 0;
 }
 
+EVP_PKEY *scep_keys_pkey(const struct scep_keys *k, size_t i)
+{
+	return k && i < k->n_pkeys ? k->pkeys[i] : NULL;
+}
+
 static int keys_add(struct scep_keys *k, EVP_PKEY *pk, const char *path, char *err, size_t errlen)
 {
 	if (k->n_pkeys >= KEYS_MAX) {

@@ -573,6 +573,16 @@ static json_t *seen_json(const struct report *r)
 	return o;
 }
 
+static json_t *hints_json(const struct report *r)
+{
+	json_t *h = json_array();
+	size_t i;
+
+	for (i = 0; i < r->n_hints; i++)
+		json_array_append_new(h, json_string(r->hints[i]));
+	return h;
+}
+
 static json_t *summary_json(const struct report *r)
 {
 	json_t *o = json_object(), *c = json_object(), *lat;
@@ -607,6 +617,8 @@ static json_t *summary_json(const struct report *r)
 		set_int(o, "snap_length", (long long)r->cnt->snap_length);
 		set_str(o, "snap_cut", fmt_snap_cut(r->cnt->snap_length, r->cnt->truncated_packets, why, sizeof(why)));
 	}
+	if (r->n_hints)
+		json_object_set_new(o, "hints", hints_json(r));
 	if (r->interrupted_by)
 		set_str(o, "interrupted", fmt_signal_name(r->interrupted_by));
 	if (r->memory_reached)

@@ -874,6 +874,14 @@ static void print_out_files(FILE *out, const struct report *r)
 			(unsigned long long)j->files, (unsigned long long)j->lost_records, (unsigned long long)j->lost_bytes);
 }
 
+static void print_hints(FILE *out, const struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_hints; i++)
+		fprintf(out, "%s\n", r->hints[i]);
+}
+
 static void print_tally(FILE *out, const char *what, const struct endpoint_tally *t)
 {
 	char buf[4 * (ENDPOINT_STRLEN + 80)];
@@ -958,6 +966,7 @@ static void print_summary(FILE *out, const void *arg)
 			(unsigned long long)c->tls_opaque_capped, c->tls_opaque_capped == 1 ? "" : "s",
 			c->tls_opaque_capped == 1 ? "its server" : "their servers");
 	print_secrets_dropped(out, c);
+	print_hints(out, r);
 	if (s->n_latency)
 		fprintf(out, "latency (first PKIOperation to last CertRep, %zu enrollment%s): p50 %s, p90 %s, p99 %s, max %s\n",
 			s->n_latency, s->n_latency == 1 ? "" : "s", fmt_duration_ns(s->latency_p50, d1, sizeof(d1)),

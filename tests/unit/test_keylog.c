@@ -1,6 +1,9 @@
 /* test_keylog.c - the NSS key log parser: labels, comments, line ends,
  * DSB-style text (NUL padding, no final newline), bad lines and where the
- * first one is, duplicates, and lookups that must miss. */
+ * first one is, duplicates, and lookups that must miss; and the TLS server
+ * keys (--tls-key): PEM, DER and PKCS#12 forms made here with OpenSSL, a
+ * premaster OpenSSL encrypted to the server certificate's key opened
+ * again, and keys that must be refused or must not match. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +14,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "keylog.h"
 #include "testutil.h"
@@ -190,6 +200,212 @@ static void test_file_in_chunks(void **state)
 	keylog_free(kl);
 }
 
+/* ---- server keys (--tls-key) ---- */
+
+/* A file of the source tree (the TLS capture's server key and certificate,
+ * captures/keys/), by way of the unit data folder. */
+static char *tree_path(const char *rel)
+{
+	char sub[256];
+
+	snprintf(sub, sizeof(sub), "../../../%s", rel);
+	return test_data_path(sub);
+}
+
+static EVP_PKEY *read_pem_key(const char *rel)
+{
+	char *path = tree_path(rel);
+	FILE *f = fopen(path, "r");
+	EVP_PKEY *pk;
+
+	if (!f)
+		fail_msg("cannot open %s", path);
+	pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	free(path);
+	assert_non_null(pk);
+	return pk;
+}
+
+static X509 *read_cert(const char *rel)
+{
+	char *path = tree_path(rel);
+	FILE *f = fopen(path, "r");
+	X509 *x;
+
+	if (!f)
+		fail_msg("cannot open %s", path);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	free(path);
+	assert_non_null(x);
+	return x;
+}
+
+/* SHA-256 of the certificate's subjectPublicKey, lower-case hex (as
+ * struct scep_cert's key_sha256), computed by OpenSSL from the cert. */
+static void cert_key_sha256(X509 *x, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0, i;
+
+	assert_true(X509_pubkey_digest(x, EVP_sha256(), md, &n));
+	assert_int_equal(n, 32);
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* A premaster encrypted the way a TLS client does (RSAES-PKCS1-v1_5 to
+ * the certificate's public key). */
+static size_t encrypt_premaster(X509 *x, const uint8_t pms[48], uint8_t *out, size_t cap)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(X509_get0_pubkey(x), NULL);
+	size_t n = cap;
+
+	assert_non_null(c);
+	assert_true(EVP_PKEY_encrypt_init(c) > 0);
+	assert_true(EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) > 0);
+	assert_true(EVP_PKEY_encrypt(c, out, &n, pms, 48) > 0);
+	EVP_PKEY_CTX_free(c);
+	return n;
+}
+
+/* Loads path as --tls-key and opens a premaster encrypted to the
+ * fixture's certificate with it. */
+static void check_opens(const char *path, const char *pass)
+{
+	struct keylog *kl = keylog_new();
+	X509 *cert = read_cert("captures/keys/tls-server.pem");
+	uint8_t pms[48], got[48], enc[512];
+	char err[256], hash[65], c0;
+	const char *file = NULL;
+	size_t n;
+
+	assert_int_equal(keylog_load_server_key(kl, path, pass, err, sizeof(err)), 0);
+	assert_int_equal(keylog_server_keys(kl), 1);
+	assert_string_equal(keylog_server_key_file(kl, 0), path);
+	assert_true(RAND_bytes(pms, sizeof(pms)) == 1);
+	n = encrypt_premaster(cert, pms, enc, sizeof(enc));
+	cert_key_sha256(cert, hash);
+	/* matched by the certificate's key, and tried blindly without one */
+	assert_int_equal(keylog_rsa_premaster(kl, hash, enc, n, got, &file), KEYLOG_RSA_OK);
+	assert_memory_equal(got, pms, 48);
+	assert_string_equal(file, path);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(keylog_rsa_premaster(kl, NULL, enc, n, got, &file), KEYLOG_RSA_OK);
+	assert_memory_equal(got, pms, 48);
+	/* another certificate's key: no match; damaged ciphertext: fails */
+	c0 = hash[0];
+	hash[0] = c0 == '0' ? '1' : '0';
+	assert_int_equal(keylog_rsa_premaster(kl, hash, enc, n, got, &file), KEYLOG_RSA_NO_MATCH);
+	hash[0] = c0;
+	enc[n / 2] ^= 0x40;
+	assert_int_equal(keylog_rsa_premaster(kl, hash, enc, n, got, &file), KEYLOG_RSA_FAILED);
+	assert_string_equal(file, path);
+	X509_free(cert);
+	keylog_free(kl);
+}
+
+static char *temp_file(const char *suffix)
+{
+	char tmpl[] = "/tmp/test_keylog_XXXXXX";
+	int fd = mkstemp(tmpl);
+	char *p;
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(tmpl);
+	p = malloc(strlen(tmpl) + strlen(suffix) + 1);
+	assert_non_null(p);
+	strcpy(p, tmpl);
+	strcat(p, suffix);
+	return p;
+}
+
+static void test_server_key_forms(void **s)
+{
+	EVP_PKEY *pk = read_pem_key("captures/keys/tls-server.key");
+	char *pem = tree_path("captures/keys/tls-server.key");
+	char *der = temp_file(".der"), *p12 = temp_file(".p12");
+	PKCS12 *bag;
+	FILE *f;
+
+	(void)s;
+	check_opens(pem, NULL);
+	f = fopen(der, "wb");
+	assert_non_null(f);
+	assert_true(i2d_PrivateKey_fp(f, pk) > 0);
+	fclose(f);
+	check_opens(der, NULL);
+	bag = PKCS12_create("s3cret", "tls", pk, NULL, NULL, 0, 0, 0, 0, 0);
+	assert_non_null(bag);
+	f = fopen(p12, "wb");
+	assert_non_null(f);
+	assert_true(i2d_PKCS12_fp(f, bag) > 0);
+	fclose(f);
+	PKCS12_free(bag);
+	check_opens(p12, "s3cret");
+	unlink(der);
+	unlink(p12);
+	free(der);
+	free(p12);
+	free(pem);
+	EVP_PKEY_free(pk);
+}
+
+static void expect_refused(const char *path, const char *pass, const char *why)
+{
+	struct keylog *kl = keylog_new();
+	char err[256];
+
+	assert_int_equal(keylog_load_server_key(kl, path, pass, err, sizeof(err)), -1);
+	if (!strstr(err, why))
+		fail_msg("\"%s\" does not say \"%s\"", err, why);
+	assert_int_equal(keylog_server_keys(kl), 0);
+	keylog_free(kl);
+}
+
+static void test_server_key_refused(void **s)
+{
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+	char *ecf = temp_file(".pem"), *junk = temp_file(".key");
+	FILE *f;
+
+	(void)s;
+	assert_non_null(ec);
+	f = fopen(ecf, "w");
+	assert_non_null(f);
+	assert_true(PEM_write_PrivateKey(f, ec, NULL, NULL, 0, NULL, NULL));
+	fclose(f);
+	expect_refused(ecf, NULL, "the key is EC, not RSA");
+	f = fopen(junk, "w");
+	assert_non_null(f);
+	fputs("not a key at all\n", f);
+	fclose(f);
+	expect_refused(junk, NULL, "no private key found");
+	expect_refused("/nonexistent/tls.key", NULL, "cannot open");
+	unlink(ecf);
+	unlink(junk);
+	free(ecf);
+	free(junk);
+	EVP_PKEY_free(ec);
+}
+
+/* With no key, nothing matches and nothing is written. */
+static void test_server_key_none(void **s)
+{
+	struct keylog *kl = keylog_new();
+	uint8_t enc[256] = { 1 }, pms[48];
+	const char *file = "x";
+
+	(void)s;
+	assert_int_equal(keylog_server_keys(kl), 0);
+	assert_null(keylog_server_key_file(kl, 0));
+	assert_int_equal(keylog_rsa_premaster(kl, NULL, enc, sizeof(enc), pms, &file), KEYLOG_RSA_NO_MATCH);
+	assert_null(file);
+	keylog_free(kl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +414,9 @@ int main(void)
 		cmocka_unit_test(test_dsb_text),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_in_chunks),
+		cmocka_unit_test(test_server_key_forms),
+		cmocka_unit_test(test_server_key_refused),
+		cmocka_unit_test(test_server_key_none),
 	};
 
 	return cmocka_run_group_tests_name("keylog", tests, NULL, NULL);

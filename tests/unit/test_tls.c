@@ -3,7 +3,8 @@
  * the project's capture, TCP and flow code: metadata as tshark reads it,
  * decryption of every supported suite, key update, resumption, alerts of a
  * failed handshake, wrong and missing keys, byte-by-byte delivery, gaps
- * and garbage. */
+ * and garbage; and RSA key exchange opened with the server's key
+ * (--tls-key) on the nginx capture, against what its key log gives. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "capture.h"
 #include "counters.h"
@@ -33,6 +38,7 @@ struct result {
 	const char *cipher_name;
 	char *sni, *alpn, *alpn_offered, *failure, *note, *cert_subject;
 	int decrypt, complete, inferred, failed, resumed, etm;
+	int key_source, server_key_tried, rsa_kx;
 	const char *resumed_by;
 	size_t n_server_certs, n_alerts;
 	struct tls_alert alert0;
@@ -174,6 +180,9 @@ static void on_close(void *app, const struct flow *f)
 	r->resumed = in->resumed;
 	r->resumed_by = in->resumed_by;
 	r->etm = in->encrypt_then_mac;
+	r->key_source = in->key_source;
+	r->server_key_tried = in->server_key_tried;
+	r->rsa_kx = in->rsa_key_exchange;
 	r->n_server_certs = in->n_server_certs;
 	if (in->n_server_certs)
 		r->cert_subject = dup_or_null(in->server_certs[0]->subject);
@@ -719,6 +728,180 @@ static void test_mutated(void **s)
 	}
 }
 
+/* ---- the server's RSA key (--tls-key) ---- */
+
+#define RSA_KX_PCAP "../../../captures/tls12-rsa-kx.pcap"
+
+static struct keylog *server_key(const char *path)
+{
+	struct keylog *kl = keylog_new();
+	char err[256];
+
+	assert_non_null(kl);
+	if (keylog_load_server_key(kl, path, NULL, err, sizeof(err)) < 0)
+		fail_msg("%s: %s", path, err);
+	return kl;
+}
+
+static struct keylog *tree_server_key(void)
+{
+	char *path = test_data_path("../../../captures/keys/tls-server.key");
+	struct keylog *kl = server_key(path);
+
+	free(path);
+	return kl;
+}
+
+/* TLS_RSA_WITH_AES_128_CBC_SHA with extended master secret and
+ * encrypt_then_mac (tshark: ServerHello extensions 23 and 22): the server's
+ * key gives the same plaintext as the client's key log, byte for byte, and
+ * the requests tshark decrypts with that key. */
+static void test_server_key_rsa_kx(void **s)
+{
+	struct rig *a, *b;
+	struct result *r;
+	int d;
+
+	(void)s;
+	a = run_opts(RSA_KX_PCAP, tree_server_key(), 0, 0, 0);
+	b = run_opts(RSA_KX_PCAP, keylog_fixture("../../../captures/keys/tls12-rsa-kx.keylog"), 0, 0, 0);
+	assert_int_equal(a->n, 1);
+	r = &a->res[0];
+	assert_int_equal(r->rsa_kx, 1);
+	assert_int_equal(r->etm, 1);
+	assert_int_equal(r->decrypt, TLS_DECRYPT_OK);
+	assert_int_equal(r->key_source, TLS_KEY_SERVER);
+	assert_int_equal(r->server_key_tried, 1);
+	assert_contains(r->note, "decrypting with the server key (--tls-key ");
+	assert_contains(r->note, "captures/keys/tls-server.key)");
+	assert_int_equal(b->res[0].key_source, TLS_KEY_KEYLOG);
+	assert_string_equal(b->res[0].note, "decrypting");
+	assert_contains(r->plain[DIR_TO_SERVER], "GET /scep?operation=GetCACaps HTTP/1.1\r\n");
+	assert_contains(r->plain[DIR_TO_SERVER], "GET /scep?operation=GetCACert HTTP/1.1\r\n");
+	assert_contains(r->plain[DIR_TO_SERVER], "POST /scep?operation=PKIOperation HTTP/1.1\r\n");
+	/* the responses carry DER (NUL bytes): searched as bytes */
+	assert_non_null(memmem(r->plain[DIR_TO_CLIENT], r->plain_len[DIR_TO_CLIENT],
+			       "Content-Type: application/x-pki-message", 39));
+	for (d = 0; d < 2; d++) {
+		assert_true(r->plain_len[d] > 0);
+		assert_int_equal(r->plain_len[d], b->res[0].plain_len[d]);
+		assert_memory_equal(r->plain[d], b->res[0].plain[d], r->plain_len[d]);
+		assert_int_equal(r->gaps[d], 0);
+	}
+	assert_int_equal(r->complete, 1);
+	assert_int_equal(r->inferred, 0);
+	assert_int_equal(a->cnt.tls_decrypt_failures, 0);
+	assert_int_equal(a->cnt.tls_no_key, 0);
+	rig_free(a);
+	/* byte by byte: the transcript and the ClientKeyExchange span events */
+	a = run_opts(RSA_KX_PCAP, tree_server_key(), 1, 0, 0);
+	assert_int_equal(a->res[0].decrypt, TLS_DECRYPT_OK);
+	assert_int_equal(a->res[0].plain_len[DIR_TO_CLIENT], b->res[0].plain_len[DIR_TO_CLIENT]);
+	rig_free(a);
+	rig_free(b);
+}
+
+/* One flipped byte in the handshake or records (the mutations of
+ * test_mutated): the server key path reads it all through the same
+ * checks, and a connection either decrypts whole or says why not. */
+static void test_server_key_mutated(void **s)
+{
+	uint32_t x = 88172645u;
+	struct rig *g;
+	size_t k;
+
+	(void)s;
+	for (k = 0; k < 150; k++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		g = run_mut(RSA_KX_PCAP, tree_server_key(), 0, 0, 0, x | 1);
+		assert_int_equal(g->n, 1);
+		if (g->res[0].decrypt != TLS_DECRYPT_OK && g->res[0].decrypt != TLS_DECRYPT_NONE)
+			assert_non_null(g->res[0].note);
+		rig_free(g);
+	}
+}
+
+/* The key log comes first: with both, the connection says key log. */
+static void test_server_key_after_keylog(void **s)
+{
+	struct keylog *kl = tree_server_key();
+	uint8_t *text;
+	size_t len;
+	struct rig *g;
+
+	(void)s;
+	text = test_load("../../../captures/keys/tls12-rsa-kx.keylog", &len);
+	assert_true(keylog_add_text(kl, text, len) > 0);
+	free(text);
+	g = run_opts(RSA_KX_PCAP, kl, 0, 0, 0);
+	assert_int_equal(g->res[0].key_source, TLS_KEY_KEYLOG);
+	assert_int_equal(g->res[0].server_key_tried, 0);
+	assert_string_equal(g->res[0].note, "decrypting");
+	rig_free(g);
+}
+
+/* Another RSA key (made here): it is not the certificate's, nothing is
+ * decrypted, and the note names the file. */
+static void test_server_key_wrong(void **s)
+{
+	char path[] = "/tmp/test_tls_key_XXXXXX";
+	EVP_PKEY *pk = EVP_RSA_gen(2048);
+	struct rig *g;
+	struct result *r;
+	FILE *f;
+	int fd;
+
+	(void)s;
+	assert_non_null(pk);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_true(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL));
+	fclose(f);
+	EVP_PKEY_free(pk);
+	g = run_opts(RSA_KX_PCAP, server_key(path), 0, 0, 0);
+	r = &g->res[0];
+	assert_int_equal(r->decrypt, TLS_DECRYPT_NO_KEY);
+	assert_int_equal(r->key_source, TLS_KEY_NONE);
+	assert_int_equal(r->server_key_tried, 1);
+	assert_contains(r->note, "the server certificate (CN=scep.scepdump.test,O=scepdump,C=US) "
+			"does not match --tls-key /tmp/test_tls_key_");
+	assert_int_equal(r->plain_len[0] + r->plain_len[1], 0);
+	assert_int_equal(r->unreadable, 1);
+	/* the client's close_notify stays ciphertext */
+	assert_int_equal(r->alert0.level, -1);
+	rig_free(g);
+	unlink(path);
+}
+
+/* ECDHE and TLS 1.3: the server's key only signs, it cannot help. */
+static void test_server_key_cannot(void **s)
+{
+	struct rig *g;
+
+	(void)s;
+	g = run_opts("tls-12-gcm.pcap", tree_server_key(), 0, 0, 0);
+	assert_int_equal(g->res[0].rsa_kx, 0);
+	assert_int_equal(g->res[0].decrypt, TLS_DECRYPT_NO_KEY);
+	assert_int_equal(g->res[0].server_key_tried, 1);
+	assert_string_equal(g->res[0].note, "ECDHE key exchange: the server key cannot decrypt it, give --keylog");
+	rig_free(g);
+	g = run_opts("tls-13-aes128.pcap", tree_server_key(), 0, 0, 0);
+	assert_int_equal(g->res[0].decrypt, TLS_DECRYPT_NO_KEY);
+	assert_int_equal(g->res[0].server_key_tried, 1);
+	assert_string_equal(g->res[0].note, "TLS 1.3: the server key cannot decrypt it, give --keylog");
+	rig_free(g);
+	/* RSA key exchange whose key is not loaded: the plain no-key note */
+	g = run("tls-12-rsa-cbc.pcap", NULL);
+	assert_int_equal(g->res[0].rsa_kx, 1);
+	assert_int_equal(g->res[0].server_key_tried, 0);
+	assert_string_equal(g->res[0].note, "no key log entry for this connection");
+	rig_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -741,6 +924,11 @@ int main(void)
 		cmocka_unit_test(test_gap),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_mutated),
+		cmocka_unit_test(test_server_key_rsa_kx),
+		cmocka_unit_test(test_server_key_after_keylog),
+		cmocka_unit_test(test_server_key_mutated),
+		cmocka_unit_test(test_server_key_wrong),
+		cmocka_unit_test(test_server_key_cannot),
 	};
 
 	return cmocka_run_group_tests_name("tls", tests, NULL, NULL);
