@@ -388,8 +388,11 @@ static void put_device_events(FILE *out, const struct txn *t)
 		put_esc(out, e->source);
 		fputs(": ", out);
 		put_esc(out, e->what ? e->what : "?");
-		if (e->inferred)
-			fputs(" <i>(matched by time)</i>", out);
+		if (e->matched_by) {
+			fputs(" <i>(matched by ", out);
+			put_esc(out, e->matched_by);
+			fputs(")</i>", out);
+		}
 		fputs("</li>\n", out);
 	}
 	fputs("</ol>\n", out);

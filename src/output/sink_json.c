@@ -439,6 +439,7 @@ static json_t *txn_json(const struct sd_options *opt, const struct txn *t)
 			set_str(d, "what", t->device[i].what);
 			set_str(d, "transaction_id", t->device[i].transaction_id);
 			json_object_set_new(d, "inferred", json_boolean(t->device[i].inferred));
+			set_str(d, "matched_by", t->device[i].matched_by);
 			set_int(d, "line", (long long)t->device[i].line_no);
 			json_array_append_new(dev, d);
 		}

@@ -554,6 +554,8 @@ static void print_header(FILE *out, const struct sd_options *opt, const struct t
 		fputs("endpoint  ", out);
 	else if (t->first_msg_type == TXN_DEVICE_GROUP)
 		fputs("device log  ", out);
+	else if (t->first_msg_type == TXN_DEVICE_UNMATCHED)
+		fputs("unmatched device events  ", out);
 	else
 		fputs("PKIOperation  ", out);
 	if (t->server.family)
@@ -582,8 +584,8 @@ static void print_device_event(FILE *out, const struct txn *t, const struct txn_
 		snprintf(rel, sizeof(rel), "+%s", fmt_duration_ns(d->ts_ns - t->first_ts_ns, dur, sizeof(dur)));
 	else
 		snprintf(rel, sizeof(rel), "-%s", fmt_duration_ns(t->first_ts_ns - d->ts_ns, dur, sizeof(dur)));
-	fprintf(out, "   %-10s %-14s %-14s %-8s %s%s\n", rel, "device", d->source, "", d->what ? d->what : "?",
-		d->inferred ? "  (matched by time)" : "");
+	fprintf(out, "   %-10s %-14s %-14s %-8s %s%s%s%s\n", rel, "device", d->source, "", d->what ? d->what : "?",
+		d->matched_by ? "  (matched by " : "", d->matched_by ? d->matched_by : "", d->matched_by ? ")" : "");
 }
 
 void sink_text_txn(FILE *out, const struct sd_options *opt, const struct txn *t)
@@ -597,7 +599,7 @@ void sink_text_txn(FILE *out, const struct sd_options *opt, const struct txn *t)
 	for (i = 0; i < t->n_events; i++) {
 		uint64_t at = t->events[i]->req_first_ts_ns ? t->events[i]->req_first_ts_ns : t->events[i]->res_first_ts_ns;
 
-		while (d < t->n_device && t->device[d].ts_ns < at)
+		while (d < t->n_device && t->device[d].order_ts_ns < at)
 			print_device_event(out, t, &t->device[d++]);
 		print_event(out, opt, t, t->events[i]);
 	}
