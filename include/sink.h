@@ -36,6 +36,10 @@ struct report {
 	const char *w_path, *json_path;
 	const struct outrot_stats *w_out, *json_out;
 	const struct livew_stats *w_hold;
+	/* --verdict/--failed: the options as given, and how many transactions
+	 * the listing showed (txns holds only those); NULL: all listed */
+	const char *listing_filter;
+	size_t n_listed;
 };
 
 /* The listing at the end of input, then the summary: transactions already

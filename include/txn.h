@@ -224,6 +224,13 @@ const struct summary *txn_released_summary(const struct txn_table *t);
 const struct summary *txn_summary(const struct txn_table *t);
 const struct txn *txn_get(const struct txn_table *t, size_t i);
 void txn_table_free(struct txn_table *t);
+/* A table listing only the transactions of t that keep accepts, in t's
+ * order, for the sinks' listing (--verdict): it borrows them from t, which
+ * must outlive it; only txn_count and txn_get apply. NULL: out of memory.
+ * Freed with txn_table_view_free, never txn_table_free. */
+typedef int (*txn_keep_fn)(const struct txn *t, const void *arg);
+struct txn_table *txn_table_view(const struct txn_table *t, txn_keep_fn keep, const void *arg);
+void txn_table_view_free(struct txn_table *v);
 
 const char *txn_verdict_name(enum txn_verdict v);
 /* "CertPoll", "re-submission", "replay" */

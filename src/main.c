@@ -484,9 +484,12 @@ int main(int argc, char **argv)
 	pipeline_finish(&ctx);
 	metrics_file_finish(&ctx);
 	pipeline_report(&ctx, &report);
+	if (render_filter_report(&ctx, &report) < 0)
+		ctx.input_errors++;
 	render_print_report(&ctx, &report);
 	if (html.f && out_write_html(&report, &html) < 0)
 		ctx.input_errors++;
+	render_free_report(&ctx, &report);
 	if (cap)
 		print_kernel_stats(&ctx, cap);
 	if (w.f)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "devlog.h"
@@ -17,6 +18,7 @@ enum {
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER, OPT_MAX_MEMORY,
 	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_NO_SPILL, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_DATE, OPT_DEVICE_SKEW,
 	OPT_CA_CERT, OPT_METRICS, OPT_METRICS_INTERVAL, OPT_JSON_FILE,
+	OPT_VERDICT, OPT_FAILED,
 	OPT_CODES       /* not an option: one past the largest option code */
 };
 
@@ -45,6 +47,8 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "verdict", required_argument, NULL, OPT_VERDICT },
+	{ "failed", no_argument, NULL, OPT_FAILED },
 	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 	{ "checksums", no_argument, NULL, OPT_CHECKSUMS },
 	{ "color", optional_argument, NULL, OPT_COLOR },
@@ -153,6 +157,12 @@ void options_usage(FILE *out)
 	      "      --color[=WHEN]       colour verdicts and findings: auto (a terminal), always, never\n"
 	      "      --show-secrets       print challenge passwords (hidden by default)\n"
 	      "      --check              exit 1 when a transaction did not end ISSUED/DELIVERED\n"
+	      "      --verdict LIST       list only transactions with these verdicts (comma-\n"
+	      "                           separated: ISSUED, DELIVERED, REJECTED, PENDING,\n"
+	      "                           HTTP_ERROR, NO_RESPONSE, INCOMPLETE, UNDECODED);\n"
+	      "                           the summary still counts them all\n"
+	      "      --failed             list only the failed: every verdict but ISSUED and\n"
+	      "                           DELIVERED (what --check counts)\n"
 	      "Limits:\n"
 	      "      --max-memory BYTES   one budget for every buffer that grows with input\n"
 	      "                           (default 268435456); past it, connections\n"
@@ -374,6 +384,87 @@ static int parse_skew(const char *arg, int64_t *ns)
 	return 0;
 }
 
+/* --verdict and --failed: which transactions the listing shows. */
+#define VERDICT_BIT(v) (1u << (v))
+/* --check's failures (check.c): neither ISSUED nor DELIVERED; endpoint
+ * groups without an error (VERDICT_NONE) are no failure either */
+#define FAILED_VERDICTS (VERDICT_BIT(VERDICT_REJECTED) | VERDICT_BIT(VERDICT_PENDING) | \
+			 VERDICT_BIT(VERDICT_HTTP_ERROR) | VERDICT_BIT(VERDICT_NO_RESPONSE) | \
+			 VERDICT_BIT(VERDICT_INCOMPLETE) | VERDICT_BIT(VERDICT_UNDECODED))
+
+static int verdict_from_name(const char *name, size_t len)
+{
+	int v;
+
+	for (v = VERDICT_ISSUED; v <= VERDICT_DELIVERED; v++) {
+		const char *n = txn_verdict_name((enum txn_verdict)v);
+
+		if (strlen(n) == len && !strncasecmp(n, name, len))
+			return v;
+	}
+	return -1;
+}
+
+static void print_verdict_names(FILE *out)
+{
+	int v;
+
+	for (v = VERDICT_ISSUED; v <= VERDICT_DELIVERED; v++)
+		fprintf(out, "%s%s", v == VERDICT_ISSUED ? "" : ", ", txn_verdict_name((enum txn_verdict)v));
+}
+
+/* "REJECTED,http_error": each name once or more, no empty one. */
+static int parse_verdicts(const char *arg, unsigned *mask)
+{
+	const char *p = arg;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		int v = verdict_from_name(p, len);
+
+		if (v < 0) {
+			fprintf(stderr, "scepdump: --verdict: '%.*s' is not a verdict; give one or more of ",
+				(int)(len > 64 ? 64 : len), p);
+			print_verdict_names(stderr);
+			fputs(", comma-separated\n", stderr);
+			return -1;
+		}
+		*mask |= VERDICT_BIT(v);
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+/* The summary's "N shown (...)" names the options as given. */
+static int add_verdict_label(struct sd_options *o, const char *what)
+{
+	size_t old = o->verdict_label ? strlen(o->verdict_label) : 0;
+	char *n = realloc(o->verdict_label, old + strlen(what) + 2);
+
+	if (!n)
+		return -1;
+	if (old)
+		n[old++] = ' ';
+	strcpy(n + old, what);
+	o->verdict_label = n;
+	return 0;
+}
+
+static int handle_listing_filter(struct sd_options *o, int c, const char *arg)
+{
+	char label[256];
+
+	if (c == OPT_FAILED) {
+		o->listing_verdicts |= FAILED_VERDICTS;
+		return add_verdict_label(o, "--failed");
+	}
+	if (parse_verdicts(arg, &o->listing_verdicts) < 0)
+		return -1;
+	snprintf(label, sizeof(label), "--verdict %s", arg);
+	return add_verdict_label(o, label);
+}
+
 static int handle_option(struct sd_options *o, int c, const char *arg)
 {
 	size_t v;
@@ -456,6 +547,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case 'v': o->verbose++; return 0;
 	case 'q': o->quiet = 1; return 0;
 	case OPT_CHECK: o->check = 1; return 0;
+	case OPT_VERDICT: case OPT_FAILED: return handle_listing_filter(o, c, arg);
 	case OPT_SHOW_SECRETS: o->show_secrets = 1; return 0;
 	case OPT_CHECKSUMS: o->checksums = 1; return 0;
 	case OPT_NO_SPILL: o->no_spill = 1; return 0;
@@ -624,6 +716,8 @@ static const struct opt_scope {
 	{ OPT_METRICS, RUN_CAPTURE, "it writes the capture's figures" },
 	{ OPT_METRICS_INTERVAL, RUN_CAPTURE, "it times the --metrics file" },
 	{ OPT_CHECK, RUN_REPORT, "it sets the exit status from the transactions' verdicts" },
+	{ OPT_VERDICT, RUN_REPORT, "it chooses the transactions listed" },
+	{ OPT_FAILED, RUN_REPORT, "it chooses the transactions listed" },
 	{ 'q', RUN_REPORT, "it leaves the transactions' listing out" },
 	{ OPT_COLOR, RUN_REPORT, "it colours the listing's verdicts and findings" },
 };
@@ -757,4 +851,6 @@ void options_free(struct sd_options *o)
 {
 	free(o->filter);
 	o->filter = NULL;
+	free(o->verdict_label);
+	o->verdict_label = NULL;
 }

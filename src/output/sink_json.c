@@ -533,6 +533,10 @@ static json_t *summary_json(const struct report *r)
 	json_object_set_new(o, "verdicts", verdict_counts_json(s->by_verdict));
 	if (s->endpoint_groups > s->group_verdicts[VERDICT_NONE])
 		json_object_set_new(o, "endpoint_group_verdicts", verdict_counts_json(s->group_verdicts));
+	if (r->listing_filter) {
+		set_int(o, "shown", (long long)r->n_listed);
+		set_str(o, "shown_filter", r->listing_filter);
+	}
 	json_object_set_new(o, "per_server", groups_json(s->servers, s->n_servers, &s->other_servers));
 	json_object_set_new(o, "per_client", groups_json(s->clients, s->n_clients, &s->other_clients));
 	if (s->n_latency) {

@@ -748,6 +748,8 @@ static void print_summary(FILE *out, const struct report *r)
 		(unsigned long long)c->scep_exchanges, c->scep_exchanges == 1 ? "" : "s",
 		(unsigned long long)s->damaged_exchanges,
 		(unsigned long long)c->http_skipped, (unsigned long long)summary_capped(c));
+	if (r->listing_filter)
+		fprintf(out, "%zu shown (%s)\n", r->n_listed, r->listing_filter);
 	if (c->capture_dropped)
 		fprintf(out, "%llu packet%s dropped by the kernel during the capture: what they carried is missing, "
 			"and transactions that miss a piece then are INCOMPLETE\n",
