@@ -227,6 +227,36 @@ static int parse_snaplen(const char *arg, int *out)
 	return 0;
 }
 
+/* An option word: '-' or "--" and a letter. No BPF expression has one
+ * (pcap-filter(7)): its operators stand alone ("-", "&&"), its numbers
+ * start with a digit, a negative one with "-" and a digit, and its
+ * keywords and names with a letter. So "-r x tcp port 80 -v" is an option
+ * misplaced, which getopt (stopping at the filter's first word, as
+ * tcpdump does) would otherwise pass to libpcap as filter text. */
+static int is_option_word(const char *w)
+{
+	if (w[0] != '-')
+		return 0;
+	w += w[1] == '-' ? 2 : 1;
+	return (*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z');
+}
+
+static int check_filter_words(int argc, char **argv, int first)
+{
+	int i, j;
+
+	for (i = first; i < argc; i++) {
+		if (!is_option_word(argv[i]))
+			continue;
+		fprintf(stderr, "scepdump: option '%s' after the filter expression '", argv[i]);
+		for (j = first; j < i; j++)
+			fprintf(stderr, "%s%s", j > first ? " " : "", argv[j]);
+		fputs("': put options before the filter\n", stderr);
+		return -1;
+	}
+	return 0;
+}
+
 static int append_filter_words(struct sd_options *o, int argc, char **argv, int first)
 {
 	size_t len = 0;
@@ -234,6 +264,8 @@ static int append_filter_words(struct sd_options *o, int argc, char **argv, int 
 
 	if (first >= argc)
 		return 0;
+	if (check_filter_words(argc, argv, first) < 0)
+		return -1;
 	if (o->filter) {
 		fprintf(stderr, "scepdump: give the BPF filter either with -f or as trailing arguments, not both\n");
 		return -1;
