@@ -55,7 +55,10 @@ static char *device_what(const struct devlog_event *e)
 		/* an NSError code is decimal and means something only with its
 		 * domain; an HRESULT reads in hex */
 		if (e->has_error_code && e->error_domain)
-			return str_printf("error %s %lld: %s", e->error_domain, (long long)e->error_code, e->text ? e->text : "");
+			return str_printf("error %s Code=%lld: %s", e->error_domain, (long long)e->error_code, e->text ? e->text : "");
+		/* Apple prints NSError codes in decimal, domain or not */
+		if (e->has_error_code && e->source && !strcmp(e->source, "ios"))
+			return str_printf("error Code=%lld: %s", (long long)e->error_code, e->text ? e->text : "");
 		if (e->has_error_code)
 			return str_printf("error 0x%llX: %s", (unsigned long long)(uint32_t)e->error_code, e->text ? e->text : "");
 		return str_printf("error: %s", e->text ? e->text : "");
