@@ -154,7 +154,8 @@ void options_usage(FILE *out)
 	      "      --metrics-interval SEC  how often (default 15; also at the end)\n"
 	      "  -v, --verbose            add certificates, attributes, algorithms, counters\n"
 	      "  -q, --quiet              print only the summary\n"
-	      "      --color[=WHEN]       colour verdicts and findings: auto (a terminal), always, never\n"
+	      "      --color[=WHEN]       colour verdicts and findings: auto (a terminal, unless\n"
+	      "                           NO_COLOR is set), always, never\n"
 	      "      --show-secrets       print challenge passwords (hidden by default)\n"
 	      "      --check              exit 1 when a transaction did not end ISSUED/DELIVERED\n"
 	      "      --verdict LIST       list only transactions with these verdicts (comma-\n"
@@ -339,6 +340,15 @@ static int write_file_ok(const struct sd_options *o)
 	return 1;
 }
 
+/* --color=auto: a terminal, unless NO_COLOR is set to anything but ""
+ * (no-color.org); --color=always still colours. */
+static int color_auto(void)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	return isatty(STDOUT_FILENO) && !(no_color && no_color[0]);
+}
+
 static void set_defaults(struct sd_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -357,7 +367,7 @@ static void set_defaults(struct sd_options *o)
 	o->max_opaque_tls = 1000;
 	o->decode_threads = 1;
 	o->metrics_interval_s = 15;
-	o->color = isatty(STDOUT_FILENO);    /* --color=auto */
+	o->color = color_auto();    /* --color=auto */
 }
 
 /* "+01:00", "-0500", "+1", "UTC", "Z" */
@@ -589,7 +599,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		else if (!strcmp(arg, "never"))
 			o->color = 0;
 		else if (!strcmp(arg, "auto"))
-			o->color = isatty(STDOUT_FILENO);
+			o->color = color_auto();
 		else {
 			fprintf(stderr, "scepdump: --color: '%s' is not auto, always or never\n", arg);
 			return -1;
