@@ -73,7 +73,7 @@ static const struct option long_options[] = {
 
 void options_decode_usage(FILE *out)
 {
-	fputs("Usage: scepdump decode [options] [FILE|-]\n"
+	fputs("Usage: scepdump decode [options] [FILE|URL|BASE64|-]\n"
 	      "\n"
 	      "Decodes one input copied from a capture, a server or a device log (standard\n"
 	      "input when FILE is '-' or absent), whatever form it is in: DER or BER, PEM,\n"
@@ -84,7 +84,9 @@ void options_decode_usage(FILE *out)
 	      "CertPoll, GetCert, GetCRL, CertRep), a GetCACert answer (one certificate, a\n"
 	      "certificates-only PKCS#7, PEM certificates) or a GetCACaps answer (one\n"
 	      "capability per line). A message cut short is decoded as far as it goes, and\n"
-	      "where it stops is said.\n"
+	      "where it stops is said. A URL or base64 message may be given as the\n"
+	      "argument itself. A whole text log with several messages gives each, after\n"
+	      "its line number (\"line 42: ...\").\n"
 	      "\n"
 	      "Options:\n"
 	      "      --key FILE           private key (PEM, DER or PKCS#12) that opens the\n"
@@ -107,13 +109,13 @@ void options_usage(FILE *out)
 {
 	fputs("Usage: scepdump [options] -r FILE [-r FILE ...]\n"
 	      "       scepdump [options] -i IFACE [BPF filter]\n"
-	      "       scepdump decode [options] [FILE|-]   one message: DER, PEM, base64,\n"
-	      "                                            or a URL / log line with message=\n"
+	      "       scepdump decode [options] [FILE|URL|BASE64|-]  a message: DER, PEM,\n"
+	      "                           base64, a URL / log line with message=, or a log's all\n"
 	      "\n"
 	      "Input:\n"
 	      "  -r, --read FILE          pcap or pcapng file, '-' for stdin; repeat to merge by time\n"
 	      "  -i, --interface IFACE    capture live on IFACE\n"
-	      "  -f, --filter FILTER      BPF filter (also: trailing arguments)\n"
+	      "  -f, --filter FILTER      BPF filter (also: trailing arguments, after the options)\n"
 	      "  -s, --snaplen N          live capture snap length (default 262144; 0: the same)\n"
 	      "  -B, --buffer-size KiB    live capture kernel ring (default 65536 = 64 MiB)\n"
 	      "  -Z, --user USER          drop privileges to USER after opening the capture\n"
