@@ -35,20 +35,20 @@ why=""
 [ $rc -eq 2 ] || why="exit $rc"
 [ -n "$why" ] || [ "$(wc -l <"$tmp/err")" -eq 1 ] || why="not one line"
 [ -n "$why" ] || grep -q "^scepdump: option '-v' after the filter expression 'tcp port 80': put options before the filter$" "$tmp/err" ||
-	why="$(cat "$tmp/err")"
+	why="stderr: $(cat "$tmp/err")"
 result "an option after the filter is a usage error naming it" "$why"
 "$SCEPDUMP" tcp port 80 -r captures/wrong-challenge.pcap >"$tmp/out" 2>"$tmp/err"
 rc=$?
 why=""
 [ $rc -eq 2 ] || why="exit $rc"
-[ -n "$why" ] || grep -q "^scepdump: option '-r' after the filter expression 'tcp port 80'" "$tmp/err" || why="$(cat "$tmp/err")"
+[ -n "$why" ] || grep -q "^scepdump: option '-r' after the filter expression 'tcp port 80'" "$tmp/err" || why="stderr: $(cat "$tmp/err")"
 result "-r after the filter: named, not 'nothing to read'" "$why"
 # pcap-filter(7) arithmetic: '-' alone is an operator, not an option
 "$SCEPDUMP" -q -r captures/wrong-challenge.pcap 'ip[2:2]' - 20 '>' 0 >"$tmp/out" 2>"$tmp/err"
 rc=$?
 why=""
 [ $rc -eq 0 ] || why="exit $rc: $(cat "$tmp/err")"
-[ -n "$why" ] || grep -q '^1 transaction: 1 REJECTED' "$tmp/out" || why="$(head -1 "$tmp/out")"
+[ -n "$why" ] || grep -q '^1 transaction: 1 REJECTED' "$tmp/out" || why="stdout: $(head -1 "$tmp/out")"
 result "a filter with a '-' operator still reads" "$why"
 
 # ---- --verdict / --failed against the unfiltered listing -----------------
@@ -62,7 +62,7 @@ if have python3; then
 		esac
 		# shellcheck disable=SC2086
 		"$SCEPDUMP" --json $args $three >"$tmp/some.json" 2>/dev/null
-		why=$(python3 - "$tmp/all.json" "$tmp/some.json" "$want" <<'EOF'
+		why=$(python3 - "$tmp/all.json" "$tmp/some.json" "$want" 2>&1 <<'EOF' || echo "not read: $(head -c 200 "$tmp/some.json")"
 import json, sys
 def objs(p):
     return [json.loads(l) for l in open(p)]
@@ -91,7 +91,8 @@ wbytes=$(wc -c <"$tmp/w.pcap")
 hbytes=$(wc -c <"$tmp/r.html")
 hrows=$(grep -c '^<tr><td><a href="#t' "$tmp/r.html")
 why=""
-grep -q "^scepdump: --html $tmp/r.html: $hrows transactions\{0,1\}, $hbytes bytes$" "$tmp/err" || why="$(cat "$tmp/err")"
+grep -q "^scepdump: --html $tmp/r.html: $hrows transactions\{0,1\}, $hbytes bytes$" "$tmp/err" ||
+	why="no line '--html $tmp/r.html: $hrows transaction(s), $hbytes bytes': $(cat "$tmp/err")"
 result "--html says the transactions and bytes it wrote" "$why"
 if have tcpdump; then
 	pk=$(tcpdump -r "$tmp/w.pcap" 2>/dev/null | wc -l)
