@@ -69,10 +69,14 @@ install_packages
 build
 case "$cmd" in
 demo)
-	capture=${DEMO_CAPTURE:-$top/captures/scepclient-post-enroll.pcap}
-	echo "\$ scepdump -r $capture --key captures/keys/ca.key" >&2
-	./src/scepdump -r "$capture" --key "$top/captures/keys/ca.key" \
-		--key "$top/captures/keys/scepclient-post-enroll.key"
+	capture=${DEMO_CAPTURE:-captures/scepclient-post-enroll.pcap}
+	# run from the source tree, so the command shown is one to copy
+	cd "$top"
+	echo "scepdump is built: $BUILD_DIR/src/scepdump (run it from $top, or install it with: make -C $BUILD_DIR install)" >&2
+	set -- "$BUILD_DIR/src/scepdump" -r "$capture" --key captures/keys/ca.key \
+		--key captures/keys/scepclient-post-enroll.key
+	echo "+ $*" >&2
+	"$@"
 	;;
 test)
 	status=0

@@ -58,6 +58,12 @@ struct sd_options {
 	int show_secrets;
 	int checksums;              /* report bad IPv4/TCP checksums */
 	int color;                  /* ANSI colour in the text output */
+	/* --verdict LIST / --failed: the listing shows only transactions with
+	 * these verdicts (bit 1 << enum txn_verdict); 0: all. verdict_label
+	 * says which option chose them, for the summary ("--failed",
+	 * "--verdict REJECTED,HTTP_ERROR"); owned */
+	unsigned listing_verdicts;
+	char *verdict_label;
 	size_t max_body;
 	size_t max_flows;
 	size_t max_flow_buffer;

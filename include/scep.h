@@ -370,6 +370,27 @@ struct scep_input {
  * certificates) or a GetCACaps list. NULL only when out of memory. */
 struct scep_input *scep_decode_input(const uint8_t *in, size_t len, const struct scep_keys *keys);
 void scep_input_free(struct scep_input *in);
+
+/* scepdump decode on a whole text log: every pkiMessage it holds. */
+#define SCEP_LOG_HITS_MAX 10000u
+struct scep_log_hit {
+	uint64_t line;              /* 1-based line of the log */
+	struct scep_input *in;      /* a message, whole or cut by the log */
+};
+struct scep_log_hits {
+	struct scep_log_hit *hit;
+	size_t n;
+	uint64_t lines;             /* non-empty lines read */
+	uint64_t capped;            /* messages past SCEP_LOG_HITS_MAX, not kept */
+};
+/* Reads p one line at a time: each message= value (to the end of its
+ * line), and on lines without one each base64 run long enough to be a
+ * pkiMessage, kept when it decodes as one or as the start of one (a log
+ * cuts long lines). Binary input holds no lines: no hits. 0, or -1 when
+ * out of memory (h empty then). Free h with scep_log_hits_free. */
+int scep_decode_log(const uint8_t *p, size_t len, const struct scep_keys *keys,
+		    struct scep_log_hits *h);
+void scep_log_hits_free(struct scep_log_hits *h);
 /* The pkiMessage of scep_decode_input's input (device logs hold message=
  * lines): anything else is an undecoded message whose error says what it
  * was. *how (when how is not NULL) gets a malloc'ed string the caller

@@ -42,6 +42,10 @@ struct report {
 	/* one-line hints for the summary (why TLS hid SCEP, what keys matched) */
 	const char *const *hints;
 	size_t n_hints;
+	/* --verdict/--failed: the options as given, and how many transactions
+	 * the listing showed (txns holds only those); NULL: all listed */
+	const char *listing_filter;
+	size_t n_listed;
 };
 
 /* The listing at the end of input, then the summary: transactions already

@@ -16,12 +16,20 @@ struct scep_event;
 /* A device-log event placed on a transaction's timeline. */
 struct txn_device_event {
 	uint64_t ts_ns;
+	/* where it goes among the wire's exchanges: ts_ns, except for an
+	 * outcome stamped to the whole second (syslog), which is placed after
+	 * the exchanges of that second it may be answering */
+	uint64_t order_ts_ns;
 	int kind;                   /* enum devlog_kind */
 	const char *source;         /* "android", "ios", "windows" (static) */
 	char *what;                 /* one line: "SCEP cert state CERT_INSTALLING -> CERT_INSTALL_SUCCESS" */
 	char *transaction_id;       /* when the log line named one */
 	int pki_status;             /* from a logged CertRep, -1 absent */
-	int inferred;               /* matched by time, not by transactionID */
+	int inferred;               /* not matched by transactionID */
+	/* how it was placed, said after it: "URL and time", "time, within
+	 * 2 s", ... (static); NULL: by transactionID, or not placed on any
+	 * transaction (a device log alone, TXN_DEVICE_UNMATCHED) */
+	const char *matched_by;
 	uint64_t line_no;
 	int root_cert;              /* a trusted root's state, not the enrolled certificate's */
 	/* the log gave no date and none was given (devlog ts_no_date): only
@@ -47,7 +55,10 @@ enum txn_group {
 	TXN_NO_TYPE = -1,           /* PKIOperation whose request did not decode */
 	TXN_ENDPOINT_GROUP = -2,    /* GetCACaps/GetCACert/TLS of one client and server */
 	TXN_DEVICE_ONLY = -3,       /* a transactionID only the device log knows */
-	TXN_DEVICE_GROUP = -4       /* device log lines near no transaction */
+	TXN_DEVICE_GROUP = -4,      /* device log lines near no transaction */
+	/* device log lines that no transaction of the capture claimed (no
+	 * transactionID or URL of it, not close enough in time) */
+	TXN_DEVICE_UNMATCHED = -5
 };
 
 /* How a client asked again for the certificate of one enrollment: the
@@ -197,8 +208,10 @@ void txn_expire(struct txn_table *t, uint64_t now_ns, uint64_t timeout_ns);
  * are kept; past that the closest merge. */
 void txn_note_capture_loss(struct txn_table *t, uint64_t from_ns, uint64_t to_ns, uint64_t packets);
 /* Device logs: each event joins the transaction with its transactionID,
- * else (marked inferred) the one it follows in time; a request the device
- * sent that never reached the capture opens a transaction of its own.
+ * else (marked inferred) the one its URL names, else one its own log
+ * identified, by time, else one of the capture's within 2 s; others go to
+ * a TXN_DEVICE_UNMATCHED block. A request the device sent that never
+ * reached the capture opens a transaction of its own.
  * Call after the packets, before txn_finish. Copies what it keeps. */
 void txn_add_device_events(struct txn_table *t, const struct devlog_list *l);
 /* The listing order: first event time, then order of creation. Returns
@@ -224,6 +237,13 @@ const struct summary *txn_released_summary(const struct txn_table *t);
 const struct summary *txn_summary(const struct txn_table *t);
 const struct txn *txn_get(const struct txn_table *t, size_t i);
 void txn_table_free(struct txn_table *t);
+/* A table listing only the transactions of t that keep accepts, in t's
+ * order, for the sinks' listing (--verdict): it borrows them from t, which
+ * must outlive it; only txn_count and txn_get apply. NULL: out of memory.
+ * Freed with txn_table_view_free, never txn_table_free. */
+typedef int (*txn_keep_fn)(const struct txn *t, const void *arg);
+struct txn_table *txn_table_view(const struct txn_table *t, txn_keep_fn keep, const void *arg);
+void txn_table_view_free(struct txn_table *v);
 
 const char *txn_verdict_name(enum txn_verdict v);
 /* "CertPoll", "re-submission", "replay" */

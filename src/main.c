@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <htp/htp.h>
 #include <jansson.h>
@@ -165,34 +166,156 @@ static const char *decode_failure(const struct scep_input *in)
 	}
 }
 
-/* scepdump decode: one input copied from a log, a file or a URL. Exit 0
- * when it decoded, 2 when it did not (what was recovered is still shown). */
+/* decode ARG: a pasted URL, message= value or base64 is the input itself
+ * when no file has that name (a file by the name is read, as before). */
+static int looks_like_pasted_message(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	if (!strncasecmp(arg, "http://", 7) || !strncasecmp(arg, "https://", 8) || strstr(arg, "message="))
+		return 1;
+	/* base64, plain or percent-encoded: no file name is that long
+	 * and made of those characters alone */
+	return n >= 64 && strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_%") == n;
+}
+
+static uint8_t *read_decode_input(const char *arg, size_t *len)
+{
+	struct stat st;
+	uint8_t *copy;
+
+	if (!strcmp(arg, "-") || stat(arg, &st) == 0 || !looks_like_pasted_message(arg))
+		return read_all(arg, len);
+	*len = strlen(arg);
+	copy = malloc(*len + 1);
+	if (copy)
+		memcpy(copy, arg, *len + 1);
+	else
+		fprintf(stderr, "scepdump: decode: out of memory\n");
+	return copy;
+}
+
+/* How decode names its input in messages: a pasted message is not a file
+ * name to repeat whole. */
+static const char *decode_input_name(const char *arg)
+{
+	struct stat st;
+
+	if (!strcmp(arg, "-"))
+		return "standard input";
+	return stat(arg, &st) == 0 || !looks_like_pasted_message(arg) ? arg : "the message given";
+}
+
+/* One decoded input on stdout; line: its log line, 0 for none. JSON gets
+ * a "line" member, text a "line N: " before its first line. */
+static void print_decoded(const struct sd_ctx *ctx, const struct scep_input *in, uint64_t line)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (!line) {
+		if (ctx->opt.json)
+			sink_json_input(stdout, &ctx->opt, in);
+		else
+			sink_text_input(stdout, &ctx->opt, in);
+		return;
+	}
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return;
+	if (ctx->opt.json)
+		sink_json_input(m, &ctx->opt, in);
+	else
+		sink_text_input(m, &ctx->opt, in);
+	if (fclose(m) != 0) {
+		free(buf);
+		return;
+	}
+	if (ctx->opt.json) {
+		json_t *o = json_loadb(buf, len, 0, NULL);
+
+		if (o) {
+			json_object_set_new(o, "line", json_integer((json_int_t)line));
+			json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			fputc('\n', stdout);
+			json_decref(o);
+		}
+	} else {
+		printf("line %llu: %s", (unsigned long long)line, buf);
+	}
+	free(buf);
+}
+
+/* A whole log (decode < device.log): every message it holds, each after
+ * its line number. Taken when the scan finds more than one, or one on a
+ * line of a longer text that joining lines does not decode better (a
+ * paste that wrapped one message over lines is one input, as before). */
+static int log_mode(const struct scep_log_hits *h, const struct scep_input *whole)
+{
+	if (h->n > 1)
+		return 1;
+	if (h->n == 0 || h->lines < 2)
+		return 0;
+	return !(whole && whole->kind == SCEP_INPUT_MESSAGE && whole->msg->decoded &&
+		 !h->hit[0].in->msg->decoded);
+}
+
+static int run_decode_log(struct sd_ctx *ctx, struct scep_log_hits *h, const char *name)
+{
+	size_t i, decoded = 0;
+
+	errno = 0;   /* for close_stdout */
+	for (i = 0; i < h->n; i++) {
+		print_decoded(ctx, h->hit[i].in, h->hit[i].line);
+		decoded += h->hit[i].in->msg->decoded;
+	}
+	fprintf(stderr, "scepdump: decode: %s: %zu message%s found in %llu line%s (%zu whole, %zu cut by the log)\n",
+		name, h->n, h->n == 1 ? "" : "s", (unsigned long long)h->lines, h->lines == 1 ? "" : "s",
+		decoded, h->n - decoded);
+	if (h->capped)
+		fprintf(stderr, "scepdump: decode: %s: %llu more past %u, not decoded\n", name,
+			(unsigned long long)h->capped, SCEP_LOG_HITS_MAX);
+	return 0;
+}
+
+/* scepdump decode: one input copied from a log, a file or a URL, or every
+ * message of a whole log. Exit 0 when it decoded, 2 when it did not (what
+ * was recovered is still shown). */
 static int run_decode(struct sd_ctx *ctx)
 {
+	const char *name = decode_input_name(ctx->opt.decode_input);
+	struct scep_log_hits hits;
 	struct scep_input *in_msg;
 	const char *failed;
 	uint8_t *in;
 	size_t len;
 	int status;
 
-	in = read_all(ctx->opt.decode_input, &len);
+	in = read_decode_input(ctx->opt.decode_input, &len);
 	if (!in)
 		return 2;
 	in_msg = scep_decode_input(in, len, ctx->keys);
-	free(in);
-	if (!in_msg) {
+	if (!in_msg || scep_decode_log(in, len, ctx->keys, &hits) < 0) {
+		free(in);
+		scep_input_free(in_msg);
 		fprintf(stderr, "scepdump: decode: out of memory\n");
 		return 2;
 	}
+	free(in);
+	if (log_mode(&hits, in_msg)) {
+		status = run_decode_log(ctx, &hits, name);
+		scep_log_hits_free(&hits);
+		scep_input_free(in_msg);
+		return status;
+	}
+	scep_log_hits_free(&hits);
 	errno = 0;   /* for close_stdout */
-	if (ctx->opt.json)
-		sink_json_input(stdout, &ctx->opt, in_msg);
-	else
-		sink_text_input(stdout, &ctx->opt, in_msg);
+	print_decoded(ctx, in_msg, 0);
 	failed = decode_failure(in_msg);
 	status = failed ? 2 : 0;
 	if (failed)
-		fprintf(stderr, "scepdump: decode: %s: %s\n", ctx->opt.decode_input, failed);
+		fprintf(stderr, "scepdump: decode: %s: %s\n", name, failed);
 	scep_input_free(in_msg);
 	return status;
 }
@@ -484,9 +607,12 @@ int main(int argc, char **argv)
 	pipeline_finish(&ctx);
 	metrics_file_finish(&ctx);
 	pipeline_report(&ctx, &report);
+	if (render_filter_report(&ctx, &report) < 0)
+		ctx.input_errors++;
 	render_print_report(&ctx, &report);
 	if (html.f && out_write_html(&report, &html) < 0)
 		ctx.input_errors++;
+	render_free_report(&ctx, &report);
 	if (cap)
 		print_kernel_stats(&ctx, cap);
 	if (w.f)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "devlog.h"
@@ -17,6 +18,7 @@ enum {
 	OPT_MAX_FLOWS, OPT_MAX_FLOW_BUFFER, OPT_MAX_TOTAL_BUFFER, OPT_MAX_MEMORY,
 	OPT_IDLE_TIMEOUT, OPT_MAX_TXNS, OPT_MAX_TXN_EXCHANGES, OPT_MAX_H2_STREAMS, OPT_MAX_H2_HEADER_LIST, OPT_MAX_OPAQUE_TLS, OPT_DECODE_THREADS, OPT_NO_SPILL, OPT_KEY, OPT_CHECKSUMS, OPT_KEY_PASS, OPT_COLOR, OPT_HTML, OPT_KEYLOG, OPT_TLS_KEY, OPT_DEVLOG, OPT_DEVLOG_FORMAT, OPT_DEVICE_TZ, OPT_DEVICE_DATE, OPT_DEVICE_SKEW,
 	OPT_CA_CERT, OPT_METRICS, OPT_METRICS_INTERVAL, OPT_JSON_FILE,
+	OPT_VERDICT, OPT_FAILED,
 	OPT_CODES       /* not an option: one past the largest option code */
 };
 
@@ -46,6 +48,8 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "verdict", required_argument, NULL, OPT_VERDICT },
+	{ "failed", no_argument, NULL, OPT_FAILED },
 	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 	{ "checksums", no_argument, NULL, OPT_CHECKSUMS },
 	{ "color", optional_argument, NULL, OPT_COLOR },
@@ -70,7 +74,7 @@ static const struct option long_options[] = {
 
 void options_decode_usage(FILE *out)
 {
-	fputs("Usage: scepdump decode [options] [FILE|-]\n"
+	fputs("Usage: scepdump decode [options] [FILE|URL|BASE64|-]\n"
 	      "\n"
 	      "Decodes one input copied from a capture, a server or a device log (standard\n"
 	      "input when FILE is '-' or absent), whatever form it is in: DER or BER, PEM,\n"
@@ -81,7 +85,9 @@ void options_decode_usage(FILE *out)
 	      "CertPoll, GetCert, GetCRL, CertRep), a GetCACert answer (one certificate, a\n"
 	      "certificates-only PKCS#7, PEM certificates) or a GetCACaps answer (one\n"
 	      "capability per line). A message cut short is decoded as far as it goes, and\n"
-	      "where it stops is said.\n"
+	      "where it stops is said. A URL or base64 message may be given as the\n"
+	      "argument itself. A whole text log with several messages gives each, after\n"
+	      "its line number (\"line 42: ...\").\n"
 	      "\n"
 	      "Options:\n"
 	      "      --key FILE           private key (PEM, DER or PKCS#12) that opens the\n"
@@ -104,13 +110,13 @@ void options_usage(FILE *out)
 {
 	fputs("Usage: scepdump [options] -r FILE [-r FILE ...]\n"
 	      "       scepdump [options] -i IFACE [BPF filter]\n"
-	      "       scepdump decode [options] [FILE|-]   one message: DER, PEM, base64,\n"
-	      "                                            or a URL / log line with message=\n"
+	      "       scepdump decode [options] [FILE|URL|BASE64|-]  a message: DER, PEM,\n"
+	      "                           base64, a URL / log line with message=, or a log's all\n"
 	      "\n"
 	      "Input:\n"
 	      "  -r, --read FILE          pcap or pcapng file, '-' for stdin; repeat to merge by time\n"
 	      "  -i, --interface IFACE    capture live on IFACE\n"
-	      "  -f, --filter FILTER      BPF filter (also: trailing arguments)\n"
+	      "  -f, --filter FILTER      BPF filter (also: trailing arguments, after the options)\n"
 	      "  -s, --snaplen N          live capture snap length (default 262144; 0: the same)\n"
 	      "  -B, --buffer-size KiB    live capture kernel ring (default 65536 = 64 MiB)\n"
 	      "  -Z, --user USER          drop privileges to USER after opening the capture\n"
@@ -153,9 +159,16 @@ void options_usage(FILE *out)
 	      "      --metrics-interval SEC  how often (default 15; also at the end)\n"
 	      "  -v, --verbose            add certificates, attributes, algorithms, counters\n"
 	      "  -q, --quiet              print only the summary\n"
-	      "      --color[=WHEN]       colour verdicts and findings: auto (a terminal), always, never\n"
+	      "      --color[=WHEN]       colour verdicts and findings: auto (a terminal, unless\n"
+	      "                           NO_COLOR is set), always, never\n"
 	      "      --show-secrets       print challenge passwords (hidden by default)\n"
 	      "      --check              exit 1 when a transaction did not end ISSUED/DELIVERED\n"
+	      "      --verdict LIST       list only transactions with these verdicts (comma-\n"
+	      "                           separated: ISSUED, DELIVERED, REJECTED, PENDING,\n"
+	      "                           HTTP_ERROR, NO_RESPONSE, INCOMPLETE, UNDECODED);\n"
+	      "                           the summary still counts them all\n"
+	      "      --failed             list only the failed: every verdict but ISSUED and\n"
+	      "                           DELIVERED (what --check counts)\n"
 	      "Limits:\n"
 	      "      --max-memory BYTES   one budget for every buffer that grows with input\n"
 	      "                           (default 268435456); past it, connections\n"
@@ -220,6 +233,36 @@ static int parse_snaplen(const char *arg, int *out)
 	return 0;
 }
 
+/* An option word: '-' or "--" and a letter. No BPF expression has one
+ * (pcap-filter(7)): its operators stand alone ("-", "&&"), its numbers
+ * start with a digit, a negative one with "-" and a digit, and its
+ * keywords and names with a letter. So "-r x tcp port 80 -v" is an option
+ * misplaced, which getopt (stopping at the filter's first word, as
+ * tcpdump does) would otherwise pass to libpcap as filter text. */
+static int is_option_word(const char *w)
+{
+	if (w[0] != '-')
+		return 0;
+	w += w[1] == '-' ? 2 : 1;
+	return (*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z');
+}
+
+static int check_filter_words(int argc, char **argv, int first)
+{
+	int i, j;
+
+	for (i = first; i < argc; i++) {
+		if (!is_option_word(argv[i]))
+			continue;
+		fprintf(stderr, "scepdump: option '%s' after the filter expression '", argv[i]);
+		for (j = first; j < i; j++)
+			fprintf(stderr, "%s%s", j > first ? " " : "", argv[j]);
+		fputs("': put options before the filter\n", stderr);
+		return -1;
+	}
+	return 0;
+}
+
 static int append_filter_words(struct sd_options *o, int argc, char **argv, int first)
 {
 	size_t len = 0;
@@ -227,6 +270,8 @@ static int append_filter_words(struct sd_options *o, int argc, char **argv, int 
 
 	if (first >= argc)
 		return 0;
+	if (check_filter_words(argc, argv, first) < 0)
+		return -1;
 	if (o->filter) {
 		fprintf(stderr, "scepdump: give the BPF filter either with -f or as trailing arguments, not both\n");
 		return -1;
@@ -300,6 +345,15 @@ static int write_file_ok(const struct sd_options *o)
 	return 1;
 }
 
+/* --color=auto: a terminal, unless NO_COLOR is set to anything but ""
+ * (no-color.org); --color=always still colours. */
+static int color_auto(void)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	return isatty(STDOUT_FILENO) && !(no_color && no_color[0]);
+}
+
 static void set_defaults(struct sd_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -318,7 +372,7 @@ static void set_defaults(struct sd_options *o)
 	o->max_opaque_tls = 1000;
 	o->decode_threads = 1;
 	o->metrics_interval_s = 15;
-	o->color = isatty(STDOUT_FILENO);    /* --color=auto */
+	o->color = color_auto();    /* --color=auto */
 }
 
 /* "+01:00", "-0500", "+1", "UTC", "Z" */
@@ -375,6 +429,87 @@ static int parse_skew(const char *arg, int64_t *ns)
 	}
 	*ns = (int64_t)(v * 1e9);
 	return 0;
+}
+
+/* --verdict and --failed: which transactions the listing shows. */
+#define VERDICT_BIT(v) (1u << (v))
+/* --check's failures (check.c): neither ISSUED nor DELIVERED; endpoint
+ * groups without an error (VERDICT_NONE) are no failure either */
+#define FAILED_VERDICTS (VERDICT_BIT(VERDICT_REJECTED) | VERDICT_BIT(VERDICT_PENDING) | \
+			 VERDICT_BIT(VERDICT_HTTP_ERROR) | VERDICT_BIT(VERDICT_NO_RESPONSE) | \
+			 VERDICT_BIT(VERDICT_INCOMPLETE) | VERDICT_BIT(VERDICT_UNDECODED))
+
+static int verdict_from_name(const char *name, size_t len)
+{
+	int v;
+
+	for (v = VERDICT_ISSUED; v <= VERDICT_DELIVERED; v++) {
+		const char *n = txn_verdict_name((enum txn_verdict)v);
+
+		if (strlen(n) == len && !strncasecmp(n, name, len))
+			return v;
+	}
+	return -1;
+}
+
+static void print_verdict_names(FILE *out)
+{
+	int v;
+
+	for (v = VERDICT_ISSUED; v <= VERDICT_DELIVERED; v++)
+		fprintf(out, "%s%s", v == VERDICT_ISSUED ? "" : ", ", txn_verdict_name((enum txn_verdict)v));
+}
+
+/* "REJECTED,http_error": each name once or more, no empty one. */
+static int parse_verdicts(const char *arg, unsigned *mask)
+{
+	const char *p = arg;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		int v = verdict_from_name(p, len);
+
+		if (v < 0) {
+			fprintf(stderr, "scepdump: --verdict: '%.*s' is not a verdict; give one or more of ",
+				(int)(len > 64 ? 64 : len), p);
+			print_verdict_names(stderr);
+			fputs(", comma-separated\n", stderr);
+			return -1;
+		}
+		*mask |= VERDICT_BIT(v);
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+/* The summary's "N shown (...)" names the options as given. */
+static int add_verdict_label(struct sd_options *o, const char *what)
+{
+	size_t old = o->verdict_label ? strlen(o->verdict_label) : 0;
+	char *n = realloc(o->verdict_label, old + strlen(what) + 2);
+
+	if (!n)
+		return -1;
+	if (old)
+		n[old++] = ' ';
+	strcpy(n + old, what);
+	o->verdict_label = n;
+	return 0;
+}
+
+static int handle_listing_filter(struct sd_options *o, int c, const char *arg)
+{
+	char label[256];
+
+	if (c == OPT_FAILED) {
+		o->listing_verdicts |= FAILED_VERDICTS;
+		return add_verdict_label(o, "--failed");
+	}
+	if (parse_verdicts(arg, &o->listing_verdicts) < 0)
+		return -1;
+	snprintf(label, sizeof(label), "--verdict %s", arg);
+	return add_verdict_label(o, label);
 }
 
 static int handle_option(struct sd_options *o, int c, const char *arg)
@@ -466,6 +601,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 	case 'v': o->verbose++; return 0;
 	case 'q': o->quiet = 1; return 0;
 	case OPT_CHECK: o->check = 1; return 0;
+	case OPT_VERDICT: case OPT_FAILED: return handle_listing_filter(o, c, arg);
 	case OPT_SHOW_SECRETS: o->show_secrets = 1; return 0;
 	case OPT_CHECKSUMS: o->checksums = 1; return 0;
 	case OPT_NO_SPILL: o->no_spill = 1; return 0;
@@ -475,7 +611,7 @@ static int handle_option(struct sd_options *o, int c, const char *arg)
 		else if (!strcmp(arg, "never"))
 			o->color = 0;
 		else if (!strcmp(arg, "auto"))
-			o->color = isatty(STDOUT_FILENO);
+			o->color = color_auto();
 		else {
 			fprintf(stderr, "scepdump: --color: '%s' is not auto, always or never\n", arg);
 			return -1;
@@ -635,6 +771,8 @@ static const struct opt_scope {
 	{ OPT_METRICS, RUN_CAPTURE, "it writes the capture's figures" },
 	{ OPT_METRICS_INTERVAL, RUN_CAPTURE, "it times the --metrics file" },
 	{ OPT_CHECK, RUN_REPORT, "it sets the exit status from the transactions' verdicts" },
+	{ OPT_VERDICT, RUN_REPORT, "it chooses the transactions listed" },
+	{ OPT_FAILED, RUN_REPORT, "it chooses the transactions listed" },
 	{ 'q', RUN_REPORT, "it leaves the transactions' listing out" },
 	{ OPT_COLOR, RUN_REPORT, "it colours the listing's verdicts and findings" },
 };
@@ -772,4 +910,6 @@ void options_free(struct sd_options *o)
 {
 	free(o->filter);
 	o->filter = NULL;
+	free(o->verdict_label);
+	o->verdict_label = NULL;
 }

@@ -167,6 +167,7 @@ int out_write_html(const struct report *r, struct out_file *o)
 {
 	int regular = S_ISREG(o->st.st_mode), emptied = 0, e = 0;
 	const char *fate = "";
+	off_t size;
 
 	if (regular && ftruncate(fileno(o->f), 0) < 0)
 		e = errno;
@@ -177,13 +178,18 @@ int out_write_html(const struct report *r, struct out_file *o)
 	}
 	if (e && regular)
 		emptied = ftruncate(fileno(o->f), 0) == 0;
+	size = ftello(o->f);
 	if (fclose(o->f) != 0 && !e) {
 		e = errno ? errno : -1;
 		emptied = regular && truncate(o->path, 0) == 0;
 	}
 	o->f = NULL;
-	if (!e)
+	if (!e) {
+		/* what a ticket gets: said, as -w says what it wrote */
+		fprintf(stderr, "scepdump: --html %s: %zu transaction%s, %lld bytes\n", o->path,
+			txn_count(r->txns), txn_count(r->txns) == 1 ? "" : "s", (long long)size);
 		return 0;
+	}
 	if (regular)
 		fate = unlink(o->path) == 0 ? "; the file is removed" :
 		       emptied ? "; the file is left empty" : "; the file is left cut short";
@@ -202,6 +208,8 @@ void out_write_extract(struct sd_ctx *ctx, struct out_file *w, volatile sig_atom
 		.until_ts_ns = ctx->interrupted_by ? ctx->last_ts_ns : 0,
 		.stop = stop,
 	};
+	struct stat st;
+	long n;
 
 	if (ctx->interrupted_by) {
 		fprintf(stderr, "scepdump: interrupted by %s: -w %s gets the SCEP connections of the part read "
@@ -209,8 +217,14 @@ void out_write_extract(struct sd_ctx *ctx, struct out_file *w, volatile sig_atom
 		*stop = 0;
 	}
 	w->f = NULL;   /* extract_write closes it */
-	if (extract_write(&ctx->scep_flows, ctx->opt.files, ctx->opt.n_files, &out) < 0)
+	n = extract_write(&ctx->scep_flows, ctx->opt.files, ctx->opt.n_files, &out);
+	if (n < 0)
 		ctx->input_errors++;
+	else if (stat(w->path, &st) == 0 && S_ISREG(st.st_mode))
+		fprintf(stderr, "scepdump: -w %s: %ld packet%s of the SCEP connections, %lld bytes\n",
+			w->path, n, n == 1 ? "" : "s", (long long)st.st_size);
+	else
+		fprintf(stderr, "scepdump: -w %s: %ld packet%s of the SCEP connections\n", w->path, n, n == 1 ? "" : "s");
 	if (*stop && !ctx->interrupted_by)
 		ctx->interrupted_by = *stop;
 }

@@ -37,6 +37,7 @@ struct sd_ctx {
 	struct keylog *keylog;      /* TLS secrets: --keylog files and pcapng blocks */
 	struct txn_table *txns;
 	struct spill *spill;        /* offline: finished transactions' listing, on disk */
+	size_t listed;              /* --verdict: transactions listed so far (live, spilled) */
 	int spill_failed;           /* said once; the rest stay in the table */
 	uint64_t first_ts_ns, last_ts_ns;
 	uint64_t next_txn_expiry_ns;

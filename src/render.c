@@ -17,11 +17,23 @@
 #include "spill.h"
 #include "txn.h"
 
+/* --verdict/--failed: the one place that decides which transactions the
+ * listing shows (live, spilled and at the end, text, JSON and HTML); the
+ * summary and --check still count them all. */
+static int listed(const struct txn *t, const void *arg)
+{
+	const struct sd_options *o = arg;
+
+	return !o->listing_verdicts || (t->verdict < 32 && (o->listing_verdicts & (1u << t->verdict)));
+}
+
 /* One transaction as the listing shows it. */
 static void render_listing(FILE *out, const void *arg, const struct txn *t)
 {
 	const struct sd_ctx *ctx = arg;
 
+	if (!listed(t, &ctx->opt))
+		return;
 	if (ctx->opt.json)
 		sink_json_txn(out, &ctx->opt, t);
 	else if (!ctx->opt.quiet)
@@ -75,6 +87,9 @@ static void stream_txn(void *arg, const struct txn *t)
 	char *line;
 
 	ctx->settled[t->verdict < VERDICT_COUNT ? t->verdict : VERDICT_NONE]++;
+	if (!listed(t, &ctx->opt))
+		return;
+	ctx->listed++;
 	errno = 0;
 	render_listing(stdout, arg, t);
 	out_check_stdout(was_bad, "transactions from here on are not shown");
@@ -96,6 +111,7 @@ static int spill_txn(void *arg, const struct txn *t)
 	if (ctx->spill_failed)
 		return -1;
 	listing = render_to_string(render_listing, ctx, t, &llen);
+	ctx->listed += listed(t, &ctx->opt);
 	if (listing && ctx->opt.check)
 		check = render_to_string(check_print_line, NULL, t, &clen);
 	if (!listing || (ctx->opt.check && !check))
@@ -146,6 +162,9 @@ static void stream_event(struct sd_ctx *ctx, const struct scep_event *ev)
 {
 	int was_bad = ferror(stdout);
 
+	/* --verdict: an exchange comes before its transaction's verdict */
+	if (ctx->opt.listing_verdicts)
+		return;
 	errno = 0;
 	if (ctx->opt.json)
 		sink_json_event(stdout, &ctx->opt, ev);
@@ -165,6 +184,33 @@ void render_setup(struct sd_ctx *ctx, int reading)
 	} else if (reading) {
 		start_spill(ctx);
 	}
+}
+
+int render_filter_report(struct sd_ctx *ctx, struct report *r)
+{
+	struct txn_table *v;
+	size_t i;
+
+	if (!ctx->opt.listing_verdicts)
+		return 0;
+	v = txn_table_view(ctx->txns, listed, &ctx->opt);
+	if (!v) {
+		fprintf(stderr, "scepdump: out of memory choosing the transactions to list\n");
+		return -1;
+	}
+	r->txns = v;
+	r->listing_filter = ctx->opt.verdict_label;
+	r->n_listed = ctx->listed;
+	for (i = 0; i < txn_count(v); i++)
+		r->n_listed += !txn_get(v, i)->streamed;
+	return 0;
+}
+
+void render_free_report(struct sd_ctx *ctx, struct report *r)
+{
+	if (r->txns && r->txns != ctx->txns)
+		txn_table_view_free((struct txn_table *)r->txns);
+	r->txns = NULL;
 }
 
 void render_print_report(struct sd_ctx *ctx, const struct report *r)

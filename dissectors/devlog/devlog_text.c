@@ -183,9 +183,153 @@ void devlog_rd_rtrim(struct rd *r)
 		r->len--;
 }
 
+/* A character shown as itself: no C0/C1 control, no surrogate, and no
+ * bidirectional override or isolate (U+202A-202E, U+2066-2069) that
+ * would reorder the rest of a terminal line. */
+static int printable_cp(uint32_t cp)
+{
+	return cp >= 0xa0 && !(cp >= 0xd800 && cp <= 0xdfff) && !(cp >= 0x202a && cp <= 0x202e) &&
+	       !(cp >= 0x2066 && cp <= 0x2069) && cp <= 0x10ffff;
+}
+
+/* The length of the well-formed UTF-8 sequence (2 to 4 bytes, shortest
+ * form) at the reader's position, with its code point; 0: none. */
+static size_t utf8_seq(const struct rd *r, uint32_t *cp)
+{
+	const uint8_t *p = rd_ptr(r);
+	size_t n, i;
+	uint32_t v, min;
+
+	if (rd_left(r) == 0 || p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+	if (n > rd_left(r))
+		return 0;
+	v = p[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3f);
+	}
+	min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+	if (v < min)
+		return 0;
+	*cp = v;
+	return n;
+}
+
+static int hex_value(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (uint8_t)str_ascii_lower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* "\u201c" (an NSString's or JSON's escape): its UTF-8 bytes in out. */
+static size_t unescape_u(const uint8_t *p, size_t n, uint8_t *out, size_t *used)
+{
+	uint32_t cp = 0;
+	size_t i;
+
+	if (n < 6 || p[0] != '\\' || (p[1] != 'u' && p[1] != 'U'))
+		return 0;
+	for (i = 2; i < 6; i++) {
+		int h = hex_value(p[i]);
+
+		if (h < 0)
+			return 0;
+		cp = (cp << 4) | (uint32_t)h;
+	}
+	if (!printable_cp(cp))
+		return 0;
+	*used = 6;
+	if (cp < 0x800) {
+		out[0] = (uint8_t)(0xc0 | (cp >> 6));
+		out[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	out[0] = (uint8_t)(0xe0 | (cp >> 12));
+	out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+	out[2] = (uint8_t)(0x80 | (cp & 0x3f));
+	return 3;
+}
+
+/* vis(3), as syslog writes a byte with the high bit set: "\M-b" is
+ * 'b' | 0x80, "\M-^@" is control-@ | 0x80 (U+201C reads
+ * "\M-b\M-^@\M-^\"). */
+static size_t unescape_meta(const uint8_t *p, size_t n, uint8_t *out, size_t *used)
+{
+	if (n < 4 || p[0] != '\\' || p[1] != 'M' || p[2] != '-')
+		return 0;
+	if (p[3] == '^' && n >= 5) {
+		*out = (uint8_t)(((p[4] == '?') ? 0x7f : (p[4] & 0x1f)) | 0x80);
+		*used = 5;
+		return 1;
+	}
+	if (p[3] < 0x20 || p[3] >= 0x7f)
+		return 0;
+	*out = (uint8_t)(p[3] | 0x80);
+	*used = 4;
+	return 1;
+}
+
+/* The line's escapes of non-ASCII characters undone: at most n bytes. */
+static size_t unescape_text(const uint8_t *p, size_t n, uint8_t *out)
+{
+	size_t i = 0, o = 0, used = 0, k;
+
+	while (i < n) {
+		if ((k = unescape_meta(p + i, n - i, out + o, &used)) != 0 ||
+		    (k = unescape_u(p + i, n - i, out + o, &used)) != 0) {
+			o += k;
+			i += used;
+		} else {
+			out[o++] = p[i++];
+		}
+	}
+	return o;
+}
+
+/* A copy safe to print: ASCII as it is, well-formed UTF-8 of printable
+ * characters as it is (an NSError's curly quotes are characters, not
+ * "\xe2\x80\x9c"), with the escapes syslog and NSString made of them
+ * undone; anything else (controls, broken UTF-8, '\') as \xNN. */
 char *devlog_strdup(const struct rd *r, size_t max)
 {
-	return str_printable(rd_ptr(r), rd_left(r), max);
+	size_t n = rd_left(r) > max ? max : rd_left(r), len, k;
+	uint8_t *raw = malloc(n + 1);
+	char *out, *o;
+	struct rd t;
+	uint32_t cp;
+	uint8_t c;
+
+	if (!raw)
+		return NULL;
+	len = unescape_text(rd_ptr(r), n, raw);
+	out = malloc(len * 4 + 1);
+	if (!out) {
+		free(raw);
+		return NULL;
+	}
+	o = out;
+	rd_init(&t, raw, len);
+	while (rd_left(&t) > 0) {
+		if ((k = utf8_seq(&t, &cp)) != 0 && printable_cp(cp)) {
+			memcpy(o, rd_ptr(&t), k);
+			o += k;
+			rd_skip(&t, k);
+			continue;
+		}
+		rd_u8(&t, &c);
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			*o++ = (char)c;
+		else
+			o += snprintf(o, 5, "\\x%02x", c);
+	}
+	*o = '\0';
+	free(raw);
+	return out;
 }
 
 int devlog_eq(const struct rd *r, const char *lit)

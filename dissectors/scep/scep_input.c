@@ -316,3 +316,138 @@ struct scep_msg *scep_decode_text(const uint8_t *p, size_t len, const struct sce
 	scep_input_free(in);
 	return m;
 }
+
+/* A base64 run this long on one line may be a pkiMessage (the smallest,
+ * a CertPoll, is some 1.5 kB: 2000 characters); shorter ones are IDs,
+ * nonces, fingerprints. */
+#define LOG_B64_RUN_MIN 200
+
+static int is_b64_char(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '=' || c == '-' || c == '_';
+}
+
+/* Something a log line carried that reads as a pkiMessage: whole, or cut
+ * by the log after its first bytes. */
+static int is_message_hit(const struct scep_input *in)
+{
+	return in->kind == SCEP_INPUT_MESSAGE && (in->msg->decoded || in->msg->cut);
+}
+
+static int add_hit(struct scep_log_hits *h, uint64_t line, struct scep_input *in)
+{
+	struct scep_log_hit *n;
+
+	if (!is_message_hit(in)) {
+		scep_input_free(in);
+		return 0;
+	}
+	if (h->n == SCEP_LOG_HITS_MAX) {
+		h->capped++;
+		scep_input_free(in);
+		return 0;
+	}
+	n = realloc(h->hit, (h->n + 1) * sizeof(*n));
+	if (!n) {
+		scep_input_free(in);
+		return -1;
+	}
+	h->hit = n;
+	h->hit[h->n].line = line;
+	h->hit[h->n++].in = in;
+	return 0;
+}
+
+/* Each message= of one line, to the end of that line. */
+static int scan_message_params(struct scep_log_hits *h, const struct rd *line, uint64_t no,
+			       const struct scep_keys *keys)
+{
+	struct rd r = *line;
+	int any = 0;
+
+	while (scep_find_ci(&r, "message=")) {
+		const uint8_t *v = rd_ptr(&r) - 8;
+		struct scep_input *in = calloc(1, sizeof(*in));
+
+		any = 1;
+		if (!in || decode_message_value(in, v, rd_left(&r) + 8, SCEP_VALUE_SPACES_AS_PLUS, keys) < 0) {
+			scep_input_free(in);
+			return -1;
+		}
+		if (add_hit(h, no, in) < 0)
+			return -1;
+	}
+	return any;
+}
+
+/* Long base64 runs of a line without message= (a POST body, a CertRep
+ * a client logged). */
+static int scan_base64_runs(struct scep_log_hits *h, const struct rd *line, uint64_t no,
+			    const struct scep_keys *keys)
+{
+	struct rd r = *line;
+
+	while (rd_left(&r) > 0) {
+		const uint8_t *start = rd_ptr(&r);
+		size_t n = 0;
+		struct scep_input *in;
+
+		while (n < rd_left(&r) && is_b64_char(start[n]))
+			n++;
+		if (n < LOG_B64_RUN_MIN) {
+			rd_skip(&r, n ? n : 1);
+			continue;
+		}
+		in = calloc(1, sizeof(*in));
+		if (!in || decode_base64(in, start, n, "base64", keys) < 0) {
+			scep_input_free(in);
+			return -1;
+		}
+		if (add_hit(h, no, in) < 0)
+			return -1;
+		rd_skip(&r, n);
+	}
+	return 0;
+}
+
+int scep_decode_log(const uint8_t *p, size_t len, const struct scep_keys *keys,
+		    struct scep_log_hits *h)
+{
+	struct rd r;
+	uint64_t no = 0;
+
+	memset(h, 0, sizeof(*h));
+	if (!p || has_binary(p, len))
+		return 0;
+	rd_init(&r, p, len);
+	while (rd_left(&r) > 0) {
+		const uint8_t *nl = memchr(rd_ptr(&r), '\n', rd_left(&r));
+		size_t n = nl ? (size_t)(nl - rd_ptr(&r)) : rd_left(&r);
+		struct rd line;
+		int rc;
+
+		rd_sub(&r, n, &line);
+		rd_skip(&r, nl ? 1 : 0);
+		no++;
+		h->lines += n > 0;
+		rc = scan_message_params(h, &line, no, keys);
+		if (rc == 0)
+			rc = scan_base64_runs(h, &line, no, keys);
+		if (rc < 0) {
+			scep_log_hits_free(h);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void scep_log_hits_free(struct scep_log_hits *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		scep_input_free(h->hit[i].in);
+	free(h->hit);
+	memset(h, 0, sizeof(*h));
+}

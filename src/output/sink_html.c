@@ -390,8 +390,11 @@ static void put_device_events(FILE *out, const struct txn *t)
 		put_esc(out, e->source);
 		fputs(": ", out);
 		put_esc(out, e->what ? e->what : "?");
-		if (e->inferred)
-			fputs(" <i>(matched by time)</i>", out);
+		if (e->matched_by) {
+			fputs(" <i>(matched by ", out);
+			put_esc(out, e->matched_by);
+			fputs(")</i>", out);
+		}
 		fputs("</li>\n", out);
 	}
 	fputs("</ol>\n", out);
@@ -561,6 +564,11 @@ static void put_summary(FILE *out, const struct report *r)
 	fprintf(out, "</tr>\n<tr><th>endpoint-only groups</th><td class=\"n\">%zu</td>", s->endpoint_groups);
 	put_verdict_cells(out, s->group_verdicts);
 	fputs("</tr>\n", out);
+	if (r->listing_filter) {
+		fprintf(out, "<tr><th>shown</th><td class=\"n\">%zu</td><td>", r->n_listed);
+		put_esc(out, r->listing_filter);
+		fputs("</td></tr>\n", out);
+	}
 	if (s->n_latency)
 		fprintf(out, "<tr><th>latency</th><td class=\"n\">%zu</td><td>p50 %s, p90 %s, p99 %s, max %s "
 			"<small>(first PKIOperation to last CertRep)</small></td></tr>\n", s->n_latency,

@@ -443,6 +443,7 @@ static json_t *txn_json(const struct sd_options *opt, const struct txn *t)
 			set_str(d, "what", t->device[i].what);
 			set_str(d, "transaction_id", t->device[i].transaction_id);
 			json_object_set_new(d, "inferred", json_boolean(t->device[i].inferred));
+			set_str(d, "matched_by", t->device[i].matched_by);
 			set_int(d, "line", (long long)t->device[i].line_no);
 			json_array_append_new(dev, d);
 		}
@@ -599,6 +600,10 @@ static json_t *summary_json(const struct report *r)
 	not_listed_json(o, r);
 	if (!s->transactions && !s->endpoint_groups && !r->cnt->scep_exchanges)
 		json_object_set_new(o, "no_scep_seen", seen_json(r));
+	if (r->listing_filter) {
+		set_int(o, "shown", (long long)r->n_listed);
+		set_str(o, "shown_filter", r->listing_filter);
+	}
 	json_object_set_new(o, "per_server", groups_json(s->servers, s->n_servers, &s->other_servers));
 	json_object_set_new(o, "per_client", groups_json(s->clients, s->n_clients, &s->other_clients));
 	if (s->n_latency) {

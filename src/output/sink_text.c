@@ -572,6 +572,8 @@ static void print_header(FILE *out, const struct sd_options *opt, const struct t
 		kind = "endpoint";
 	else if (t->first_msg_type == TXN_DEVICE_GROUP)
 		kind = "device log";
+	else if (t->first_msg_type == TXN_DEVICE_UNMATCHED)
+		kind = "unmatched device events";
 	else
 		kind = "PKIOperation";
 	fprintf(out, "%-12s  %7s  ", kind, fmt_duration_ns(t->last_ts_ns - t->first_ts_ns, d, sizeof(d)));
@@ -611,8 +613,8 @@ static void print_device_event(FILE *out, const struct txn *t, const struct txn_
 		snprintf(rel, sizeof(rel), "+%s", fmt_duration_ns(d->ts_ns - t->first_ts_ns, dur, sizeof(dur)));
 	else
 		snprintf(rel, sizeof(rel), "-%s", fmt_duration_ns(t->first_ts_ns - d->ts_ns, dur, sizeof(dur)));
-	fprintf(out, "   %-10s %-14s %-14s %-8s %s%s\n", rel, "device", d->source, "", d->what ? d->what : "?",
-		d->inferred ? "  (matched by time)" : "");
+	fprintf(out, "   %-10s %-14s %-14s %-8s %s%s%s%s\n", rel, "device", d->source, "", d->what ? d->what : "?",
+		d->matched_by ? "  (matched by " : "", d->matched_by ? d->matched_by : "", d->matched_by ? ")" : "");
 }
 
 /* Columns a line takes on a terminal: colour escapes take none. */
@@ -715,7 +717,7 @@ static void print_txn_block(FILE *out, const struct sd_options *opt, const struc
 	for (i = 0; i < t->n_events; i++) {
 		uint64_t at = t->events[i]->req_first_ts_ns ? t->events[i]->req_first_ts_ns : t->events[i]->res_first_ts_ns;
 
-		while (d < t->n_device && t->device[d].ts_ns < at)
+		while (d < t->n_device && t->device[d].order_ts_ns < at)
 			print_device_event(out, t, &t->device[d++]);
 		print_event(out, opt, t, t->events[i]);
 	}
@@ -935,6 +937,8 @@ static void print_summary(FILE *out, const void *arg)
 		(unsigned long long)c->scep_exchanges, c->scep_exchanges == 1 ? "" : "s",
 		(unsigned long long)s->damaged_exchanges,
 		(unsigned long long)c->http_skipped, (unsigned long long)summary_capped(c));
+	if (r->listing_filter)
+		fprintf(out, "%zu shown (%s)\n", r->n_listed, r->listing_filter);
 	if (c->capture_dropped)
 		fprintf(out, "%llu packet%s dropped by the kernel during the capture: what they carried is missing, "
 			"and transactions that miss a piece then are INCOMPLETE\n",

@@ -320,6 +320,32 @@ const struct txn *txn_get(const struct txn_table *tt, size_t i)
 	return i < tt->n ? tt->txns[i] : NULL;
 }
 
+struct txn_table *txn_table_view(const struct txn_table *tt, txn_keep_fn keep, const void *arg)
+{
+	struct txn_table *v = calloc(1, sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return NULL;
+	v->txns = calloc(tt->n ? tt->n : 1, sizeof(*v->txns));
+	if (!v->txns) {
+		free(v);
+		return NULL;
+	}
+	for (i = 0; i < tt->n; i++)
+		if (keep(tt->txns[i], arg))
+			v->txns[v->n++] = tt->txns[i];
+	return v;
+}
+
+void txn_table_view_free(struct txn_table *v)
+{
+	if (v) {
+		free(v->txns);
+		free(v);
+	}
+}
+
 void txn_free(struct txn *t)
 {
 	size_t i;

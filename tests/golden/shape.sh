@@ -27,7 +27,8 @@ with open(os.path.join(gdir, "TESTLIST"), encoding="utf-8") as f:
             verbose.add(w[0])
 
 # 1: counts. Objects of each kind, plus not_listed, make the summary's
-# figures, per verdict too.
+# figures, per verdict too; with --verdict, the objects are as many as
+# the summary says it showed.
 bad = []
 for path in sorted(glob.glob(os.path.join(gdir, "*.json"))):
     objs = []
@@ -41,6 +42,12 @@ for path in sorted(glob.glob(os.path.join(gdir, "*.json"))):
         continue
     s = sums[0]
     nl = s.get("not_listed", {})
+    if "shown" in s:
+        # --verdict/--failed: only the chosen ones are objects
+        n = len([o for o in objs if isinstance(o, dict) and o.get("type") in ("transaction", "endpoint")])
+        if n != s["shown"]:
+            bad.append("%s: %d objects, summary says %d shown" % (os.path.basename(path), n, s["shown"]))
+        continue
     for kind, key, vkey in (("transaction", "transactions", "verdicts"),
                             ("endpoint", "endpoint_groups", "endpoint_group_verdicts")):
         listed = [o for o in objs if isinstance(o, dict) and o.get("type") == kind]

@@ -184,7 +184,7 @@ static void test_android_seed_lines(void **state)
 	assert_int_equal(l.ev[0].kind, DEVLOG_CERT_STATE);
 	assert_int_equal(l.ev[0].root_cert, 1);
 	/* non-ASCII kept visible, escaped */
-	assert_string_equal(l.ev[0].cert_name, "17\\xe2\\x80\\xa6");
+	assert_string_equal(l.ev[0].cert_name, "17\xe2\x80\xa6");
 	/* 2018-02-27T04:53:32.039 */
 	assert_int_equal(l.ev[0].ts_ns, 1519707212ULL * NS + 39000000);
 	assert_int_equal(l.ev[1].kind, DEVLOG_RESPONSE);
@@ -665,7 +665,7 @@ static void test_page_android_excerpt(void **state)
 		e = &l.ev[i];
 		assert_int_equal(e->kind, DEVLOG_CERT_STATE);
 		assert_int_equal(e->root_cert, 1);
-		assert_string_equal(e->cert_name, "17\\xe2\\x80\\xa6");
+		assert_string_equal(e->cert_name, "17\xe2\x80\xa6");
 	}
 	assert_string_equal(l.ev[2].state_to, "CERT_INSTALL_SUCCESS");
 	/* "There are 1 requests", "Trying to enroll ...": nothing to type */
@@ -681,7 +681,7 @@ static void test_page_android_excerpt(void **state)
 	assert_int_equal(e->kind, DEVLOG_CERT_STATE);
 	assert_string_equal(e->state_from, "CERT_ENROLLED");
 	assert_string_equal(e->state_to, "CERT_INSTALL_REQUESTED");
-	assert_string_equal(e->cert_name, "ModelName=AC_51\\xe2\\x80\\xa6%2FLogicalName_39907\\xe2\\x80\\xa6;Hash=1677525787");
+	assert_string_equal(e->cert_name, "ModelName=AC_51\xe2\x80\xa6%2FLogicalName_39907\xe2\x80\xa6;Hash=1677525787");
 	assert_int_equal(l.ev[11].kind, DEVLOG_CERT_STATE);  /* -> CERT_INSTALLING */
 	e = &l.ev[12];
 	assert_int_equal(e->kind, DEVLOG_INSTALLED);
@@ -881,7 +881,7 @@ static void test_real_ios(void **state)
 	assert_int_equal(e->error_code, 22003);
 	assert_string_equal(e->error_domain, "MCSCEPErrorDomain");
 	assert_string_equal(e->text, "(Error) MC: Cannot retrieve SCEP identity: NSError: "
-				     "The Registration Authority\\xe2\\x80\\x99s response is invalid.");
+				     "The Registration Authority\xe2\x80\x99s response is invalid.");
 	/* Mar 17 03:07:46 of the year given */
 	assert_int_equal(e->ts_ns, 1395025666ULL * NS);
 	assert_int_equal(l.ev[1].error_code, 22003);
@@ -1252,6 +1252,37 @@ static void test_evtx_hostile(void **state)
 	free(buf);
 }
 
+/* Curly quotes as characters (U+201C/U+201D are e2 80 9c / e2 80 9d in
+ * UTF-8, Unicode's code charts): raw, as syslog's vis(3) writes them
+ * ("\M-b\M-^@\M-^\"), as an NSString escape ("\u201d"); controls, broken
+ * UTF-8 and a bidi override stay escaped. */
+static char *strdup_of(const char *text)
+{
+	struct rd r;
+
+	rd_init(&r, text, strlen(text));
+	return devlog_strdup(&r, 1000);
+}
+
+static void test_strdup_unicode(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = strdup_of("NSError: \xe2\x80\x9cSCEP\xe2\x80\x9d");
+	assert_string_equal(s, "NSError: \xe2\x80\x9cSCEP\xe2\x80\x9d");
+	free(s);
+	s = strdup_of("The \\M-b\\M-^@\\M-^\\CA\\M-b\\M-^@\\M-^]");
+	assert_string_equal(s, "The \xe2\x80\x9c" "CA\xe2\x80\x9d");
+	free(s);
+	s = strdup_of("\\u201cCA\\u201D");
+	assert_string_equal(s, "\xe2\x80\x9c" "CA\xe2\x80\x9d");
+	free(s);
+	s = strdup_of("a\x1b[31m \xe2\x80 \xc0\xaf \xe2\x80\xae x\\y");
+	assert_string_equal(s, "a\\x1b[31m \\xe2\\x80 \\xc0\\xaf \\xe2\\x80\\xae x\\x5cy");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1276,6 +1307,7 @@ int main(void)
 		cmocka_unit_test(test_evtx_sample),
 		cmocka_unit_test(test_evtx_corrupt),
 		cmocka_unit_test(test_evtx_hostile),
+		cmocka_unit_test(test_strdup_unicode),
 	};
 
 	return cmocka_run_group_tests_name("devlog", tests, NULL, NULL);
