@@ -101,12 +101,16 @@ static void print_line_start(FILE *out, const struct txn *t, uint64_t ts, uint64
 	print_frames(out, f1, f2);
 }
 
-static void print_http_error(FILE *out, const struct scep_event *ev)
+/* A redirect's query (a sign-in page's state, client IDs) fills lines
+ * and says nothing the host and path do not: -v prints it whole. */
+static void print_http_error(FILE *out, const struct sd_options *opt, const struct scep_event *ev)
 {
 	fprintf(out, "-> HTTP %d", ev->status);
 	if (ev->status_text && *ev->status_text)
 		fprintf(out, " %s", ev->status_text);
-	if (ev->location)
+	if (ev->location && !opt->verbose && ev->location[strcspn(ev->location, "?#")])
+		fprintf(out, "  Location: %.*s?... (-v: whole)", (int)strcspn(ev->location, "?#"), ev->location);
+	else if (ev->location)
 		fprintf(out, "  Location: %s", ev->location);
 	if (ev->error_text)
 		fprintf(out, "  \"%s\"", ev->error_text);
@@ -477,7 +481,7 @@ static void print_response_line(FILE *out, const struct sd_options *opt, const s
 	fprintf(out, "%-14s %d  ", ev->op != SCEP_OP_PKIOPERATION ? scep_op_name(ev->op) :
 				    ev->status == 200 ? "CertRep" : "response", ev->status);
 	if (ev->status != 200)
-		print_http_error(out, ev);
+		print_http_error(out, opt, ev);
 	else if (ev->op == SCEP_OP_GETCACAPS)
 		print_caps(out, ev);
 	else if (ev->n_ca_certs)

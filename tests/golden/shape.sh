@@ -1,8 +1,9 @@
 #!/bin/sh
 # The shape of the output, over every golden file and a few runs: the JSON
 # summary's counts agree with the objects printed (with what it says it did
-# not list), the text listing keeps within 120 columns (no -v), and text
-# times follow TZ and name their zone, as tcpdump's do. Prints TAP.
+# not list), the text listing keeps within 120 columns (no -v), text
+# times follow TZ and name their zone, as tcpdump's do, and the README's jq
+# recipe finds every failure. Prints TAP.
 #   SRCDIR    source tree root (default: two levels above this script)
 #   SCEPDUMP  the binary (default: $SRCDIR/src/scepdump)
 set -u
@@ -13,7 +14,7 @@ LC_ALL=C
 export LC_ALL
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..5"
+echo "1..6"
 
 python3 - "$SRCDIR/tests/golden" <<'PYEOF'
 import collections, glob, json, os, re, sys
@@ -101,3 +102,22 @@ for tz in "UTC 2026-11-25 16:30:21.655 UTC" "Europe/Berlin 2026-11-25 17:30:21.6
 		echo "not ok $n - TZ=$zone: got '$got', want '$want'"
 	fi
 done
+
+# 6: the README's "every failure" jq recipe on a capture whose server
+# answered HTTP 500 five times (three PKIOperations, a GetNextCACert and an
+# unknown operation: two of them endpoint groups). The 5 is counted in the
+# capture's own bytes, not by scepdump.
+cap=captures/garbage-http500.pcap
+want=$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read().count(b"HTTP/1.1 500 "))' "$SRCDIR/$cap")
+if ! command -v jq >/dev/null 2>&1; then
+	echo "ok 6 # SKIP jq not installed"
+else
+	got=$(cd "$SRCDIR" && "$SCEPDUMP" -r "$cap" --json | jq -c 'select(.type=="transaction" or .type=="endpoint")
+		| select(.verdict != null and .verdict != "ISSUED" and .verdict != "DELIVERED")
+		| {type, verdict, reason, advice, transaction_id, client, server}' | wc -l)
+	if [ "$want" = 5 ] && [ "$got" = "$want" ]; then
+		echo "ok 6 - README jq recipe: $got failures, the capture holds $want HTTP 500 responses"
+	else
+		echo "not ok 6 - README jq recipe: $got failures, the capture holds $want HTTP 500 responses"
+	fi
+fi
