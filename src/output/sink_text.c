@@ -443,7 +443,13 @@ static void print_request_line(FILE *out, const struct sd_options *opt, const st
 
 	if (ev->request_missing) {
 		print_line_start(out, t, ev->res_first_ts_ns, 0, 0);
-		fprintf(out, "%-14s (request not in the capture: it came before the capture started or was lost)\n", scep_op_name(ev->op));
+		if (ev->req_snaplen || ev->res_snaplen)
+			/* a request cut before its head ended never parsed as one */
+			fprintf(out, "%-14s (request not readable: the capture cut it at %u bytes per packet)\n",
+				scep_op_name(ev->op), ev->req_snaplen ? ev->req_snaplen : ev->res_snaplen);
+		else
+			fprintf(out, "%-14s (request not in the capture: it came before the capture started or was lost)\n",
+				scep_op_name(ev->op));
 		return;
 	}
 	print_line_start(out, t, ev->req_first_ts_ns, ev->req_first_frame, ev->req_last_frame);
