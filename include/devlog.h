@@ -36,8 +36,10 @@ enum devlog_kind {
 };
 
 /* One event. Absent strings are NULL, absent numbers -1 (http_status 0,
- * has_error_code 0). All strings are owned by the event, printable ASCII
- * (other bytes as \xHH, see str_printable) and freed by devlog_list_free. */
+ * has_error_code 0). All strings are owned by the event, printable
+ * (ASCII, or well-formed UTF-8 of a character that is no control,
+ * surrogate or bidirectional override; other bytes as \xHH) and freed by
+ * devlog_list_free. */
 struct devlog_event {
 	enum devlog_kind kind;
 	/* UTC nanoseconds: the line's time minus its own UTC offset (or minus

@@ -29,14 +29,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HDR 7
 
-/* devlog.h: every string is printable ASCII (other bytes as \xHH). */
+/* devlog.h: every string is printable: ASCII 0x20-0x7e, or well-formed
+ * UTF-8 (shortest form) of a character that is no C1 control, surrogate
+ * or bidirectional override/isolate (U+202A-202E, U+2066-2069); any
+ * other byte as \xHH. Checked here from RFC 3629, not with the
+ * dissector's own decoder. */
 static void touch_printable(const char *s)
 {
-	if (!s)
-		return;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (p && *p) {
+		unsigned c = *p, need, cp, min;
+		size_t i;
+
+		if (c >= 0x20 && c <= 0x7e) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, cp = c & 0x1f, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, cp = c & 0x0f, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, cp = c & 0x07, min = 0x10000;
+		else
 			abort();
+		for (i = 1; i <= need; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				abort();
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if (cp < min || cp < 0xa0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+			abort();
+		p += need + 1;
+	}
 }
 
 static void touch_event(const struct devlog_event *e)

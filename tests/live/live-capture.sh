@@ -168,7 +168,7 @@ total=$(sent request.pcap filler.pcap answer.pcap marker.pcap)
 
 if drop_run; then
 	dropped=$(sed -n 's/^\([0-9][0-9]*\) packets\{0,1\} dropped by the kernel during the capture.*/\1/p' "$tmp/out")
-	packets=$(sed -n 's/^[0-9]* transactions\{0,1\}.* | \([0-9][0-9]*\) packets, .*/\1/p' "$tmp/out")
+	packets=$(sed -n 's/^\([0-9][0-9]*\) packets\{0,1\}, [0-9]* flows\{0,1\}, .*/\1/p' "$tmp/out")
 	if [ -n "$dropped" ] && [ -n "$packets" ] && [ "$dropped" -gt 0 ] && [ $((dropped + packets)) -eq "$total" ]; then
 		result ok "the text summary counts the kernel's drops (packets read + dropped = $total sent)"
 	else

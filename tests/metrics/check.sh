@@ -55,7 +55,8 @@ def total(name, **lab):
     return t
 bad = []
 text = open(summ).read()
-first = text.splitlines()[0]
+# the summary's first two lines: verdicts, then the capture's figures
+first = ' | '.join(text.splitlines()[:2])
 m = re.match(r'(\d+) transactions?(?:: ([^;|]*))?(?:; (\d+) endpoint-only groups? \(([^)]*)\))? \| (\d+) packets?, (\d+) flows?', first)
 if not m:
     print('summary line not understood: ' + first); sys.exit()

@@ -160,10 +160,12 @@ static void test_snaplen_cut(void **state)
 	assert_int_equal(seg.len, 1400);
 	assert_int_equal(seg.caplen, 54);
 
+	/* both records are captured short of their 1440 bytes: each counts */
+	assert_int_equal(cnt.truncated_packets, 1);
 	/* cut inside the TCP header: nothing usable */
 	f.n = 20 + 12;
 	assert_int_equal(decode(&f, 1440, &cnt, &seg), PKT_TRUNCATED);
-	assert_int_equal(cnt.truncated_packets, 1);
+	assert_int_equal(cnt.truncated_packets, 2);
 	assert_int_equal(cnt.tcp_segments, 1);
 }
 
