@@ -1133,10 +1133,16 @@ void sink_text_input(FILE *out, const struct sd_options *opt, const struct scep_
 	print_fitted(out, opt, print_input, &p);
 }
 
-/* Live: one line per exchange as it completes, before its block. */
-void sink_text_event(FILE *out, const struct sd_options *opt, const struct scep_event *ev)
+struct event_print {
+	const struct sd_options *opt;
+	const struct scep_event *ev;
+};
+
+static void print_live_event(FILE *out, const void *arg)
 {
-	char ts[40], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], mt[32];
+	const struct event_print *p = arg;
+	const struct scep_event *ev = p->ev;
+	char ts[48], cli[ENDPOINT_STRLEN], srv[ENDPOINT_STRLEN], mt[32];
 	const struct scep_msg *rq = ev->request, *rp = ev->reply;
 
 	fprintf(out, "* %s  %s -> %s  %s", fmt_time_zone_ns(ev->req_first_ts_ns ? ev->req_first_ts_ns : ev->res_first_ts_ns, ts, sizeof(ts)),
@@ -1156,5 +1162,12 @@ void sink_text_event(FILE *out, const struct sd_options *opt, const struct scep_
 			fprintf(out, " %s", scep_fail_info_name(rp->fail_info));
 	}
 	fputc('\n', out);
-	(void)opt;
+}
+
+/* Live: one line per exchange as it completes, before its block. */
+void sink_text_event(FILE *out, const struct sd_options *opt, const struct scep_event *ev)
+{
+	struct event_print p = { opt, ev };
+
+	print_fitted(out, opt, print_live_event, &p);
 }
