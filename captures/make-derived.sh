@@ -152,6 +152,11 @@ while o < len(d):
     o += n
 open(sys.argv[2], 'wb').write(b''.join(out))
 PY
+log "16 certmonger-get-enroll 20 s later"
+# read with the source as two -r files: the same client address, ports and
+# server again within a minute, but new connections (each closed by FINs
+# in the source, opened by a SYN here)
+editcap -F pcap -t 20 "$CAPDIR/$CM.pcap" "$OUT/$CM-20s-later.pcap"
 
 chmod 644 "$OUT"/*.pcap "$OUT"/*.pcapng
 
@@ -162,7 +167,7 @@ GOOD=($SC-reordered.pcap $SC-duplicated.pcap $SC-dropped.pcap $SC-dropped-head.p
       $CM-snaplen200.pcap $WC-snap200.pcap $WC-snap200.pcapng $SC-port33333.pcap $SC-vlan.pcap $SC-qinq.pcap $SC-sll2.pcap
       two-interfaces.pcapng $C20-part-a.pcap $C20-part-b.pcap $C20-shuffled.pcap
       response-only.pcap opaque-tls-before-scep.pcap $SC-data-before-syn.pcap
-      $SC-response-before-syn.pcap ndes-proxy-tls-nosecrets.pcapng)
+      $SC-response-before-syn.pcap ndes-proxy-tls-nosecrets.pcapng $CM-20s-later.pcap)
 BROKEN=(enroll-truncated.pcap garbage-file.pcap)
 for f in "${GOOD[@]}"; do
     capinfos "$OUT/$f" > /dev/null 2> "$TMP/capinfos.err" || die "capinfos fails on $f: $(cat "$TMP/capinfos.err")"
@@ -207,6 +212,7 @@ same_streams "$CAPDIR/$SC.pcap" "$OUT/$SC-sll2.pcap"
 same_streams "$CAPDIR/$SC.pcap $CAPDIR/$WC.pcap" "$OUT/two-interfaces.pcapng"
 same_streams "$CAPDIR/$C20.pcap" "$OUT/$C20-part-a.pcap $OUT/$C20-part-b.pcap"
 same_streams "$CAPDIR/$C20.pcap" "$OUT/$C20-shuffled.pcap"
+same_streams "$CAPDIR/$CM.pcap" "$OUT/$CM-20s-later.pcap"
 
 if [[ $VERIFY == 1 ]]; then
     # the PKIOperation summary rows of describe.sh, without the conn column
@@ -350,6 +356,7 @@ row garbage-file.pcap "$SC.pcap (header)"
 row $SC-data-before-syn.pcap $SC.pcap
 row $SC-response-before-syn.pcap $SC.pcap
 row response-only.pcap $CM.pcap
+row $CM-20s-later.pcap $CM.pcap
 row opaque-tls-before-scep.pcap "$T13N.pcap (x2) + $T12.pcap"
 row ndes-proxy-tls-nosecrets.pcapng ndes-proxy-tls.pcapng
 cat <<EOF
@@ -587,6 +594,18 @@ place in its stream (the roles of client and server come from the SYN, not from 
 packet), no gap, no request or response without its partner. The CertRep segment
 acknowledges request bytes that come after it in the file, so it cannot be read before
 them. The moved frame is part of its message's frame range.
+
+## \`$CM-20s-later.pcap\`
+
+\`editcap -F pcap -t 20 $CM.pcap OUT\`: every packet 20 s later, nothing else changed
+($(npk "$OUT/$CM-20s-later.pcap") packets, the same frame numbers as the source). Read together
+with the source (\`-r ../$CM.pcap -r $CM-20s-later.pcap\`), the same client address and ports
+ask the same server again within a minute, on new connections: every connection of the
+source ends with FINs before its copy's SYN.
+
+**Correct result:** two enrollments and, for each file, the source's two connections with
+only GetCACaps or GetCACert: four such groups, not two (a group is one connection; the
+two files' connections are not one). Frames are named by file and their number there.
 EOF
 } > "$OUT/README.md"
 

@@ -46,6 +46,12 @@ void capture_print_listening(const struct capture *c, FILE *out);
  * input goes on, and its packets of that type are still returned (so the
  * pipeline counts them as unsupported_link). */
 int capture_next(struct capture *c, struct pkt *pkt, char *err, size_t errlen);
+/* Where merged frame number frame (pkt.frame) came from when several
+ * files are read: its input and its record number there. 0 with *o
+ * filled; -1 for one input, live, a frame not read yet, or one read after
+ * the table of origins reached its cap (some millions of frames from
+ * files interleaved in time; a label then shows the merged number). */
+int capture_frame_origin(const struct capture *c, uint64_t frame, struct frame_origin *o);
 /* TLS key log text ("CLIENT_RANDOM ..." lines) from the pcapng Decryption
  * Secrets Blocks read so far, all inputs in the order read, NUL-terminated;
  * NULL with *len 0 when there is none. Valid until the next capture_next.

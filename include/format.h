@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <time.h>
 
+struct frame_origin;
+
 /* Upper-case hex of len bytes into out (2*len+1). */
 char *fmt_hex(const uint8_t *p, size_t len, char *out, size_t outlen);
 /* "2026-03-02 09:14:07.120" (UTC, ms) or, with iso=1, RFC 3339 UTC with
@@ -28,6 +30,21 @@ char *fmt_size(uint64_t n, char *out, size_t outlen);
  * length: "capture cut at 200 bytes per packet (6 packets truncated):
  * re-capture with -s 0". */
 char *fmt_snap_cut(uint64_t snap_length, uint64_t truncated, char *out, size_t outlen);
+/* The frames that carried one side of an exchange, as listings name them:
+ * "#10", "#10-11", "#-" (none: first is 0). With several -r files
+ * (n_files > 1, files as given) each frame is named by its file and its
+ * number there, as Wireshark opens that file: "wrong-challenge.pcap:13-14",
+ * "a.pcap:99-b.pcap:2" for a message across a file rotation. A file is
+ * its base name ("(stdin)" for -), or its place on the command line
+ * ("2:13") when another input has the same base name; a frame whose origin
+ * is not known (file 0) keeps its merged number ("#182"). */
+char *fmt_frames(const char *const *files, size_t n_files, uint64_t first,
+		 const struct frame_origin *first_at, uint64_t last,
+		 const struct frame_origin *last_at, char *out, size_t outlen);
+/* The name fmt_frames gives input file (1-based) of files: its base name
+ * or its place. */
+char *fmt_frame_file(const char *const *files, size_t n_files, uint32_t file,
+		     char *out, size_t outlen);
 /* "SIGINT", "SIGTERM" (the signals that stop a run), else "a signal". */
 const char *fmt_signal_name(int sig);
 /* strerror(e) for an errno, "write error" when it is not known (e <= 0):

@@ -9,8 +9,18 @@
 
 struct counters;
 
+/* Where a frame sits in the -r input it came from, numbered as Wireshark
+ * numbers that file (every record counts, also those a filter skipped):
+ * with several inputs the merged frame number (pkt.frame) is found in no
+ * file. */
+struct frame_origin {
+	uint32_t file;        /* 1-based index of the input; 0: not known */
+	uint64_t frame;       /* 1-based record number within it */
+};
+
 struct pkt {
 	uint64_t frame;       /* 1-based frame number across all inputs */
+	struct frame_origin origin;  /* files only; live: file 0 */
 	uint64_t ts_ns;       /* capture time, ns since the epoch */
 	int linktype;         /* DLT_* of the interface the frame came from */
 	const uint8_t *data;

@@ -244,6 +244,9 @@ struct scep_event {
 	char *reset;                /* HTTP/2: "RST_STREAM CANCEL by client", "GOAWAY ..." */
 	uint64_t req_first_ts_ns, req_last_ts_ns, res_first_ts_ns, res_last_ts_ns;
 	uint64_t req_first_frame, req_last_frame, res_first_frame, res_last_frame;
+	/* several -r files: where those frames are in their own files (filled
+	 * in as the event reaches the transactions; file 0: one file read) */
+	struct frame_origin req_first_origin, req_last_origin, res_first_origin, res_last_origin;
 	size_t req_body_len, res_body_len;
 	int damaged;
 	uint64_t gap_bytes;

@@ -597,6 +597,8 @@ int main(int argc, char **argv)
 	render_setup(&ctx, cap != NULL);
 	metrics_file_start(&ctx);
 	signal_capture = cap;
+	if (ctx.opt.n_files > 1)
+		ctx.frames_from = cap;
 	install_signal_handlers();
 	capture_print_listening(cap, stderr);
 	if (cap)

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "capture.h"
 #include "decode_queue.h"
 #include "devlog.h"
 #include "flow.h"
@@ -24,8 +25,20 @@
 #include "tls_summary.h"
 #include "txn.h"
 
+/* Merged frame numbers are in no file the user has: with several -r
+ * files each frame is also named by its file and its number there. */
+static void find_origins(const struct capture *cap, struct scep_event *ev)
+{
+	capture_frame_origin(cap, ev->req_first_frame, &ev->req_first_origin);
+	capture_frame_origin(cap, ev->req_last_frame, &ev->req_last_origin);
+	capture_frame_origin(cap, ev->res_first_frame, &ev->res_first_origin);
+	capture_frame_origin(cap, ev->res_last_frame, &ev->res_last_origin);
+}
+
 static void deliver_event(struct sd_ctx *ctx, struct scep_event *ev)
 {
+	if (ctx->frames_from)
+		find_origins(ctx->frames_from, ev);
 	if (ev->op != SCEP_OP_TLS)
 		ctx->cnt.scep_exchanges++;
 	if (ev->problem)

@@ -13,6 +13,7 @@
 #include "packet.h"
 #include "summary.h"
 
+struct capture;
 struct decode_queue;
 struct report;
 struct flow_table;
@@ -62,6 +63,8 @@ struct sd_ctx {
 	 * end: the report covers the part read. 0 otherwise (live, a signal
 	 * is the normal end). */
 	int interrupted_by;
+	/* several -r files: tells each frame's file and number in it */
+	const struct capture *frames_from;
 	/* live capture: told of each SCEP exchange as it completes */
 	void (*on_event)(struct sd_ctx *ctx, const struct scep_event *ev);
 };

@@ -51,6 +51,12 @@
 /* Distinct link types one pcapng input may use; each holds a compiled
  * filter. Real files have one or two. */
 #define CAPTURE_MAX_LINKTYPES 16
+/* Several inputs: runs of merged frames kept to tell each frame's file and
+ * its number there (capture_frame_origin). Files rotated by time make a
+ * few runs; two captures of the same moments, interleaved, up to one per
+ * frame: 2 Mi runs (48 MiB) is some millions of interleaved frames. Frames
+ * past it have no origin, and their label is the merged number. */
+#define CAPTURE_ORIGIN_RUNS_MAX (2u * 1024 * 1024)
 
 /* What a pcapng input knows about one link type it has met. */
 struct cap_linktype {
@@ -67,6 +73,10 @@ struct cap_input {
 	FILE *f;                 /* the file under ng; ours to close */
 	char *name;
 	int linktype;            /* classic and live: the one link type */
+	/* classic: -f compiled here and run on each record by us, not by
+	 * libpcap, so that records it skips are still counted in records */
+	struct bpf_program prog;
+	int has_prog;
 	int nano;                /* classic and live: stamps in ns (else us) */
 	size_t snap_max;         /* classic: records are cut to this */
 	/* classic: the file header's snap length when widen_snaplen raised it
@@ -77,10 +87,10 @@ struct cap_input {
 	/* classic: where the next record starts, for error messages. Counted
 	 * (ftell per packet was a visible cost) once the record header size is
 	 * known from the first record; asked of the file again when libpcap
-	 * may have skipped bytes unseen: a filter (then always), or a record
-	 * as long as a snapshot-length cut. */
+	 * may have skipped bytes unseen: a record as long as a snapshot-length
+	 * cut. */
 	long next_pos;
-	int rec_hdr;             /* 0 unknown, -1 always ftell, else its size */
+	int rec_hdr;             /* 0 unknown, else its size */
 	/* the pending packet: libpcap's buffer (pcap_next_ex keeps it until
 	 * the next call on this input) or the walker's block buffer, which
 	 * likewise stays put until this input is read again; never copied */
@@ -92,6 +102,7 @@ struct cap_input {
 	int need_read;           /* pending was handed out, read the next */
 	int done;
 	uint64_t count;          /* packets read from this input */
+	uint64_t records;        /* packet records read, filtered or not */
 	struct cap_linktype lts[CAPTURE_MAX_LINKTYPES];
 	size_t nlts;
 	int lts_full_warned;
@@ -106,6 +117,15 @@ struct capture {
 	struct cap_input *in;
 	size_t n;
 	uint64_t frame;
+	/* several inputs: merged frames first.. came from input file (1-based)
+	 * as its records file_frame.., up to frame runs_end */
+	struct origin_run {
+		uint64_t first, file_frame;
+		uint32_t file;
+	} *runs;
+	size_t n_runs, runs_cap;
+	uint64_t runs_end;
+	int runs_full;
 	char *filter;            /* offline BPF text, compiled per pcapng link type */
 	uint8_t *keylog;         /* TLS key log text from all inputs, NUL-ended */
 	size_t keylog_len, keylog_cap;
@@ -127,6 +147,8 @@ static void input_close(struct cap_input *in)
 
 	if (in->p)
 		pcap_close(in->p);
+	if (in->has_prog)
+		pcap_freecode(&in->prog);
 	pcapng_free(in->ng);
 	if (in->f)
 		fclose(in->f);
@@ -147,6 +169,7 @@ void capture_close(struct capture *c)
 	for (i = 0; i < c->n; i++)
 		input_close(&c->in[i]);
 	free(c->in);
+	free(c->runs);
 	free(c->filter);
 	free(c->keylog);
 	free(c);
@@ -209,16 +232,26 @@ static int linktype_to_dlt(int lt)
 	}
 }
 
+static int compile_filter(struct cap_input *in, const char *filter,
+			  bpf_u_int32 netmask, struct bpf_program *prog,
+			  char *err, size_t errlen)
+{
+	if (pcap_compile(in->p, prog, filter, 1, netmask) < 0) {
+		snprintf(err, errlen, "%s: bad filter \"%s\": %s", in->name,
+			 filter, pcap_geterr(in->p));
+		return -1;
+	}
+	return 0;
+}
+
+/* Live: the kernel runs it. */
 static int set_filter(struct cap_input *in, const char *filter,
 		      bpf_u_int32 netmask, char *err, size_t errlen)
 {
 	struct bpf_program prog;
 
-	if (pcap_compile(in->p, &prog, filter, 1, netmask) < 0) {
-		snprintf(err, errlen, "%s: bad filter \"%s\": %s", in->name,
-			 filter, pcap_geterr(in->p));
+	if (compile_filter(in, filter, netmask, &prog, err, errlen) < 0)
 		return -1;
-	}
 	if (pcap_setfilter(in->p, &prog) < 0) {
 		snprintf(err, errlen, "%s: cannot set filter \"%s\": %s",
 			 in->name, filter, pcap_geterr(in->p));
@@ -487,9 +520,12 @@ static int open_pcap(struct cap_input *in, FILE *f, const char *filter,
 	in->linktype = pcap_datalink(in->p);
 	if (check_linktype(in->name, in->linktype, err, errlen) < 0)
 		return -1;
-	if (filter && set_filter(in, filter, PCAP_NETMASK_UNKNOWN, err, errlen) < 0)
-		return -1;
-	in->rec_hdr = filter ? -1 : 0;
+	if (filter) {
+		if (compile_filter(in, filter, PCAP_NETMASK_UNKNOWN, &in->prog, err, errlen) < 0)
+			return -1;
+		in->has_prog = 1;
+	}
+	in->rec_hdr = 0;
 	snap = pcap_snapshot(in->p);
 	in->snap_max = snap > 0 && snap < CAPTURE_MAX_SNAPLEN ? (size_t)snap : CAPTURE_MAX_SNAPLEN;
 	in->need_read = 1;
@@ -635,12 +671,18 @@ static int read_pcap(struct cap_input *in, char *err, size_t errlen)
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	FILE *f = pcap_file(in->p);
-	long pos = in->rec_hdr > 0 ? in->next_pos : (f ? ftell(f) : -1);
+	long pos;
 	int rc;
 
-	rc = pcap_next_ex(in->p, &h, &data);
-	if (rc == 1) {
+	do {
+		pos = in->rec_hdr > 0 ? in->next_pos : (f ? ftell(f) : -1);
+		rc = pcap_next_ex(in->p, &h, &data);
+		if (rc != 1)
+			break;
+		in->records++;
 		count_pos(in, f, pos, h->caplen);
+	} while (in->has_prog && !pcap_offline_filter(&in->prog, h, data));
+	if (rc == 1) {
 		in->caplen = h->caplen > in->snap_max ? (uint32_t)in->snap_max : h->caplen;
 		in->data = data;
 		in->wirelen = h->len;
@@ -850,6 +892,7 @@ static int read_pcapng(struct capture *c, struct cap_input *in, char *err,
 			keep_secrets(c, &ev);
 			continue;
 		}
+		in->records++;
 		ev.linktype = linktype_to_dlt(ev.linktype);
 		lt = find_linktype(in, ev.linktype);
 		if (!lt) {
@@ -918,6 +961,60 @@ static int input_read(struct capture *c, struct cap_input *in, char *err,
 	return read_pcap(in, err, errlen);
 }
 
+/* Extends the last run when frame follows it in the same input, else
+ * starts a run; past CAPTURE_ORIGIN_RUNS_MAX (or out of memory) the table
+ * stops, and later frames have no origin. */
+static void note_origin(struct capture *c, uint64_t frame, const struct frame_origin *o)
+{
+	struct origin_run *last = c->n_runs ? &c->runs[c->n_runs - 1] : NULL;
+
+	if (c->runs_full)
+		return;
+	if (last && last->file == o->file && last->file_frame + (frame - last->first) == o->frame) {
+		c->runs_end = frame;
+		return;
+	}
+	if (c->n_runs == c->runs_cap) {
+		size_t want = c->runs_cap ? 2 * c->runs_cap : 64;
+		struct origin_run *r;
+
+		if (want > CAPTURE_ORIGIN_RUNS_MAX)
+			want = CAPTURE_ORIGIN_RUNS_MAX;
+		r = want > c->runs_cap ? realloc(c->runs, want * sizeof(*r)) : NULL;
+		if (!r) {
+			c->runs_full = 1;
+			return;
+		}
+		c->runs = r;
+		c->runs_cap = want;
+	}
+	c->runs[c->n_runs].first = frame;
+	c->runs[c->n_runs].file_frame = o->frame;
+	c->runs[c->n_runs].file = o->file;
+	c->n_runs++;
+	c->runs_end = frame;
+}
+
+int capture_frame_origin(const struct capture *c, uint64_t frame, struct frame_origin *o)
+{
+	size_t lo = 0, hi = c->n_runs;
+
+	if (!frame || frame > c->runs_end)
+		return -1;
+	/* the last run starting at or before frame */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->runs[mid].first <= frame)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	o->file = c->runs[lo].file;
+	o->frame = c->runs[lo].file_frame + (frame - c->runs[lo].first);
+	return 0;
+}
+
 static int next_offline(struct capture *c, struct pkt *pkt, char *err,
 			size_t errlen)
 {
@@ -950,6 +1047,10 @@ static int next_offline(struct capture *c, struct pkt *pkt, char *err,
 	best->pending = 0;
 	best->need_read = 1;
 	pkt->frame = ++c->frame;
+	pkt->origin.file = (uint32_t)(best - c->in) + 1;
+	pkt->origin.frame = best->records;
+	if (c->n > 1)
+		note_origin(c, pkt->frame, &pkt->origin);
 	pkt->ts_ns = best->ts_ns;
 	pkt->linktype = best->pend_linktype;
 	pkt->data = best->data;
@@ -1007,6 +1108,8 @@ static int next_live(struct capture *c, struct pkt *pkt, char *err,
 			/* Live packets are not merged: libpcap's buffer
 			 * lives until the next call, as pkt promises. */
 			pkt->frame = ++c->frame;
+			pkt->origin.file = 0;
+			pkt->origin.frame = 0;
 			pkt->ts_ns = hdr_ts_ns(h, in->nano);
 			pkt->linktype = in->linktype;
 			pkt->data = data;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "format.h"
+#include "packet.h"
 
 char *fmt_hex(const uint8_t *p, size_t len, char *out, size_t outlen)
 {
@@ -126,4 +127,67 @@ const char *fmt_signal_name(int sig)
 const char *fmt_write_error(int e)
 {
 	return e > 0 ? strerror(e) : "write error";
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!strcmp(path, "-"))
+		return "(stdin)";
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+char *fmt_frame_file(const char *const *files, size_t n_files, uint32_t file,
+		     char *out, size_t outlen)
+{
+	const char *name;
+	size_t i;
+
+	if (!file || file > n_files) {
+		snprintf(out, outlen, "%u", file);
+		return out;
+	}
+	name = base_name(files[file - 1]);
+	for (i = 0; i < n_files; i++)
+		if (i != file - 1 && !strcmp(base_name(files[i]), name)) {
+			snprintf(out, outlen, "%u", file);
+			return out;
+		}
+	snprintf(out, outlen, "%s", name);
+	return out;
+}
+
+char *fmt_frames(const char *const *files, size_t n_files, uint64_t first,
+		 const struct frame_origin *first_at, uint64_t last,
+		 const struct frame_origin *last_at, char *out, size_t outlen)
+{
+	unsigned long long a = first, b = last;
+	char f1[256], f2[256];
+	int one = first == last || !last;
+
+	if (!first) {
+		snprintf(out, outlen, "#-");
+		return out;
+	}
+	if (n_files < 2 || !first_at || !first_at->file) {
+		if (one)
+			snprintf(out, outlen, "#%llu", a);
+		else
+			snprintf(out, outlen, "#%llu-%llu", a, b);
+		return out;
+	}
+	fmt_frame_file(files, n_files, first_at->file, f1, sizeof(f1));
+	a = first_at->frame;
+	if (one)
+		snprintf(out, outlen, "%s:%llu", f1, a);
+	else if (last_at && last_at->file == first_at->file)
+		snprintf(out, outlen, "%s:%llu-%llu", f1, a, (unsigned long long)last_at->frame);
+	else if (last_at && last_at->file)
+		snprintf(out, outlen, "%s:%llu-%s:%llu", f1, a,
+			 fmt_frame_file(files, n_files, last_at->file, f2, sizeof(f2)),
+			 (unsigned long long)last_at->frame);
+	else
+		snprintf(out, outlen, "%s:%llu-#%llu", f1, a, b);
+	return out;
 }

@@ -118,14 +118,15 @@ static uint64_t rel_us(const struct txn *t, uint64_t ts)
 	return ts > t->first_ts_ns ? (ts - t->first_ts_ns) / 1000 : 0;
 }
 
-static void put_frames(FILE *out, uint64_t first, uint64_t last)
+static void put_frames(FILE *out, const struct sd_options *opt, uint64_t first,
+		       const struct frame_origin *first_at, uint64_t last, const struct frame_origin *last_at)
 {
+	char buf[600];
+
 	if (!first)
 		fputs("-", out);
-	else if (first == last || !last)
-		fprintf(out, "#%llu", (unsigned long long)first);
 	else
-		fprintf(out, "#%llu-%llu", (unsigned long long)first, (unsigned long long)last);
+		put_esc(out, fmt_frames(opt->files, opt->n_files, first, first_at, last, last_at, buf, sizeof(buf)));
 }
 
 static void put_cert(FILE *out, const char *label, const struct scep_cert *c, uint64_t at_ns)
@@ -286,7 +287,8 @@ static void put_event_details(FILE *out, const struct sd_options *opt, const str
 		kv(out, "request", "not in the capture (sent before the capture started, or lost)");
 	else {
 		fputs("<dt>request frames</dt><dd>", out);
-		put_frames(out, ev->req_first_frame, ev->req_last_frame);
+		put_frames(out, opt, ev->req_first_frame, &ev->req_first_origin, ev->req_last_frame,
+			   &ev->req_last_origin);
 		put_escf(out, " at %s", fmt_time_ns(ev->req_first_ts_ns, 1, ts, sizeof(ts)));
 		fputs("</dd>\n", out);
 		if (ev->method)
@@ -301,7 +303,8 @@ static void put_event_details(FILE *out, const struct sd_options *opt, const str
 	}
 	if (ev->has_response) {
 		fputs("<dt>response frames</dt><dd>", out);
-		put_frames(out, ev->res_first_frame, ev->res_last_frame);
+		put_frames(out, opt, ev->res_first_frame, &ev->res_first_origin, ev->res_last_frame,
+			   &ev->res_last_origin);
 		put_escf(out, " at %s", fmt_time_ns(ev->res_first_ts_ns, 1, ts, sizeof(ts)));
 		fputs("</dd>\n", out);
 		kv(out, "HTTP status", "%d %s (%zu B body%s%s)", ev->status, ev->status_text ? ev->status_text : "",
@@ -417,8 +420,10 @@ static void put_event(FILE *out, const struct sd_options *opt, const struct txn 
 	put_labels(out, ev);
 	fprintf(out, " data-rel=\"+%s\">", fmt_duration_ns(rel_us(t, t0) * 1000, d, sizeof(d)));
 	fprintf(out, "<span class=\"rel\">+%s</span> <span class=\"fr\">", d);
-	put_frames(out, ev->request_missing ? ev->res_first_frame : ev->req_first_frame,
-		   ev->has_response ? ev->res_last_frame : ev->req_last_frame);
+	put_frames(out, opt, ev->request_missing ? ev->res_first_frame : ev->req_first_frame,
+		   ev->request_missing ? &ev->res_first_origin : &ev->req_first_origin,
+		   ev->has_response ? ev->res_last_frame : ev->req_last_frame,
+		   ev->has_response ? &ev->res_last_origin : &ev->req_last_origin);
 	fputs("</span> <b>", out);
 	put_esc(out, scep_op_name(ev->op));
 	fputs("</b> ", out);
@@ -642,7 +647,7 @@ static const char html_style[] =
 	".panel dl{display:grid;grid-template-columns:150px 1fr;gap:1px 10px;margin:0}dt{color:#57606a}dd{margin:0;white-space:pre-wrap;word-break:break-all}\n"
 	"dt.h{grid-column:1/-1;font-weight:600;color:#1f2328;margin-top:6px}\n"
 	".evs{margin:2px 0;padding-left:22px;font-size:12px}.evs li{cursor:pointer}.evs li.sel{background:#fff8c5}\n"
-	".evs li::marker{color:var(--c)}.rel{display:inline-block;width:70px}.fr{display:inline-block;width:90px;color:#57606a}\n";
+	".evs li::marker{color:var(--c)}.rel{display:inline-block;width:70px}.fr{display:inline-block;min-width:90px;color:#57606a}\n";
 
 /* Draws each section's lanes from its <li data-*> list. Times go through a
  * stretched scale (log of each gap, then fitted to the width): a GetCACaps

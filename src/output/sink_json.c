@@ -266,12 +266,27 @@ static json_t *msg_json(const struct sd_options *opt, const struct scep_msg *m)
 	return o;
 }
 
-static json_t *side_json(uint64_t f1, uint64_t f2, uint64_t t1, uint64_t t2)
+/* Several -r files: a frame's file (the path as given) and its number
+ * there; a message can span a file rotation, so first and last each
+ * have theirs. */
+static void set_origin(json_t *o, const struct sd_options *opt, const char *file_key,
+		       const char *frame_key, const struct frame_origin *at)
+{
+	if (opt->n_files < 2 || !at->file || at->file > opt->n_files)
+		return;
+	set_str(o, file_key, opt->files[at->file - 1]);
+	set_int(o, frame_key, (long long)at->frame);
+}
+
+static json_t *side_json(const struct sd_options *opt, uint64_t f1, const struct frame_origin *o1,
+			 uint64_t f2, const struct frame_origin *o2, uint64_t t1, uint64_t t2)
 {
 	json_t *o = json_object();
 
 	set_int(o, "first_frame", (long long)f1);
 	set_int(o, "last_frame", (long long)f2);
+	set_origin(o, opt, "first_file", "first_file_frame", o1);
+	set_origin(o, opt, "last_file", "last_file_frame", o2);
 	set_time(o, "first_ts", t1);
 	set_time(o, "last_ts", t2);
 	return o;
@@ -287,7 +302,8 @@ static json_t *event_json(const struct sd_options *opt, const struct scep_event 
 	set_endpoint(o, "server", &ev->server);
 	set_int(o, "flow", (long long)ev->flow_id);
 	set_str(o, "host", ev->host);
-	req = side_json(ev->req_first_frame, ev->req_last_frame, ev->req_first_ts_ns, ev->req_last_ts_ns);
+	req = side_json(opt, ev->req_first_frame, &ev->req_first_origin, ev->req_last_frame,
+			&ev->req_last_origin, ev->req_first_ts_ns, ev->req_last_ts_ns);
 	set_str(req, "method", ev->method);
 	set_str(req, "path", ev->path);
 	set_int(req, "uri_length", (long long)ev->uri_len);
@@ -303,7 +319,8 @@ static json_t *event_json(const struct sd_options *opt, const struct scep_event 
 		json_object_set_new(req, "pki_message", msg_json(opt, ev->request));
 	json_object_set_new(o, "request", req);
 	if (ev->has_response) {
-		res = side_json(ev->res_first_frame, ev->res_last_frame, ev->res_first_ts_ns, ev->res_last_ts_ns);
+		res = side_json(opt, ev->res_first_frame, &ev->res_first_origin, ev->res_last_frame,
+				&ev->res_last_origin, ev->res_first_ts_ns, ev->res_last_ts_ns);
 		set_int(res, "status", ev->status);
 		set_str(res, "content_type", ev->res_content_type);
 		set_int(res, "body_length", (long long)ev->res_body_len);

@@ -24,8 +24,8 @@
 #define LINE_WIDTH 120
 /* "NO_RESPONSE", the longest verdict name */
 #define VERDICT_WIDTH 11
-/* "   " + relative time (11) + frames (14) + operation (15) */
-#define EVENT_DETAIL_COLUMN 43
+/* The frames column's least width: "#12345-12346" */
+#define FRAMES_WIDTH 13
 
 static const char *verdict_colour(enum txn_verdict v)
 {
@@ -78,27 +78,81 @@ static const char *subject_cn(const char *subject, char *buf, size_t len)
 	return buf;
 }
 
-static void print_frames(FILE *out, uint64_t first, uint64_t last)
+/* Where an exchange line's details start: "   " + relative time (11) +
+ * frames (the block's width and a space) + operation (15). */
+static size_t detail_column(int frames_width)
 {
-	char buf[48];
-
-	if (!first)
-		snprintf(buf, sizeof(buf), "#-");
-	else if (first == last || !last)
-		snprintf(buf, sizeof(buf), "#%llu", (unsigned long long)first);
-	else
-		snprintf(buf, sizeof(buf), "#%llu-%llu", (unsigned long long)first, (unsigned long long)last);
-	/* a long range keeps one space before the next column */
-	fprintf(out, "%-13s ", buf);
+	return 3 + 11 + (size_t)frames_width + 1 + 15;
 }
 
-static void print_line_start(FILE *out, const struct txn *t, uint64_t ts, uint64_t f1, uint64_t f2)
+/* Which frames a line's label names. */
+enum frames_of { FRAMES_NONE, FRAMES_REQUEST, FRAMES_RESPONSE, FRAMES_CONNECTION };
+
+static const char *frames_label(const struct sd_options *opt, const struct scep_event *ev,
+				enum frames_of which, char *buf, size_t len)
 {
-	char rel[32], d[32];
+	const char *const *files = opt->files;
+
+	switch (which) {
+	case FRAMES_REQUEST:
+		return fmt_frames(files, opt->n_files, ev->req_first_frame, &ev->req_first_origin,
+				  ev->req_last_frame, &ev->req_last_origin, buf, len);
+	case FRAMES_RESPONSE:
+		return fmt_frames(files, opt->n_files, ev->res_first_frame, &ev->res_first_origin,
+				  ev->res_last_frame, &ev->res_last_origin, buf, len);
+	case FRAMES_CONNECTION:
+		return fmt_frames(files, opt->n_files, ev->req_first_frame, &ev->req_first_origin,
+				  ev->res_last_frame, &ev->res_last_origin, buf, len);
+	default:
+		return fmt_frames(files, opt->n_files, 0, NULL, 0, NULL, buf, len);
+	}
+}
+
+/* The frames column of a block: as wide as its longest label (file:frame
+ * labels of several -r files are long), so no label runs into the
+ * operation; decided once per block, so the block's columns line up. */
+static int block_frames_width(const struct sd_options *opt, const struct txn *t)
+{
+	int w = FRAMES_WIDTH;
+	char buf[600];
+	size_t i, k;
+
+	for (i = 0; i < t->n_events; i++) {
+		const struct scep_event *ev = t->events[i];
+		enum frames_of which[2] = { FRAMES_NONE, FRAMES_NONE };
+
+		if (ev->op == SCEP_OP_TLS)
+			which[0] = FRAMES_CONNECTION;
+		else {
+			which[0] = ev->request_missing ? FRAMES_NONE : FRAMES_REQUEST;
+			which[1] = ev->has_response ? FRAMES_RESPONSE : FRAMES_NONE;
+		}
+		for (k = 0; k < 2; k++) {
+			int n = (int)strlen(frames_label(opt, ev, which[k], buf, sizeof(buf)));
+
+			if (n > w)
+				w = n;
+		}
+	}
+	return w;
+}
+
+/* What every line of a block prints the same way. */
+struct block {
+	const struct sd_options *opt;
+	const struct txn *t;
+	int frames_width;
+};
+
+static void print_line_start(FILE *out, const struct block *b, uint64_t ts, const struct scep_event *ev,
+			     enum frames_of which)
+{
+	const struct txn *t = b->t;
+	char rel[32], d[32], fr[600];
 
 	snprintf(rel, sizeof(rel), "+%s", ts >= t->first_ts_ns ? fmt_duration_ns(ts - t->first_ts_ns, d, sizeof(d)) : "?");
 	fprintf(out, "   %-10s ", rel);
-	print_frames(out, f1, f2);
+	fprintf(out, "%-*s ", b->frames_width, frames_label(b->opt, ev, which, fr, sizeof(fr)));
 }
 
 /* A redirect's query (a sign-in page's state, client IDs) fills lines
@@ -436,13 +490,14 @@ static void print_tls_detail(FILE *out, const struct scep_tls *tls)
 		fprintf(out, "      decryption: %s\n", tls->note);
 }
 
-static void print_request_line(FILE *out, const struct sd_options *opt, const struct txn *t,
-			       const struct scep_event *ev)
+static void print_request_line(FILE *out, const struct block *b, const struct scep_event *ev)
 {
+	const struct sd_options *opt = b->opt;
+	const struct txn *t = b->t;
 	char sz[32], mt[32];
 
 	if (ev->request_missing) {
-		print_line_start(out, t, ev->res_first_ts_ns, 0, 0);
+		print_line_start(out, b, ev->res_first_ts_ns, ev, FRAMES_NONE);
 		if (ev->req_snaplen || ev->res_snaplen)
 			/* a request cut before its head ended never parsed as one */
 			fprintf(out, "%-14s (request not readable: the capture cut it at %u bytes per packet)\n",
@@ -452,7 +507,7 @@ static void print_request_line(FILE *out, const struct sd_options *opt, const st
 				scep_op_name(ev->op));
 		return;
 	}
-	print_line_start(out, t, ev->req_first_ts_ns, ev->req_first_frame, ev->req_last_frame);
+	print_line_start(out, b, ev->req_first_ts_ns, ev, FRAMES_REQUEST);
 	fprintf(out, "%-14s %s", scep_op_name(ev->op), ev->method ? ev->method : "?");
 	if (ev->op == SCEP_OP_PKIOPERATION && ev->req_snaplen && !ev->req_body_len)
 		fputs(" (body cut)", out);
@@ -479,10 +534,11 @@ static void print_request_line(FILE *out, const struct sd_options *opt, const st
 		print_msg_verbose(out, opt, ev->request);
 }
 
-static void print_response_line(FILE *out, const struct sd_options *opt, const struct txn *t,
-				const struct scep_event *ev)
+static void print_response_line(FILE *out, const struct block *b, const struct scep_event *ev)
 {
-	print_line_start(out, t, ev->res_first_ts_ns, ev->res_first_frame, ev->res_last_frame);
+	const struct sd_options *opt = b->opt;
+
+	print_line_start(out, b, ev->res_first_ts_ns, ev, FRAMES_RESPONSE);
 	/* a PKIOperation answered by an error page got no CertRep */
 	fprintf(out, "%-14s %d  ", ev->op != SCEP_OP_PKIOPERATION ? scep_op_name(ev->op) :
 				    ev->status == 200 ? "CertRep" : "response", ev->status);
@@ -515,12 +571,13 @@ static void print_response_line(FILE *out, const struct sd_options *opt, const s
 }
 
 /* A TLS connection whose HTTP could not be read: what TLS itself says. */
-static void print_tls_event(FILE *out, const struct txn *t, const struct scep_event *ev, int verbose)
+static void print_tls_event(FILE *out, const struct block *b, const struct scep_event *ev)
 {
 	const struct scep_tls *tls = ev->tls;
+	int verbose = b->opt->verbose;
 	char up[32], down[32];
 
-	print_line_start(out, t, ev->req_first_ts_ns, ev->req_first_frame, ev->res_last_frame);
+	print_line_start(out, b, ev->req_first_ts_ns, ev, FRAMES_CONNECTION);
 	fputs("TLS           ", out);
 	if (!tls) {
 		fputc('\n', out);
@@ -544,18 +601,17 @@ static void print_tls_event(FILE *out, const struct txn *t, const struct scep_ev
 	}
 }
 
-static void print_event(FILE *out, const struct sd_options *opt, const struct txn *t,
-			const struct scep_event *ev)
+static void print_event(FILE *out, const struct block *b, const struct scep_event *ev)
 {
 	if (ev->op == SCEP_OP_TLS) {
-		print_tls_event(out, t, ev, opt->verbose);
+		print_tls_event(out, b, ev);
 		return;
 	}
-	print_request_line(out, opt, t, ev);
+	print_request_line(out, b, ev);
 	if (ev->has_response)
-		print_response_line(out, opt, t, ev);
+		print_response_line(out, b, ev);
 	else {
-		print_line_start(out, t, ev->req_last_ts_ns, 0, 0);
+		print_line_start(out, b, ev->req_last_ts_ns, ev, FRAMES_NONE);
 		fputs("(no response)\n", out);
 	}
 }
@@ -615,15 +671,17 @@ static void print_header(FILE *out, const struct sd_options *opt, const struct t
 	}
 }
 
-static void print_device_event(FILE *out, const struct txn *t, const struct txn_device_event *d)
+static void print_device_event(FILE *out, const struct block *b, const struct txn_device_event *d)
 {
+	const struct txn *t = b->t;
 	char rel[40], dur[32];
 
 	if (d->ts_ns >= t->first_ts_ns)
 		snprintf(rel, sizeof(rel), "+%s", fmt_duration_ns(d->ts_ns - t->first_ts_ns, dur, sizeof(dur)));
 	else
 		snprintf(rel, sizeof(rel), "-%s", fmt_duration_ns(t->first_ts_ns - d->ts_ns, dur, sizeof(dur)));
-	fprintf(out, "   %-10s %-14s %-14s %-8s %s%s%s%s\n", rel, "device", d->source, "", d->what ? d->what : "?",
+	fprintf(out, "   %-10s %-*s %-14s %-8s %s%s%s%s\n", rel, b->frames_width + 1, "device", d->source, "",
+		d->what ? d->what : "?",
 		d->matched_by ? "  (matched by " : "", d->matched_by ? d->matched_by : "", d->matched_by ? ")" : "");
 }
 
@@ -647,14 +705,14 @@ static size_t visible_width(const char *p, size_t len)
 /* Where a wrapped line's continuation starts: under the detail column of
  * an exchange line ("   +3 ms  #10-11  PKIOperation  ..."), else under
  * the text after the label ("   why:  ..."). */
-static size_t continuation_indent(const char *line, size_t len)
+static size_t continuation_indent(const char *line, size_t len, size_t detail)
 {
 	size_t lead = strspn(line, " ");
 
 	const char *colon = memchr(line, ':', len < 16 ? len : 16);
 
 	if (lead == 3 && len > 3 && (line[3] == '+' || line[3] == '-'))
-		return EVENT_DETAIL_COLUMN;
+		return detail;
 	if (colon && lead) {
 		size_t at = (size_t)(colon - line) + 1;
 
@@ -667,9 +725,9 @@ static size_t continuation_indent(const char *line, size_t len)
 
 /* Writes one line, broken at spaces so no piece passes LINE_WIDTH columns;
  * a word longer than the room left stays whole. */
-static void put_wrapped_line(FILE *out, const char *line, size_t len)
+static void put_wrapped_line(FILE *out, const char *line, size_t len, size_t detail)
 {
-	size_t indent = continuation_indent(line, len), room = LINE_WIDTH;
+	size_t indent = continuation_indent(line, len, detail), room = LINE_WIDTH;
 
 	while (visible_width(line, len) > room) {
 		size_t cut = 0, i, w = 0;
@@ -705,21 +763,24 @@ static void put_wrapped_line(FILE *out, const char *line, size_t len)
 	fputc('\n', out);
 }
 
-static void put_wrapped(FILE *out, const char *text, size_t len)
+/* detail: where exchange lines' details start (detail_column) */
+static void put_wrapped(FILE *out, const char *text, size_t len, size_t detail)
 {
 	while (len) {
 		const char *nl = memchr(text, '\n', len);
 		size_t n = nl ? (size_t)(nl - text) : len;
 
-		put_wrapped_line(out, text, n);
+		put_wrapped_line(out, text, n, detail);
 		n += nl != NULL;
 		text += n;
 		len -= n;
 	}
 }
 
-static void print_txn_block(FILE *out, const struct sd_options *opt, const struct txn *t)
+static void print_txn_block(FILE *out, const struct block *b)
 {
+	const struct sd_options *opt = b->opt;
+	const struct txn *t = b->t;
 	size_t i, d = 0;
 
 	print_header(out, opt, t);
@@ -728,11 +789,11 @@ static void print_txn_block(FILE *out, const struct sd_options *opt, const struc
 		uint64_t at = t->events[i]->req_first_ts_ns ? t->events[i]->req_first_ts_ns : t->events[i]->res_first_ts_ns;
 
 		while (d < t->n_device && t->device[d].order_ts_ns < at)
-			print_device_event(out, t, &t->device[d++]);
-		print_event(out, opt, t, t->events[i]);
+			print_device_event(out, b, &t->device[d++]);
+		print_event(out, b, t->events[i]);
 	}
 	while (d < t->n_device)
-		print_device_event(out, t, &t->device[d++]);
+		print_device_event(out, b, &t->device[d++]);
 	for (i = 0; i < t->n_findings; i++) {
 		fputs("   ", out);
 		paint(out, opt, "\033[33m", "finding:");
@@ -741,9 +802,10 @@ static void print_txn_block(FILE *out, const struct sd_options *opt, const struc
 }
 
 /* Runs print into a buffer and writes it with each line kept within
- * LINE_WIDTH columns, unless -v asked for the details whole. */
-static void print_fitted(FILE *out, const struct sd_options *opt, void (*print)(FILE *, const void *),
-			 const void *arg)
+ * LINE_WIDTH columns, unless -v asked for the details whole; frames_width:
+ * the frames column of the exchange lines in it. */
+static void print_fitted(FILE *out, const struct sd_options *opt, int frames_width,
+			 void (*print)(FILE *, const void *), const void *arg)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -755,29 +817,22 @@ static void print_fitted(FILE *out, const struct sd_options *opt, void (*print)(
 	}
 	print(mem, arg);
 	if (fclose(mem) == 0)
-		put_wrapped(out, buf, len);
+		put_wrapped(out, buf, len, detail_column(frames_width));
 	else
 		print(out, arg);
 	free(buf);
 }
 
-struct txn_print {
-	const struct sd_options *opt;
-	const struct txn *t;
-};
-
 static void print_txn_fitted(FILE *out, const void *arg)
 {
-	const struct txn_print *p = arg;
-
-	print_txn_block(out, p->opt, p->t);
+	print_txn_block(out, arg);
 }
 
 void sink_text_txn(FILE *out, const struct sd_options *opt, const struct txn *t)
 {
-	struct txn_print p = { opt, t };
+	struct block b = { opt, t, block_frames_width(opt, t) };
 
-	print_fitted(out, opt, print_txn_fitted, &p);
+	print_fitted(out, opt, b.frames_width, print_txn_fitted, &b);
 }
 
 static void print_verdict_counts(FILE *out, const struct sd_options *opt, const size_t *by_verdict)
@@ -1015,7 +1070,7 @@ int sink_text_write(FILE *out, const struct report *r)
 
 	if (!r->opt->quiet)
 		rc = listing_write(r->spill, r->txns, SPILL_LISTING, out, put_unless_streamed, r->opt);
-	print_fitted(out, r->opt, print_summary, r);
+	print_fitted(out, r->opt, FRAMES_WIDTH, print_summary, r);
 	if (r->opt->verbose)
 		print_counters(out, r->cnt);
 	return rc;
@@ -1130,7 +1185,7 @@ void sink_text_input(FILE *out, const struct sd_options *opt, const struct scep_
 {
 	struct input_print p = { opt, in };
 
-	print_fitted(out, opt, print_input, &p);
+	print_fitted(out, opt, FRAMES_WIDTH, print_input, &p);
 }
 
 struct event_print {
@@ -1169,5 +1224,5 @@ void sink_text_event(FILE *out, const struct sd_options *opt, const struct scep_
 {
 	struct event_print p = { opt, ev };
 
-	print_fitted(out, opt, print_live_event, &p);
+	print_fitted(out, opt, FRAMES_WIDTH, print_live_event, &p);
 }

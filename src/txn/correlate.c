@@ -246,7 +246,11 @@ static struct txn *add_pki_operation(struct txn_table *tt, struct scep_event *ev
 /* Whether endpoint group c takes l: the same connection, not idle for
  * longer than TXN_GROUP_GAP_NS on either side of what c holds. Behind a
  * proxy (Azure AD Application Proxy, a load balancer) every device has
- * the proxy's address, so the client address alone would mix devices. */
+ * the proxy's address, so the client address alone would mix devices.
+ * The flow is also what keeps several -r files apart: the same addresses
+ * and ports in two files are one flow only where one connection runs on
+ * across them (a capture rotated mid-connection); a new SYN starts a new
+ * flow (flow.c). */
 static int group_takes(const struct txn *c, const struct scep_event *l)
 {
 	uint64_t at = event_start(l);

@@ -16,10 +16,18 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Frame numbers and the summary are the only things allowed to differ,
 # and where a device event was in its log: an .evtx names it by record
-# number, its XML export by line ("line" in JSON, not in the text).
-normalize_text() { sed -E 's/#[0-9]+(-[0-9]+)? +/# /; /^[0-9]+ transactions?[:;|]/d; /^[0-9]+ packets?, [0-9]+ flows?, /d'; }
+# number, its XML export by line ("line" in JSON, not in the text). Frames
+# of several -r files are FILE:N, in a column as wide as a block's longest
+# label: the text loses its frames column (after the relative time), then
+# lines wrapped at 120 columns are joined and runs of spaces made one, as
+# the column's width moves where they wrap.
+normalize_text() {
+	sed -E 's/^(   [-+].{9} )[^ ]+ +/\1# /' |
+		awk 'match($0, /^ +[^ ]/) && RLENGTH > 40 { sub(/^ +/, " "); last = last $0; next } NR > 1 { print last } { last = $0 } END { if (NR) print last }' |
+		sed -E 's/ +/ /g; /^[0-9]+ transactions?[:;|]/d; /^[0-9]+ packets?, [0-9]+ flows?, /d'
+}
 normalize_json() {
-	grep -v '"type":"summary"' | sed -E 's/"(first|last)_frame":[0-9]+/"\1_frame":0/g; s/("source":"[a-z]+","kind":"[A-Z_]+",[^{}]*"line":)[0-9]+/\10/g'
+	grep -v '"type":"summary"' | sed -E 's/"(first|last)_frame":[0-9]+/"\1_frame":0/g; s/,"(first|last)_file":"[^"]*","(first|last)_file_frame":[0-9]+//g; s/("source":"[a-z]+","kind":"[A-Z_]+",[^{}]*"line":)[0-9]+/\10/g'
 }
 
 # Twins named *-evtx-* read an .evtx: skipped by a scepdump built without

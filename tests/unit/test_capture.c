@@ -1,6 +1,7 @@
 /* test_capture.c - offline capture sources on real files: pcap micro/nano
  * and pcapng, k-way merge by time, stdin, filters, and the error lines for
- * truncated, unsupported and mixed-link inputs.
+ * truncated, unsupported and mixed-link inputs; where each frame of several
+ * files came from (file, number in it) and the labels listings make of it.
  *
  * The cap-*.pcap* fixtures in tests/unit/data come from one HTTP GET each,
  * captured inside `unshare --net` (python3 -m http.server, curl):
@@ -28,6 +29,7 @@
 #include <pcap/pcap.h>
 
 #include "capture.h"
+#include "format.h"
 #include "packet.h"
 
 #define V4_PACKETS 12
@@ -298,6 +300,112 @@ static void test_merge_ties_keep_input_order(void **state)
 	assert_int_equal(r[7].ts_ns, 9);
 }
 
+/* Each frame's file and its number there, as tshark numbers them:
+ * cap-v4-eth-odd.pcap holds frames 1 3 5 .. 11 of cap-v4-eth.pcap and
+ * -even.pcap the others (editcap, see the top), so merged frame i is the
+ * odd file's (i + 1) / 2 or the even file's i / 2. */
+static void test_frame_origin(void **state)
+{
+	static const char *const odd_even[] = {
+		"cap-v4-eth-odd.pcap", "cap-v4-eth-even.pcap"
+	};
+	static const char *const one[] = { "cap-v4-eth.pcap" };
+	char err[512] = "";
+	struct frame_origin o, seen[32];
+	struct capture *c;
+	struct pkt p;
+	size_t n = 0, i;
+	int rc;
+
+	(void)state;
+	c = open_names(odd_even, 2, NULL, err, sizeof(err));
+	assert_non_null(c);
+	while ((rc = capture_next(c, &p, err, sizeof(err))) == 1) {
+		assert_true(n < 32);
+		seen[n++] = p.origin;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, V4_PACKETS);
+	for (i = 1; i <= n; i++) {
+		assert_int_equal(seen[i - 1].file, i % 2 ? 1 : 2);
+		assert_int_equal(seen[i - 1].frame, i % 2 ? (i + 1) / 2 : i / 2);
+		assert_int_equal(capture_frame_origin(c, i, &o), 0);
+		assert_int_equal(o.file, seen[i - 1].file);
+		assert_int_equal(o.frame, seen[i - 1].frame);
+	}
+	assert_int_equal(capture_frame_origin(c, 0, &o), -1);
+	assert_int_equal(capture_frame_origin(c, n + 1, &o), -1);
+	capture_close(c);
+
+	/* one file: the merged number is the file's own */
+	c = open_names(one, 1, NULL, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(capture_next(c, &p, err, sizeof(err)), 1);
+	assert_int_equal(capture_frame_origin(c, 1, &o), -1);
+	capture_close(c);
+}
+
+/* A filter skips records, not numbers: the FINs are frames 10 and 11 of
+ * cap-v4-eth.pcap (tshark), in the classic file and in its pcapng copy. */
+static void test_frame_origin_filtered(void **state)
+{
+	static const char *const both[] = { "cap-v4-eth.pcap", "cap-v4-eth.pcapng" };
+	static const uint64_t want_frame[] = { 10, 10, 11, 11 };
+	static const uint32_t want_file[] = { 1, 2, 1, 2 };
+	char err[512] = "";
+	struct frame_origin o;
+	struct capture *c;
+	struct pkt p;
+	size_t n = 0;
+
+	(void)state;
+	c = open_names(both, 2, "tcp[tcpflags] & tcp-fin != 0", err, sizeof(err));
+	if (!c)
+		fail_msg("open: %s", err);
+	while (capture_next(c, &p, err, sizeof(err)) == 1) {
+		assert_true(n < 4);
+		assert_int_equal(p.frame, n + 1);
+		assert_int_equal(p.origin.file, want_file[n]);
+		assert_int_equal(p.origin.frame, want_frame[n]);
+		assert_int_equal(capture_frame_origin(c, p.frame, &o), 0);
+		assert_int_equal(o.frame, want_frame[n]);
+		n++;
+	}
+	assert_int_equal(n, 4);
+	capture_close(c);
+}
+
+/* The names listings give frames (format.c), the capture's origins put in. */
+static void test_frame_labels(void **state)
+{
+	static const char *const two[] = { "dir/a.pcap", "b.pcapng" };
+	static const char *const same[] = { "x/c.pcap", "y/c.pcap", "-" };
+	struct frame_origin a4 = { 1, 4 }, a9 = { 1, 9 }, b2 = { 2, 2 }, none = { 0, 0 };
+	struct frame_origin c1 = { 1, 7 }, c2 = { 2, 7 }, in = { 3, 1 };
+	char buf[128];
+
+	(void)state;
+	/* one file: the merged numbers, whatever the origins say */
+	assert_string_equal(fmt_frames(two, 1, 10, &a4, 11, &a9, buf, sizeof(buf)), "#10-11");
+	assert_string_equal(fmt_frames(two, 1, 10, &a4, 10, &a4, buf, sizeof(buf)), "#10");
+	assert_string_equal(fmt_frames(two, 2, 0, NULL, 0, NULL, buf, sizeof(buf)), "#-");
+	/* several: base name and the number in that file */
+	assert_string_equal(fmt_frames(two, 2, 10, &a4, 10, &a4, buf, sizeof(buf)), "a.pcap:4");
+	assert_string_equal(fmt_frames(two, 2, 10, &a4, 0, NULL, buf, sizeof(buf)), "a.pcap:4");
+	assert_string_equal(fmt_frames(two, 2, 10, &a4, 15, &a9, buf, sizeof(buf)), "a.pcap:4-9");
+	/* across a rotation */
+	assert_string_equal(fmt_frames(two, 2, 10, &a9, 12, &b2, buf, sizeof(buf)), "a.pcap:9-b.pcapng:2");
+	/* no origin (past the table's cap): the merged number */
+	assert_string_equal(fmt_frames(two, 2, 182, &none, 183, &none, buf, sizeof(buf)), "#182-183");
+	assert_string_equal(fmt_frames(two, 2, 10, &a9, 182, &none, buf, sizeof(buf)), "a.pcap:9-#182");
+	/* a shared base name: the place on the command line; stdin by name */
+	assert_string_equal(fmt_frames(same, 3, 5, &c1, 5, &c1, buf, sizeof(buf)), "1:7");
+	assert_string_equal(fmt_frames(same, 3, 6, &c2, 6, &c2, buf, sizeof(buf)), "2:7");
+	assert_string_equal(fmt_frames(same, 3, 9, &in, 9, &in, buf, sizeof(buf)), "(stdin):1");
+	assert_string_equal(fmt_frame_file(same, 3, 2, buf, sizeof(buf)), "2");
+	assert_string_equal(fmt_frame_file(two, 2, 2, buf, sizeof(buf)), "b.pcapng");
+}
+
 static void test_stdin_pipe(void **state)
 {
 	struct rec whole[32], piped[32];
@@ -538,6 +646,9 @@ int main(void)
 		cmocka_unit_test(test_micro_nano_pcapng_agree),
 		cmocka_unit_test(test_merge_in_time_order),
 		cmocka_unit_test(test_merge_ties_keep_input_order),
+		cmocka_unit_test(test_frame_origin),
+		cmocka_unit_test(test_frame_origin_filtered),
+		cmocka_unit_test(test_frame_labels),
 		cmocka_unit_test(test_stdin_pipe),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_truncated_file),
