@@ -458,7 +458,10 @@ static void put_txn(FILE *out, const struct sd_options *opt, const struct txn *t
 	fprintf(out, "\">\n<h2><span class=\"badge %s\">", verdict_class(t->verdict));
 	put_esc(out, t->verdict == VERDICT_NONE ? "endpoint" : txn_verdict_name(t->verdict));
 	fprintf(out, "</span> <span class=\"seq\">#%llu</span> ", (unsigned long long)t->seq);
-	put_esc(out, t->transaction_id ? (mt ? mt : "PKIOperation") : t->first_msg_type == TXN_ENDPOINT_GROUP ? "endpoint" : "PKIOperation");
+	put_esc(out, t->transaction_id ? (mt ? mt : "PKIOperation") :
+		     t->first_msg_type == TXN_ENDPOINT_GROUP ? "endpoint" :
+		     t->first_msg_type == TXN_DEVICE_GROUP ? "device log" :
+		     t->first_msg_type == TXN_DEVICE_UNMATCHED ? "unmatched device events" : "PKIOperation");
 	if (t->transaction_id) {
 		fputs(" <code>", out);
 		put_esc(out, t->transaction_id);

@@ -54,13 +54,17 @@ static const char *fail_info_advice(int fi)
 
 static const char *rejected_advice(const struct txn *t, const struct scep_msg *rep)
 {
+	/* the most definite proof first: what the server said it offers */
+	if (t->proof & TXN_PROOF_RENEWAL_NOT_OFFERED)
+		return "the server does not offer renewal: enroll anew with PKCSReq";
 	if (t->proof & TXN_PROOF_SUBJECT_ISSUED)
 		return "the CA already issued a certificate for this subject: revoke it or let the CA accept duplicate "
 		       "subjects, or find why the device enrolled twice";
 	if (t->proof & TXN_PROOF_RENEWAL_EARLY)
 		return "the CA may allow renewal only near the certificate's expiry: renew later, or enroll anew with PKCSReq";
-	if (t->proof & TXN_PROOF_RENEWAL_NOT_OFFERED)
-		return "the server does not offer renewal: enroll anew with PKCSReq";
+	if (t->proof & TXN_PROOF_KEY_USED)
+		return "the device enrolled again with a key already used: a CA that refuses key re-use rejects it; "
+		       "have the device make a new key";
 	if (rep && rep->has_ms_hresult)
 		return hresult_advice(rep->ms_hresult);
 	return fail_info_advice(rep ? rep->fail_info : -1);

@@ -878,6 +878,7 @@ static void test_history_proofs(void **state)
 	assert_non_null(strstr(txn_by_tid(tt, "B")->advice, "already issued a certificate for this subject"));
 	assert_true(has_finding(txn_by_tid(tt, "C"), "the same key signed an earlier request under another transactionID (txn A, ISSUED"));
 	assert_int_equal(txn_by_tid(tt, "C")->proof, TXN_PROOF_KEY_USED);
+	assert_non_null(strstr(txn_by_tid(tt, "C")->advice, "key already used"));
 	assert_int_equal(txn_by_tid(tt, "D")->proof, 0);
 	assert_null(txn_by_tid(tt, "D")->advice);
 	txn_table_free(tt);
@@ -906,6 +907,7 @@ static void test_renewal_proofs(void **state)
 	assert_int_equal(txn_by_tid(tt, "R")->proof, TXN_PROOF_RENEWAL_EARLY | TXN_PROOF_RENEWAL_NOT_OFFERED);
 	assert_true(has_finding(txn_by_tid(tt, "R"), "GetCACaps does not list Renewal"));
 	assert_true(has_finding(txn_by_tid(tt, "R"), "with 300 of its 365 days left"));
+	assert_non_null(strstr(txn_by_tid(tt, "R")->advice, "does not offer renewal"));
 	txn_table_free(tt);
 }
 
