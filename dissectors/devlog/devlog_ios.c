@@ -503,8 +503,7 @@ static int nserror_continuation(struct devlog_ctx *c, struct rd line)
 		if (desc && e->text) {
 			both = str_printf("%s %s", e->text, desc);
 			if (both) {
-				if (strlen(both) > DEVLOG_TEXT_MAX)
-					both[DEVLOG_TEXT_MAX] = '\0';
+				devlog_text_cut(both, DEVLOG_TEXT_MAX);
 				free(e->text);
 				e->text = both;
 			}

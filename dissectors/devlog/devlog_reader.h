@@ -54,6 +54,9 @@ int devlog_rd_offset(struct rd *r, int64_t *off_s);
 int devlog_rd_iso8601(struct rd *r, int64_t *local_s, int64_t *frac, int64_t *off, int *has_off);
 void devlog_rd_rtrim(struct rd *r);                          /* drop trailing blanks/CR */
 char *devlog_strdup(const struct rd *r, size_t max);         /* printable copy */
+/* Cuts a printable copy to at most max bytes, never inside a UTF-8
+ * character or a \xHH escape. */
+void devlog_text_cut(char *s, size_t max);
 int devlog_eq(const struct rd *r, const char *lit);          /* whole span equals */
 int devlog_eq_ci(const struct rd *r, const char *lit);       /* the same, ASCII case ignored */
 /* Chooses the date of a read's first undated line, whose time of day is

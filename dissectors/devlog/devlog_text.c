@@ -499,3 +499,21 @@ void devlog_decode_message(struct devlog_ctx *c, const struct rd *url, struct de
 	scep_msg_free(m);
 }
 
+void devlog_text_cut(char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n <= max)
+		return;
+	n = max;
+	/* back over a character's continuation bytes, then its lead byte */
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	/* an escape is "\xHH": a backslash in the last 3 bytes starts one */
+	for (i = n > 3 ? n - 3 : 0; i < n; i++)
+		if (s[i] == '\\') {
+			n = i;
+			break;
+		}
+	s[n] = '\0';
+}
