@@ -744,8 +744,11 @@ static void put_wrapped_line(FILE *out, const char *line, size_t len, size_t det
 				w++;
 		}
 		if (!cut) {
-			/* a word wider than the room: alone on its line */
-			const char *sp = memchr(line + 1, ' ', len - 1);
+			/* a word wider than the room: alone on its line (the
+			 * space looked for is the one after the word, not the
+			 * line's indent) */
+			size_t lead = strspn(line, " ");
+			const char *sp = lead < len ? memchr(line + lead, ' ', len - lead) : NULL;
 
 			if (!sp)
 				break;
