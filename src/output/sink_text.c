@@ -685,20 +685,27 @@ static void print_device_event(FILE *out, const struct block *b, const struct tx
 		d->matched_by ? "  (matched by " : "", d->matched_by ? d->matched_by : "", d->matched_by ? ")" : "");
 }
 
-/* Columns a line takes on a terminal: colour escapes take none. */
+/* Steps past the byte at i of a line, counting in *w the columns it
+ * takes on a terminal: a colour escape none, a UTF-8 character one (at its
+ * lead byte). Returns the next index. */
+static size_t step_column(const char *p, size_t len, size_t i, size_t *w)
+{
+	if (p[i] == '\033') {
+		while (i < len && p[i] != 'm')
+			i++;
+		return i + 1;
+	}
+	if (((unsigned char)p[i] & 0xC0) != 0x80)
+		(*w)++;
+	return i + 1;
+}
+
 static size_t visible_width(const char *p, size_t len)
 {
-	size_t i, w = 0;
+	size_t i = 0, w = 0;
 
-	for (i = 0; i < len; i++) {
-		if (p[i] == '\033') {
-			while (i < len && p[i] != 'm')
-				i++;
-			continue;
-		}
-		if (((unsigned char)p[i] & 0xC0) != 0x80)
-			w++;
-	}
+	while (i < len)
+		i = step_column(p, len, i, &w);
 	return w;
 }
 
@@ -708,7 +715,6 @@ static size_t visible_width(const char *p, size_t len)
 static size_t continuation_indent(const char *line, size_t len, size_t detail)
 {
 	size_t lead = strspn(line, " ");
-
 	const char *colon = memchr(line, ':', len < 16 ? len : 16);
 
 	if (lead == 3 && len > 3 && (line[3] == '+' || line[3] == '-'))
@@ -732,16 +738,10 @@ static void put_wrapped_line(FILE *out, const char *line, size_t len, size_t det
 	while (visible_width(line, len) > room) {
 		size_t cut = 0, i, w = 0;
 
-		for (i = 0; i < len && w <= room; i++) {
+		for (i = 0; i < len && w <= room;) {
 			if (line[i] == ' ' && i > 0 && line[i - 1] != ' ')
 				cut = i;
-			if (line[i] == '\033') {
-				while (i < len && line[i] != 'm')
-					i++;
-				continue;
-			}
-			if (((unsigned char)line[i] & 0xC0) != 0x80)
-				w++;
+			i = step_column(line, len, i, &w);
 		}
 		if (!cut) {
 			/* a word wider than the room: alone on its line (the
