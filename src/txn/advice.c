@@ -73,14 +73,10 @@ static const char *rejected_advice(const struct txn *t, const struct scep_msg *r
 static const char *http_advice(const struct txn *t)
 {
 	const char *cause = txn_http_cause(t);
-	const struct scep_event *ev = NULL;
-	size_t i;
+	const struct scep_event *ev = txn_first_http_error(t);
 
 	if (cause)
 		return cause;
-	for (i = 0; i < t->n_events && !ev; i++)
-		if (t->events[i]->has_response && t->events[i]->status != 200 && t->events[i]->op != SCEP_OP_TLS)
-			ev = t->events[i];
 	if (!ev || ev->status >= 500)
 		return "the server failed on this request: read its log at this time (NDES: the IIS log and the "
 		       "Application event log)";

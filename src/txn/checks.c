@@ -266,7 +266,7 @@ static int http_cause_of(const struct scep_event *ev)
 {
 	size_t r;
 
-	if (!ev->has_response || ev->status == 200 || ev->op == SCEP_OP_TLS)
+	if (!event_is_http_error(ev))
 		return -1;
 	for (r = 0; r < N_HTTP_CAUSES; r++) {
 		const struct http_cause *c = &http_causes[r];

@@ -70,6 +70,23 @@ static inline const struct scep_event *txn_last_pki_operation(const struct txn *
 	return NULL;
 }
 
+/* An exchange answered with an HTTP error (a TLS event has no status). */
+static inline int event_is_http_error(const struct scep_event *ev)
+{
+	return ev->has_response && ev->status != 200 && ev->op != SCEP_OP_TLS;
+}
+
+/* The first exchange answered with an HTTP error, or NULL. */
+static inline const struct scep_event *txn_first_http_error(const struct txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_events; i++)
+		if (event_is_http_error(t->events[i]))
+			return t->events[i];
+	return NULL;
+}
+
 /* An exchange's first and last byte in capture time, either side. */
 static inline uint64_t event_start(const struct scep_event *ev)
 {

@@ -83,6 +83,7 @@ static int tls_failure_unseen(const struct scep_tls *tls)
  * anywhere is the news. */
 static void settle_group_verdict(struct txn_table *tt, struct txn *t)
 {
+	const struct scep_event *err;
 	uint64_t lost;
 	size_t i;
 
@@ -104,13 +105,10 @@ static void settle_group_verdict(struct txn_table *tt, struct txn *t)
 								      tls->alert ? ": " : "", tls->alert ? tls->alert : ""));
 		return;
 	}
-	for (i = 0; i < t->n_events; i++)
-		if (t->events[i]->has_response && t->events[i]->status != 200 &&
-		    t->events[i]->op != SCEP_OP_TLS) {
-			txn_set_verdict(t, VERDICT_HTTP_ERROR, http_error_reason(t->events[i]));
-			return;
-		}
-	txn_set_verdict(t, VERDICT_NONE, NULL);
+	if ((err = txn_first_http_error(t)))
+		txn_set_verdict(t, VERDICT_HTTP_ERROR, http_error_reason(err));
+	else
+		txn_set_verdict(t, VERDICT_NONE, NULL);
 }
 
 /* What damaged ev, after "request damaged" or "response damaged": its
